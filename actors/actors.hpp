@@ -1,0 +1,197 @@
+#pragma once
+// The architecture in one file: every actor interface of recld, the atoms
+// they speak with, the error codes they answer with, and the factories that
+// spawn them. Read this first. (CAF 0.17.6 syntax.)
+//
+//  edge ──Cap'n Proto──▶ gateway ──▶ node ──spawns──▶ camera (one per session)
+//                                     camera ─ label ──▶ labeler (teacher pool)
+//                                     camera ─ select ─▶ selector ─▶ zoo
+//                                     camera ─ check/train ─▶ gpu-owner ─▶ trainer-job
+//                                     camera ─ stats ──▶ admin
+
+#include "actors/types.hpp"
+
+#include <caf/fwd.hpp>
+#include <caf/error.hpp>
+#include <caf/make_message.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/type_id.hpp>
+#include <caf/typed_actor.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace recl {
+
+class store;
+struct teacher_options;
+
+/// Errors recld answers with; each carries a message naming what was wrong.
+enum class ec : uint8_t {
+  unspecified = 1,
+  bad_frame,       ///< a frame is not a decodable image
+  bad_window,      ///< e.g. an empty window
+  limit_exceeded,  ///< more frames or bytes than the limits allow
+  session_closed,  ///< the session was closed or superseded
+  unauthorized,    ///< wrong token
+  bad_camera_id,   ///< not 1-64 of [A-Za-z0-9._-]
+  storage,         ///< the store failed (RocksDB)
+  model,           ///< a model failed (OpenCV, LibTorch)
+  unknown_expert,  ///< no such expert in the zoo
+};
+
+/// The name of an error code, e.g. "bad_frame".
+const char* to_string(ec x);
+
+/// "bad_frame: window 3, frame 2: not a decodable image" for recl errors,
+/// CAF's rendering otherwise.
+std::string describe(const caf::error& x);
+
+} // namespace recl
+
+CAF_ERROR_CODE_ENUM(recl::ec, "recl")
+
+// -- atoms (at most 10 characters) and type IDs ----------------------------------
+
+CAF_BEGIN_TYPE_ID_BLOCK(recl, caf::first_custom_type_id)
+  CAF_ADD_ATOM(recl, recl, label_atom, "label")
+  CAF_ADD_ATOM(recl, recl, update_atom, "update")
+  CAF_ADD_ATOM(recl, recl, report_atom, "report")
+  CAF_ADD_ATOM(recl, recl, select_atom, "select")
+  CAF_ADD_ATOM(recl, recl, evaluate_atom, "evaluate")
+  CAF_ADD_ATOM(recl, recl, train_atom, "train")
+  CAF_ADD_ATOM(recl, recl, admit_atom, "admit")
+  CAF_ADD_ATOM(recl, recl, prune_atom, "prune")
+  CAF_ADD_ATOM(recl, recl, list_atom, "list")
+  CAF_ADD_ATOM(recl, recl, status_atom, "status")
+  CAF_ADD_ATOM(recl, recl, register_atom, "register")
+  CAF_ADD_ATOM(recl, recl, camstats_atom, "camstats")
+  CAF_ADD_ATOM(recl, recl, connected_atom, "connected")
+  CAF_ADD_ATOM(recl, recl, size_atom, "size")
+  CAF_ADD_TYPE_ID(recl, (recl::box))
+  CAF_ADD_TYPE_ID(recl, (recl::frame))
+  CAF_ADD_TYPE_ID(recl, (recl::window))
+  CAF_ADD_TYPE_ID(recl, (recl::frame_labels))
+  CAF_ADD_TYPE_ID(recl, (recl::labelled_window))
+  CAF_ADD_TYPE_ID(recl, (recl::timing))
+  CAF_ADD_TYPE_ID(recl, (recl::decision))
+  CAF_ADD_TYPE_ID(recl, (recl::edge_stats))
+  CAF_ADD_TYPE_ID(recl, (recl::camera_info))
+  CAF_ADD_TYPE_ID(recl, (recl::expert_info))
+  CAF_ADD_TYPE_ID(recl, (recl::status_info))
+  CAF_ADD_TYPE_ID(recl, (std::vector<recl::expert_info>))
+  CAF_ADD_TYPE_ID(recl, (std::vector<float>))
+CAF_END_TYPE_ID_BLOCK(recl)
+
+namespace recl {
+
+// -- interfaces ----------------------------------------------------------------
+
+/// The teacher: decodes a window's frames and labels each (detached: blocks).
+using labeler_actor = caf::typed_actor<
+  // Labels every frame; fails with bad_frame naming the first bad frame.
+  caf::replies_to<label_atom, window>::with<labelled_window>>;
+
+/// The zoo: expert registry and checkpoints in the store.
+using zoo_actor = caf::typed_actor<
+  // Lists the experts (without weights).
+  caf::replies_to<list_atom>::with<std::vector<expert_info>>,
+  // Number of experts.
+  caf::replies_to<size_atom>::with<uint64_t>>;
+
+/// The selector (gating network): proposes the top-K zoo experts.
+using selector_actor = caf::typed_actor<
+  // Top-K expert ids for a labelled window, best first.
+  caf::replies_to<select_atom, labelled_window, uint32_t>::with<
+    std::vector<std::string>>>;
+
+/// A retraining job: one camera's model, optimizer and frames, resident.
+using trainer_job_actor = caf::typed_actor<
+  // Trains for one micro-window; answers the accuracy gain per second.
+  caf::replies_to<train_atom>::with<double>>;
+
+/// The only actor that touches the accelerator.
+using gpu_owner_actor = caf::typed_actor<
+  // Safety check: the accuracy of each candidate on the window (priority lane).
+  caf::replies_to<evaluate_atom, labelled_window,
+                  std::vector<std::string>>::with<std::vector<float>>,
+  // Queues a retraining request for this window's budget (Algorithm 1).
+  caf::reacts_to<train_atom, labelled_window, std::string>>;
+
+/// One per edge session.
+using camera_actor = caf::typed_actor<
+  // One model-update window: label, select, check, reply; never waits for
+  // training.
+  caf::replies_to<update_atom, window>::with<decision>,
+  // Statistics the edge reports about itself.
+  caf::reacts_to<report_atom, edge_stats>>;
+
+/// Answers state queries for recl-admin.
+using admin_actor = caf::typed_actor<
+  caf::replies_to<status_atom>::with<status_info>,
+  // A camera's record after each window.
+  caf::reacts_to<camstats_atom, camera_info>,
+  // A camera's session opened (true) or ended (false).
+  caf::reacts_to<connected_atom, std::string, bool>>;
+
+/// The root: spawns, monitors and shuts down the others.
+using node_actor = caf::typed_actor<
+  // Opens a camera session: spawns its camera actor.
+  caf::replies_to<register_atom, std::string>::with<camera_actor>,
+  // Daemon status (delegated to the admin actor).
+  caf::replies_to<status_atom>::with<status_info>>;
+
+// -- factories -----------------------------------------------------------------
+
+/// Settings the node hands to its components.
+struct node_config {
+  std::string data_dir;
+  std::string teacher_spec = "hog";
+  std::vector<int> classes;
+  float score_threshold = 0.3f;
+  float nms_threshold = 0.45f;
+  int teacher_width = 416;
+  int teacher_height = 416;
+  uint32_t labelers = 1;
+  uint32_t top_k = 10;
+  std::string version;
+};
+
+/// A labeler running `opts`' teacher (detached). Throws if the teacher fails
+/// to load, before any actor exists.
+labeler_actor spawn_labeler(caf::actor_system& sys,
+                            const teacher_options& opts);
+
+zoo_actor spawn_zoo(caf::actor_system& sys, std::shared_ptr<store> db);
+
+selector_actor spawn_selector(caf::actor_system& sys, zoo_actor zoo);
+
+gpu_owner_actor spawn_gpu_owner(caf::actor_system& sys);
+
+admin_actor spawn_admin(caf::actor_system& sys, std::shared_ptr<store> db,
+                        std::string teacher, std::string version);
+
+/// Everything a camera actor talks to.
+struct camera_deps {
+  labeler_actor labeler;
+  selector_actor selector;
+  gpu_owner_actor gpu_owner;
+  admin_actor admin;
+  std::shared_ptr<store> db;
+  uint32_t top_k = 10;
+  std::string teacher;
+};
+
+camera_actor spawn_camera(caf::actor_system& sys, std::string id,
+                          camera_deps deps);
+
+/// The node and all components. Throws if a component cannot start (e.g.
+/// the teacher model cannot be loaded).
+node_actor spawn_node(caf::actor_system& sys, std::shared_ptr<store> db,
+                      const node_config& cfg);
+
+/// Registers recl's message types with a config.
+void add_message_types(caf::actor_system_config& cfg);
+
+} // namespace recl

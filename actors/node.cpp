@@ -1,0 +1,126 @@
+// The node: spawns the components, opens camera sessions, and shuts
+// everything down in a fixed order (cameras first, the store's users last).
+
+#include "actors/actors.hpp"
+
+#include "common/log.hpp"
+#include "common/util.hpp"
+#include "gpu/teacher.hpp"
+#include "store/store.hpp"
+
+#include <caf/all.hpp>
+
+#include <map>
+
+namespace recl {
+
+namespace {
+
+struct components {
+  std::vector<labeler_actor> labelers;
+  zoo_actor zoo;
+  selector_actor selector;
+  gpu_owner_actor gpu_owner;
+  admin_actor admin;
+  std::string teacher;
+};
+
+struct node_state {
+  static inline const char* name = "node";
+  std::shared_ptr<store> db;
+  node_config cfg;
+  components parts;
+  std::map<caf::actor_addr, std::string> cameras; // live camera actors
+  size_t next_labeler = 0;
+};
+
+node_actor::behavior_type node(node_actor::stateful_pointer<node_state> self,
+                               std::shared_ptr<store> db, node_config cfg,
+                               components parts) {
+  auto& st = self->state;
+  st.db = std::move(db);
+  st.cfg = std::move(cfg);
+  st.parts = std::move(parts);
+  self->set_down_handler([=](const caf::down_msg& dm) {
+    auto i = self->state.cameras.find(dm.source);
+    if (i == self->state.cameras.end())
+      return;
+    log::info("node", "camera ", i->second, ": session ended");
+    self->send(self->state.parts.admin, connected_atom_v, i->second, false);
+    self->state.cameras.erase(i);
+  });
+  self->set_exit_handler([=](const caf::exit_msg& em) {
+    auto& p = self->state.parts;
+    log::info("node", "shutting down: ", self->state.cameras.size(),
+              " camera sessions");
+    auto stop = [&](const auto& x) {
+      if (x)
+        self->send_exit(x, em.reason);
+    };
+    // Cameras first: no new work enters. Then the consumers of their work,
+    // then the store's users.
+    for (auto& kv : self->state.cameras)
+      if (auto h = caf::actor_cast<caf::actor>(kv.first))
+        self->send_exit(h, em.reason);
+    stop(p.selector);
+    stop(p.gpu_owner);
+    for (auto& l : p.labelers)
+      stop(l);
+    stop(p.zoo);
+    stop(p.admin);
+    self->quit(em.reason);
+  });
+  return {
+    [=](register_atom, const std::string& id) -> caf::result<camera_actor> {
+      if (!valid_camera_id(id))
+        return caf::make_error(ec::bad_camera_id,
+                               "'" + id
+                                 + "' is not a camera id (1-64 of "
+                                   "A-Z a-z 0-9 . _ -)");
+      auto& st = self->state;
+      camera_deps deps;
+      deps.labeler = st.parts.labelers[st.next_labeler++
+                                       % st.parts.labelers.size()];
+      deps.selector = st.parts.selector;
+      deps.gpu_owner = st.parts.gpu_owner;
+      deps.admin = st.parts.admin;
+      deps.db = st.db;
+      deps.top_k = st.cfg.top_k;
+      deps.teacher = st.parts.teacher;
+      auto cam = spawn_camera(self->system(), id, std::move(deps));
+      self->monitor(cam);
+      st.cameras[cam.address()] = id;
+      self->send(st.parts.admin, connected_atom_v, id, true);
+      return cam;
+    },
+    [=](status_atom s) {
+      return self->delegate(self->state.parts.admin, s);
+    },
+  };
+}
+
+} // namespace
+
+node_actor spawn_node(caf::actor_system& sys, std::shared_ptr<store> db,
+                      const node_config& cfg) {
+  teacher_options topts;
+  topts.spec = cfg.teacher_spec;
+  topts.classes = cfg.classes.empty() ? default_classes() : cfg.classes;
+  topts.score_threshold = cfg.score_threshold;
+  topts.nms_threshold = cfg.nms_threshold;
+  topts.input_width = cfg.teacher_width;
+  topts.input_height = cfg.teacher_height;
+  components parts;
+  parts.teacher = make_teacher(topts)->describe(); // fails early and clearly
+  for (uint32_t i = 0; i < std::max<uint32_t>(1, cfg.labelers); ++i)
+    parts.labelers.push_back(spawn_labeler(sys, topts));
+  parts.zoo = spawn_zoo(sys, db);
+  parts.selector = spawn_selector(sys, parts.zoo);
+  parts.gpu_owner = spawn_gpu_owner(sys);
+  parts.admin = spawn_admin(sys, db, parts.teacher, cfg.version);
+  log::info("node", "teacher: ", parts.teacher, ", ", parts.labelers.size(),
+            " labeler(s)");
+  return sys.spawn(node, std::move(db), cfg, std::move(parts));
+}
+
+} // namespace recl

@@ -1,0 +1,234 @@
+// recld: the RECL adaptation daemon. Opens the store, starts the actors and
+// the RPC gateway, prints one "listening" line, and shuts down cleanly on
+// SIGINT or SIGTERM (exit 0, store closed).
+
+#include "actors/actors.hpp"
+#include "common/log.hpp"
+#include "common/settings.hpp"
+#include "common/util.hpp"
+#include "edge/gateway.hpp"
+#include "gpu/detection.hpp"
+#include "store/store.hpp"
+
+#include <caf/all.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <pthread.h>
+
+namespace fs = std::filesystem;
+using namespace recl;
+
+namespace {
+
+constexpr const char* version = "0.1.0";
+
+options make_options() {
+  options o{"recld", "--data-dir DIR [options]",
+            "The RECL adaptation server: labels edge cameras' frames with a "
+            "teacher,\nanswers with the best expert, and keeps a durable, "
+            "shared model zoo."};
+  o.add("data-dir", "DIR", "where the store lives (created if missing)")
+    .add("listen", "HOST:PORT", "RPC address; port 0 picks a free port",
+         "127.0.0.1:7450")
+    .add("config", "FILE", "read settings from FILE (key = value lines)")
+    .add("teacher", "SPEC",
+         "yolox:PATH or hog (default: yolox from --data if present, else hog)")
+    .add("data", "DIR",
+         "shared data folder (default: $RECL_DATA, else ../shared/data)")
+    .add("classes", "LIST", "COCO classes the teacher keeps",
+         "person,bicycle,car,motorcycle,bus,truck,traffic light,stop sign")
+    .add("score-threshold", "X", "teacher score threshold", "0.3")
+    .add("nms-threshold", "X", "teacher NMS IoU threshold", "0.45")
+    .add("teacher-input", "WxH", "teacher input size, multiples of 32",
+         "416x416")
+    .add("labelers", "N", "teacher instances (one thread each)", "1")
+    .add("top-k", "K", "experts the selector proposes", "10")
+    .add("max-frames", "N", "most frames in one window", "256")
+    .add("max-frame-mib", "N", "largest frame in MiB", "8")
+    .add("max-message-mib", "N", "largest RPC message in MiB", "256")
+    .add("token", "SECRET", "token edges and admins must present")
+    .add("token-file", "FILE",
+         "read the token from FILE (default: DIR/auth-token, created with a "
+         "random token if missing)")
+    .add("log-level", "LEVEL", "error, warning, info or debug", "info");
+  return o;
+}
+
+std::string default_data_dir() {
+  if (auto* env = std::getenv("RECL_DATA"); env && *env)
+    return env;
+  return "../shared/data";
+}
+
+struct daemon_settings {
+  node_config node;
+  gateway_options gw;
+  std::string token_file;
+};
+
+daemon_settings read_settings(options& o) {
+  daemon_settings s;
+  if (!o.given("data-dir"))
+    throw usage_error("--data-dir is required (see --help)");
+  s.node.data_dir = o.get("data-dir");
+  try {
+    log::set_level(log::parse_level(o.get("log-level")));
+  } catch (const std::invalid_argument& e) {
+    o.fail("log-level", e.what());
+  }
+  try {
+    parse_endpoint(o.get("listen"));
+  } catch (const std::invalid_argument& e) {
+    o.fail("listen", e.what());
+  }
+  s.gw.listen = o.get("listen");
+  try {
+    s.node.classes = parse_class_set(o.get("classes"));
+  } catch (const std::invalid_argument& e) {
+    o.fail("classes", e.what());
+  }
+  s.node.score_threshold
+    = static_cast<float>(o.get_double("score-threshold", 0.01, 0.99));
+  s.node.nms_threshold
+    = static_cast<float>(o.get_double("nms-threshold", 0.01, 0.99));
+  {
+    auto text = o.get("teacher-input");
+    auto parts = split(text, 'x');
+    int w = 0, h = 0;
+    try {
+      if (parts.size() == 2) {
+        w = std::stoi(parts[0]);
+        h = std::stoi(parts[1]);
+      }
+    } catch (const std::exception&) {
+      w = h = 0;
+    }
+    if (w < 32 || h < 32 || w > 2048 || h > 2048 || w % 32 || h % 32)
+      o.fail("teacher-input", "'" + text
+                                + "' is not WxH with multiples of 32 in "
+                                  "[32, 2048]");
+    s.node.teacher_width = w;
+    s.node.teacher_height = h;
+  }
+  s.node.labelers = static_cast<uint32_t>(o.get_int("labelers", 1, 64));
+  s.node.top_k = static_cast<uint32_t>(o.get_int("top-k", 1, 1000));
+  s.gw.max_frames = static_cast<uint32_t>(o.get_int("max-frames", 1, 100000));
+  s.gw.max_frame_bytes
+    = static_cast<uint64_t>(o.get_int("max-frame-mib", 1, 512)) << 20;
+  s.gw.max_message_bytes
+    = static_cast<uint64_t>(o.get_int("max-message-mib", 1, 2047)) << 20;
+  if (o.given("teacher")) {
+    s.node.teacher_spec = o.get("teacher");
+    if (s.node.teacher_spec != "hog"
+        && s.node.teacher_spec.rfind("yolox:", 0) != 0)
+      o.fail("teacher", "'" + s.node.teacher_spec
+                          + "' is neither yolox:PATH nor hog");
+  } else {
+    auto data = o.given("data") ? o.get("data") : default_data_dir();
+    auto model = data + "/models/yolox_nano.onnx";
+    if (fs::exists(model))
+      model = fs::absolute(model).lexically_normal().string();
+    s.node.teacher_spec = fs::exists(model) ? "yolox:" + model : "hog";
+  }
+  if (o.given("token") && o.given("token-file"))
+    throw usage_error("give --token or --token-file, not both");
+  if (o.given("token")) {
+    s.gw.token = o.get("token");
+    if (s.gw.token.size() < 8)
+      o.fail("token", "must be at least 8 characters");
+  }
+  s.token_file = o.given("token-file") ? o.get("token-file")
+                                       : s.node.data_dir + "/auth-token";
+  s.node.version = version;
+  return s;
+}
+
+/// The token: given, read from its file, or made and saved on first start.
+std::string resolve_token(daemon_settings& s) {
+  if (!s.gw.token.empty())
+    return s.gw.token;
+  if (fs::exists(s.token_file)) {
+    auto t = trim(read_file(s.token_file));
+    if (t.size() < 8)
+      throw usage_error("token file " + s.token_file
+                        + " holds no token of 8+ characters");
+    return t;
+  }
+  auto t = random_hex(16);
+  write_file_atomic(s.token_file, t + "\n", 0600);
+  log::info("recld", "created a new token in ", s.token_file);
+  return t;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  auto opts = make_options();
+  daemon_settings settings;
+  try {
+    if (!opts.parse(argc, argv)) {
+      std::cout << opts.help();
+      return 0;
+    }
+    if (opts.given("config"))
+      opts.load_file(opts.get("config"));
+    settings = read_settings(opts);
+  } catch (const usage_error& e) {
+    std::cerr << "recld: " << e.what() << "\n";
+    return 2;
+  }
+  // Signals are taken by sigwait() in main; block them before any thread
+  // starts so that no other thread receives them.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+  std::shared_ptr<store> db;
+  try {
+    db = store::open(settings.node.data_dir);
+    settings.gw.token = resolve_token(settings);
+  } catch (const std::exception& e) {
+    std::cerr << "recld: " << e.what() << "\n";
+    return 1;
+  }
+  log::info("recld", "recld ", version, ", data directory ",
+            settings.node.data_dir);
+  int rc = 0;
+  {
+    caf::actor_system_config cfg;
+    add_message_types(cfg);
+    caf::actor_system sys{cfg};
+    node_actor node;
+    try {
+      node = spawn_node(sys, db, settings.node);
+    } catch (const std::exception& e) {
+      std::cerr << "recld: " << e.what() << "\n";
+      return 1;
+    }
+    try {
+      gateway gw{sys, caf::actor_cast<caf::actor>(node), settings.gw};
+      auto ep = parse_endpoint(settings.gw.listen);
+      std::cout << "recld listening on " << ep.host << ":" << gw.port()
+                << std::endl;
+      int sig = 0;
+      sigwait(&sigs, &sig);
+      log::info("recld", "received ", sig == SIGINT ? "SIGINT" : "SIGTERM",
+                ", shutting down");
+      gw.stop();
+    } catch (const std::exception& e) {
+      std::cerr << "recld: " << e.what() << "\n";
+      rc = 1;
+    }
+    caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
+    sys.await_all_actors_done();
+  }
+  db.reset();
+  log::info("recld", "store closed, bye");
+  return rc;
+}

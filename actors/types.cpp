@@ -1,0 +1,106 @@
+#include "actors/actors.hpp"
+
+#include "common/util.hpp"
+
+#include <caf/actor_system_config.hpp>
+#include <caf/message.hpp>
+
+#include <sstream>
+
+namespace recl {
+
+const char* to_string(ec x) {
+  switch (x) {
+    case ec::unspecified:
+      return "unspecified";
+    case ec::bad_frame:
+      return "bad_frame";
+    case ec::bad_window:
+      return "bad_window";
+    case ec::limit_exceeded:
+      return "limit_exceeded";
+    case ec::session_closed:
+      return "session_closed";
+    case ec::unauthorized:
+      return "unauthorized";
+    case ec::bad_camera_id:
+      return "bad_camera_id";
+    case ec::storage:
+      return "storage";
+    case ec::model:
+      return "model";
+    case ec::unknown_expert:
+      return "unknown_expert";
+  }
+  return "unknown";
+}
+
+std::string describe(const caf::error& x) {
+  if (!x)
+    return "no error";
+  if (x.category() != caf::atom("recl"))
+    return caf::to_string(x);
+  std::string out = to_string(static_cast<ec>(x.code()));
+  const auto& ctx = x.context();
+  if (ctx.size() == 1 && ctx.match_element<std::string>(0))
+    out += ": " + ctx.get_as<std::string>(0);
+  else if (!ctx.empty())
+    out += ": " + caf::to_string(ctx);
+  return out;
+}
+
+std::string camera_info::encode() const {
+  std::ostringstream out;
+  out << "windows=" << windows << "\n"
+      << "frames_labelled=" << frames_labelled << "\n"
+      << "last_reply_ms=" << last_reply_ms << "\n"
+      << "last_reply_unix_ms=" << last_reply_unix_ms << "\n"
+      << "model_id=" << model_id << "\n"
+      << "last_retrained_id=" << last_retrained_id << "\n";
+  return out.str();
+}
+
+camera_info camera_info::decode(const std::string& id,
+                                const std::string& text) {
+  camera_info x;
+  x.id = id;
+  for (auto& line : split(text, '\n')) {
+    auto eq = line.find('=');
+    if (eq == std::string::npos)
+      continue;
+    auto key = line.substr(0, eq);
+    auto val = line.substr(eq + 1);
+    try {
+      if (key == "windows")
+        x.windows = std::stoull(val);
+      else if (key == "frames_labelled")
+        x.frames_labelled = std::stoull(val);
+      else if (key == "last_reply_ms")
+        x.last_reply_ms = std::stod(val);
+      else if (key == "last_reply_unix_ms")
+        x.last_reply_unix_ms = std::stoll(val);
+      else if (key == "model_id")
+        x.model_id = val;
+      else if (key == "last_retrained_id")
+        x.last_retrained_id = val;
+    } catch (const std::exception&) {
+      // A damaged field reads as its default; the rest still counts.
+    }
+  }
+  return x;
+}
+
+void add_message_types(caf::actor_system_config& cfg) {
+  cfg.add_message_types<caf::id_block::recl>();
+  cfg.add_error_category(caf::atom("recl"),
+                         [](uint8_t code, caf::atom_value,
+                            const caf::message& ctx) -> std::string {
+                           auto out = std::string{"recl."}
+                                      + to_string(static_cast<ec>(code));
+                           if (!ctx.empty())
+                             out += ": " + caf::to_string(ctx);
+                           return out;
+                         });
+}
+
+} // namespace recl

@@ -1,0 +1,202 @@
+#include "edge/client.hpp"
+
+#include "common/util.hpp"
+#include "schema/recl.capnp.h"
+
+#include <capnp/ez-rpc.h>
+#include <cstdlib>
+#include <optional>
+
+namespace recl {
+
+namespace {
+
+/// The server's reason, without kj's "remote exception: " decoration.
+std::string reason(const kj::Exception& e) {
+  std::string text = e.getDescription().cStr();
+  for (auto prefix : {"remote exception: ", "Disconnected: "}) {
+    auto p = text.find(prefix);
+    if (p == 0)
+      text = text.substr(std::string{prefix}.size());
+  }
+  if (e.getType() == kj::Exception::Type::DISCONNECTED)
+    return "disconnected: " + text;
+  return text;
+}
+
+template <class F>
+auto guarded(F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const kj::Exception& e) {
+    throw rpc_error(reason(e));
+  }
+}
+
+} // namespace
+
+struct client::impl {
+  std::unique_ptr<capnp::EzRpcClient> ez;
+  std::optional<rpc::Recl::Client> root;
+  std::optional<rpc::CameraSession::Client> session;
+};
+
+client::client(const std::string& server, uint64_t max_message_bytes)
+  : impl_(std::make_unique<impl>()) {
+  guarded([&] {
+    capnp::ReaderOptions ro;
+    ro.traversalLimitInWords = max_message_bytes / 8 + 1;
+    impl_->ez = std::make_unique<capnp::EzRpcClient>(server, 0, ro);
+    impl_->root.emplace(impl_->ez->getMain<rpc::Recl>());
+    return 0;
+  });
+}
+
+client::~client() {
+  try {
+    impl_->session.reset();
+    impl_->root.reset();
+    impl_->ez.reset();
+  } catch (...) {
+    // Tearing down a broken connection must not throw from a destructor.
+  }
+}
+
+server_limits client::register_camera(const std::string& camera,
+                                      const std::string& token) {
+  return guarded([&] {
+    auto& ws = impl_->ez->getWaitScope();
+    auto req = impl_->root->registerRequest();
+    req.setCamera(camera);
+    req.setToken(token);
+    auto resp = req.send().wait(ws);
+    impl_->session.emplace(resp.getSession());
+    auto l = resp.getLimits();
+    server_limits out;
+    out.max_frames = l.getMaxFrames();
+    out.max_frame_bytes = l.getMaxFrameBytes();
+    out.max_message_bytes = l.getMaxMessageBytes();
+    return out;
+  });
+}
+
+window_reply client::update(uint32_t index,
+                            const std::vector<encoded_frame>& frames,
+                            float sample_fps, const std::string& model_id) {
+  if (!impl_->session)
+    throw rpc_error("no camera session: register first");
+  return guarded([&] {
+    auto& ws = impl_->ez->getWaitScope();
+    auto req = impl_->session->updateRequest();
+    auto w = req.initWindow();
+    w.setIndex(index);
+    w.setSampleFps(sample_fps);
+    w.setModelId(model_id);
+    auto list = w.initFrames(static_cast<unsigned>(frames.size()));
+    window_reply out;
+    for (size_t i = 0; i < frames.size(); ++i) {
+      auto f = list[static_cast<unsigned>(i)];
+      f.setJpeg(kj::arrayPtr(frames[i].bytes.data(), frames[i].bytes.size()));
+      f.setTimestampMs(frames[i].ts_ms);
+      out.request_bytes += frames[i].bytes.size();
+    }
+    auto t0 = now_ms();
+    auto resp = req.send().wait(ws);
+    out.round_trip_ms = now_ms() - t0;
+    auto d = resp.getDecision();
+    out.window = d.getWindow();
+    out.swap = d.getAction() == rpc::Decision::Action::SWAP;
+    out.model_id = d.getModelId();
+    auto wt = d.getWeights();
+    out.weights.assign(wt.begin(), wt.end());
+    for (auto fl : d.getLabels()) {
+      labels_of_frame x;
+      x.width = fl.getWidth();
+      x.height = fl.getHeight();
+      for (auto b : fl.getBoxes())
+        x.boxes.push_back(box{b.getX0(), b.getY0(), b.getX1(), b.getY1(),
+                              b.getScore(), b.getCls()});
+      out.labels.push_back(std::move(x));
+    }
+    out.next_sample_fps = d.getNextSampleFps();
+    auto t = d.getTiming();
+    out.timing = server_timing{t.getQueueMs(), t.getDecodeMs(),
+                               t.getTeacherMs(), t.getSelectMs(),
+                               t.getTotalMs()};
+    out.teacher = d.getTeacher();
+    return out;
+  });
+}
+
+void client::report(uint32_t window, uint64_t frames_seen,
+                    const std::string& model_id, float accuracy) {
+  if (!impl_->session)
+    throw rpc_error("no camera session: register first");
+  guarded([&] {
+    auto& ws = impl_->ez->getWaitScope();
+    auto req = impl_->session->reportRequest();
+    auto s = req.initStats();
+    s.setWindow(window);
+    s.setFramesSeen(frames_seen);
+    s.setModelId(model_id);
+    s.setAccuracy(accuracy);
+    req.send().wait(ws);
+    return 0;
+  });
+}
+
+void client::close_session() {
+  if (!impl_->session)
+    return;
+  guarded([&] {
+    auto& ws = impl_->ez->getWaitScope();
+    impl_->session->closeRequest().send().wait(ws);
+    return 0;
+  });
+}
+
+server_status client::status(const std::string& token) {
+  return guarded([&] {
+    auto& ws = impl_->ez->getWaitScope();
+    auto req = impl_->root->adminRequest();
+    req.setToken(token);
+    auto admin = req.send().wait(ws).getAdmin();
+    auto resp = admin.statusRequest().send().wait(ws);
+    auto s = resp.getStatus();
+    server_status out;
+    out.uptime_s = s.getUptimeS();
+    out.teacher = s.getTeacher();
+    out.store_bytes = s.getStoreBytes();
+    out.data_dir = s.getDataDir();
+    out.version = s.getVersion();
+    for (auto c : s.getCameras()) {
+      camera_status x;
+      x.id = c.getId();
+      x.windows = c.getWindows();
+      x.frames_labelled = c.getFramesLabelled();
+      x.last_reply_ms = c.getLastReplyMs();
+      x.last_reply_unix_ms = c.getLastReplyUnixMs();
+      x.connected = c.getConnected();
+      x.model_id = c.getModelId();
+      out.cameras.push_back(std::move(x));
+    }
+    return out;
+  });
+}
+
+std::string load_token(const std::string& token, const std::string& file) {
+  if (!token.empty())
+    return token;
+  if (!file.empty()) {
+    try {
+      return trim(read_file(file));
+    } catch (const std::exception& e) {
+      throw rpc_error(std::string{e.what()} + " (token file)");
+    }
+  }
+  if (auto* env = std::getenv("RECL_TOKEN"))
+    return env;
+  return "";
+}
+
+} // namespace recl

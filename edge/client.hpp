@@ -1,0 +1,127 @@
+#pragma once
+// A synchronous Cap'n Proto client for recld, used by recl-edge, recl-admin,
+// the benchmarks and the tests. Owns its own kj event loop: one client per
+// thread.
+
+#include "gpu/detection.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace recl {
+
+/// A failure the server reported, or a broken connection. The message is the
+/// server's one-line reason (e.g. "unauthorized: wrong token").
+struct rpc_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// One frame as the edge sends it.
+struct encoded_frame {
+  std::vector<uint8_t> bytes; ///< JPEG
+  uint64_t ts_ms = 0;
+};
+
+/// The teacher's labels for one frame.
+struct labels_of_frame {
+  uint32_t width = 0;
+  uint32_t height = 0;
+  std::vector<box> boxes;
+};
+
+/// Server-side milliseconds for one window.
+struct server_timing {
+  double queue_ms = 0;
+  double decode_ms = 0;
+  double teacher_ms = 0;
+  double select_ms = 0;
+  double total_ms = 0;
+};
+
+/// The server's answer to one window, with what the client measured.
+struct window_reply {
+  uint32_t window = 0;
+  bool swap = false;
+  std::string model_id;
+  std::vector<uint8_t> weights;
+  std::vector<labels_of_frame> labels;
+  float next_sample_fps = 0;
+  server_timing timing;
+  std::string teacher;
+  double round_trip_ms = 0; ///< measured by the client
+  uint64_t request_bytes = 0; ///< frame bytes sent
+};
+
+/// Limits the server announced at registration.
+struct server_limits {
+  uint32_t max_frames = 0;
+  uint64_t max_frame_bytes = 0;
+  uint64_t max_message_bytes = 0;
+};
+
+/// One camera as the admin interface reports it.
+struct camera_status {
+  std::string id;
+  uint64_t windows = 0;
+  uint64_t frames_labelled = 0;
+  double last_reply_ms = 0;
+  int64_t last_reply_unix_ms = 0;
+  bool connected = false;
+  std::string model_id;
+};
+
+/// The daemon's status.
+struct server_status {
+  double uptime_s = 0;
+  std::string teacher;
+  uint64_t store_bytes = 0;
+  std::string data_dir;
+  std::string version;
+  std::vector<camera_status> cameras;
+};
+
+/// A connection to recld.
+class client {
+public:
+  /// Connects to "HOST:PORT". `max_message_bytes` bounds what this side reads
+  /// and writes in one message. Throws rpc_error if the server is unreachable.
+  explicit client(const std::string& server,
+                  uint64_t max_message_bytes = 256ull << 20);
+  ~client();
+
+  client(const client&) = delete;
+  client& operator=(const client&) = delete;
+
+  /// Opens a camera session. Throws rpc_error (wrong token, bad id, ...).
+  server_limits register_camera(const std::string& camera,
+                                const std::string& token);
+
+  /// Sends one window and waits for the decision.
+  window_reply update(uint32_t index, const std::vector<encoded_frame>& frames,
+                      float sample_fps, const std::string& model_id = "");
+
+  /// Reports the edge's own statistics.
+  void report(uint32_t window, uint64_t frames_seen,
+              const std::string& model_id, float accuracy);
+
+  /// Closes the camera session.
+  void close_session();
+
+  /// The daemon's status through the admin interface.
+  server_status status(const std::string& token);
+
+  struct impl;
+
+private:
+  std::unique_ptr<impl> impl_;
+};
+
+/// Reads a token: `token` if non-empty, else the first line of `file` if
+/// non-empty, else $RECL_TOKEN, else "". Throws rpc_error if `file` is
+/// unreadable.
+std::string load_token(const std::string& token, const std::string& file);
+
+} // namespace recl

@@ -1,0 +1,35 @@
+#pragma once
+// Where an edge's frames come from: a video file, a folder of images, or a
+// sequence of catalog clips played back to back.
+
+#include <memory>
+#include <opencv2/core.hpp>
+#include <string>
+
+namespace recl {
+
+/// A stream of frames with their time in the stream.
+class frame_source {
+public:
+  virtual ~frame_source();
+
+  /// The next frame and its time in seconds; false at the end.
+  virtual bool next(cv::Mat& bgr, double& t_s) = 0;
+
+  /// A human description, e.g. "video.avi (25 fps)".
+  virtual std::string describe() const = 0;
+
+  /// Opens `spec`: a video file, a folder of images (in name order), or
+  /// "catalog:ID[,ID...]" resolved in `data_dir`'s catalog. `folder_fps`
+  /// times a folder's frames. Throws std::runtime_error with a clear reason.
+  static std::unique_ptr<frame_source>
+  open(const std::string& spec, const std::string& data_dir,
+       double folder_fps = 1.0);
+};
+
+/// Encodes a frame as JPEG at `quality`, first shrinking it to at most
+/// `max_width` pixels wide (aspect kept; never enlarged).
+std::vector<uint8_t> encode_jpeg(const cv::Mat& bgr, int max_width,
+                                 int quality = 90);
+
+} // namespace recl

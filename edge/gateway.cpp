@@ -1,0 +1,368 @@
+#include "edge/gateway.hpp"
+
+#include "actors/actors.hpp"
+#include "common/log.hpp"
+#include "common/util.hpp"
+#include "schema/recl.capnp.h"
+
+#include <caf/all.hpp>
+#include <capnp/ez-rpc.h>
+#include <kj/async.h>
+
+#include <future>
+#include <map>
+#include <optional>
+#include <thread>
+
+namespace recl {
+
+namespace {
+
+// -- bridging kj promises and actor requests -------------------------------------
+
+/// A reply from the actor side: a value or an error text.
+template <class T>
+struct outcome {
+  std::optional<T> value;
+  std::string error;
+};
+
+[[noreturn]] void throw_rpc_error(const std::string& msg) {
+  kj::throwFatalException(kj::Exception(kj::Exception::Type::FAILED, __FILE__,
+                                        __LINE__, kj::str(msg)));
+}
+
+/// Sends a request to `dest` from a short-lived actor and returns a kj promise
+/// for its answer. The kj thread never waits on CAF and vice versa; if the
+/// RPC is cancelled (client gone), the late fulfil is a no-op.
+template <class T, class Handle, class... Ts>
+kj::Promise<T> ask(caf::actor_system& sys, const Handle& dest, Ts... xs) {
+  auto paf = kj::newPromiseAndCrossThreadFulfiller<outcome<T>>();
+  auto fulfiller = std::make_shared<
+    kj::Own<kj::CrossThreadPromiseFulfiller<outcome<T>>>>(kj::mv(paf.fulfiller));
+  sys.spawn([=](caf::event_based_actor* self) {
+    self->request(dest, caf::infinite, xs...)
+      .then(
+        [=](T& x) {
+          outcome<T> o;
+          o.value = std::move(x);
+          (*fulfiller)->fulfill(std::move(o));
+        },
+        [=](caf::error& e) {
+          outcome<T> o;
+          o.error = describe(e);
+          (*fulfiller)->fulfill(std::move(o));
+        });
+  });
+  return paf.promise.then([](outcome<T>&& o) -> T {
+    if (!o.value)
+      throw_rpc_error(o.error);
+    return std::move(*o.value);
+  });
+}
+
+// -- conversions -------------------------------------------------------------------
+
+void fill(rpc::Decision::Builder out, const decision& d) {
+  out.setWindow(d.window);
+  out.setAction(d.swap ? rpc::Decision::Action::SWAP
+                       : rpc::Decision::Action::KEEP);
+  out.setModelId(d.model_id);
+  if (!d.weights.empty())
+    out.setWeights(kj::arrayPtr(d.weights.data(), d.weights.size()));
+  auto labels = out.initLabels(static_cast<unsigned>(d.labels.size()));
+  for (size_t i = 0; i < d.labels.size(); ++i) {
+    auto& src = d.labels[i];
+    auto fl = labels[static_cast<unsigned>(i)];
+    fl.setWidth(static_cast<uint32_t>(src.width));
+    fl.setHeight(static_cast<uint32_t>(src.height));
+    auto boxes = fl.initBoxes(static_cast<unsigned>(src.boxes.size()));
+    for (size_t j = 0; j < src.boxes.size(); ++j) {
+      auto b = boxes[static_cast<unsigned>(j)];
+      auto& s = src.boxes[j];
+      b.setX0(s.x0);
+      b.setY0(s.y0);
+      b.setX1(s.x1);
+      b.setY1(s.y1);
+      b.setScore(s.score);
+      b.setCls(s.cls);
+    }
+  }
+  out.setNextSampleFps(d.next_sample_fps);
+  auto t = out.initTiming();
+  t.setQueueMs(d.time.queue_ms);
+  t.setDecodeMs(d.time.decode_ms);
+  t.setTeacherMs(d.time.teacher_ms);
+  t.setSelectMs(d.time.select_ms);
+  t.setTotalMs(d.time.total_ms);
+  out.setTeacher(d.teacher);
+}
+
+void fill(rpc::Status::Builder out, const status_info& s) {
+  out.setUptimeS(s.uptime_s);
+  out.setTeacher(s.teacher);
+  out.setStoreBytes(s.store_bytes);
+  out.setDataDir(s.data_dir);
+  out.setVersion(s.version);
+  auto cams = out.initCameras(static_cast<unsigned>(s.cameras.size()));
+  for (size_t i = 0; i < s.cameras.size(); ++i) {
+    auto c = cams[static_cast<unsigned>(i)];
+    auto& x = s.cameras[i];
+    c.setId(x.id);
+    c.setWindows(x.windows);
+    c.setLastReplyMs(x.last_reply_ms);
+    c.setLastReplyUnixMs(x.last_reply_unix_ms);
+    c.setConnected(x.connected);
+    c.setFramesLabelled(x.frames_labelled);
+    c.setModelId(x.model_id);
+  }
+}
+
+// -- the capability implementations -------------------------------------------------
+
+class session_impl;
+
+/// State shared by all capabilities; touched only on the kj thread.
+struct shared_state {
+  caf::actor_system& sys;
+  node_actor node;
+  gateway_options opts;
+  std::map<std::string, session_impl*> live; // camera id -> open session
+};
+
+class session_impl final : public rpc::CameraSession::Server {
+public:
+  session_impl(std::shared_ptr<shared_state> shared, std::string id,
+               camera_actor cam)
+    : shared_(std::move(shared)), id_(std::move(id)), cam_(std::move(cam)) {
+  }
+
+  ~session_impl() noexcept(false) {
+    end("the edge disconnected");
+    auto i = shared_->live.find(id_);
+    if (i != shared_->live.end() && i->second == this)
+      shared_->live.erase(i);
+  }
+
+  /// Closes the session; later calls fail with `why`.
+  void end(std::string why) {
+    if (closed_)
+      return;
+    closed_ = true;
+    why_ = std::move(why);
+    caf::anon_send_exit(cam_, caf::exit_reason::user_shutdown);
+  }
+
+  kj::Promise<void> update(UpdateContext context) override {
+    check_open();
+    auto w = context.getParams().getWindow();
+    auto frames = w.getFrames();
+    auto& opts = shared_->opts;
+    auto where = "camera " + id_ + ", window " + std::to_string(w.getIndex());
+    if (frames.size() == 0)
+      throw_rpc_error("bad_window: " + where + ": no frames");
+    if (frames.size() > opts.max_frames)
+      throw_rpc_error("limit_exceeded: " + where + ": "
+                      + std::to_string(frames.size())
+                      + " frames; the limit is "
+                      + std::to_string(opts.max_frames));
+    window msg;
+    msg.arrived_ms = now_ms();
+    msg.camera = id_;
+    msg.index = w.getIndex();
+    msg.sample_fps = w.getSampleFps();
+    msg.model_id = w.getModelId();
+    msg.frames.reserve(frames.size());
+    for (unsigned i = 0; i < frames.size(); ++i) {
+      auto data = frames[i].getJpeg();
+      if (data.size() > opts.max_frame_bytes)
+        throw_rpc_error("limit_exceeded: " + where + ", frame "
+                        + std::to_string(i) + ": "
+                        + std::to_string(data.size())
+                        + " bytes; the limit is "
+                        + std::to_string(opts.max_frame_bytes));
+      frame f;
+      f.bytes.assign(data.begin(), data.end());
+      f.ts_ms = frames[i].getTimestampMs();
+      msg.frames.push_back(std::move(f));
+    }
+    return ask<decision>(shared_->sys, cam_, update_atom_v, std::move(msg))
+      .then([context](decision&& d) mutable {
+        fill(context.getResults().initDecision(), d);
+      });
+  }
+
+  kj::Promise<void> report(ReportContext context) override {
+    check_open();
+    auto s = context.getParams().getStats();
+    edge_stats x;
+    x.camera = id_;
+    x.window = s.getWindow();
+    x.frames_seen = s.getFramesSeen();
+    x.model_id = s.getModelId();
+    x.accuracy = s.getAccuracy();
+    caf::anon_send(cam_, report_atom_v, std::move(x));
+    return kj::READY_NOW;
+  }
+
+  kj::Promise<void> close(CloseContext) override {
+    end("the session was closed");
+    return kj::READY_NOW;
+  }
+
+private:
+  void check_open() const {
+    if (closed_)
+      throw_rpc_error("session_closed: camera " + id_ + ": " + why_);
+  }
+
+  std::shared_ptr<shared_state> shared_;
+  std::string id_;
+  camera_actor cam_;
+  bool closed_ = false;
+  std::string why_;
+};
+
+class admin_impl final : public rpc::Admin::Server {
+public:
+  explicit admin_impl(std::shared_ptr<shared_state> shared)
+    : shared_(std::move(shared)) {
+  }
+
+  kj::Promise<void> status(StatusContext context) override {
+    return ask<status_info>(shared_->sys, shared_->node, status_atom_v)
+      .then([context](status_info&& s) mutable {
+        fill(context.getResults().initStatus(), s);
+      });
+  }
+
+private:
+  std::shared_ptr<shared_state> shared_;
+};
+
+class recl_impl final : public rpc::Recl::Server {
+public:
+  explicit recl_impl(std::shared_ptr<shared_state> shared)
+    : shared_(std::move(shared)) {
+  }
+
+  kj::Promise<void> register_(RegisterContext context) override {
+    auto params = context.getParams();
+    std::string id = params.getCamera();
+    authorize(params.getToken(), "register camera '" + id + "'");
+    if (!valid_camera_id(id))
+      throw_rpc_error("bad_camera_id: '" + id
+                      + "' is not a camera id (1-64 of A-Z a-z 0-9 . _ -)");
+    auto shared = shared_;
+    return ask<camera_actor>(shared_->sys, shared_->node, register_atom_v, id)
+      .then([context, shared, id](camera_actor&& cam) mutable {
+        auto i = shared->live.find(id);
+        if (i != shared->live.end())
+          i->second->end("camera " + id + " registered again");
+        auto impl = kj::heap<session_impl>(shared, id, std::move(cam));
+        shared->live[id] = impl.get();
+        auto results = context.getResults();
+        results.setSession(kj::mv(impl));
+        auto limits = results.initLimits();
+        limits.setMaxFrames(shared->opts.max_frames);
+        limits.setMaxFrameBytes(shared->opts.max_frame_bytes);
+        limits.setMaxMessageBytes(shared->opts.max_message_bytes);
+        log::info("gateway", "camera ", id, " registered");
+      });
+  }
+
+  kj::Promise<void> admin(AdminContext context) override {
+    authorize(context.getParams().getToken(), "open the admin interface");
+    context.getResults().setAdmin(kj::heap<admin_impl>(shared_));
+    return kj::READY_NOW;
+  }
+
+private:
+  void authorize(capnp::Text::Reader token, const std::string& what) {
+    if (!constant_time_equal(std::string_view{token.cStr(), token.size()},
+                             shared_->opts.token)) {
+      log::warning("gateway", "refused to ", what, ": wrong token");
+      throw_rpc_error("unauthorized: wrong token");
+    }
+  }
+
+  std::shared_ptr<shared_state> shared_;
+};
+
+} // namespace
+
+// -- gateway -----------------------------------------------------------------------
+
+struct gateway::impl {
+  std::thread thread;
+  uint16_t port = 0;
+  std::mutex mtx;
+  kj::Own<kj::CrossThreadPromiseFulfiller<void>> stop_fulfiller;
+  bool stopped = false;
+};
+
+gateway::gateway(caf::actor_system& sys, const caf::actor& node,
+                 gateway_options opts)
+  : impl_(std::make_unique<impl>()) {
+  auto shared = std::make_shared<shared_state>(shared_state{
+    sys, caf::actor_cast<node_actor>(node), std::move(opts), {}});
+  std::promise<uint16_t> started;
+  auto started_future = started.get_future();
+  impl_->thread = std::thread([this, shared, &started]() mutable {
+    try {
+      capnp::ReaderOptions ro;
+      ro.traversalLimitInWords = shared->opts.max_message_bytes / 8 + 1;
+      auto listen = shared->opts.listen;
+      capnp::EzRpcServer server(kj::heap<recl_impl>(shared), listen, 0, ro);
+      auto& ws = server.getWaitScope();
+      auto port = server.getPort().wait(ws);
+      auto paf = kj::newPromiseAndCrossThreadFulfiller<void>();
+      {
+        std::lock_guard<std::mutex> guard{impl_->mtx};
+        impl_->stop_fulfiller = kj::mv(paf.fulfiller);
+      }
+      started.set_value(static_cast<uint16_t>(port));
+      paf.promise.wait(ws);
+      shared->live.clear();
+    } catch (const kj::Exception& e) {
+      try {
+        started.set_exception(std::make_exception_ptr(std::runtime_error(
+          "cannot listen on " + shared->opts.listen + ": "
+          + std::string{e.getDescription().cStr()})));
+      } catch (const std::future_error&) {
+        log::error("gateway", "RPC loop failed: ",
+                   e.getDescription().cStr());
+      }
+    }
+  });
+  try {
+    impl_->port = started_future.get();
+  } catch (...) {
+    impl_->thread.join();
+    impl_->stopped = true;
+    throw;
+  }
+}
+
+gateway::~gateway() {
+  stop();
+}
+
+uint16_t gateway::port() const {
+  return impl_->port;
+}
+
+void gateway::stop() {
+  if (impl_->stopped)
+    return;
+  impl_->stopped = true;
+  {
+    std::lock_guard<std::mutex> guard{impl_->mtx};
+    if (impl_->stop_fulfiller)
+      impl_->stop_fulfiller->fulfill();
+  }
+  if (impl_->thread.joinable())
+    impl_->thread.join();
+}
+
+} // namespace recl

@@ -1,0 +1,52 @@
+#pragma once
+// The RPC gateway: a Cap'n Proto server on its own kj event-loop thread that
+// turns RPC calls into actor requests and actor replies back into RPC
+// results. CAF workers never block on it, and it never blocks on them: each
+// call is bridged with a cross-thread promise fulfilled from the actor side.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace caf {
+class actor_system;
+class actor;
+} // namespace caf
+
+namespace recl {
+
+/// What the gateway accepts.
+struct gateway_options {
+  std::string listen = "127.0.0.1:7450"; ///< HOST:PORT; port 0 picks one
+  std::string token;                     ///< shared secret for register/admin
+  uint32_t max_frames = 256;             ///< frames per window
+  uint64_t max_frame_bytes = 8ull << 20; ///< bytes per frame
+  uint64_t max_message_bytes = 256ull << 20; ///< bytes per RPC message
+};
+
+/// A running RPC endpoint. Stops (closing every connection) when destroyed.
+class gateway {
+public:
+  /// Starts listening; returns once connections are accepted. Throws
+  /// std::runtime_error when the address cannot be bound. `node` is the node
+  /// actor's handle.
+  gateway(caf::actor_system& sys, const caf::actor& node,
+          gateway_options opts);
+  ~gateway();
+
+  gateway(const gateway&) = delete;
+  gateway& operator=(const gateway&) = delete;
+
+  /// The port actually bound.
+  uint16_t port() const;
+
+  /// Closes the listener and all sessions; idempotent.
+  void stop();
+
+  struct impl;
+
+private:
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace recl

@@ -1,0 +1,199 @@
+#include "gpu/teacher.hpp"
+
+#include "common/log.hpp"
+
+#include <cmath>
+#include <opencv2/dnn.hpp>
+#include <opencv2/imgproc.hpp>
+#include <opencv2/objdetect.hpp>
+#include <stdexcept>
+
+namespace recl {
+
+teacher::~teacher() = default;
+
+cv::Mat letterbox_top_left(const cv::Mat& bgr, int w, int h, float& scale) {
+  scale = std::min(static_cast<float>(w) / bgr.cols,
+                   static_cast<float>(h) / bgr.rows);
+  int rw = std::max(1, static_cast<int>(std::round(bgr.cols * scale)));
+  int rh = std::max(1, static_cast<int>(std::round(bgr.rows * scale)));
+  rw = std::min(rw, w);
+  rh = std::min(rh, h);
+  cv::Mat canvas(h, w, CV_8UC3, cv::Scalar(114, 114, 114));
+  cv::Mat resized;
+  cv::resize(bgr, resized, cv::Size(rw, rh), 0, 0, cv::INTER_LINEAR);
+  resized.copyTo(canvas(cv::Rect(0, 0, rw, rh)));
+  return canvas;
+}
+
+namespace {
+
+/// YOLOX-Nano as exported by Megvii: raw BGR 0..255 input, output
+/// [1, cells, 5 + 80] with sigmoid already applied to objectness and classes
+/// but the grid not yet decoded.
+class yolox_teacher : public teacher {
+public:
+  yolox_teacher(std::string path, const teacher_options& opts)
+    : path_(std::move(path)), opts_(opts) {
+    net_ = cv::dnn::readNet(path_);
+    if (net_.empty())
+      throw std::runtime_error("cannot load YOLOX model " + path_);
+    net_.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
+    net_.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
+    keep_.assign(80, false);
+    for (auto c : opts_.classes)
+      if (c >= 0 && c < 80)
+        keep_[static_cast<size_t>(c)] = true;
+  }
+
+  std::vector<box> detect(const cv::Mat& bgr) override {
+    const int w = opts_.input_width;
+    const int h = opts_.input_height;
+    float r = 1;
+    auto input = letterbox_top_left(bgr, w, h, r);
+    auto blob = cv::dnn::blobFromImage(input, 1.0, cv::Size(), cv::Scalar(),
+                                       false, false, CV_32F);
+    net_.setInput(blob);
+    cv::Mat out = net_.forward();
+    // out: [1, cells, 85]
+    const int cells = out.size[1];
+    const int dims = out.size[2];
+    if (dims != 85)
+      throw std::runtime_error("unexpected YOLOX output width "
+                               + std::to_string(dims));
+    const float* p = out.ptr<float>();
+    std::vector<box> candidates;
+    int cell = 0;
+    for (int stride : {8, 16, 32}) {
+      const int gw = w / stride;
+      const int gh = h / stride;
+      for (int gy = 0; gy < gh; ++gy) {
+        for (int gx = 0; gx < gw; ++gx, ++cell) {
+          if (cell >= cells)
+            throw std::runtime_error("YOLOX output has fewer cells than its "
+                                     "input size implies");
+          const float* row = p + static_cast<size_t>(cell) * dims;
+          float obj = row[4];
+          if (obj < opts_.score_threshold)
+            continue;
+          float cx = (row[0] + gx) * stride;
+          float cy = (row[1] + gy) * stride;
+          float bw = std::exp(row[2]) * stride;
+          float bh = std::exp(row[3]) * stride;
+          for (int c = 0; c < 80; ++c) {
+            if (!keep_[static_cast<size_t>(c)])
+              continue;
+            float score = obj * row[5 + c];
+            if (score < opts_.score_threshold)
+              continue;
+            box b;
+            b.x0 = std::max(0.f, (cx - bw / 2) / r);
+            b.y0 = std::max(0.f, (cy - bh / 2) / r);
+            b.x1 = std::min(static_cast<float>(bgr.cols), (cx + bw / 2) / r);
+            b.y1 = std::min(static_cast<float>(bgr.rows), (cy + bh / 2) / r);
+            b.score = score;
+            b.cls = c;
+            if (b.x1 > b.x0 && b.y1 > b.y0)
+              candidates.push_back(b);
+          }
+        }
+      }
+    }
+    return nms_per_class(std::move(candidates), opts_.nms_threshold);
+  }
+
+  std::string describe() const override {
+    return "yolox-nano " + std::to_string(opts_.input_width) + "x"
+           + std::to_string(opts_.input_height) + " (" + path_ + ")";
+  }
+
+private:
+  std::string path_;
+  teacher_options opts_;
+  cv::dnn::Net net_;
+  std::vector<bool> keep_;
+};
+
+/// OpenCV's built-in HOG + linear SVM people detector: needs no file.
+class hog_teacher : public teacher {
+public:
+  explicit hog_teacher(const teacher_options& opts) : opts_(opts) {
+    hog_.setSVMDetector(cv::HOGDescriptor::getDefaultPeopleDetector());
+    for (auto c : opts_.classes)
+      if (c == 0)
+        finds_people_ = true;
+    if (!finds_people_)
+      log::warning("teacher", "the HOG teacher finds only persons, which the "
+                              "class set leaves out: it will label nothing");
+  }
+
+  std::vector<box> detect(const cv::Mat& bgr) override {
+    if (!finds_people_)
+      return {};
+    // HOG is slow on large frames: work on at most 640 px wide.
+    float r = 1;
+    cv::Mat img = bgr;
+    if (bgr.cols > 640) {
+      r = 640.f / bgr.cols;
+      cv::resize(bgr, img, cv::Size(), r, r, cv::INTER_AREA);
+    }
+    std::vector<cv::Rect> rects;
+    std::vector<double> weights;
+    if (img.cols >= 64 && img.rows >= 128)
+      hog_.detectMultiScale(img, rects, weights, 0, cv::Size(8, 8),
+                            cv::Size(8, 8), 1.05, 2);
+    std::vector<box> out;
+    for (size_t i = 0; i < rects.size(); ++i) {
+      auto margin = i < weights.size() ? weights[i] : 0.0;
+      box b;
+      b.x0 = std::max(0.f, rects[i].x / r);
+      b.y0 = std::max(0.f, rects[i].y / r);
+      b.x1 = std::min<float>(bgr.cols, (rects[i].x + rects[i].width) / r);
+      b.y1 = std::min<float>(bgr.rows, (rects[i].y + rects[i].height) / r);
+      // The SVM margin mapped to (0, 1): 0.5 at the decision boundary.
+      b.score = static_cast<float>(1.0 / (1.0 + std::exp(-2.0 * margin)));
+      b.cls = 0;
+      if (b.score >= opts_.score_threshold)
+        out.push_back(b);
+    }
+    return nms_per_class(std::move(out), opts_.nms_threshold);
+  }
+
+  std::string describe() const override {
+    return "hog-people (OpenCV built-in)";
+  }
+
+private:
+  teacher_options opts_;
+  cv::HOGDescriptor hog_;
+  bool finds_people_ = false;
+};
+
+} // namespace
+
+std::unique_ptr<teacher> make_teacher(const teacher_options& opts) {
+  if (opts.input_width <= 0 || opts.input_height <= 0
+      || opts.input_width % 32 != 0 || opts.input_height % 32 != 0)
+    throw std::invalid_argument("teacher input must be multiples of 32, got "
+                                + std::to_string(opts.input_width) + "x"
+                                + std::to_string(opts.input_height));
+  if (!(opts.score_threshold > 0 && opts.score_threshold < 1))
+    throw std::invalid_argument("teacher score threshold must be in (0, 1)");
+  if (opts.spec == "hog")
+    return std::make_unique<hog_teacher>(opts);
+  if (opts.spec.rfind("yolox:", 0) == 0) {
+    auto path = opts.spec.substr(6);
+    if (path.empty())
+      throw std::invalid_argument("teacher 'yolox:' needs a model path");
+    try {
+      return std::make_unique<yolox_teacher>(path, opts);
+    } catch (const cv::Exception& e) {
+      throw std::runtime_error("cannot load YOLOX model " + path + ": "
+                               + e.what());
+    }
+  }
+  throw std::invalid_argument("unknown teacher '" + opts.spec
+                              + "' (use yolox:PATH or hog)");
+}
+
+} // namespace recl

@@ -1,0 +1,52 @@
+#pragma once
+// The teacher: the large, accurate detector whose boxes are the ground truth
+// for experts. YOLOX-Nano through OpenCV dnn, or OpenCV's built-in HOG people
+// detector when no model file is at hand. It needs OpenCV, so it lives apart
+// from the LibTorch-only model library.
+
+#include "gpu/detection.hpp"
+
+#include <memory>
+#include <opencv2/core.hpp>
+#include <string>
+#include <vector>
+
+namespace recl {
+
+/// How to build a teacher.
+struct teacher_options {
+  /// "yolox:PATH" or "hog".
+  std::string spec = "hog";
+  /// COCO classes kept; others are dropped before NMS.
+  std::vector<int> classes = default_classes();
+  /// Boxes below this score (objectness x class) are dropped.
+  float score_threshold = 0.3f;
+  /// Per-class NMS IoU threshold.
+  float nms_threshold = 0.45f;
+  /// Network input (multiples of 32; YOLOX only).
+  int input_width = 416;
+  int input_height = 416;
+};
+
+/// A detector that labels frames. Not thread-safe: one per labeler.
+class teacher {
+public:
+  virtual ~teacher();
+
+  /// Detects objects in a BGR frame; boxes are in the frame's pixels.
+  virtual std::vector<box> detect(const cv::Mat& bgr) = 0;
+
+  /// E.g. "yolox-nano 416x416 (PATH)".
+  virtual std::string describe() const = 0;
+};
+
+/// Builds a teacher; throws std::invalid_argument for a bad spec and
+/// std::runtime_error when the model file cannot be loaded.
+std::unique_ptr<teacher> make_teacher(const teacher_options& opts);
+
+/// Resizes `bgr` by r = min(w/W, h/H) into the top-left corner of a w x h
+/// canvas filled with 114 (YOLOX's letterbox). Returns the canvas; `scale`
+/// receives r.
+cv::Mat letterbox_top_left(const cv::Mat& bgr, int w, int h, float& scale);
+
+} // namespace recl

@@ -1,0 +1,110 @@
+@0xb4b742f3d45c621e;
+# The wire protocol between edge clients, admin tools and recld.
+#
+# An edge registers its camera with the shared token and gets a CameraSession
+# capability; every model-update window it sends sampled JPEG frames and gets
+# a decision back at once. Admin tools get an Admin capability the same way.
+
+$import "/capnp/c++.capnp".namespace("recl::rpc");
+
+interface Recl {
+  register @0 (camera :Text, token :Text) -> (session :CameraSession, limits :Limits);
+  # Opens a session for a camera. A second register of the same camera
+  # closes the first session.
+  admin @1 (token :Text) -> (admin :Admin);
+}
+
+struct Limits {
+  # What the server accepts in one window; larger windows are refused.
+  maxFrames @0 :UInt32;
+  maxFrameBytes @1 :UInt64;
+  maxMessageBytes @2 :UInt64;
+}
+
+interface CameraSession {
+  update @0 (window :Window) -> (decision :Decision);
+  report @1 (stats :EdgeStats);
+  close @2 ();
+}
+
+struct Frame {
+  jpeg @0 :Data;          # JPEG (or PNG) bytes of one sampled frame
+  timestampMs @1 :UInt64; # position in the camera's stream
+}
+
+struct Window {
+  index @0 :UInt32;       # the camera's window counter, from 0
+  frames @1 :List(Frame);
+  sampleFps @2 :Float32;  # the rate the frames were sampled at
+  modelId @3 :Text;       # the model the edge runs now ("" = none)
+}
+
+struct Box {
+  x0 @0 :Float32;
+  y0 @1 :Float32;
+  x1 @2 :Float32;
+  y1 @3 :Float32;
+  score @4 :Float32;
+  cls @5 :Int32;          # COCO class index
+}
+
+struct FrameLabels {
+  width @0 :UInt32;
+  height @1 :UInt32;
+  boxes @2 :List(Box);
+}
+
+struct Timing {
+  # Server-side milliseconds for this window.
+  queueMs @0 :Float64;    # waiting for a labeler
+  decodeMs @1 :Float64;
+  teacherMs @2 :Float64;
+  selectMs @3 :Float64;
+  totalMs @4 :Float64;    # from request arrival to reply
+}
+
+struct Decision {
+  window @0 :UInt32;
+  action @1 :Action;
+  modelId @2 :Text;       # the model to run ("" with keep = keep yours)
+  weights @3 :Data;       # present when the edge lacks the model
+  labels @4 :List(FrameLabels); # the teacher's labels, one per frame
+  nextSampleFps @5 :Float32;    # the rate to sample the next window at
+  timing @6 :Timing;
+  teacher @7 :Text;
+
+  enum Action {
+    keep @0;
+    swap @1;
+  }
+}
+
+struct EdgeStats {
+  window @0 :UInt32;
+  framesSeen @1 :UInt64;
+  modelId @2 :Text;
+  accuracy @3 :Float32;   # the edge's own estimate, if any (-1 = none)
+}
+
+interface Admin {
+  status @0 () -> (status :Status);
+}
+
+struct Status {
+  uptimeS @0 :Float64;
+  teacher @1 :Text;
+  storeBytes @2 :UInt64;
+  dataDir @3 :Text;
+  cameras @4 :List(CameraInfo);
+  version @5 :Text;
+}
+
+struct CameraInfo {
+  id @0 :Text;
+  windows @1 :UInt64;       # windows served, over the data dir's life
+  lastReplyMs @2 :Float64;  # server time of the last reply
+  lastReplyUnixMs @3 :Int64;
+  connected @4 :Bool;
+  framesLabelled @5 :UInt64;
+  modelId @6 :Text;
+}

@@ -1,0 +1,248 @@
+#include "store/store.hpp"
+
+#include "common/log.hpp"
+#include "common/util.hpp"
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+#include <array>
+#include <filesystem>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+namespace recl {
+
+const char* family_name(family x) {
+  static constexpr std::array<const char*, family_count> names{
+    {"meta", "experts", "samples", "gating", "cameras", "selections"}};
+  return names[static_cast<size_t>(x)];
+}
+
+namespace {
+
+[[noreturn]] void fail(const std::string& what, const rocksdb::Status& st) {
+  throw store_error(what + ": " + st.ToString());
+}
+
+void check(const std::string& what, const rocksdb::Status& st) {
+  if (!st.ok())
+    fail(what, st);
+}
+
+} // namespace
+
+// -- write_batch ---------------------------------------------------------------
+
+struct write_batch::impl {
+  struct op {
+    family f;
+    bool erase;
+    std::string key;
+    std::string value;
+  };
+  std::vector<op> ops;
+};
+
+write_batch::write_batch() : impl_(std::make_unique<impl>()) {
+}
+
+write_batch::~write_batch() = default;
+write_batch::write_batch(write_batch&&) noexcept = default;
+write_batch& write_batch::operator=(write_batch&&) noexcept = default;
+
+void write_batch::put(family f, std::string_view key, std::string_view value) {
+  impl_->ops.push_back({f, false, std::string{key}, std::string{value}});
+}
+
+void write_batch::erase(family f, std::string_view key) {
+  impl_->ops.push_back({f, true, std::string{key}, {}});
+}
+
+size_t write_batch::size() const {
+  return impl_->ops.size();
+}
+
+// -- store ---------------------------------------------------------------------
+
+struct store::impl {
+  std::string dir;
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles; // all opened families
+  std::array<rocksdb::ColumnFamilyHandle*, family_count> ours{};
+
+  rocksdb::ColumnFamilyHandle* cf(family f) const {
+    return ours[static_cast<size_t>(f)];
+  }
+
+  ~impl() {
+    if (db) {
+      for (auto* h : handles)
+        db->DestroyColumnFamilyHandle(h);
+      auto st = db->Close();
+      if (!st.ok())
+        log::warning("store", "closing ", dir, ": ", st.ToString());
+    }
+  }
+};
+
+store::store(std::unique_ptr<impl> x) : impl_(std::move(x)) {
+}
+
+store::~store() = default;
+
+std::unique_ptr<store> store::open(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec)
+    throw store_error("cannot create data directory " + dir + ": "
+                      + ec.message());
+  rocksdb::Options opts;
+  opts.create_if_missing = true;
+  opts.create_missing_column_families = true;
+  opts.paranoid_checks = true;
+  opts.keep_log_file_num = 4;
+  opts.max_total_wal_size = 256ull << 20;
+  // Names of families already present (a newer build may have added some:
+  // open them too, so that opening never fails on them).
+  std::vector<std::string> names;
+  auto listed = rocksdb::DB::ListColumnFamilies(opts, dir, &names);
+  if (!listed.ok())
+    names.clear(); // a new directory
+  auto want = [&](const std::string& n) {
+    for (auto& x : names)
+      if (x == n)
+        return;
+    names.push_back(n);
+  };
+  want(rocksdb::kDefaultColumnFamilyName);
+  for (size_t i = 0; i < family_count; ++i)
+    want(family_name(static_cast<family>(i)));
+  std::vector<rocksdb::ColumnFamilyDescriptor> descs;
+  for (auto& n : names)
+    descs.emplace_back(n, rocksdb::ColumnFamilyOptions{opts});
+  auto result = std::make_unique<impl>();
+  result->dir = dir;
+  rocksdb::DB* raw = nullptr;
+  auto st = rocksdb::DB::Open(opts, dir, descs, &result->handles, &raw);
+  if (!st.ok()) {
+    auto msg = st.ToString();
+    if (st.IsIOError() && msg.find("lock") != std::string::npos)
+      throw store_error("data directory " + dir
+                        + " is in use by another recld (RocksDB lock: " + msg
+                        + ")");
+    fail("cannot open store in " + dir, st);
+  }
+  result->db.reset(raw);
+  for (size_t i = 0; i < names.size(); ++i)
+    for (size_t f = 0; f < family_count; ++f)
+      if (names[i] == family_name(static_cast<family>(f)))
+        result->ours[f] = result->handles[i];
+  auto self = std::unique_ptr<store>(new store(std::move(result)));
+  // Schema version: written on creation, checked on every open.
+  if (auto v = self->get(family::meta, "schema_version")) {
+    int64_t found = 0;
+    try {
+      found = std::stoll(*v);
+    } catch (...) {
+      throw store_error("data directory " + dir
+                        + " has an unreadable schema version '" + *v + "'");
+    }
+    if (found > store_schema_version)
+      throw store_error("data directory " + dir + " has schema version "
+                        + std::to_string(found) + ", newer than this build's "
+                        + std::to_string(store_schema_version));
+  } else {
+    write_batch b;
+    b.put(family::meta, "schema_version", std::to_string(store_schema_version));
+    b.put(family::meta, "created_unix_ms", std::to_string(unix_ms()));
+    self->write(b);
+  }
+  return self;
+}
+
+std::optional<std::string> store::get(family f, std::string_view key) const {
+  std::string value;
+  auto st = impl_->db->Get(rocksdb::ReadOptions{}, impl_->cf(f),
+                           rocksdb::Slice{key.data(), key.size()}, &value);
+  if (st.IsNotFound())
+    return std::nullopt;
+  check(std::string{"reading "} + family_name(f) + "/" + std::string{key}, st);
+  return value;
+}
+
+void store::put(family f, std::string_view key, std::string_view value) {
+  write_batch b;
+  b.put(f, key, value);
+  write(b);
+}
+
+void store::erase(family f, std::string_view key) {
+  write_batch b;
+  b.erase(f, key);
+  write(b);
+}
+
+void store::write(write_batch& batch) {
+  rocksdb::WriteBatch wb;
+  for (auto& op : batch.impl_->ops) {
+    auto* cf = impl_->cf(op.f);
+    if (op.erase)
+      wb.Delete(cf, op.key);
+    else
+      wb.Put(cf, op.key, op.value);
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  check("writing a batch of " + std::to_string(batch.size()) + " to "
+          + impl_->dir,
+        impl_->db->Write(wo, &wb));
+}
+
+void store::scan(
+  family f, std::string_view prefix,
+  const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  std::unique_ptr<rocksdb::Iterator> it{
+    impl_->db->NewIterator(rocksdb::ReadOptions{}, impl_->cf(f))};
+  rocksdb::Slice p{prefix.data(), prefix.size()};
+  for (it->Seek(p); it->Valid() && it->key().starts_with(p); it->Next()) {
+    auto k = it->key();
+    auto v = it->value();
+    if (!fn(std::string_view{k.data(), k.size()},
+            std::string_view{v.data(), v.size()}))
+      break;
+  }
+  check(std::string{"scanning "} + family_name(f), it->status());
+}
+
+uint64_t store::count(family f) const {
+  uint64_t n = 0;
+  scan(f, "", [&](std::string_view, std::string_view) {
+    ++n;
+    return true;
+  });
+  return n;
+}
+
+uint64_t store::disk_bytes() const {
+  uint64_t total = 0;
+  std::error_code ec;
+  for (auto& e : fs::recursive_directory_iterator(impl_->dir, ec))
+    if (e.is_regular_file(ec))
+      total += e.file_size(ec);
+  return total;
+}
+
+const std::string& store::dir() const {
+  return impl_->dir;
+}
+
+void store::flush() {
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  check("flushing " + impl_->dir, impl_->db->Flush(fo, impl_->handles));
+}
+
+} // namespace recl
