@@ -1,1 +1,88 @@
+#include "edge/frame_source.hpp"
 
+#include "edge/catalog.hpp"
+#include "tests/system/process.hpp"
+
+#include <doctest/doctest.h>
+#include <opencv2/imgcodecs.hpp>
+
+using namespace recl;
+
+TEST_CASE("catalog: all clips load with sane fields") {
+  auto data = test::data_dir();
+  if (data.empty()) {
+    MESSAGE("SKIPPED: no shared data (set RECL_DATA) for catalog.tsv");
+    return;
+  }
+  auto cat = catalog::load(data);
+  CHECK(cat.clips().size() == 105);
+  auto& c = cat.find("bgs-highway-02");
+  CHECK(c.kind == "video");
+  CHECK(c.fps == doctest::Approx(25.0));
+  CHECK(c.width == 320);
+  CHECK_THROWS_AS(cat.find("no-such-clip"), std::invalid_argument);
+  CHECK_THROWS_AS(catalog::load("/nonexistent"), std::runtime_error);
+}
+
+TEST_CASE("frame source: video, folder and catalog sequences") {
+  auto data = test::data_dir();
+  if (data.empty()) {
+    MESSAGE("SKIPPED: no shared data (set RECL_DATA) for the clips");
+    return;
+  }
+  cv::Mat img;
+  double t = -1;
+  auto video = frame_source::open(data + "/video/bgslibrary/video02.avi", "");
+  REQUIRE(video->next(img, t));
+  CHECK(img.cols == 320);
+  CHECK(t == 0);
+  REQUIRE(video->next(img, t));
+  CHECK(t == doctest::Approx(1.0 / 25));
+
+  auto folder = frame_source::open(data + "/video/camvid/0001TP", "", 1.0);
+  for (int n = 0; n < 3; ++n)
+    REQUIRE(folder->next(img, t));
+  CHECK(t == doctest::Approx(2.0));
+
+  // Two 5 s Caltrans clips back to back: time continues past the first.
+  auto cat = catalog::load(data);
+  std::vector<std::string> ids;
+  for (auto& c : cat.clips())
+    if (c.place == "caltrans-n280-at-indiana-st")
+      ids.push_back(c.id);
+  REQUIRE(ids.size() >= 2);
+  auto a = ids[0];
+  auto b = ids[1];
+  auto seq = frame_source::open("catalog:" + a + "," + b, data);
+  double last = -1;
+  int frames = 0;
+  while (seq->next(img, t)) {
+    CHECK(t > last);
+    last = t;
+    ++frames;
+  }
+  CHECK(frames == cat.find(a).frames + cat.find(b).frames);
+  CHECK(last > 9.5);
+}
+
+TEST_CASE("frame source: bad sources fail clearly") {
+  CHECK_THROWS_WITH_AS(frame_source::open("/nonexistent.mp4", ""),
+                       "no video file /nonexistent.mp4", std::runtime_error);
+  CHECK_THROWS_AS(frame_source::open("catalog:x", ""), std::runtime_error);
+  test::temp_dir dir;
+  CHECK_THROWS_AS(frame_source::open(dir.path(), ""), std::runtime_error);
+  auto data = test::data_dir();
+  if (!data.empty())
+    CHECK_THROWS_WITH_AS(frame_source::open("catalog:nope", data),
+                         "no clip 'nope' in the catalog", std::runtime_error);
+}
+
+TEST_CASE("frame source: JPEG encoding shrinks wide frames only") {
+  cv::Mat wide(480, 1280, CV_8UC3, cv::Scalar(10, 200, 30));
+  auto bytes = encode_jpeg(wide, 640);
+  auto back = cv::imdecode(bytes, cv::IMREAD_COLOR);
+  CHECK(back.cols == 640);
+  CHECK(back.rows == 240);
+  cv::Mat small(100, 200, CV_8UC3, cv::Scalar(1, 2, 3));
+  CHECK(cv::imdecode(encode_jpeg(small, 640), cv::IMREAD_COLOR).cols == 200);
+}

@@ -1,1 +1,140 @@
+#include "gpu/teacher.hpp"
 
+#include "tests/system/process.hpp"
+
+#include <doctest/doctest.h>
+#include <opencv2/imgcodecs.hpp>
+
+using namespace recl;
+
+namespace {
+
+int count(const std::vector<box>& xs, int cls, float min_score) {
+  int n = 0;
+  for (auto& b : xs)
+    if (b.cls == cls && b.score >= min_score)
+      ++n;
+  return n;
+}
+
+teacher_options yolox(const std::string& data) {
+  teacher_options o;
+  o.spec = "yolox:" + data + "/models/yolox_nano.onnx";
+  return o;
+}
+
+} // namespace
+
+TEST_CASE("detection: class sets, IoU and per-class NMS") {
+  CHECK(coco_class("car") == 2);
+  CHECK(coco_class("stop sign") == 11);
+  CHECK(coco_class("spaceship") == -1);
+  CHECK(parse_class_set("car, person,car") == std::vector<int>{2, 0});
+  CHECK_THROWS_AS(parse_class_set("car,spaceship"), std::invalid_argument);
+  CHECK_THROWS_AS(parse_class_set(" , "), std::invalid_argument);
+  box a{0, 0, 10, 10, 0.9f, 2};
+  box b{5, 0, 15, 10, 0.8f, 2};
+  CHECK(iou(a, b) == doctest::Approx(50.0 / 150.0));
+  CHECK(iou(a, a) == doctest::Approx(1.0));
+  box c{1, 0, 11, 10, 0.7f, 2};  // overlaps a strongly, same class
+  box d{1, 0, 11, 10, 0.95f, 0}; // same place, other class
+  auto kept = nms_per_class({a, b, c, d}, 0.45f);
+  REQUIRE(kept.size() == 3);
+  CHECK(kept[0].cls == 0);
+  CHECK(kept[1].score == doctest::Approx(0.9f));
+  CHECK(kept[2].score == doctest::Approx(0.8f));
+}
+
+TEST_CASE("teacher: letterbox keeps the aspect in the top-left corner") {
+  cv::Mat img(100, 200, CV_8UC3, cv::Scalar(0, 0, 255));
+  float r = 0;
+  auto out = letterbox_top_left(img, 416, 416, r);
+  CHECK(r == doctest::Approx(2.08f));
+  CHECK(out.cols == 416);
+  CHECK(out.rows == 416);
+  CHECK(out.at<cv::Vec3b>(10, 10) == cv::Vec3b(0, 0, 255));
+  CHECK(out.at<cv::Vec3b>(300, 10) == cv::Vec3b(114, 114, 114));
+}
+
+TEST_CASE("teacher: bad specs fail clearly") {
+  teacher_options o;
+  o.spec = "resnet";
+  CHECK_THROWS_AS(make_teacher(o), std::invalid_argument);
+  o.spec = "yolox:/nonexistent/model.onnx";
+  CHECK_THROWS_AS(make_teacher(o), std::runtime_error);
+  o.spec = "hog";
+  o.input_width = 100;
+  CHECK_THROWS_AS(make_teacher(o), std::invalid_argument);
+}
+
+TEST_CASE("teacher: YOLOX-Nano finds the bus and its passengers") {
+  auto data = test::data_dir();
+  if (data.empty()) {
+    MESSAGE("SKIPPED: no shared data (set RECL_DATA) for the YOLOX model");
+    return;
+  }
+  auto img = cv::imread(data + "/images/bus.jpg");
+  REQUIRE_FALSE(img.empty());
+  auto t = make_teacher(yolox(data));
+  auto boxes = t->detect(img);
+  CHECK(count(boxes, 5, 0.5f) >= 1); // bus
+  CHECK(count(boxes, 0, 0.5f) >= 3); // persons
+  for (auto& b : boxes) {
+    CHECK(b.x0 >= 0);
+    CHECK(b.y0 >= 0);
+    CHECK(b.x1 <= img.cols);
+    CHECK(b.y1 <= img.rows);
+    CHECK(b.x1 > b.x0);
+  }
+  // The bus box covers most of the picture's width (checks the decode and
+  // the letterbox scale, not just the class).
+  for (auto& b : boxes)
+    if (b.cls == 5 && b.score >= 0.5f)
+      CHECK(b.x1 - b.x0 > 0.6f * img.cols);
+  // A non-square input size works too and finds the same objects.
+  auto o = yolox(data);
+  o.input_width = 320;
+  o.input_height = 416;
+  auto narrow = make_teacher(o)->detect(img);
+  CHECK(count(narrow, 5, 0.5f) >= 1);
+  CHECK(count(narrow, 0, 0.5f) >= 3);
+}
+
+TEST_CASE("teacher: the class set filters what YOLOX reports") {
+  auto data = test::data_dir();
+  if (data.empty()) {
+    MESSAGE("SKIPPED: no shared data (set RECL_DATA) for the YOLOX model");
+    return;
+  }
+  auto img = cv::imread(data + "/images/bus.jpg");
+  auto o = yolox(data);
+  o.classes = {5};
+  auto boxes = make_teacher(o)->detect(img);
+  REQUIRE_FALSE(boxes.empty());
+  for (auto& b : boxes)
+    CHECK(b.cls == 5);
+  // dog.jpg holds a dog, a bicycle and a car: the default (road) set keeps
+  // the bicycle and the car but not the dog.
+  auto dog = make_teacher(yolox(data))->detect(cv::imread(data + "/images/dog.jpg"));
+  CHECK(count(dog, 1, 0.5f) >= 1);
+  CHECK(count(dog, 16, 0.0f) == 0);
+}
+
+TEST_CASE("teacher: the HOG fallback finds people without any file") {
+  auto data = test::data_dir();
+  cv::Mat img;
+  if (!data.empty())
+    img = cv::imread(data + "/images/person.jpg");
+  if (img.empty()) {
+    MESSAGE("SKIPPED: no shared data (set RECL_DATA) for person.jpg");
+    return;
+  }
+  teacher_options o;
+  o.spec = "hog";
+  auto t = make_teacher(o);
+  CHECK(t->describe().find("hog") != std::string::npos);
+  auto boxes = t->detect(img);
+  CHECK(count(boxes, 0, 0.5f) >= 1);
+  // A blank frame has nobody in it.
+  CHECK(t->detect(cv::Mat(240, 320, CV_8UC3, cv::Scalar(40, 40, 40))).empty());
+}

@@ -1,1 +1,328 @@
+// System tests: the real recld process, real RocksDB in a temporary
+// directory, real RPC over loopback, the real teacher.
 
+#include "common/util.hpp"
+#include "edge/client.hpp"
+#include "schema/recl.capnp.h"
+#include "tests/system/process.hpp"
+
+#include <capnp/ez-rpc.h>
+#include <kj/async-io.h>
+#include <csignal>
+#include <doctest/doctest.h>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+using namespace recl;
+using test::bin;
+
+namespace {
+
+/// A running recld on a fresh data directory (or a given one).
+struct recld_process {
+  std::unique_ptr<test::temp_dir> own_dir;
+  std::string dir;
+  std::unique_ptr<test::process> proc;
+  std::string address;
+  std::string token;
+
+  explicit recld_process(std::vector<std::string> extra = {}, std::string at = "") {
+    if (at.empty()) {
+      own_dir = std::make_unique<test::temp_dir>();
+      dir = own_dir->path() + "/data";
+    } else {
+      dir = at;
+    }
+    std::vector<std::string> args{"--data-dir", dir, "--listen", "127.0.0.1:0"};
+    auto data = test::data_dir();
+    if (data.empty())
+      args.insert(args.end(), {"--teacher", "hog"});
+    else
+      args.insert(args.end(), {"--data", data});
+    args.insert(args.end(), extra.begin(), extra.end());
+    proc = std::make_unique<test::process>(bin("recld"), args);
+    auto line = proc->wait_for_line("recld listening on", 60);
+    REQUIRE_MESSAGE(!line.empty(), "recld did not start: " << proc->err());
+    address = line.substr(line.rfind(' ') + 1);
+    if (std::ifstream{dir + "/auth-token"})
+      token = trim(read_file(dir + "/auth-token"));
+  }
+
+  /// SIGTERM and the exit code.
+  int stop(int sig = SIGTERM) {
+    proc->signal(sig);
+    return proc->wait(30);
+  }
+};
+
+std::vector<uint8_t> picture() {
+  auto data = test::data_dir();
+  if (!data.empty()) {
+    auto s = read_file(data + "/images/bus.jpg");
+    return {s.begin(), s.end()};
+  }
+  std::vector<uint8_t> out;
+  cv::imencode(".jpg", cv::Mat(240, 320, CV_8UC3, cv::Scalar(90, 90, 90)), out);
+  return out;
+}
+
+std::vector<encoded_frame> frames(size_t n) {
+  std::vector<encoded_frame> out;
+  for (size_t i = 0; i < n; ++i)
+    out.push_back(encoded_frame{picture(), i * 1000});
+  return out;
+}
+
+template <class F>
+std::string rpc_failure(F&& f) {
+  try {
+    f();
+  } catch (const rpc_error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+uint64_t windows_of(const server_status& s, const std::string& id) {
+  for (auto& c : s.cameras)
+    if (c.id == id)
+      return c.windows;
+  return 0;
+}
+
+} // namespace
+
+TEST_CASE("recld: starts, serves status, and exits 0 on SIGTERM or SIGINT") {
+  for (int sig : {SIGTERM, SIGINT}) {
+    recld_process d;
+    client c{d.address};
+    auto s = c.status(d.token);
+    CHECK(s.data_dir == d.dir);
+    CHECK(s.cameras.empty());
+    CHECK(s.store_bytes > 0);
+    CHECK(d.stop(sig) == 0);
+    CHECK(contains(d.proc->err(), "store closed"));
+  }
+}
+
+TEST_CASE("recld: a second daemon on the same data directory is refused") {
+  recld_process d;
+  auto r = test::run(bin("recld"), {"--data-dir", d.dir, "--listen",
+                                    "127.0.0.1:0", "--teacher", "hog"});
+  CHECK(r.code == 1);
+  CHECK(contains(r.err, "in use by another recld"));
+  // The first one is unharmed.
+  client c{d.address};
+  CHECK(c.status(d.token).data_dir == d.dir);
+  CHECK(d.stop() == 0);
+}
+
+TEST_CASE("commands: --help, and bad settings refused with one line") {
+  for (auto name : {"recld", "recl-edge", "recl-admin"}) {
+    auto r = test::run(bin(name), {"--help"});
+    CHECK(r.code == 0);
+    CHECK(contains(r.out, "usage: " + std::string{name}));
+  }
+  test::temp_dir tmp;
+  auto dd = tmp.path() + "/d";
+  auto bad = [&](std::vector<std::string> args, int code,
+                 const std::string& says) {
+    auto r = test::run(bin("recld"), args);
+    CHECK_MESSAGE(r.code == code, r.err);
+    // The reason is the last line; a usage error is the only line.
+    auto lines = split(trim(r.err), '\n');
+    CHECK_MESSAGE(contains(lines.back(), says), r.err);
+    CHECK(lines.back().rfind("recld: ", 0) == 0);
+    if (code == 2)
+      CHECK(lines.size() == 1);
+  };
+  bad({}, 2, "--data-dir is required");
+  bad({"--data-dir", dd, "--listen", "nowhere"}, 2, "--listen: 'nowhere' is not HOST:PORT");
+  bad({"--data-dir", dd, "--max-frames", "many"}, 2, "--max-frames: 'many' is not an integer");
+  bad({"--data-dir", dd, "--top-k", "0"}, 2, "--top-k: 0 is out of range");
+  bad({"--data-dir", dd, "--classes", "car,unicorn"}, 2, "'unicorn' is not a COCO class");
+  bad({"--data-dir", dd, "--teacher-input", "400x400"}, 2, "--teacher-input");
+  bad({"--data-dir", dd, "--teacher", "magic"}, 2, "--teacher");
+  bad({"--data-dir", dd, "--teacher", "yolox:/nonexistent.onnx"}, 1, "cannot load");
+  bad({"--data-dir", dd, "--bogus"}, 2, "unknown option '--bogus'");
+  auto conf = tmp.path() + "/recld.conf";
+  write_file_atomic(conf, "listen = 127.0.0.1:0\nmax-frames = lots\n");
+  bad({"--data-dir", dd, "--config", conf}, 2, conf + ":2: max-frames: 'lots' is not an integer");
+  write_file_atomic(conf, "colour = blue\n");
+  bad({"--data-dir", dd, "--config", conf}, 2, conf + ":1: unknown setting 'colour'");
+  auto edge = test::run(bin("recl-edge"), {"--camera", "c"});
+  CHECK(edge.code == 2);
+  CHECK(contains(edge.err, "--source is required"));
+  auto admin = test::run(bin("recl-admin"), {"frobnicate"});
+  CHECK(admin.code == 2);
+  CHECK(contains(admin.err, "unknown command 'frobnicate'"));
+}
+
+TEST_CASE("recld: settings come from a config file") {
+  test::temp_dir tmp;
+  auto conf = tmp.path() + "/recld.conf";
+  write_file_atomic(conf, "# test\nmax-frames = 3\ntoken = configured-secret\n");
+  recld_process d{{"--config", conf, "--token", "cli-wins-secret"}};
+  client c{d.address};
+  CHECK(contains(rpc_failure([&] { c.status("configured-secret"); }),
+                 "unauthorized"));
+  auto limits = c.register_camera("cfg", "cli-wins-secret");
+  CHECK(limits.max_frames == 3);
+  CHECK(d.stop() == 0);
+}
+
+TEST_CASE("rpc: wrong tokens and bad camera ids are refused") {
+  recld_process d;
+  client c{d.address};
+  CHECK(contains(rpc_failure([&] { c.register_camera("cam", "wrong-token"); }),
+                 "unauthorized: wrong token"));
+  CHECK(contains(rpc_failure([&] { c.status(""); }), "unauthorized"));
+  CHECK(contains(rpc_failure([&] { c.register_camera("no spaces!", d.token); }),
+                 "bad_camera_id"));
+  CHECK(contains(rpc_failure([&] { c.update(0, frames(1), 1); }),
+                 "register first"));
+  // Nothing was created by the refused calls.
+  CHECK(c.status(d.token).cameras.empty());
+  CHECK(d.stop() == 0);
+}
+
+TEST_CASE("rpc: bad windows get a clear error and the session goes on") {
+  recld_process d{{"--max-frames", "4", "--max-frame-mib", "1"}};
+  client c{d.address};
+  c.register_camera("cam-bad", d.token);
+  CHECK(contains(rpc_failure([&] { c.update(0, {}, 1); }),
+                 "bad_window: camera cam-bad, window 0: no frames"));
+  auto junk = frames(3);
+  std::string text = "GIF89a but not really";
+  junk[2].bytes.assign(text.begin(), text.end());
+  CHECK(contains(rpc_failure([&] { c.update(1, junk, 1); }),
+                 "bad_frame: camera cam-bad, window 1, frame 2: not a "
+                 "decodable image"));
+  CHECK(contains(rpc_failure([&] { c.update(2, frames(5), 1); }),
+                 "limit_exceeded: camera cam-bad, window 2: 5 frames; the "
+                 "limit is 4"));
+  auto big = frames(1);
+  big[0].bytes.resize(1536 * 1024, 0xff);
+  CHECK(contains(rpc_failure([&] { c.update(3, big, 1); }),
+                 "limit_exceeded: camera cam-bad, window 3, frame 0"));
+  // The same session still works, and only good windows were counted.
+  auto r = c.update(4, frames(2), 1);
+  CHECK(r.labels.size() == 2);
+  CHECK(r.window == 4);
+  auto s = c.status(d.token);
+  CHECK(windows_of(s, "cam-bad") == 1);
+  CHECK(d.stop() == 0);
+}
+
+TEST_CASE("rpc: a message over the size limit is refused, the server lives") {
+  recld_process d{{"--max-message-mib", "1"}};
+  {
+    client big{d.address, 64ull << 20}; // this side allows large messages
+    big.register_camera("cam-big", d.token);
+    std::vector<encoded_frame> fat(3);
+    for (auto& f : fat)
+      f.bytes.assign(700 * 1024, 0x42);
+    auto why = rpc_failure([&] { big.update(0, fat, 1); });
+    CHECK(why != "(no error)");
+    MESSAGE("oversized message: " << why);
+  }
+  CHECK(d.proc->running());
+  client c{d.address};
+  c.register_camera("cam-after", d.token);
+  CHECK(c.update(0, frames(1), 1).labels.size() == 1);
+  CHECK(d.stop() == 0);
+}
+
+TEST_CASE("rpc: closed and superseded sessions are refused") {
+  recld_process d;
+  client a{d.address};
+  a.register_camera("cam-s", d.token);
+  a.update(0, frames(1), 1);
+  a.close_session();
+  CHECK(contains(rpc_failure([&] { a.update(1, frames(1), 1); }),
+                 "session_closed: camera cam-s: the session was closed"));
+  client b{d.address};
+  b.register_camera("cam-s", d.token);
+  client b2{d.address};
+  b2.register_camera("cam-s", d.token); // same camera again
+  CHECK(contains(rpc_failure([&] { b.update(1, frames(1), 1); }),
+                 "registered again"));
+  CHECK(b2.update(1, frames(1), 1).window == 1);
+  CHECK(windows_of(b2.status(d.token), "cam-s") == 2);
+  CHECK(d.stop() == 0);
+}
+
+TEST_CASE("rpc: a client that disconnects mid-request does not hurt") {
+  recld_process d;
+  {
+    // A raw client that sends a long window and hangs up without waiting.
+    capnp::EzRpcClient raw{d.address};
+    auto& ws = raw.getWaitScope();
+    auto root = raw.getMain<rpc::Recl>();
+    auto reg = root.registerRequest();
+    reg.setCamera("cam-gone");
+    reg.setToken(d.token);
+    auto session = reg.send().wait(ws).getSession();
+    auto req = session.updateRequest();
+    auto list = req.initWindow().initFrames(8);
+    auto pic = picture();
+    for (unsigned i = 0; i < 8; ++i)
+      list[i].setJpeg(kj::arrayPtr(pic.data(), pic.size()));
+    auto pending = req.send();
+    // Let the request reach the server, then drop everything.
+    kj::evalLater([] {}).wait(ws);
+    raw.getIoProvider().getTimer().afterDelay(100 * kj::MILLISECONDS).wait(ws);
+  }
+  CHECK(d.proc->running());
+  client c{d.address};
+  c.register_camera("cam-next", d.token);
+  CHECK(c.update(0, frames(1), 1).labels.size() == 1);
+  CHECK(d.stop() == 0);
+}
+
+TEST_CASE("end to end: recl-edge plays real video and state survives a restart") {
+  auto data = test::data_dir();
+  std::string source = data.empty()
+                         ? "/usr/share/doc/opencv-doc/examples/data/vtest.avi"
+                         : "catalog:bgs-highway-02";
+  if (data.empty() && !std::ifstream{source}) {
+    MESSAGE("SKIPPED: neither shared data nor opencv-doc's vtest.avi");
+    return;
+  }
+  test::temp_dir tmp;
+  auto dir = tmp.path() + "/data";
+  {
+    recld_process d{{}, dir};
+    auto r = test::run(bin("recl-edge"),
+                       {"--server", d.address, "--camera", "edge-1", "--source",
+                        source, "--windows", "2", "--window-seconds", "3",
+                        "--sample-fps", "1", "--token-file", dir + "/auth-token",
+                        "--data", data});
+    CHECK_MESSAGE(r.code == 0, r.err);
+    CHECK(contains(r.out, "[edge-1] window 0: 3 frames"));
+    CHECK(contains(r.out, "[edge-1] window 1: 3 frames"));
+    CHECK(contains(r.out, "boxes/frame"));
+    CHECK(contains(r.out, "done: 2 windows"));
+    auto a = test::run(bin("recl-admin"), {"--server", d.address, "--token-file",
+                                           dir + "/auth-token", "status",
+                                           "--json"});
+    REQUIRE_MESSAGE(a.code == 0, a.err);
+    auto j = nlohmann::json::parse(a.out);
+    REQUIRE(j["cameras"].size() == 1);
+    CHECK(j["cameras"][0]["id"] == "edge-1");
+    CHECK(j["cameras"][0]["windows"] == 2);
+    CHECK(j["cameras"][0]["last_reply_ms"].get<double>() > 0);
+    CHECK(j["store_bytes"].get<uint64_t>() > 0);
+    CHECK(d.stop() == 0);
+  }
+  recld_process again{{}, dir};
+  client c{again.address};
+  auto s = c.status(again.token);
+  CHECK(windows_of(s, "edge-1") == 2);
+  CHECK(again.stop() == 0);
+}

@@ -1,1 +1,186 @@
+#include "tests/system/process.hpp"
 
+#include "common/util.hpp"
+#include "edge/catalog.hpp"
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <fcntl.h>
+#include <filesystem>
+#include <poll.h>
+#include <stdexcept>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace recl::test {
+
+process::process(const std::string& binary, std::vector<std::string> args) {
+  static int counter = 0;
+  err_path_ = (fs::temp_directory_path()
+               / ("recl-test-stderr-" + std::to_string(::getpid()) + "-"
+                  + std::to_string(counter++)))
+                .string();
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0)
+    throw std::runtime_error("pipe failed");
+  pid_ = ::fork();
+  if (pid_ < 0)
+    throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
+    ::dup2(fds[1], 1);
+    int err = ::open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(err, 2);
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>(binary.c_str()));
+    for (auto& a : args)
+      argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(binary.c_str(), argv.data());
+    ::_exit(127);
+  }
+  ::close(fds[1]);
+  out_fd_ = fds[0];
+}
+
+process::~process() {
+  if (!exited_ && pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, &status_, 0);
+  }
+  if (out_fd_ >= 0)
+    ::close(out_fd_);
+  std::error_code ec;
+  fs::remove(err_path_, ec);
+}
+
+std::string process::wait_for_line(const std::string& needle,
+                                   double timeout_s) {
+  auto deadline = now_ms() + timeout_s * 1000;
+  for (;;) {
+    // Complete lines not yet consumed.
+    for (;;) {
+      auto nl = out_.find('\n', consumed_);
+      if (nl == std::string::npos)
+        break;
+      auto line = out_.substr(consumed_, nl - consumed_);
+      consumed_ = nl + 1;
+      if (line.find(needle) != std::string::npos)
+        return line;
+    }
+    auto left = deadline - now_ms();
+    if (left <= 0)
+      return "";
+    pollfd p{out_fd_, POLLIN, 0};
+    int n = ::poll(&p, 1, static_cast<int>(std::min(left, 200.0)));
+    if (n > 0) {
+      char buf[4096];
+      auto got = ::read(out_fd_, buf, sizeof(buf));
+      if (got <= 0)
+        return "";
+      out_.append(buf, static_cast<size_t>(got));
+    }
+  }
+}
+
+void process::signal(int sig) {
+  if (!exited_)
+    ::kill(pid_, sig);
+}
+
+bool process::running() {
+  if (exited_)
+    return false;
+  int st = 0;
+  auto r = ::waitpid(pid_, &st, WNOHANG);
+  if (r == pid_) {
+    exited_ = true;
+    status_ = st;
+    return false;
+  }
+  return true;
+}
+
+int process::wait(double timeout_s) {
+  auto deadline = now_ms() + timeout_s * 1000;
+  while (running()) {
+    if (now_ms() > deadline) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, &status_, 0);
+      exited_ = true;
+      return -1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (WIFEXITED(status_))
+    return WEXITSTATUS(status_);
+  if (WIFSIGNALED(status_))
+    return 128 + WTERMSIG(status_);
+  return -1;
+}
+
+std::string process::out() {
+  if (!running()) {
+    char buf[4096];
+    ssize_t got;
+    while ((got = ::read(out_fd_, buf, sizeof(buf))) > 0)
+      out_.append(buf, static_cast<size_t>(got));
+  }
+  return out_;
+}
+
+std::string process::err() const {
+  try {
+    return read_file(err_path_);
+  } catch (...) {
+    return "";
+  }
+}
+
+run_result run(const std::string& binary, std::vector<std::string> args,
+               double timeout_s) {
+  process p{binary, std::move(args)};
+  run_result r;
+  // Drain stdout while waiting so a chatty child cannot block on the pipe.
+  auto deadline = now_ms() + timeout_s * 1000;
+  while (p.running() && now_ms() < deadline)
+    p.wait_for_line("\x01never\x01", 0.2);
+  r.code = p.wait(std::max(0.0, (deadline - now_ms()) / 1000));
+  r.out = p.out();
+  r.err = p.err();
+  return r;
+}
+
+temp_dir::temp_dir() {
+  auto tmpl = (fs::temp_directory_path() / "recl-test-XXXXXX").string();
+  std::vector<char> buf(tmpl.begin(), tmpl.end());
+  buf.push_back('\0');
+  if (!::mkdtemp(buf.data()))
+    throw std::runtime_error("mkdtemp failed");
+  path_ = buf.data();
+}
+
+temp_dir::~temp_dir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+std::string bin(const std::string& name) {
+  return std::string{RECL_BIN_DIR} + "/" + name;
+}
+
+std::string data_dir() {
+  auto d = find_data_dir();
+  if (!d.empty())
+    return d;
+  auto beside = fs::path{RECL_SOURCE_DIR} / ".." / "shared" / "data";
+  if (fs::exists(beside / "catalog.tsv"))
+    return beside.lexically_normal().string();
+  return "";
+}
+
+} // namespace recl::test

@@ -1,0 +1,81 @@
+#pragma once
+// Runs the real binaries as child processes for system tests.
+
+#include <string>
+#include <vector>
+
+namespace recl::test {
+
+/// A child process with its stdout on a pipe and stderr in a file.
+class process {
+public:
+  /// Starts `bin` (a path) with `args`.
+  process(const std::string& bin, std::vector<std::string> args);
+  ~process();
+
+  process(const process&) = delete;
+  process& operator=(const process&) = delete;
+
+  /// Reads stdout lines until one contains `needle` or `timeout_s` passes;
+  /// returns that line or "" on timeout or end of output.
+  std::string wait_for_line(const std::string& needle, double timeout_s);
+
+  /// Sends `sig`.
+  void signal(int sig);
+
+  /// Waits for exit; returns the exit code, 128+signal if killed, or -1 on
+  /// timeout (the process is then killed).
+  int wait(double timeout_s);
+
+  /// Whether the process still runs.
+  bool running();
+
+  /// All stdout read so far plus what remains after exit.
+  std::string out();
+
+  /// Everything written to stderr.
+  std::string err() const;
+
+  int pid() const {
+    return pid_;
+  }
+
+private:
+  int pid_ = -1;
+  int out_fd_ = -1;
+  int status_ = -1;
+  bool exited_ = false;
+  std::string out_;
+  std::string err_path_;
+  size_t consumed_ = 0;
+};
+
+/// Runs a command to completion; returns {exit code, stdout, stderr}.
+struct run_result {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+run_result run(const std::string& bin, std::vector<std::string> args,
+               double timeout_s = 120);
+
+/// A fresh temporary directory, removed on destruction.
+class temp_dir {
+public:
+  temp_dir();
+  ~temp_dir();
+  const std::string& path() const {
+    return path_;
+  }
+
+private:
+  std::string path_;
+};
+
+/// build/bin/NAME.
+std::string bin(const std::string& name);
+
+/// The shared data folder, or "" when absent (tests then say they skip).
+std::string data_dir();
+
+} // namespace recl::test
