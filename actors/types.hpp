@@ -28,13 +28,6 @@ struct window {
   double arrived_ms = 0; ///< now_ms() when the gateway received it
 };
 
-/// The teacher's boxes for one frame.
-struct frame_labels {
-  int32_t width = 0;
-  int32_t height = 0;
-  std::vector<box> boxes;
-};
-
 /// A window together with its teacher labels and what labelling cost.
 struct labelled_window {
   window source;
@@ -42,15 +35,6 @@ struct labelled_window {
   double queue_ms = 0;   ///< waiting for the labeler
   double decode_ms = 0;  ///< JPEG decoding, all frames
   double teacher_ms = 0; ///< teacher inference, all frames
-};
-
-/// Server-side time spent on one window, in milliseconds.
-struct timing {
-  double queue_ms = 0;
-  double decode_ms = 0;
-  double teacher_ms = 0;
-  double select_ms = 0;
-  double total_ms = 0;
 };
 
 /// The answer to one window.
@@ -61,7 +45,7 @@ struct decision {
   std::vector<uint8_t> weights;  ///< when the edge lacks the model
   std::vector<frame_labels> labels;
   float next_sample_fps = 0;
-  timing time;
+  window_timing time;
   std::string teacher;
 };
 
@@ -143,7 +127,7 @@ typename Inspector::result_type inspect(Inspector& f, labelled_window& x) {
 }
 
 template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, timing& x) {
+typename Inspector::result_type inspect(Inspector& f, window_timing& x) {
   return f(caf::meta::type_name("recl.timing"), x.queue_ms, x.decode_ms,
            x.teacher_ms, x.select_ms, x.total_ms);
 }

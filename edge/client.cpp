@@ -110,9 +110,9 @@ window_reply client::update(uint32_t index,
     auto wt = d.getWeights();
     out.weights.assign(wt.begin(), wt.end());
     for (auto fl : d.getLabels()) {
-      labels_of_frame x;
-      x.width = fl.getWidth();
-      x.height = fl.getHeight();
+      frame_labels x;
+      x.width = static_cast<int32_t>(fl.getWidth());
+      x.height = static_cast<int32_t>(fl.getHeight());
       for (auto b : fl.getBoxes())
         x.boxes.push_back(box{b.getX0(), b.getY0(), b.getX1(), b.getY1(),
                               b.getScore(), b.getCls()});
@@ -120,7 +120,7 @@ window_reply client::update(uint32_t index,
     }
     out.next_sample_fps = d.getNextSampleFps();
     auto t = d.getTiming();
-    out.timing = server_timing{t.getQueueMs(), t.getDecodeMs(),
+    out.timing = window_timing{t.getQueueMs(), t.getDecodeMs(),
                                t.getTeacherMs(), t.getSelectMs(),
                                t.getTotalMs()};
     out.teacher = d.getTeacher();

@@ -25,31 +25,15 @@ struct encoded_frame {
   uint64_t ts_ms = 0;
 };
 
-/// The teacher's labels for one frame.
-struct labels_of_frame {
-  uint32_t width = 0;
-  uint32_t height = 0;
-  std::vector<box> boxes;
-};
-
-/// Server-side milliseconds for one window.
-struct server_timing {
-  double queue_ms = 0;
-  double decode_ms = 0;
-  double teacher_ms = 0;
-  double select_ms = 0;
-  double total_ms = 0;
-};
-
 /// The server's answer to one window, with what the client measured.
 struct window_reply {
   uint32_t window = 0;
   bool swap = false;
   std::string model_id;
   std::vector<uint8_t> weights;
-  std::vector<labels_of_frame> labels;
+  std::vector<frame_labels> labels;
   float next_sample_fps = 0;
-  server_timing timing;
+  window_timing timing;
   std::string teacher;
   double round_trip_ms = 0; ///< measured by the client
   uint64_t request_bytes = 0; ///< frame bytes sent

@@ -19,6 +19,22 @@ struct box {
   int32_t cls = 0; ///< COCO class index (0 = person, 2 = car, ...)
 };
 
+/// The teacher's boxes for one frame.
+struct frame_labels {
+  int32_t width = 0;
+  int32_t height = 0;
+  std::vector<box> boxes;
+};
+
+/// Server-side time spent on one window, in milliseconds.
+struct window_timing {
+  double queue_ms = 0;   ///< waiting for a labeler
+  double decode_ms = 0;  ///< image decoding
+  double teacher_ms = 0; ///< teacher inference
+  double select_ms = 0;  ///< selection and safety check
+  double total_ms = 0;   ///< arrival to reply
+};
+
 /// The 80 COCO class names in YOLOX's output order.
 const std::vector<std::string>& coco_names();
 
