@@ -3,6 +3,7 @@
 #include "common/log.hpp"
 
 #include <cmath>
+#include <cstring>
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/objdetect.hpp>
@@ -24,6 +25,19 @@ cv::Mat letterbox_top_left(const cv::Mat& bgr, int w, int h, float& scale) {
   cv::resize(bgr, resized, cv::Size(rw, rh), 0, 0, cv::INTER_LINEAR);
   resized.copyTo(canvas(cv::Rect(0, 0, rw, rh)));
   return canvas;
+}
+
+image to_image(const cv::Mat& bgr) {
+  if (bgr.type() != CV_8UC3)
+    throw std::invalid_argument("to_image: not an 8-bit BGR frame");
+  image out;
+  out.width = bgr.cols;
+  out.height = bgr.rows;
+  out.bgr.resize(static_cast<size_t>(bgr.cols) * bgr.rows * 3);
+  for (int y = 0; y < bgr.rows; ++y)
+    std::memcpy(out.bgr.data() + static_cast<size_t>(y) * bgr.cols * 3,
+                bgr.ptr(y), static_cast<size_t>(bgr.cols) * 3);
+  return out;
 }
 
 namespace {

@@ -5,6 +5,7 @@
 // from the LibTorch-only model library.
 
 #include "gpu/detection.hpp"
+#include "gpu/image.hpp"
 
 #include <memory>
 #include <opencv2/core.hpp>
@@ -48,5 +49,8 @@ std::unique_ptr<teacher> make_teacher(const teacher_options& opts);
 /// canvas filled with 114 (YOLOX's letterbox). Returns the canvas; `scale`
 /// receives r.
 cv::Mat letterbox_top_left(const cv::Mat& bgr, int w, int h, float& scale);
+
+/// Copies a BGR cv::Mat into the model library's image type.
+image to_image(const cv::Mat& bgr);
 
 } // namespace recl

@@ -1,0 +1,185 @@
+#include "gpu/expert_impl.hpp"
+
+#include "gpu/torch_device.hpp"
+
+#include <sstream>
+#include <stdexcept>
+
+namespace recl {
+
+namespace {
+
+void check_options(const expert_options& o) {
+  if (o.input_width < 32 || o.input_height < 32 || o.input_width % 32
+      || o.input_height % 32)
+    throw std::invalid_argument("expert input must be multiples of 32, got "
+                                + std::to_string(o.input_width) + "x"
+                                + std::to_string(o.input_height));
+}
+
+std::unique_ptr<expert::impl> make_impl(const expert_options& opts) {
+  check_options(opts);
+  auto x = std::make_unique<expert::impl>();
+  x->opts = opts;
+  x->net = yolox::network(80);
+  x->keep.assign(80, false);
+  for (auto c : opts.classes)
+    if (c >= 0 && c < 80)
+      x->keep[static_cast<size_t>(c)] = true;
+  return x;
+}
+
+} // namespace
+
+torch::Tensor preprocess(const std::vector<image>& frames, int width,
+                         int height, std::vector<float>& scales) {
+  auto dev = gpu::device();
+  auto batch = torch::full({static_cast<int64_t>(frames.size()), 3, height,
+                            width},
+                           114.0f, torch::TensorOptions().device(dev));
+  scales.clear();
+  for (size_t i = 0; i < frames.size(); ++i) {
+    auto& f = frames[i];
+    if (f.width <= 0 || f.height <= 0
+        || f.bgr.size() != static_cast<size_t>(f.width) * f.height * 3)
+      throw std::invalid_argument("frame " + std::to_string(i)
+                                  + " has inconsistent size");
+    float r = std::min(static_cast<float>(width) / f.width,
+                       static_cast<float>(height) / f.height);
+    int rw = std::min(width, std::max(1, static_cast<int>(std::lround(f.width * r))));
+    int rh = std::min(height, std::max(1, static_cast<int>(std::lround(f.height * r))));
+    auto t = torch::from_blob(const_cast<uint8_t*>(f.bgr.data()),
+                              {f.height, f.width, 3}, torch::kUInt8)
+               .to(dev)
+               .permute({2, 0, 1})
+               .to(torch::kFloat32)
+               .unsqueeze(0);
+    auto resized = torch::upsample_bilinear2d(t, {rh, rw}, false);
+    using torch::indexing::Slice;
+    batch.index({static_cast<int64_t>(i), Slice(), Slice(0, rh), Slice(0, rw)})
+      .copy_(resized[0]);
+    scales.push_back(r);
+  }
+  return batch;
+}
+
+expert::expert(std::unique_ptr<impl> x) : impl_(std::move(x)) {
+  impl_->net->to(gpu::device());
+  impl_->net->eval();
+}
+
+expert::~expert() = default;
+
+std::unique_ptr<expert> expert::load(const std::string& path,
+                                     const expert_options& opts) {
+  auto x = make_impl(opts);
+  try {
+    torch::load(x->net, path);
+  } catch (const c10::Error& e) {
+    throw std::runtime_error("cannot load expert weights " + path + ": "
+                             + e.what_without_backtrace());
+  }
+  return std::unique_ptr<expert>(new expert(std::move(x)));
+}
+
+std::unique_ptr<expert> expert::from_bytes(std::string_view bytes,
+                                           const expert_options& opts) {
+  auto x = make_impl(opts);
+  try {
+    std::istringstream in{std::string{bytes}};
+    torch::load(x->net, in);
+  } catch (const c10::Error& e) {
+    throw std::runtime_error(std::string{"cannot read expert weights: "}
+                             + e.what_without_backtrace());
+  }
+  return std::unique_ptr<expert>(new expert(std::move(x)));
+}
+
+std::string expert::to_bytes() const {
+  std::ostringstream out;
+  torch::save(impl_->net, out);
+  return out.str();
+}
+
+void expert::save(const std::string& path) const {
+  torch::save(impl_->net, path);
+}
+
+std::unique_ptr<expert> expert::clone() const {
+  return from_bytes(to_bytes(), impl_->opts);
+}
+
+const expert_options& expert::options() const {
+  return impl_->opts;
+}
+
+expert::impl& expert::internals() {
+  return *impl_;
+}
+
+int64_t expert::parameter_count() const {
+  int64_t n = 0;
+  for (auto& p : impl_->net->parameters())
+    n += p.numel();
+  return n;
+}
+
+std::vector<std::vector<box>> expert::detect(const std::vector<image>& frames,
+                                             size_t batch) {
+  torch::NoGradGuard no_grad;
+  auto& o = impl_->opts;
+  impl_->net->eval();
+  auto dev = gpu::device();
+  auto [grid_xy, grid_s] = yolox::grid(o.input_height, o.input_width, dev);
+  std::vector<std::vector<box>> out;
+  out.reserve(frames.size());
+  auto keep = torch::zeros({80}, torch::kBool);
+  for (size_t c = 0; c < 80; ++c)
+    keep[static_cast<int64_t>(c)] = static_cast<bool>(impl_->keep[c]);
+  keep = keep.to(dev);
+  for (size_t start = 0; start < frames.size(); start += batch) {
+    std::vector<image> chunk(frames.begin() + static_cast<long>(start),
+                             frames.begin()
+                               + static_cast<long>(
+                                 std::min(frames.size(), start + batch)));
+    std::vector<float> scales;
+    auto x = preprocess(chunk, o.input_width, o.input_height, scales);
+    auto raw = yolox::flatten(impl_->net->forward(x)); // [N, cells, 85]
+    auto xy = (raw.narrow(2, 0, 2) + grid_xy) * grid_s;
+    auto wh = torch::exp(raw.narrow(2, 2, 2)) * grid_s;
+    auto scores = torch::sigmoid(raw.narrow(2, 4, 1))
+                  * torch::sigmoid(raw.narrow(2, 5, 80));
+    scores = scores * keep.to(torch::kFloat32);
+    auto boxes_xyxy = torch::cat({xy - wh / 2, xy + wh / 2}, 2).cpu();
+    scores = scores.cpu();
+    for (size_t i = 0; i < chunk.size(); ++i) {
+      auto s = scores[static_cast<int64_t>(i)];
+      auto idx = torch::nonzero(s >= o.score_threshold); // [k, 2]: cell, cls
+      auto b = boxes_xyxy[static_cast<int64_t>(i)];
+      auto acc_idx = idx.accessor<int64_t, 2>();
+      auto acc_b = b.accessor<float, 2>();
+      auto acc_s = s.accessor<float, 2>();
+      std::vector<box> cands;
+      float r = scales[i];
+      float fw = static_cast<float>(chunk[i].width);
+      float fh = static_cast<float>(chunk[i].height);
+      for (int64_t k = 0; k < idx.size(0); ++k) {
+        auto cell = acc_idx[k][0];
+        auto cls = acc_idx[k][1];
+        box bx;
+        bx.x0 = std::max(0.f, acc_b[cell][0] / r);
+        bx.y0 = std::max(0.f, acc_b[cell][1] / r);
+        bx.x1 = std::min(fw, acc_b[cell][2] / r);
+        bx.y1 = std::min(fh, acc_b[cell][3] / r);
+        bx.score = acc_s[cell][cls];
+        bx.cls = static_cast<int32_t>(cls);
+        if (bx.x1 > bx.x0 && bx.y1 > bx.y0)
+          cands.push_back(bx);
+      }
+      out.push_back(nms_per_class(std::move(cands), o.nms_threshold));
+    }
+  }
+  return out;
+}
+
+} // namespace recl

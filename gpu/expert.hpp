@@ -1,0 +1,67 @@
+#pragma once
+// An expert: the small detector an edge runs. YOLOX-Nano's architecture and
+// COCO weights at a lower, aspect-preserving input size (default 256x160,
+// ~4x cheaper than the teacher at 416x416). This header is free of LibTorch
+// so that any layer (and the tests) can use experts.
+
+#include "gpu/detection.hpp"
+#include "gpu/image.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace recl {
+
+/// How an expert runs.
+struct expert_options {
+  int input_width = 256;  ///< multiple of 32
+  int input_height = 160; ///< multiple of 32
+  float score_threshold = 0.3f;
+  float nms_threshold = 0.45f;
+  std::vector<int> classes = default_classes(); ///< COCO classes reported
+};
+
+/// A detector with its weights resident on the device. Not thread-safe.
+class expert {
+public:
+  /// Loads the LibTorch archive written by `recl-convert` (or `save`).
+  /// Throws std::runtime_error naming the file on failure.
+  static std::unique_ptr<expert> load(const std::string& path,
+                                      const expert_options& opts = {});
+
+  /// Restores an expert from `to_bytes()`; throws std::runtime_error.
+  static std::unique_ptr<expert> from_bytes(std::string_view bytes,
+                                            const expert_options& opts = {});
+
+  ~expert();
+
+  /// All parameters and buffers, bit-exact, as a LibTorch archive.
+  std::string to_bytes() const;
+
+  /// Writes `to_bytes()` to a file.
+  void save(const std::string& path) const;
+
+  /// A deep copy (own weights).
+  std::unique_ptr<expert> clone() const;
+
+  /// Detects objects; boxes are in each frame's pixels.
+  std::vector<std::vector<box>> detect(const std::vector<image>& frames,
+                                       size_t batch = 16);
+
+  const expert_options& options() const;
+
+  /// Number of learnable parameters.
+  int64_t parameter_count() const;
+
+  struct impl;
+  impl& internals();
+
+private:
+  explicit expert(std::unique_ptr<impl> x);
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace recl

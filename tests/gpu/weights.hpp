@@ -1,0 +1,13 @@
+#pragma once
+// The pretrained expert archive for tests, converted once per test run.
+
+#include <string>
+
+namespace recl::test {
+
+/// Path of YOLOX-Nano's weights as a LibTorch archive, converted from the
+/// shared ONNX file with recl-convert on first use (cached in the build
+/// directory). Requires the shared data.
+std::string pretrained_archive();
+
+} // namespace recl::test
