@@ -126,7 +126,7 @@ int64_t expert::parameter_count() const {
 
 std::vector<std::vector<box>> expert::detect(const std::vector<image>& frames,
                                              size_t batch) {
-  torch::NoGradGuard no_grad;
+  c10::InferenceMode inference;
   auto& o = impl_->opts;
   impl_->net->eval();
   auto dev = gpu::device();

@@ -1,0 +1,129 @@
+// recl-bench-models: the model library's costs on this machine, measured in
+// one run so that ratios hold even on a noisy machine: teacher vs expert
+// ms/frame, serialized expert size, peak RSS.
+
+#include "common/settings.hpp"
+#include "common/util.hpp"
+#include "edge/catalog.hpp"
+#include "edge/frame_source.hpp"
+#include "gpu/device.hpp"
+#include "gpu/expert.hpp"
+#include "gpu/teacher.hpp"
+#include "tests/gpu/weights.hpp"
+#include "tests/system/process.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+#include <sys/resource.h>
+
+using namespace recl;
+
+namespace {
+
+double median(std::vector<double> xs) {
+  std::sort(xs.begin(), xs.end());
+  return xs.empty() ? 0 : xs[xs.size() / 2];
+}
+
+std::vector<cv::Mat> frames_of(const std::string& data, const std::string& id,
+                               size_t n) {
+  auto cat = catalog::load(data);
+  auto& c = cat.find(id);
+  auto src = frame_source::open("catalog:" + id, data);
+  auto step = std::max(1, c.frames / static_cast<int>(n));
+  std::vector<cv::Mat> out;
+  cv::Mat img;
+  double t;
+  for (int i = 0; src->next(img, t) && out.size() < n; ++i)
+    if (i % step == 0)
+      out.push_back(img.clone());
+  return out;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  options o{"recl-bench-models", "[options]",
+            "Teacher vs expert cost per frame, expert size, peak memory."};
+  o.add("data", "DIR", "shared data folder (default: $RECL_DATA or "
+                       "../shared/data)")
+    .add("clips", "IDS", "catalog clips to take frames from",
+         "bgs-highway-02,udacity-lanes-day")
+    .add("frames", "N", "frames per clip", "16")
+    .add("threads", "N", "LibTorch threads (0 = auto)", "0");
+  std::string data;
+  try {
+    if (!o.parse(argc, argv)) {
+      std::cout << o.help();
+      return 0;
+    }
+    data = o.given("data") ? o.get("data") : test::data_dir();
+    if (data.empty())
+      throw usage_error("no shared data: set RECL_DATA or --data");
+  } catch (const usage_error& e) {
+    std::cerr << "recl-bench-models: " << e.what() << "\n";
+    return 2;
+  }
+  gpu::configure_threads(static_cast<int>(o.get_int("threads", 0, 64)));
+  std::vector<cv::Mat> mats;
+  for (auto& id : split(o.get("clips"), ','))
+    for (auto& m : frames_of(data, trim(id),
+                             static_cast<size_t>(o.get_int("frames", 1, 1000))))
+      mats.push_back(m);
+  std::vector<image> imgs;
+  for (auto& m : mats)
+    imgs.push_back(to_image(m));
+  std::printf("device %s, %zu frames from %s\n", gpu::device_name().c_str(),
+              mats.size(), o.get("clips").c_str());
+
+  teacher_options to;
+  to.spec = "yolox:" + data + "/models/yolox_nano.onnx";
+  auto teacher = make_teacher(to);
+  teacher->detect(mats[0]);
+  std::vector<double> t_ms;
+  for (auto& m : mats) {
+    auto s = now_ms();
+    teacher->detect(m);
+    t_ms.push_back(now_ms() - s);
+  }
+  std::printf("teacher  YOLOX-Nano 416x416, OpenCV dnn, 1 frame:  %7.2f "
+              "ms/frame\n",
+              median(t_ms));
+
+  auto archive = test::pretrained_archive();
+  struct variant {
+    int w, h;
+    size_t batch;
+  };
+  for (auto v : {variant{256, 160, 1}, variant{256, 160, 16},
+                 variant{320, 192, 1}, variant{416, 416, 1}}) {
+    expert_options eo;
+    eo.input_width = v.w;
+    eo.input_height = v.h;
+    auto ex = expert::load(archive, eo);
+    ex->detect({imgs[0]});
+    std::vector<double> ms;
+    for (size_t i = 0; i < imgs.size(); i += v.batch) {
+      std::vector<image> chunk(imgs.begin() + static_cast<long>(i),
+                               imgs.begin()
+                                 + static_cast<long>(
+                                   std::min(imgs.size(), i + v.batch)));
+      auto s = now_ms();
+      ex->detect(chunk, v.batch);
+      ms.push_back((now_ms() - s) / chunk.size());
+    }
+    std::printf("expert   YOLOX-Nano %dx%d, LibTorch, batch %2zu:   %7.2f "
+                "ms/frame  (teacher/expert = %.2fx)\n",
+                v.w, v.h, v.batch, median(ms), median(t_ms) / median(ms));
+  }
+  auto ex = expert::load(archive);
+  std::printf("expert parameters: %lld, serialized: %s\n",
+              static_cast<long long>(ex->parameter_count()),
+              human_bytes(ex->to_bytes().size()).c_str());
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  std::printf("peak RSS: %s\n",
+              human_bytes(static_cast<uint64_t>(ru.ru_maxrss) * 1024).c_str());
+  return 0;
+}

@@ -1,0 +1,83 @@
+#pragma once
+// Training an expert for one micro-window: exactly what Algorithm 1's
+// PROCESSREQUEST needs. A trainer keeps its expert, its optimizer state and
+// its (already letterboxed) frames resident, so switching between trainers
+// costs nothing but a function call. Free of LibTorch in this header.
+
+#include "gpu/expert.hpp"
+#include "gpu/image.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace recl {
+
+/// Frames with the teacher's boxes.
+struct labelled_frames {
+  std::vector<image> frames;
+  std::vector<std::vector<box>> labels; ///< same order as frames
+};
+
+/// How a trainer trains.
+struct train_options {
+  size_t batch = 8;
+  double lr = 2e-4;          ///< Adam learning rate after warm-up
+  int warmup_steps = 10;     ///< linear warm-up from lr/10 (guards the
+                             ///< first steps on near-identical frames)
+  double weight_decay = 5e-4;
+  /// Frames of base (replay) data mixed into each epoch, as a share of the
+  /// window's frames; keeps a fine-tune from forgetting what it knew.
+  double replay_share = 0.25;
+  bool flip = true; ///< random horizontal flips
+  uint64_t seed = 1;
+};
+
+/// What one micro-window did.
+struct step_result {
+  double acc_before = 0; ///< accuracy on the held-out slice before
+  double acc_after = 0;  ///< and after
+  double gain_per_s = 0; ///< (after - before) / seconds, Algorithm 1's gain
+  double seconds = 0;    ///< training time, evaluation excluded
+  double loss = 0;       ///< mean training loss
+  size_t images = 0;     ///< images trained on
+};
+
+/// Accuracy of detections against truth: mAP@0.5 over classes with enough
+/// boxes, or, when the truth is too sparse for that, the mean per-frame
+/// score.
+double detection_accuracy(const std::vector<std::vector<box>>& dets,
+                          const std::vector<std::vector<box>>& truth);
+
+/// One retraining job's resident state.
+class trainer {
+public:
+  /// Takes ownership of `model`. `train` is what it learns from, `holdout`
+  /// what measures it, `replay` optional base data.
+  trainer(std::unique_ptr<expert> model, labelled_frames train,
+          labelled_frames holdout, train_options opts = {},
+          labelled_frames replay = {});
+  ~trainer();
+
+  /// Accuracy on the held-out slice now.
+  double evaluate();
+
+  /// One micro-window: evaluate, train one epoch, evaluate.
+  step_result micro_window();
+
+  /// Trains `epochs` epochs without evaluating; returns the mean loss.
+  double train_epochs(int epochs);
+
+  /// The model (still owned by the trainer).
+  expert& model();
+
+  /// Gives the model up; the trainer is spent afterwards.
+  std::unique_ptr<expert> release();
+
+  struct impl;
+
+private:
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace recl
