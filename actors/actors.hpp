@@ -153,6 +153,7 @@ struct node_config {
   float nms_threshold = 0.45f;
   int teacher_width = 416;
   int teacher_height = 416;
+  std::string tiling = "off";
   uint32_t labelers = 1;
   uint32_t top_k = 10;
   std::string version;

@@ -110,6 +110,7 @@ node_actor spawn_node(caf::actor_system& sys, std::shared_ptr<store> db,
   topts.nms_threshold = cfg.nms_threshold;
   topts.input_width = cfg.teacher_width;
   topts.input_height = cfg.teacher_height;
+  topts.tiling = cfg.tiling;
   components parts;
   parts.teacher = make_teacher(topts)->describe(); // fails early and clearly
   for (uint32_t i = 0; i < std::max<uint32_t>(1, cfg.labelers); ++i)

@@ -8,6 +8,7 @@
 #include "common/util.hpp"
 #include "edge/gateway.hpp"
 #include "gpu/detection.hpp"
+#include "gpu/teacher.hpp"
 #include "store/store.hpp"
 
 #include <caf/all.hpp>
@@ -45,6 +46,10 @@ options make_options() {
     .add("nms-threshold", "X", "teacher NMS IoU threshold", "0.45")
     .add("teacher-input", "WxH", "teacher input size, multiples of 32",
          "416x416")
+    .add("teacher-tiling", "MODE",
+         "off, on, or auto (whole frame + 2x2 tiles for frames <= 400 px "
+         "wide or >= 2.5:1)",
+         "off")
     .add("labelers", "N", "teacher instances (one thread each)", "1")
     .add("top-k", "K", "experts the selector proposes", "10")
     .add("max-frames", "N", "most frames in one window", "256")
@@ -113,6 +118,11 @@ daemon_settings read_settings(options& o) {
                                   "[32, 2048]");
     s.node.teacher_width = w;
     s.node.teacher_height = h;
+  }
+  try {
+    s.node.tiling = parse_tiling(o.get("teacher-tiling"));
+  } catch (const std::invalid_argument& e) {
+    o.fail("teacher-tiling", e.what());
   }
   s.node.labelers = static_cast<uint32_t>(o.get_int("labelers", 1, 64));
   s.node.top_k = static_cast<uint32_t>(o.get_int("top-k", 1, 1000));

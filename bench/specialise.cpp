@@ -79,7 +79,9 @@ int main(int argc, char** argv) {
     .add("train-frames", "N", "frames in the training window", "32")
     .add("test-frames", "N", "frames scored", "24")
     .add("epochs", "LIST", "epoch counts to report (cumulative)", "1,3,10,30")
-    .add("lr", "X", "learning rate", "2e-4")
+    .add("lr", "X", "learning rate", "1e-4")
+    .add("optimizer", "NAME", "adam or sgd", "adam")
+    .add("warmup", "N", "warm-up steps", "20")
     .add("replay", "X", "replay share (no base data here: 0)", "0")
     .add("threads", "N", "LibTorch threads (0 = auto)", "2")
     .add("cache", "DIR", "label cache (default: $RECL_CACHE or ~/.cache/recl)");
@@ -109,6 +111,8 @@ int main(int argc, char** argv) {
     epochs.push_back(std::stoi(e));
   train_options topts;
   topts.lr = o.get_double("lr", 1e-7, 1);
+  topts.optimizer = o.get("optimizer");
+  topts.warmup_steps = static_cast<int>(o.get_int("warmup", 0, 100000));
   topts.replay_share = o.get_double("replay", 0, 10);
   auto ntrain = static_cast<size_t>(o.get_int("train-frames", 1, 10000));
   auto ntest = static_cast<size_t>(o.get_int("test-frames", 1, 10000));

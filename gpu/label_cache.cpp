@@ -15,14 +15,16 @@ namespace recl {
 std::string teacher_key(const teacher_options& o) {
   std::ostringstream s;
   s << o.spec << "|" << o.input_width << "x" << o.input_height << "|"
-    << o.score_threshold << "|" << o.nms_threshold << "|";
+    << o.score_threshold << "|" << o.nms_threshold << "|" << o.tiling << "|"
+    << o.auto_tile_width << "|";
   for (auto c : o.classes)
     s << c << ",";
   auto name = o.spec.rfind("yolox:", 0) == 0 ? std::string{"yolox"} : o.spec;
   char hex[17];
   std::snprintf(hex, sizeof(hex), "%016zx", std::hash<std::string>{}(s.str()));
   return name + "-" + std::to_string(o.input_width) + "x"
-         + std::to_string(o.input_height) + "-" + hex;
+         + std::to_string(o.input_height)
+         + (o.tiling == "off" ? "" : "-tiled-" + o.tiling) + "-" + hex;
 }
 
 std::string default_cache_dir() {

@@ -183,9 +183,82 @@ private:
   bool finds_people_ = false;
 };
 
+/// Runs a teacher on the whole frame and on four overlapping tiles (each 60 %
+/// of the frame's width and height, in the corners), then merges the boxes
+/// with per-class NMS.
+class tiled_teacher : public teacher {
+public:
+  tiled_teacher(std::unique_ptr<teacher> inner, const teacher_options& opts)
+    : inner_(std::move(inner)), opts_(opts) {
+  }
+
+  bool tile(const cv::Mat& bgr) const {
+    if (opts_.tiling == "on")
+      return true;
+    if (opts_.tiling != "auto")
+      return false;
+    return bgr.cols <= opts_.auto_tile_width
+           || bgr.cols >= 2.5 * bgr.rows;
+  }
+
+  std::vector<box> detect(const cv::Mat& bgr) override {
+    auto boxes = inner_->detect(bgr);
+    if (!tile(bgr))
+      return boxes;
+    int tw = std::max(1, static_cast<int>(bgr.cols * 0.6));
+    int th = std::max(1, static_cast<int>(bgr.rows * 0.6));
+    for (int y : {0, bgr.rows - th})
+      for (int x : {0, bgr.cols - tw}) {
+        cv::Mat sub = bgr(cv::Rect(x, y, tw, th)).clone();
+        for (auto b : inner_->detect(sub)) {
+          // Boxes cut by a tile's inner edge are partial: drop them, the
+          // whole frame or a neighbouring tile sees the object whole.
+          const float margin = 2;
+          bool cut = (b.x0 < margin && x > 0) || (b.y0 < margin && y > 0)
+                     || (b.x1 > tw - margin && x + tw < bgr.cols)
+                     || (b.y1 > th - margin && y + th < bgr.rows);
+          if (cut)
+            continue;
+          b.x0 += x;
+          b.x1 += x;
+          b.y0 += y;
+          b.y1 += y;
+          boxes.push_back(b);
+        }
+      }
+    return nms_per_class(std::move(boxes), opts_.nms_threshold);
+  }
+
+  std::string describe() const override {
+    return inner_->describe() + ", tiling " + opts_.tiling;
+  }
+
+private:
+  std::unique_ptr<teacher> inner_;
+  teacher_options opts_;
+};
+
+std::unique_ptr<teacher> make_plain_teacher(const teacher_options& opts);
+
 } // namespace
 
+std::string parse_tiling(const std::string& x) {
+  if (x == "off" || x == "on" || x == "auto")
+    return x;
+  throw std::invalid_argument("'" + x + "' is not a tiling mode (off, on, auto)");
+}
+
 std::unique_ptr<teacher> make_teacher(const teacher_options& opts) {
+  parse_tiling(opts.tiling);
+  auto plain = make_plain_teacher(opts);
+  if (opts.tiling == "off")
+    return plain;
+  return std::make_unique<tiled_teacher>(std::move(plain), opts);
+}
+
+namespace {
+
+std::unique_ptr<teacher> make_plain_teacher(const teacher_options& opts) {
   if (opts.input_width <= 0 || opts.input_height <= 0
       || opts.input_width % 32 != 0 || opts.input_height % 32 != 0)
     throw std::invalid_argument("teacher input must be multiples of 32, got "
@@ -209,5 +282,7 @@ std::unique_ptr<teacher> make_teacher(const teacher_options& opts) {
   throw std::invalid_argument("unknown teacher '" + opts.spec
                               + "' (use yolox:PATH or hog)");
 }
+
+} // namespace
 
 } // namespace recl

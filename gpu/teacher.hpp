@@ -27,7 +27,16 @@ struct teacher_options {
   /// Network input (multiples of 32; YOLOX only).
   int input_width = 416;
   int input_height = 416;
+  /// Whole frame plus 2x2 overlapping tiles, merged by NMS: finds the small
+  /// objects of small or wide CCTV frames at ~5x the cost. "off", "on", or
+  /// "auto" (on for frames at most `auto_tile_width` wide or with an aspect
+  /// ratio of at least 2.5).
+  std::string tiling = "off";
+  int auto_tile_width = 400;
 };
+
+/// Parses "off", "on" or "auto"; throws std::invalid_argument.
+std::string parse_tiling(const std::string& x);
 
 /// A detector that labels frames. Not thread-safe: one per labeler.
 class teacher {

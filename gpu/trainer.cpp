@@ -76,7 +76,7 @@ struct trainer::impl {
   torch::Tensor x_replay;
   std::vector<torch::Tensor> gt_replay;
   labelled_frames holdout;
-  std::unique_ptr<torch::optim::Adam> optim;
+  std::unique_ptr<torch::optim::Optimizer> optim;
   int64_t steps = 0;
   std::mt19937_64 rng;
   torch::Tensor grid_xy, grid_s, centers;
@@ -232,7 +232,7 @@ struct trainer::impl {
                                   / std::max(1, opts.warmup_steps));
       auto lr = opts.lr * (0.1 + 0.9 * warm);
       for (auto& group : optim->param_groups())
-        static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+        group.options().set_lr(lr);
       optim->zero_grad();
       auto l = loss(torch::stack(xs), gts);
       l.backward();
@@ -268,9 +268,20 @@ trainer::trainer(std::unique_ptr<expert> model, labelled_frames train,
   std::tie(impl_->grid_xy, impl_->grid_s)
     = yolox::grid(o.input_height, o.input_width, gpu::device());
   impl_->centers = (impl_->grid_xy + 0.5) * impl_->grid_s;
-  impl_->optim = std::make_unique<torch::optim::Adam>(
-    impl_->model->internals().net->parameters(),
-    torch::optim::AdamOptions(opts.lr).weight_decay(opts.weight_decay));
+  auto params = impl_->model->internals().net->parameters();
+  if (opts.optimizer == "sgd")
+    impl_->optim = std::make_unique<torch::optim::SGD>(
+      params, torch::optim::SGDOptions(opts.lr)
+                .momentum(0.9)
+                .nesterov(true)
+                .weight_decay(opts.weight_decay));
+  else if (opts.optimizer == "adam")
+    impl_->optim = std::make_unique<torch::optim::Adam>(
+      params,
+      torch::optim::AdamOptions(opts.lr).weight_decay(opts.weight_decay));
+  else
+    throw std::invalid_argument("trainer: unknown optimizer '" + opts.optimizer
+                                + "' (sgd or adam)");
 }
 
 trainer::~trainer() = default;

@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/videoio.hpp>
 
 using namespace recl;
 
@@ -137,4 +138,45 @@ TEST_CASE("teacher: the HOG fallback finds people without any file") {
   CHECK(count(boxes, 0, 0.5f) >= 1);
   // A blank frame has nobody in it.
   CHECK(t->detect(cv::Mat(240, 320, CV_8UC3, cv::Scalar(40, 40, 40))).empty());
+}
+
+TEST_CASE("teacher: tiling finds more of the small cars of CCTV frames") {
+  auto data = test::data_dir();
+  if (data.empty()) {
+    MESSAGE("SKIPPED: no shared data (set RECL_DATA)");
+    return;
+  }
+  auto o = yolox(data);
+  auto plain = make_teacher(o);
+  o.tiling = "on";
+  auto tiled = make_teacher(o);
+  CHECK(tiled->describe().find("tiling on") != std::string::npos);
+  o.tiling = "auto";
+  auto automatic = make_teacher(o);
+  o.tiling = "sideways";
+  CHECK_THROWS_AS(make_teacher(o), std::invalid_argument);
+  // Caltrans CCTV at 352x240: small, dense cars.
+  auto src = cv::VideoCapture(data + "/video/caltrans/n280-at-indiana-st/"
+                                     "2c0bb445-2d09-45ed-a494-79ecb13a23b4.mp4");
+  size_t n_plain = 0, n_tiled = 0, n_auto = 0;
+  cv::Mat img;
+  for (int i = 0; i < 60 && src.read(img); ++i) {
+    if (i % 20)
+      continue;
+    auto p = plain->detect(img);
+    auto t = tiled->detect(img);
+    n_plain += p.size();
+    n_tiled += t.size();
+    n_auto += automatic->detect(img).size();
+    for (auto& b : t) {
+      CHECK(b.x0 >= 0);
+      CHECK(b.x1 <= img.cols);
+    }
+  }
+  MESSAGE("boxes on 3 frames: whole frame " << n_plain << ", tiled " << n_tiled);
+  CHECK(n_tiled > n_plain);
+  CHECK(n_auto == n_tiled); // 352 px wide: auto tiles
+  // A large frame is not tiled in auto mode.
+  auto bus = cv::imread(data + "/images/bus.jpg");
+  CHECK(automatic->detect(bus).size() == plain->detect(bus).size());
 }

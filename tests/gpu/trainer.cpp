@@ -1,0 +1,104 @@
+// Training on real frames with the teacher's labels.
+
+#include "gpu/trainer.hpp"
+
+#include "edge/frame_source.hpp"
+#include "gpu/teacher.hpp"
+#include "tests/gpu/weights.hpp"
+#include "tests/system/process.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace recl;
+
+namespace {
+
+/// `n` frames of bgs-highway-02 (a fixed highway camera) with YOLOX labels.
+labelled_frames highway(size_t n, size_t stride = 20) {
+  auto data = test::data_dir();
+  auto src = frame_source::open("catalog:bgs-highway-02", data);
+  teacher_options to;
+  to.spec = "yolox:" + data + "/models/yolox_nano.onnx";
+  auto t = make_teacher(to);
+  labelled_frames out;
+  cv::Mat img;
+  double ts;
+  for (size_t i = 0; src->next(img, ts) && out.frames.size() < n; ++i)
+    if (i % stride == 0) {
+      out.frames.push_back(to_image(img));
+      out.labels.push_back(t->detect(img));
+    }
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("trainer: a micro-window raises accuracy on the window's frames") {
+  if (test::data_dir().empty()) {
+    MESSAGE("SKIPPED: no shared data (set RECL_DATA)");
+    return;
+  }
+  auto frames = highway(8);
+  train_options opts;
+  opts.batch = 4;
+  opts.seed = 7;
+  trainer job{expert::load(test::pretrained_archive()), frames, frames, opts};
+  auto before = job.evaluate();
+  auto r = job.micro_window();
+  CHECK(r.acc_before == doctest::Approx(before));
+  CHECK(r.images == 8);
+  CHECK(r.seconds > 0);
+  CHECK(r.loss > 0);
+  CHECK(r.gain_per_s
+        == doctest::Approx((r.acc_after - r.acc_before) / r.seconds));
+  job.train_epochs(4);
+  auto after = job.evaluate();
+  MESSAGE("accuracy on the window: " << before << " -> " << after);
+  CHECK(after > before + 0.05);
+  // The trained model is a normal expert: it serialises and detects.
+  auto model = job.release();
+  CHECK(expert::from_bytes(model->to_bytes())->detect({frames.frames[0]}).size() == 1);
+}
+
+TEST_CASE("trainer: deterministic under a seed") {
+  if (test::data_dir().empty()) {
+    MESSAGE("SKIPPED: no shared data (set RECL_DATA)");
+    return;
+  }
+  auto frames = highway(4, 50);
+  auto run = [&](uint64_t seed) {
+    train_options opts;
+    opts.batch = 2;
+    opts.seed = seed;
+    trainer job{expert::load(test::pretrained_archive()), frames, {}, opts};
+    job.train_epochs(1);
+    return job.model().to_bytes();
+  };
+  auto a = run(3);
+  CHECK(a == run(3));
+  CHECK(a != run(4));
+}
+
+TEST_CASE("trainer: bad input is refused") {
+  if (test::data_dir().empty()) {
+    MESSAGE("SKIPPED: no shared data (set RECL_DATA)");
+    return;
+  }
+  auto model = [] { return expert::load(test::pretrained_archive()); };
+  CHECK_THROWS_AS(trainer(model(), {}, {}), std::invalid_argument);
+  labelled_frames odd;
+  odd.frames.push_back(image{2, 2, std::vector<uint8_t>(12, 0)});
+  CHECK_THROWS_AS(trainer(model(), odd, {}), std::invalid_argument);
+  odd.labels.resize(1);
+  odd.frames[0].bgr.resize(5);
+  CHECK_THROWS_AS(trainer(model(), odd, {}), std::invalid_argument);
+  CHECK_THROWS_AS(trainer(nullptr, odd, {}), std::invalid_argument);
+}
+
+TEST_CASE("trainer: accuracy falls back to frame scores on sparse truth") {
+  std::vector<std::vector<box>> truth{{box{0, 0, 10, 10, 1, 2}}, {}};
+  std::vector<std::vector<box>> dets{{box{0, 0, 10, 10, .9f, 2}}, {}};
+  CHECK(detection_accuracy(dets, truth) == doctest::Approx(1.0));
+  dets[1].push_back(box{50, 50, 60, 60, .9f, 2});
+  CHECK(detection_accuracy(dets, truth) == doctest::Approx(0.5));
+}
