@@ -8,6 +8,8 @@
 #include "edge/frame_source.hpp"
 #include "gpu/device.hpp"
 #include "gpu/expert.hpp"
+#include "gpu/gating.hpp"
+#include "gpu/trainer.hpp"
 #include "gpu/teacher.hpp"
 #include "tests/gpu/weights.hpp"
 #include "tests/system/process.hpp"
@@ -15,6 +17,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <set>
 #include <sys/resource.h>
 
 using namespace recl;
@@ -116,6 +119,84 @@ int main(int argc, char** argv) {
     std::printf("expert   YOLOX-Nano %dx%d, LibTorch, batch %2zu:   %7.2f "
                 "ms/frame  (teacher/expert = %.2fx)\n",
                 v.w, v.h, v.batch, median(ms), median(t_ms) / median(ms));
+  }
+  // Training: a micro-window (one epoch) over 32 labelled frames.
+  {
+    labelled_frames window;
+    for (size_t i = 0; i < mats.size() && window.frames.size() < 32; ++i) {
+      window.frames.push_back(imgs[i]);
+      window.labels.push_back(teacher->detect(mats[i]));
+    }
+    labelled_frames holdout;
+    for (size_t i = 0; i < 8 && i < window.frames.size(); ++i) {
+      holdout.frames.push_back(window.frames[i]);
+      holdout.labels.push_back(window.labels[i]);
+    }
+    trainer job{expert::load(archive), window, holdout};
+    job.micro_window(); // warm-up
+    std::vector<double> train_s, total_s;
+    for (int i = 0; i < 3; ++i) {
+      auto t0 = now_ms();
+      auto r = job.micro_window();
+      total_s.push_back((now_ms() - t0) / 1000);
+      train_s.push_back(r.seconds);
+    }
+    std::printf("training at 256x160, batch 8: %.1f img/s; micro-window of %zu "
+                "frames: %.2f s training + %.2f s evaluating 8 held-out frames\n",
+                window.frames.size() / median(train_s), window.frames.size(),
+                median(train_s), median(total_s) - median(train_s));
+  }
+  // Gating: cost of scoring 32 frames as the zoo grows.
+  {
+    std::vector<image> g32(imgs.begin(),
+                           imgs.begin() + static_cast<long>(std::min<size_t>(32, imgs.size())));
+    gating g{10};
+    double base_ms = 0;
+    for (size_t zoo : {10, 100, 1000}) {
+      if (g.experts() < zoo)
+        g.grow(zoo - g.experts());
+      g.predict(g32);
+      std::vector<double> ms;
+      for (int i = 0; i < 5; ++i) {
+        auto t0 = now_ms();
+        g.top_k(g32, 10);
+        ms.push_back(now_ms() - t0);
+      }
+      if (zoo == 10)
+        base_ms = median(ms);
+      std::printf("gating top-10 over %zu frames, zoo of %4zu: %7.2f ms  "
+                  "(%.2fx the zoo of 10)\n",
+                  g32.size(), zoo, median(ms), median(ms) / base_ms);
+    }
+  }
+  // Tiled teacher on Caltrans CCTV: boxes found and cost.
+  {
+    auto cat = catalog::load(data);
+    std::vector<cv::Mat> cctv;
+    std::set<std::string> places;
+    for (auto& c : cat.clips())
+      if (c.place.rfind("caltrans-", 0) == 0 && places.insert(c.place).second)
+        for (auto& m : frames_of(data, c.id, 3))
+          cctv.push_back(m);
+    auto tiled_opts = to;
+    tiled_opts.tiling = "on";
+    auto tiled = make_teacher(tiled_opts);
+    size_t n_plain = 0, n_tiled = 0;
+    double ms_plain = 0, ms_tiled = 0;
+    for (auto& m : cctv) {
+      auto t0 = now_ms();
+      n_plain += teacher->detect(m).size();
+      auto t1 = now_ms();
+      n_tiled += tiled->detect(m).size();
+      ms_plain += t1 - t0;
+      ms_tiled += now_ms() - t1;
+    }
+    std::printf("tiled teacher on %zu Caltrans frames (%zu cameras): %.1f -> "
+                "%.1f boxes/frame (%.2fx), %.0f -> %.0f ms/frame (%.2fx)\n",
+                cctv.size(), places.size(), double(n_plain) / cctv.size(),
+                double(n_tiled) / cctv.size(), double(n_tiled) / n_plain,
+                ms_plain / cctv.size(), ms_tiled / cctv.size(),
+                ms_tiled / ms_plain);
   }
   auto ex = expert::load(archive);
   std::printf("expert parameters: %lld, serialized: %s\n",

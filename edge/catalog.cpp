@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <stdexcept>
 
 namespace fs = std::filesystem;
@@ -57,6 +59,25 @@ const clip& catalog::find(const std::string& id) const {
     if (c.id == id)
       return c;
   throw std::invalid_argument("no clip '" + id + "' in the catalog");
+}
+
+std::vector<clip> pretraining_clips(const catalog& cat) {
+  std::map<std::string, int> count;
+  for (auto& c : cat.clips())
+    count[c.place] += 1;
+  std::vector<clip> out;
+  std::set<std::string> seen;
+  for (auto& c : cat.clips())
+    if (count[c.place] >= 2 && seen.insert(c.place).second)
+      out.push_back(c);
+  return out;
+}
+
+bool is_pretraining_clip(const catalog& cat, const std::string& id) {
+  for (auto& c : pretraining_clips(cat))
+    if (c.id == id)
+      return true;
+  return false;
 }
 
 std::string find_data_dir() {

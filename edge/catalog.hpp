@@ -41,6 +41,14 @@ private:
   std::vector<clip> clips_;
 };
 
+/// The clips the base expert is pretrained on: the first clip (in catalog
+/// order) of every place that has two or more clips. Evaluation streams
+/// never play them; every other clip of those places is held out.
+std::vector<clip> pretraining_clips(const catalog& cat);
+
+/// Whether `id` is one of pretraining_clips().
+bool is_pretraining_clip(const catalog& cat, const std::string& id);
+
 /// The shared data folder: $RECL_DATA, else ../shared/data. Empty if neither
 /// exists.
 std::string find_data_dir();

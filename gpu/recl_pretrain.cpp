@@ -1,0 +1,162 @@
+// recl-pretrain: labels the pretraining split of the catalog with the teacher
+// (cached on disk) and fine-tunes the COCO-pretrained expert on it into the
+// base expert every other expert starts from. Then scores the COCO expert and
+// the base expert on held-out clips.
+
+#include "common/settings.hpp"
+#include "common/util.hpp"
+#include "edge/catalog.hpp"
+#include "edge/frame_source.hpp"
+#include "gpu/device.hpp"
+#include "gpu/label_cache.hpp"
+#include "gpu/metrics.hpp"
+#include "gpu/trainer.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <map>
+
+using namespace recl;
+
+namespace {
+
+/// `n` frames spread over a clip, with teacher labels from the cache.
+labelled_frames sample(const clip& c, const std::string& data, size_t n,
+                       label_cache& cache, teacher& t) {
+  auto src = frame_source::open("catalog:" + c.id, data);
+  auto step = std::max(1, c.frames / static_cast<int>(n));
+  labelled_frames out;
+  cv::Mat img;
+  double ts;
+  for (int i = 0; src->next(img, ts) && out.frames.size() < n; ++i)
+    if (i % step == 0) {
+      out.frames.push_back(to_image(img));
+      out.labels.push_back(cache.get(c.id, i, img, t));
+    }
+  return out;
+}
+
+void append(labelled_frames& to, const labelled_frames& from) {
+  to.frames.insert(to.frames.end(), from.frames.begin(), from.frames.end());
+  to.labels.insert(to.labels.end(), from.labels.begin(), from.labels.end());
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  options o{"recl-pretrain", "--onnx-archive FILE --out FILE [options]",
+            "Trains the base expert on the catalog's pretraining split (the "
+            "first clip of every\nplace with two or more clips) and scores it "
+            "on held-out clips."};
+  o.add("data", "DIR", "shared data folder (default: $RECL_DATA or ../shared/data)")
+    .add("onnx-archive", "FILE", "COCO weights converted by recl-convert")
+    .add("out", "FILE", "where to write the base expert")
+    .add("frames-per-clip", "N", "frames sampled from each pretraining clip", "24")
+    .add("epochs", "N", "training epochs", "10")
+    .add("eval-frames", "N", "frames scored per held-out clip", "12")
+    .add("eval-clips", "N", "held-out clips scored (0 = all)", "24")
+    .add("threads", "N", "LibTorch threads (0 = auto)", "2")
+    .add("cache", "DIR", "label cache (default: $RECL_CACHE or ~/.cache/recl)")
+    .add("seed", "N", "training seed", "1");
+  std::string data;
+  try {
+    if (!o.parse(argc, argv)) {
+      std::cout << o.help();
+      return 0;
+    }
+    data = o.given("data") ? o.get("data") : find_data_dir();
+    if (data.empty())
+      throw usage_error("no shared data: set RECL_DATA or --data");
+    if (!o.given("onnx-archive") || !o.given("out"))
+      throw usage_error("--onnx-archive and --out are required (see --help)");
+  } catch (const usage_error& e) {
+    std::cerr << "recl-pretrain: " << e.what() << "\n";
+    return 2;
+  }
+  try {
+    auto started = now_ms();
+    gpu::configure_threads(static_cast<int>(o.get_int("threads", 0, 64)));
+    auto cat = catalog::load(data);
+    teacher_options to;
+    to.spec = "yolox:" + data + "/models/yolox_nano.onnx";
+    auto t = make_teacher(to);
+    label_cache cache{o.given("cache") ? o.get("cache") : default_cache_dir(),
+                      teacher_key(to)};
+    auto per_clip = static_cast<size_t>(o.get_int("frames-per-clip", 1, 10000));
+    labelled_frames train;
+    auto split = pretraining_clips(cat);
+    std::printf("pretraining split: %zu clips\n", split.size());
+    for (auto& c : split) {
+      append(train, sample(c, data, per_clip, cache, *t));
+      std::printf("  %-44s %s\n", c.id.c_str(), c.place.c_str());
+      std::fflush(stdout);
+    }
+    std::printf("labelled %zu frames (%zu by the teacher now, the rest cached) "
+                "in %.0f s\n",
+                train.frames.size(), cache.computed(),
+                (now_ms() - started) / 1000);
+    train_options topts;
+    topts.seed = static_cast<uint64_t>(o.get_int("seed", 0, 1ll << 40));
+    topts.replay_share = 0;
+    auto coco = expert::load(o.get("onnx-archive"));
+    trainer job{coco->clone(), train, {}, topts};
+    auto epochs = o.get_int("epochs", 0, 1000);
+    for (int64_t e = 1; e <= epochs; ++e) {
+      auto t0 = now_ms();
+      auto loss = job.train_epochs(1);
+      std::printf("epoch %lld/%lld: loss %.3f, %.0f s\n",
+                  static_cast<long long>(e), static_cast<long long>(epochs),
+                  loss, (now_ms() - t0) / 1000);
+      std::fflush(stdout);
+    }
+    auto base = job.release();
+    auto out = o.get("out");
+    auto parent = std::filesystem::path{out}.parent_path();
+    if (!parent.empty())
+      std::filesystem::create_directories(parent);
+    base->save(out + ".tmp");
+    std::filesystem::rename(out + ".tmp", out);
+    std::printf("base expert written to %s\n", out.c_str());
+
+    // Held-out clips: every non-pretraining clip, in catalog order.
+    auto limit = o.get_int("eval-clips", 0, 100000);
+    auto nev = static_cast<size_t>(o.get_int("eval-frames", 1, 10000));
+    std::printf("\n%-44s %6s %14s %14s\n", "held-out clip", "boxes",
+                "COCO car/mAP", "base car/mAP");
+    double sum_coco = 0, sum_base = 0;
+    int dense = 0, scored = 0;
+    for (auto& c : cat.clips()) {
+      if (is_pretraining_clip(cat, c.id))
+        continue;
+      if (limit > 0 && scored >= limit)
+        break;
+      ++scored;
+      auto test = sample(c, data, nev, cache, *t);
+      size_t boxes = 0;
+      for (auto& l : test.labels)
+        boxes += l.size();
+      auto per_frame = double(boxes) / std::max<size_t>(1, test.labels.size());
+      auto a = mean_ap(coco->detect(test.frames), test.labels);
+      auto b = mean_ap(base->detect(test.frames), test.labels);
+      std::printf("%-44s %6.1f   %5.2f / %4.2f   %5.2f / %4.2f%s\n",
+                  c.id.substr(0, 44).c_str(), per_frame, a.car_ap, a.map,
+                  b.car_ap, b.map, a.sparse ? "  (sparse)" : "");
+      std::fflush(stdout);
+      if (per_frame >= 2 && a.car_ap >= 0 && b.car_ap >= 0) {
+        sum_coco += a.car_ap;
+        sum_base += b.car_ap;
+        ++dense;
+      }
+    }
+    if (dense > 0)
+      std::printf("mean car AP on %d held-out clips with >= 2 teacher boxes "
+                  "per frame: COCO expert %.3f, base expert %.3f\n",
+                  dense, sum_coco / dense, sum_base / dense);
+    std::printf("total %.0f s\n", (now_ms() - started) / 1000);
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "recl-pretrain: " << e.what() << "\n";
+    return 1;
+  }
+}
