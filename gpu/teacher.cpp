@@ -242,6 +242,47 @@ std::unique_ptr<teacher> make_plain_teacher(const teacher_options& opts);
 
 } // namespace
 
+struct class_teacher::impl {
+  std::string path;
+  cv::dnn::Net net;
+};
+
+class_teacher::class_teacher(const std::string& onnx_path)
+  : impl_(std::make_unique<impl>()) {
+  impl_->path = onnx_path;
+  try {
+    impl_->net = cv::dnn::readNet(onnx_path);
+  } catch (const cv::Exception& e) {
+    throw std::runtime_error("cannot load classifier " + onnx_path + ": "
+                             + e.what());
+  }
+  if (impl_->net.empty())
+    throw std::runtime_error("cannot load classifier " + onnx_path);
+}
+
+class_teacher::~class_teacher() = default;
+
+int class_teacher::classify(const cv::Mat& bgr) {
+  // RGB / 255, resized to 224x224, then ImageNet's mean and std.
+  auto blob = cv::dnn::blobFromImage(bgr, 1.0 / 255, cv::Size(224, 224),
+                                     cv::Scalar(), true, false, CV_32F);
+  const float mean[3] = {0.485f, 0.456f, 0.406f};
+  const float sd[3] = {0.229f, 0.224f, 0.225f};
+  float* p = blob.ptr<float>();
+  for (int c = 0; c < 3; ++c)
+    for (int i = 0; i < 224 * 224; ++i, ++p)
+      *p = (*p - mean[c]) / sd[c];
+  impl_->net.setInput(blob);
+  cv::Mat out = impl_->net.forward();
+  cv::Point best;
+  cv::minMaxLoc(out.reshape(1, 1), nullptr, nullptr, nullptr, &best);
+  return best.x;
+}
+
+std::string class_teacher::describe() const {
+  return "mobilenetv2-int8 224x224 (" + impl_->path + ")";
+}
+
 std::string parse_tiling(const std::string& x) {
   if (x == "off" || x == "on" || x == "auto")
     return x;

@@ -59,6 +59,25 @@ std::unique_ptr<teacher> make_teacher(const teacher_options& opts);
 /// receives r.
 cv::Mat letterbox_top_left(const cv::Mat& bgr, int w, int h, float& scale);
 
+/// The classification task's teacher: MobileNetV2 int8 (ONNX model zoo)
+/// through OpenCV dnn at 224x224. Not thread-safe.
+class class_teacher {
+public:
+  /// Loads the model; throws std::runtime_error naming the file.
+  explicit class_teacher(const std::string& onnx_path);
+  ~class_teacher();
+
+  /// The top-1 ImageNet class of a BGR frame.
+  int classify(const cv::Mat& bgr);
+
+  std::string describe() const;
+
+  struct impl;
+
+private:
+  std::unique_ptr<impl> impl_;
+};
+
 /// Copies a BGR cv::Mat into the model library's image type.
 image to_image(const cv::Mat& bgr);
 

@@ -10,4 +10,8 @@ namespace recl::test {
 /// directory). Requires the shared data.
 std::string pretrained_archive();
 
+/// The same for MobileNetV2's ImageNet weights (the classification expert),
+/// dequantised from the shared int8 ONNX file.
+std::string pretrained_classifier();
+
 } // namespace recl::test
