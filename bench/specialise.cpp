@@ -7,6 +7,7 @@
 #include "common/util.hpp"
 #include "edge/catalog.hpp"
 #include "edge/frame_source.hpp"
+#include "edge/samples.hpp"
 #include "gpu/device.hpp"
 #include "gpu/label_cache.hpp"
 #include "gpu/metrics.hpp"
@@ -20,39 +21,6 @@
 using namespace recl;
 
 namespace {
-
-struct sampled {
-  std::vector<cv::Mat> frames;
-  std::vector<std::string> clip;
-  std::vector<int> index;
-};
-
-/// `n` frames spread evenly over frames [from, to) of a clip.
-void sample_clip(const clip& c, const std::string& data, int from, int to,
-                 size_t n, sampled& out) {
-  auto src = frame_source::open("catalog:" + c.id, data);
-  auto span = std::max(1, to - from);
-  auto step = std::max(1, span / static_cast<int>(n));
-  cv::Mat img;
-  double t;
-  size_t taken = 0;
-  for (int i = 0; src->next(img, t) && i < to && taken < n; ++i)
-    if (i >= from && (i - from) % step == 0) {
-      out.frames.push_back(img.clone());
-      out.clip.push_back(c.id);
-      out.index.push_back(i);
-      ++taken;
-    }
-}
-
-labelled_frames label(const sampled& s, label_cache& cache, teacher& t) {
-  labelled_frames out;
-  for (size_t i = 0; i < s.frames.size(); ++i) {
-    out.frames.push_back(to_image(s.frames[i]));
-    out.labels.push_back(cache.get(s.clip[i], s.index[i], s.frames[i], t));
-  }
-  return out;
-}
 
 struct score {
   double map = 0;
@@ -100,11 +68,7 @@ int main(int argc, char** argv) {
   }
   gpu::configure_threads(static_cast<int>(o.get_int("threads", 0, 64)));
   auto cat = catalog::load(data);
-  teacher_options to;
-  to.spec = "yolox:" + data + "/models/yolox_nano.onnx";
-  auto t = make_teacher(to);
-  label_cache cache{o.given("cache") ? o.get("cache") : default_cache_dir(),
-                    teacher_key(to)};
+  auto labels = make_labeller(data, o.get("cache"));
   auto base = expert::load(test::pretrained_archive());
   std::vector<int> epochs;
   for (auto& e : split(o.get("epochs"), ','))
@@ -131,7 +95,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "no clips of place '%s'\n", place.c_str());
       return 2;
     }
-    sampled train, test;
+    sampled_frames train, test;
     if (clips.size() == 1) {
       auto& c = clips[0];
       sample_clip(c, data, 0, c.frames / 2, ntrain, train);
@@ -140,8 +104,8 @@ int main(int argc, char** argv) {
       sample_clip(clips[0], data, 0, clips[0].frames, ntrain, train);
       sample_clip(clips[1], data, 0, clips[1].frames, ntest, test);
     }
-    auto tr = label(train, cache, *t);
-    auto te = label(test, cache, *t);
+    auto tr = label(train, labels);
+    auto te = label(test, labels);
     size_t boxes = 0;
     for (auto& l : te.labels)
       boxes += l.size();
@@ -173,6 +137,6 @@ int main(int argc, char** argv) {
   for (size_t k = 0; k < epochs.size(); ++k)
     std::printf("  %d ep %+.3f", epochs[k], counted ? gains[k] / counted : 0.0);
   std::printf("\nlabels computed by the teacher this run: %zu (the rest from the cache)\n",
-              cache.computed());
+              labels.cache->computed());
   return 0;
 }

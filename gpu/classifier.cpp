@@ -1,5 +1,6 @@
 #include "gpu/classifier.hpp"
 
+#include "gpu/expert_impl.hpp"
 #include "gpu/mobilenet.hpp"
 #include "gpu/torch_device.hpp"
 
@@ -122,29 +123,19 @@ double classifier::train(const std::vector<image>& frames,
              .to(gpu::device());
   torch::optim::Adam optim(impl_->net->parameters(),
                            torch::optim::AdamOptions(impl_->opts.lr));
-  std::vector<int64_t> order(frames.size());
-  std::iota(order.begin(), order.end(), 0);
   impl_->net->train();
   double last = 0;
-  for (int e = 0; e < epochs; ++e) {
-    std::shuffle(order.begin(), order.end(), impl_->rng);
-    double sum = 0;
-    size_t n = 0;
-    for (size_t s = 0; s < order.size(); s += impl_->opts.batch) {
-      auto end = std::min(order.size(), s + impl_->opts.batch);
-      auto idx = torch::tensor(std::vector<int64_t>(order.begin() + static_cast<long>(s),
-                                                    order.begin() + static_cast<long>(end)))
-                   .to(gpu::device());
-      optim.zero_grad();
-      auto loss = torch::cross_entropy_loss(
-        impl_->net->forward(x.index_select(0, idx)), y.index_select(0, idx));
-      loss.backward();
-      optim.step();
-      sum += loss.item<double>();
-      ++n;
-    }
-    last = sum / std::max<size_t>(1, n);
-  }
+  for (int e = 0; e < epochs; ++e)
+    last = for_each_batch(frames.size(), impl_->opts.batch, impl_->rng,
+                          [&](const torch::Tensor& idx) {
+                            optim.zero_grad();
+                            auto loss = torch::cross_entropy_loss(
+                              impl_->net->forward(x.index_select(0, idx)),
+                              y.index_select(0, idx));
+                            loss.backward();
+                            optim.step();
+                            return loss.item<double>();
+                          });
   impl_->net->eval();
   return last;
 }

@@ -108,28 +108,18 @@ double embedder::train(const std::vector<image>& frames, int epochs) {
   auto x = impl_->inputs(frames);
   torch::optim::Adam optim(impl_->net->parameters(),
                            torch::optim::AdamOptions(impl_->opts.lr));
-  std::vector<int64_t> order(frames.size());
-  std::iota(order.begin(), order.end(), 0);
   double last = 0;
-  for (int e = 0; e < epochs; ++e) {
-    std::shuffle(order.begin(), order.end(), impl_->rng);
-    double sum = 0;
-    size_t n = 0;
-    for (size_t s = 0; s < order.size(); s += impl_->opts.batch) {
-      auto end = std::min(order.size(), s + impl_->opts.batch);
-      auto idx = torch::tensor(std::vector<int64_t>(order.begin() + static_cast<long>(s),
-                                                    order.begin() + static_cast<long>(end)))
-                   .to(gpu::device());
-      auto xb = x.index_select(0, idx);
-      optim.zero_grad();
-      auto loss = torch::mse_loss(impl_->net->decode(impl_->net->encode(xb)), xb);
-      loss.backward();
-      optim.step();
-      sum += loss.item<double>();
-      ++n;
-    }
-    last = sum / std::max<size_t>(1, n);
-  }
+  for (int e = 0; e < epochs; ++e)
+    last = for_each_batch(frames.size(), impl_->opts.batch, impl_->rng,
+                          [&](const torch::Tensor& idx) {
+                            auto xb = x.index_select(0, idx);
+                            optim.zero_grad();
+                            auto loss = torch::mse_loss(
+                              impl_->net->decode(impl_->net->encode(xb)), xb);
+                            loss.backward();
+                            optim.step();
+                            return loss.item<double>();
+                          });
   return last;
 }
 

@@ -2,6 +2,7 @@
 
 #include "gpu/torch_device.hpp"
 
+#include <numeric>
 #include <sstream>
 #include <stdexcept>
 
@@ -61,6 +62,24 @@ torch::Tensor preprocess(const std::vector<image>& frames, int width,
     scales.push_back(r);
   }
   return batch;
+}
+
+double for_each_batch(size_t n, size_t batch, std::mt19937_64& rng,
+                      const std::function<double(const torch::Tensor&)>& step) {
+  std::vector<int64_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::shuffle(order.begin(), order.end(), rng);
+  double sum = 0;
+  size_t count = 0;
+  for (size_t s = 0; s < n; s += batch) {
+    auto end = std::min(n, s + batch);
+    auto idx = torch::tensor(std::vector<int64_t>(order.begin() + static_cast<long>(s),
+                                                  order.begin() + static_cast<long>(end)))
+                 .to(gpu::device());
+    sum += step(idx);
+    ++count;
+  }
+  return count ? sum / count : 0;
 }
 
 expert::expert(std::unique_ptr<impl> x) : impl_(std::move(x)) {

@@ -4,6 +4,9 @@
 #include "gpu/expert.hpp"
 #include "gpu/yolox.hpp"
 
+#include <functional>
+#include <random>
+
 namespace recl {
 
 struct expert::impl {
@@ -16,5 +19,11 @@ struct expert::impl {
 /// left, pad 114, bilinear); `scales[i]` receives frame i's factor.
 torch::Tensor preprocess(const std::vector<image>& frames, int width,
                          int height, std::vector<float>& scales);
+
+/// One epoch of minibatches: shuffles 0..n-1 with `rng`, calls `step` with
+/// each batch's indices (a Long tensor on the device), and returns the mean
+/// of what `step` returned.
+double for_each_batch(size_t n, size_t batch, std::mt19937_64& rng,
+                      const std::function<double(const torch::Tensor&)>& step);
 
 } // namespace recl

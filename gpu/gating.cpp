@@ -261,28 +261,19 @@ double gating::train(const std::vector<image>& frames,
     params.push_back(p);
   torch::optim::Adam optim(params, torch::optim::AdamOptions(impl_->opts.lr));
   impl_->features->train();
-  std::vector<int64_t> order(frames.size());
-  std::iota(order.begin(), order.end(), 0);
   double last = 0;
-  for (int e = 0; e < epochs; ++e) {
-    std::shuffle(order.begin(), order.end(), impl_->rng);
-    double sum = 0;
-    size_t batches = 0;
-    for (size_t s = 0; s < order.size(); s += impl_->opts.batch) {
-      auto end = std::min(order.size(), s + impl_->opts.batch);
-      auto idx = torch::tensor(std::vector<int64_t>(order.begin() + static_cast<long>(s),
-                                                    order.begin() + static_cast<long>(end)))
-                   .to(gpu::device());
-      optim.zero_grad();
-      auto pred = torch::sigmoid(impl_->forward(x_all.index_select(0, idx)));
-      auto loss = torch::binary_cross_entropy(pred, y_all.index_select(0, idx));
-      loss.backward();
-      optim.step();
-      sum += loss.item<double>();
-      ++batches;
-    }
-    last = batches ? sum / batches : 0;
-  }
+  for (int e = 0; e < epochs; ++e)
+    last = for_each_batch(frames.size(), impl_->opts.batch, impl_->rng,
+                          [&](const torch::Tensor& idx) {
+                            optim.zero_grad();
+                            auto pred = torch::sigmoid(
+                              impl_->forward(x_all.index_select(0, idx)));
+                            auto loss = torch::binary_cross_entropy(
+                              pred, y_all.index_select(0, idx));
+                            loss.backward();
+                            optim.step();
+                            return loss.item<double>();
+                          });
   impl_->features->eval();
   return last;
 }

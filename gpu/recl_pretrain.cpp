@@ -7,6 +7,7 @@
 #include "common/util.hpp"
 #include "edge/catalog.hpp"
 #include "edge/frame_source.hpp"
+#include "edge/samples.hpp"
 #include "gpu/device.hpp"
 #include "gpu/label_cache.hpp"
 #include "gpu/metrics.hpp"
@@ -21,25 +22,12 @@ using namespace recl;
 
 namespace {
 
-/// `n` frames spread over a clip, with teacher labels from the cache.
+/// `n` frames spread over a whole clip, labelled.
 labelled_frames sample(const clip& c, const std::string& data, size_t n,
                        label_cache& cache, teacher& t) {
-  auto src = frame_source::open("catalog:" + c.id, data);
-  auto step = std::max(1, c.frames / static_cast<int>(n));
-  labelled_frames out;
-  cv::Mat img;
-  double ts;
-  for (int i = 0; src->next(img, ts) && out.frames.size() < n; ++i)
-    if (i % step == 0) {
-      out.frames.push_back(to_image(img));
-      out.labels.push_back(cache.get(c.id, i, img, t));
-    }
-  return out;
-}
-
-void append(labelled_frames& to, const labelled_frames& from) {
-  to.frames.insert(to.frames.end(), from.frames.begin(), from.frames.end());
-  to.labels.insert(to.labels.end(), from.labels.begin(), from.labels.end());
+  sampled_frames s;
+  sample_clip(c, data, 0, c.frames, n, s);
+  return label(s, cache, t);
 }
 
 } // namespace
@@ -78,11 +66,9 @@ int main(int argc, char** argv) {
     auto started = now_ms();
     gpu::configure_threads(static_cast<int>(o.get_int("threads", 0, 64)));
     auto cat = catalog::load(data);
-    teacher_options to;
-    to.spec = "yolox:" + data + "/models/yolox_nano.onnx";
-    auto t = make_teacher(to);
-    label_cache cache{o.given("cache") ? o.get("cache") : default_cache_dir(),
-                      teacher_key(to)};
+    auto labels = make_labeller(data, o.get("cache"));
+    auto& cache = *labels.cache;
+    auto& t = labels.model;
     auto per_clip = static_cast<size_t>(o.get_int("frames-per-clip", 1, 10000));
     labelled_frames train;
     auto split = pretraining_clips(cat);

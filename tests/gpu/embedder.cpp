@@ -2,29 +2,13 @@
 
 #include "gpu/embedder.hpp"
 
-#include "edge/frame_source.hpp"
+#include "tests/gpu/frames.hpp"
 #include "gpu/teacher.hpp"
 #include "tests/system/process.hpp"
 
 #include <doctest/doctest.h>
 
 using namespace recl;
-
-namespace {
-
-std::vector<image> frames_of(const std::string& clip, size_t n, size_t skip,
-                             size_t offset = 0) {
-  auto src = frame_source::open("catalog:" + clip, test::data_dir());
-  std::vector<image> out;
-  cv::Mat img;
-  double t;
-  for (size_t i = 0; src->next(img, t) && out.size() < n; ++i)
-    if (i >= offset && (i - offset) % skip == 0)
-      out.push_back(to_image(img));
-  return out;
-}
-
-} // namespace
 
 TEST_CASE("embedder: nearest mean embedding finds the scene") {
   if (test::data_dir().empty()) {
@@ -38,8 +22,8 @@ TEST_CASE("embedder: nearest mean embedding finds the scene") {
   std::vector<std::vector<image>> train, held;
   for (size_t c = 0; c < clips.size(); ++c) {
     auto skip = std::max<size_t>(2, lengths[c] / 17);
-    train.push_back(frames_of(clips[c], 16, skip));
-    held.push_back(frames_of(clips[c], 4, 4 * skip, skip / 2));
+    train.push_back(test::clip_frames(clips[c], 16, skip));
+    held.push_back(test::clip_frames(clips[c], 4, 4 * skip, skip / 2));
     all.insert(all.end(), train.back().begin(), train.back().end());
   }
   embedder e;

@@ -2,7 +2,7 @@
 
 #include "gpu/gating.hpp"
 
-#include "edge/frame_source.hpp"
+#include "tests/gpu/frames.hpp"
 #include "gpu/teacher.hpp"
 #include "tests/system/process.hpp"
 
@@ -11,19 +11,6 @@
 using namespace recl;
 
 namespace {
-
-/// `n` frames of a catalog clip, `skip` frames apart, after `offset`.
-std::vector<image> frames_of(const std::string& clip, size_t n, size_t skip,
-                             size_t offset = 0) {
-  auto src = frame_source::open("catalog:" + clip, test::data_dir());
-  std::vector<image> out;
-  cv::Mat img;
-  double t;
-  for (size_t i = 0; src->next(img, t) && out.size() < n; ++i)
-    if (i >= offset && (i - offset) % skip == 0)
-      out.push_back(to_image(img));
-  return out;
-}
 
 image synthetic(int w, int h, uint8_t v) {
   image x;
@@ -92,14 +79,14 @@ TEST_CASE("gating: learns which expert suits which scene") {
   for (size_t c = 0; c < clips.size(); ++c) {
     // Training frames spread over the clip; held-out frames between them.
     auto skip = std::max<size_t>(2, lengths[c] / 17);
-    auto xs = frames_of(clips[c], 16, skip);
+    auto xs = test::clip_frames(clips[c], 16, skip);
     for (auto& x : xs) {
       train.push_back(x);
       std::vector<float> s(3, 0.1f);
       s[c] = 0.9f;
       scores.push_back(s);
     }
-    held_out.push_back(frames_of(clips[c], 4, 4 * skip, skip / 2));
+    held_out.push_back(test::clip_frames(clips[c], 4, 4 * skip, skip / 2));
   }
   gating g{3};
   auto first = g.train(train, scores, 1);
