@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
     .add("frames-per-clip", "N", "frames sampled from each pretraining clip", "24")
     .add("epochs", "N", "training epochs", "10")
     .add("eval-frames", "N", "frames scored per held-out clip", "12")
-    .add("eval-clips", "N", "held-out clips scored (0 = all)", "24")
+    .add("eval-per-place", "N", "held-out clips scored per place (0 = all)", "2")
     .add("threads", "N", "LibTorch threads (0 = auto)", "2")
     .add("cache", "DIR", "label cache (default: $RECL_CACHE or ~/.cache/recl)")
     .add("seed", "N", "training seed", "1");
@@ -105,8 +105,9 @@ int main(int argc, char** argv) {
     std::filesystem::rename(out + ".tmp", out);
     std::printf("base expert written to %s\n", out.c_str());
 
-    // Held-out clips: every non-pretraining clip, in catalog order.
-    auto limit = o.get_int("eval-clips", 0, 100000);
+    // Held-out clips: the first few non-pretraining clips of every place.
+    auto limit = o.get_int("eval-per-place", 0, 100000);
+    std::map<std::string, int> per_place;
     auto nev = static_cast<size_t>(o.get_int("eval-frames", 1, 10000));
     std::printf("\n%-44s %6s %14s %14s\n", "held-out clip", "boxes",
                 "COCO car/mAP", "base car/mAP");
@@ -115,8 +116,9 @@ int main(int argc, char** argv) {
     for (auto& c : cat.clips()) {
       if (is_pretraining_clip(cat, c.id))
         continue;
-      if (limit > 0 && scored >= limit)
-        break;
+      if (limit > 0 && per_place[c.place] >= limit)
+        continue;
+      ++per_place[c.place];
       ++scored;
       auto test = sample(c, data, nev, cache, *t);
       size_t boxes = 0;
@@ -139,7 +141,8 @@ int main(int argc, char** argv) {
       std::printf("mean car AP on %d held-out clips with >= 2 teacher boxes "
                   "per frame: COCO expert %.3f, base expert %.3f\n",
                   dense, sum_coco / dense, sum_base / dense);
-    std::printf("total %.0f s\n", (now_ms() - started) / 1000);
+    std::printf("scored %d held-out clips; total %.0f s\n", scored,
+                (now_ms() - started) / 1000);
     return 0;
   } catch (const std::exception& e) {
     std::cerr << "recl-pretrain: " << e.what() << "\n";
