@@ -54,7 +54,8 @@ int main(int argc, char** argv) {
     .add("clips", "IDS", "catalog clips to take frames from",
          "bgs-highway-02,udacity-lanes-day")
     .add("frames", "N", "frames per clip", "16")
-    .add("threads", "N", "LibTorch threads (0 = auto)", "0");
+    .add("threads", "N", "LibTorch threads (0 = auto)", "0")
+    .add("train-batch", "N", "training batch size", "8");
   std::string data;
   try {
     if (!o.parse(argc, argv)) {
@@ -132,7 +133,9 @@ int main(int argc, char** argv) {
       holdout.frames.push_back(window.frames[i]);
       holdout.labels.push_back(window.labels[i]);
     }
-    trainer job{expert::load(archive), window, holdout};
+    train_options topts;
+    topts.batch = static_cast<size_t>(o.get_int("train-batch", 1, 1024));
+    trainer job{expert::load(archive), window, holdout, topts};
     job.micro_window(); // warm-up
     std::vector<double> train_s, total_s;
     for (int i = 0; i < 3; ++i) {
@@ -141,9 +144,10 @@ int main(int argc, char** argv) {
       total_s.push_back((now_ms() - t0) / 1000);
       train_s.push_back(r.seconds);
     }
-    std::printf("training at 256x160, batch 8: %.1f img/s; micro-window of %zu "
+    std::printf("training at 256x160, batch %zu: %.1f img/s; micro-window of %zu "
                 "frames: %.2f s training + %.2f s evaluating 8 held-out frames\n",
-                window.frames.size() / median(train_s), window.frames.size(),
+                topts.batch, window.frames.size() / median(train_s),
+                window.frames.size(),
                 median(train_s), median(total_s) - median(train_s));
   }
   // Gating: cost of scoring 32 frames as the zoo grows.

@@ -9,6 +9,7 @@
 #include "common/util.hpp"
 #include "edge/samples.hpp"
 #include "gpu/device.hpp"
+#include "gpu/gating.hpp"
 #include "gpu/metrics.hpp"
 #include "tests/gpu/weights.hpp"
 #include "tests/system/process.hpp"
@@ -144,6 +145,39 @@ int main(int argc, char** argv) {
     b += base_row[j];
   }
   auto n = static_cast<double>(places.size());
+
+  // The gating network, trained as RECL's selector is: per-frame scores of
+  // every expert on the windows' frames; then asked for the top-K experts
+  // of each later clip. A hit: the expert that really scores best on that
+  // clip is among them.
+  std::vector<std::vector<float>> targets(all.frames.size());
+  for (auto& ex : experts) {
+    auto dets = ex->detect(all.frames);
+    for (size_t f = 0; f < all.frames.size(); ++f)
+      targets[f].push_back(
+        static_cast<float>(frame_score(dets[f], all.labels[f])));
+  }
+  gating g{experts.size()};
+  g.train(all.frames, targets, 30);
+  int hit1 = 0, hit3 = 0;
+  double picked = 0, oracle = 0;
+  for (size_t j = 0; j < places.size(); ++j) {
+    size_t best = 0;
+    for (size_t i = 0; i < places.size(); ++i)
+      if (m[i][j] > m[best][j])
+        best = i;
+    auto top = g.top_k(tests[j].frames, 3);
+    hit1 += top[0] == best;
+    hit3 += std::find(top.begin(), top.end(), best) != top.end();
+    picked += m[top[0]][j];
+    oracle += m[best][j];
+  }
+  std::printf("gating (trained on %zu window frames): best expert ranked "
+              "first on %d of %zu clips (chance %.0f%%), in the top 3 on %d "
+              "(chance %.0f%%); car AP of its first pick %.3f, of the best "
+              "expert %.3f\n",
+              all.frames.size(), hit1, places.size(), 100.0 / n, hit3,
+              100.0 * std::min(3.0, n) / n, picked / n, oracle / n);
   std::printf("\nown-place expert is the best of %zu on %d of %zu places "
               "(chance %.0f%%)\n",
               places.size(), wins, places.size(), 100.0 / n);
