@@ -85,6 +85,11 @@ double for_each_batch(size_t n, size_t batch, std::mt19937_64& rng,
 expert::expert(std::unique_ptr<impl> x) : impl_(std::move(x)) {
   impl_->net->to(gpu::device());
   impl_->net->eval();
+  auto mask = torch::zeros({80}, torch::kFloat32);
+  auto acc = mask.accessor<float, 1>();
+  for (size_t c = 0; c < 80; ++c)
+    acc[static_cast<int64_t>(c)] = impl_->keep[c] ? 1.f : 0.f;
+  impl_->keep_mask = mask.to(gpu::device());
 }
 
 expert::~expert() = default;
@@ -152,10 +157,6 @@ std::vector<std::vector<box>> expert::detect(const std::vector<image>& frames,
   auto [grid_xy, grid_s] = yolox::grid(o.input_height, o.input_width, dev);
   std::vector<std::vector<box>> out;
   out.reserve(frames.size());
-  auto keep = torch::zeros({80}, torch::kBool);
-  for (size_t c = 0; c < 80; ++c)
-    keep[static_cast<int64_t>(c)] = static_cast<bool>(impl_->keep[c]);
-  keep = keep.to(dev);
   for (size_t start = 0; start < frames.size(); start += batch) {
     std::vector<image> chunk(frames.begin() + static_cast<long>(start),
                              frames.begin()
@@ -168,7 +169,7 @@ std::vector<std::vector<box>> expert::detect(const std::vector<image>& frames,
     auto wh = torch::exp(raw.narrow(2, 2, 2)) * grid_s;
     auto scores = torch::sigmoid(raw.narrow(2, 4, 1))
                   * torch::sigmoid(raw.narrow(2, 5, 80));
-    scores = scores * keep.to(torch::kFloat32);
+    scores = scores * impl_->keep_mask;
     auto boxes_xyxy = torch::cat({xy - wh / 2, xy + wh / 2}, 2).cpu();
     scores = scores.cpu();
     for (size_t i = 0; i < chunk.size(); ++i) {

@@ -13,6 +13,7 @@ struct expert::impl {
   expert_options opts;
   yolox::network net;
   std::vector<bool> keep; ///< per COCO class: reported or not
+  torch::Tensor keep_mask; ///< the same as a float [80] mask on the device
 };
 
 /// Letterboxes frames into [N, 3, H, W] float BGR 0..255 on the device (top
