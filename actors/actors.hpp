@@ -164,6 +164,12 @@ struct node_config {
 labeler_actor spawn_labeler(caf::actor_system& sys,
                             const teacher_options& opts);
 
+class teacher;
+
+/// A labeler running an already loaded teacher (detached).
+labeler_actor spawn_labeler(caf::actor_system& sys,
+                            std::shared_ptr<teacher> model);
+
 zoo_actor spawn_zoo(caf::actor_system& sys, std::shared_ptr<store> db);
 
 selector_actor spawn_selector(caf::actor_system& sys, zoo_actor zoo);

@@ -89,7 +89,11 @@ labeler(labeler_actor::stateful_pointer<labeler_state> self,
 
 labeler_actor spawn_labeler(caf::actor_system& sys,
                             const teacher_options& opts) {
-  std::shared_ptr<teacher> model = make_teacher(opts); // throws on failure
+  return spawn_labeler(sys, make_teacher(opts)); // throws on failure
+}
+
+labeler_actor spawn_labeler(caf::actor_system& sys,
+                            std::shared_ptr<teacher> model) {
   return sys.spawn<caf::detached>(labeler, std::move(model));
 }
 

@@ -112,9 +112,14 @@ node_actor spawn_node(caf::actor_system& sys, std::shared_ptr<store> db,
   topts.input_height = cfg.teacher_height;
   topts.tiling = cfg.tiling;
   components parts;
-  parts.teacher = make_teacher(topts)->describe(); // fails early and clearly
+  // Load every teacher before spawning anything: a bad model fails early and
+  // clearly, with no actor left behind.
+  std::vector<std::shared_ptr<teacher>> models;
   for (uint32_t i = 0; i < std::max<uint32_t>(1, cfg.labelers); ++i)
-    parts.labelers.push_back(spawn_labeler(sys, topts));
+    models.push_back(make_teacher(topts));
+  parts.teacher = models.front()->describe();
+  for (auto& m : models)
+    parts.labelers.push_back(spawn_labeler(sys, m));
   parts.zoo = spawn_zoo(sys, db);
   parts.selector = spawn_selector(sys, parts.zoo);
   parts.gpu_owner = spawn_gpu_owner(sys);

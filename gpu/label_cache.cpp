@@ -79,6 +79,7 @@ std::vector<box> label_cache::get(const std::string& clip, int index,
   auto boxes = t.detect(frame);
   ++computed_;
   std::ostringstream line;
+  line.precision(9); // floats read back exactly as computed
   line << index;
   for (auto& b : boxes)
     line << "\t" << b.x0 << " " << b.y0 << " " << b.x1 << " " << b.y1 << " "
