@@ -8,6 +8,7 @@
 #include "edge/frame_source.hpp"
 #include "gpu/device.hpp"
 #include "gpu/expert.hpp"
+#include "gpu/frames_file.hpp"
 #include "gpu/gating.hpp"
 #include "gpu/trainer.hpp"
 #include "gpu/teacher.hpp"
@@ -55,7 +56,9 @@ int main(int argc, char** argv) {
          "bgs-highway-02,udacity-lanes-day")
     .add("frames", "N", "frames per clip", "16")
     .add("threads", "N", "LibTorch threads (0 = auto)", "0")
-    .add("train-batch", "N", "training batch size", "8");
+    .add("train-batch", "N", "training batch size", "8")
+    .add("export", "FILE", "also write the 32 labelled frames for "
+                           "recl-bench-device");
   std::string data;
   try {
     if (!o.parse(argc, argv)) {
@@ -127,6 +130,11 @@ int main(int argc, char** argv) {
     for (size_t i = 0; i < mats.size() && window.frames.size() < 32; ++i) {
       window.frames.push_back(imgs[i]);
       window.labels.push_back(teacher->detect(mats[i]));
+    }
+    if (o.given("export")) {
+      write_frames_file(o.get("export"), window);
+      std::printf("wrote %zu labelled frames to %s\n", window.frames.size(),
+                  o.get("export").c_str());
     }
     labelled_frames holdout;
     for (size_t i = 0; i < 8 && i < window.frames.size(); ++i) {
