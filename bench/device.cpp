@@ -4,6 +4,7 @@
 // and weights converted elsewhere (`recl-convert`). Needs nothing but
 // LibTorch; uses CUDA when the LibTorch in use has it.
 
+#include "bench/stats.hpp"
 #include "common/settings.hpp"
 #include "common/util.hpp"
 #include "gpu/device.hpp"
@@ -17,15 +18,7 @@
 #include <iostream>
 
 using namespace recl;
-
-namespace {
-
-double median(std::vector<double> xs) {
-  std::sort(xs.begin(), xs.end());
-  return xs.empty() ? 0 : xs[xs.size() / 2];
-}
-
-} // namespace
+using bench::median;
 
 int main(int argc, char** argv) {
   options o{"recl-bench-device", "--archive FILE --frames FILE [options]",

@@ -2,7 +2,9 @@
 // one run so that ratios hold even on a noisy machine: teacher vs expert
 // ms/frame, serialized expert size, peak RSS.
 
+#include "bench/data.hpp"
 #include "common/settings.hpp"
+#include "bench/stats.hpp"
 #include "common/util.hpp"
 #include "edge/catalog.hpp"
 #include "edge/frame_source.hpp"
@@ -22,13 +24,9 @@
 #include <sys/resource.h>
 
 using namespace recl;
+using bench::median;
 
 namespace {
-
-double median(std::vector<double> xs) {
-  std::sort(xs.begin(), xs.end());
-  return xs.empty() ? 0 : xs[xs.size() / 2];
-}
 
 std::vector<cv::Mat> frames_of(const std::string& data, const std::string& id,
                                size_t n) {
@@ -65,9 +63,7 @@ int main(int argc, char** argv) {
       std::cout << o.help();
       return 0;
     }
-    data = o.given("data") ? o.get("data") : test::data_dir();
-    if (data.empty())
-      throw usage_error("no shared data: set RECL_DATA or --data");
+    data = bench::data_folder(o);
   } catch (const usage_error& e) {
     std::cerr << "recl-bench-models: " << e.what() << "\n";
     return 2;

@@ -5,7 +5,9 @@
 //  2. a real recld over loopback RPC: round trip of a 32-frame window and its
 //     breakdown (transfer, queue, decode, teacher, other), median of N.
 
+#include "bench/data.hpp"
 #include "common/settings.hpp"
+#include "bench/stats.hpp"
 #include "common/util.hpp"
 #include "edge/catalog.hpp"
 #include "edge/client.hpp"
@@ -21,15 +23,9 @@
 #include <opencv2/imgcodecs.hpp>
 
 using namespace recl;
+using bench::median;
 
 namespace {
-
-double median(std::vector<double> xs) {
-  if (xs.empty())
-    return 0;
-  std::sort(xs.begin(), xs.end());
-  return xs[xs.size() / 2];
-}
 
 /// `n` frames of `clip`, spread over the clip, JPEG at most `width` wide.
 std::vector<encoded_frame> sample_frames(const std::string& data,
@@ -67,7 +63,7 @@ int main(int argc, char** argv) {
       std::cout << o.help();
       return 0;
     }
-    data = o.given("data") ? o.get("data") : test::data_dir();
+    data = bench::data_folder(o);
     nframes = o.get_int("frames", 1, 1024);
     width = o.get_int("width", 32, 4096);
     nwindows = o.get_int("windows", 1, 1000);

@@ -5,6 +5,7 @@
 // compares with a generalist fine-tuned on all windows at the same compute.
 // Pretraining clips (recl-pretrain's split) are never used.
 
+#include "bench/data.hpp"
 #include "common/settings.hpp"
 #include "common/util.hpp"
 #include "edge/samples.hpp"
@@ -50,9 +51,7 @@ int main(int argc, char** argv) {
       std::cout << o.help();
       return 0;
     }
-    data = o.given("data") ? o.get("data") : test::data_dir();
-    if (data.empty())
-      throw usage_error("no shared data: set RECL_DATA or --data");
+    data = bench::data_folder(o);
   } catch (const usage_error& e) {
     std::cerr << "recl-bench-reuse: " << e.what() << "\n";
     return 2;

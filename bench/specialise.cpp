@@ -3,6 +3,7 @@
 // of a single clip), test on the next clip (or the second half), and report
 // car AP and mAP against the teacher after 0/1/3/10/30 epochs.
 
+#include "bench/data.hpp"
 #include "common/settings.hpp"
 #include "common/util.hpp"
 #include "edge/catalog.hpp"
@@ -59,9 +60,7 @@ int main(int argc, char** argv) {
       std::cout << o.help();
       return 0;
     }
-    data = o.given("data") ? o.get("data") : test::data_dir();
-    if (data.empty())
-      throw usage_error("no shared data: set RECL_DATA or --data");
+    data = bench::data_folder(o);
   } catch (const usage_error& e) {
     std::cerr << "recl-bench-specialise: " << e.what() << "\n";
     return 2;
