@@ -1,0 +1,59 @@
+#pragma once
+// The zoo's rules as plain C++, so that they can be tested exactly:
+// admission (α, γ) and pruning (η, q). The zoo actor applies them and
+// persists the outcome.
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace recl {
+
+/// The zoo's settings, with the paper's defaults.
+struct zoo_options {
+  double alpha = 0.02;  ///< promising: beats every other candidate by this
+                        ///< much accuracy (absolute, 0.02 = 2 points)
+  uint32_t gamma = 2;   ///< promising models admitted together
+  uint32_t eta = 4;     ///< pruned when chosen fewer times than this ...
+  uint32_t q = 3000;    ///< ... in the last q selections
+  uint32_t samples = 256;      ///< gating training frames kept
+  uint32_t cache = 32;         ///< experts kept in memory
+};
+
+/// Whether a retrained model with accuracy `acc` is promising: it beats every
+/// one of `others` by at least `alpha`. With no others it is promising.
+bool promising(double acc, const std::vector<double>& others, double alpha);
+
+/// The last q selections (which model each window was served), with counts.
+class selection_log {
+public:
+  explicit selection_log(uint32_t q) : q_(q == 0 ? 1 : q) {}
+
+  /// Records selection number `seq` (strictly increasing) of `id`.
+  /// Returns the sequence numbers that fell out of the window.
+  std::vector<uint64_t> record(uint64_t seq, const std::string& id);
+
+  /// Times `id` was chosen in the last q selections.
+  uint32_t count(const std::string& id) const;
+
+  /// Selections recorded so far (the next sequence number).
+  uint64_t total() const { return total_; }
+
+  /// The experts of `zoo` (id -> selection count when it was admitted) to
+  /// prune: chosen fewer than `eta` times in the last q selections, judged
+  /// only once q selections have been made since its admission.
+  std::vector<std::string>
+  to_prune(const std::map<std::string, uint64_t>& zoo, uint32_t eta) const;
+
+  uint32_t q() const { return q_; }
+
+private:
+  uint32_t q_;
+  uint64_t total_ = 0;
+  std::deque<std::pair<uint64_t, std::string>> recent_;
+  std::map<std::string, uint32_t> counts_;
+};
+
+} // namespace recl
