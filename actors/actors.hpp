@@ -10,6 +10,9 @@
 //                                     camera ─ stats ──▶ admin
 
 #include "actors/types.hpp"
+#include "actors/zoo_policy.hpp"
+#include "gpu/expert.hpp"
+#include "gpu/trainer.hpp"
 
 #include <caf/fwd.hpp>
 #include <caf/error.hpp>
@@ -69,6 +72,13 @@ CAF_BEGIN_TYPE_ID_BLOCK(recl, caf::first_custom_type_id)
   CAF_ADD_ATOM(recl, recl, camstats_atom, "camstats")
   CAF_ADD_ATOM(recl, recl, connected_atom, "connected")
   CAF_ADD_ATOM(recl, recl, size_atom, "size")
+  CAF_ADD_ATOM(recl, recl, tick_atom, "tick")
+  CAF_ADD_ATOM(recl, recl, fetch_atom, "fetch")
+  CAF_ADD_ATOM(recl, recl, await_atom, "await")
+  CAF_ADD_ATOM(recl, recl, commit_atom, "commit")
+  CAF_ADD_ATOM(recl, recl, scheduler_atom, "scheduler")
+  CAF_ADD_ATOM(recl, recl, selected_atom, "selected")
+  CAF_ADD_ATOM(recl, recl, result_atom, "result")
   CAF_ADD_TYPE_ID(recl, (recl::box))
   CAF_ADD_TYPE_ID(recl, (recl::frame))
   CAF_ADD_TYPE_ID(recl, (recl::window))
@@ -82,6 +92,14 @@ CAF_BEGIN_TYPE_ID_BLOCK(recl, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(recl, (recl::status_info))
   CAF_ADD_TYPE_ID(recl, (std::vector<recl::expert_info>))
   CAF_ADD_TYPE_ID(recl, (std::vector<float>))
+  CAF_ADD_TYPE_ID(recl, (recl::training_result))
+  CAF_ADD_TYPE_ID(recl, (recl::gating_sample))
+  CAF_ADD_TYPE_ID(recl, (recl::candidate))
+  CAF_ADD_TYPE_ID(recl, (recl::gating_update))
+  CAF_ADD_TYPE_ID(recl, (recl::grant_record))
+  CAF_ADD_TYPE_ID(recl, (recl::scheduler_report))
+  CAF_ADD_TYPE_ID(recl, (std::vector<recl::candidate>))
+  CAF_ADD_TYPE_ID(recl, (std::vector<recl::gating_sample>))
 CAF_END_TYPE_ID_BLOCK(recl)
 
 namespace recl {
@@ -93,12 +111,22 @@ using labeler_actor = caf::typed_actor<
   // Labels every frame; fails with bad_frame naming the first bad frame.
   caf::replies_to<label_atom, window>::with<labelled_window>>;
 
-/// The zoo: expert registry and checkpoints in the store.
+/// The zoo: expert registry and checkpoints in the store; the admission
+/// queue (alpha, gamma) and pruning (eta, q).
 using zoo_actor = caf::typed_actor<
   // Lists the experts (without weights).
   caf::replies_to<list_atom>::with<std::vector<expert_info>>,
   // Number of experts.
-  caf::replies_to<size_atom>::with<uint64_t>>;
+  caf::replies_to<size_atom>::with<uint64_t>>::extend<
+  // A retrained model that beat its window's rivals by alpha: queued; at
+  // gamma queued models the batch is admitted. Answers its queue position
+  // (0 = admitted now).
+  caf::replies_to<admit_atom, candidate>::with<uint64_t>,
+  // Which model a window was served (the selection log).
+  caf::reacts_to<selected_atom, std::string>,
+  // Prunes by the eta/q rule ("") or one expert by id; answers the ids
+  // removed.
+  caf::replies_to<prune_atom, std::string>::with<std::vector<std::string>>>;
 
 /// The selector (gating network): proposes the top-K zoo experts.
 using selector_actor = caf::typed_actor<
@@ -111,13 +139,35 @@ using trainer_job_actor = caf::typed_actor<
   // Trains for one micro-window; answers the accuracy gain per second.
   caf::replies_to<train_atom>::with<double>>;
 
-/// The only actor that touches the accelerator.
+/// The only actor that touches the accelerator (see gpu_owner.cpp).
 using gpu_owner_actor = caf::typed_actor<
-  // Safety check: the accuracy of each candidate on the window (priority lane).
+  // Safety check: the accuracy of each candidate on the window, -1 for an
+  // unknown id (priority lane).
   caf::replies_to<evaluate_atom, labelled_window,
                   std::vector<std::string>>::with<std::vector<float>>,
-  // Queues a retraining request for this window's budget (Algorithm 1).
-  caf::reacts_to<train_atom, labelled_window, std::string>>;
+  // Gating inference: the top-K zoo experts for the window, best first.
+  caf::replies_to<select_atom, labelled_window, uint32_t>::with<
+    std::vector<std::string>>,
+  // A retraining request (window, starting model, the window's other
+  // candidates) for this window's budget; answered when the job ends.
+  caf::replies_to<train_atom, labelled_window, std::string,
+                  std::vector<std::string>>::with<training_result>,
+  // Replay clock: answers once the camera has no live job.
+  caf::replies_to<await_atom, std::string>::with<bool>,
+  // A model's weights.
+  caf::replies_to<fetch_atom, std::string>::with<std::string>,
+  // Prepares the gating network for admitted experts and the stored
+  // samples; takes effect on commit.
+  caf::replies_to<admit_atom, std::vector<candidate>,
+                  std::vector<gating_sample>>::with<gating_update>,
+  // Prepares the gating network without pruned experts.
+  caf::replies_to<prune_atom, std::vector<std::string>>::with<gating_update>,
+  // The zoo persisted (true) or dropped (false) a prepared update.
+  caf::reacts_to<commit_atom, uint64_t, bool>,
+  // Recent grants and live jobs.
+  caf::replies_to<scheduler_atom>::with<scheduler_report>,
+  // One micro-window (sent to itself).
+  caf::reacts_to<tick_atom>>;
 
 /// One per edge session.
 using camera_actor = caf::typed_actor<
@@ -140,9 +190,31 @@ using node_actor = caf::typed_actor<
   // Opens a camera session: spawns its camera actor.
   caf::replies_to<register_atom, std::string>::with<camera_actor>,
   // Daemon status (delegated to the admin actor).
-  caf::replies_to<status_atom>::with<status_info>>;
+  caf::replies_to<status_atom>::with<status_info>,
+  // The zoo's experts (delegated to the zoo).
+  caf::replies_to<list_atom>::with<std::vector<expert_info>>,
+  // Pruning by rule ("") or by id (delegated to the zoo).
+  caf::replies_to<prune_atom, std::string>::with<std::vector<std::string>>,
+  // The GPU owner's recent grants.
+  caf::replies_to<scheduler_atom>::with<scheduler_report>>;
 
 // -- factories -----------------------------------------------------------------
+
+/// The learning side's settings.
+struct gpu_owner_config {
+  std::string base_expert; ///< archive file; "" = no models (keep always)
+  expert_options expert;
+  train_options train;
+  std::string scheduler = "recl";
+  uint32_t profile_epochs = 5; ///< ekya
+  std::string clock = "wall";  ///< or "replay"
+  double budget = 30;          ///< a job's window: seconds or micro-windows
+  bool generalist = true;
+  uint32_t generalist_frames = 128; ///< its replay buffer
+  uint32_t expert_cache = 32;
+  uint32_t gating_samples = 256;
+  int gating_epochs = 10;
+};
 
 /// Settings the node hands to its components.
 struct node_config {
@@ -157,6 +229,12 @@ struct node_config {
   uint32_t labelers = 1;
   uint32_t top_k = 10;
   std::string version;
+  std::string selector = "gating";
+  bool retrain = true;       ///< false: selection only (no training)
+  double alpha = 0.02;
+  float min_fps = 0.1f, max_fps = 10.0f; ///< AMS sampling bounds
+  gpu_owner_config gpu;
+  zoo_options zoo;
 };
 
 /// A labeler running `opts`' teacher (detached). Throws if the teacher fails
@@ -170,11 +248,17 @@ class teacher;
 labeler_actor spawn_labeler(caf::actor_system& sys,
                             std::shared_ptr<teacher> model);
 
-zoo_actor spawn_zoo(caf::actor_system& sys, std::shared_ptr<store> db);
+zoo_actor spawn_zoo(caf::actor_system& sys, std::shared_ptr<store> db,
+                    zoo_options opts, gpu_owner_actor gpu);
 
-selector_actor spawn_selector(caf::actor_system& sys, zoo_actor zoo);
+/// Throws std::invalid_argument for a policy other than gating, oracle, none.
+void check_selector_policy(const std::string& policy);
 
-gpu_owner_actor spawn_gpu_owner(caf::actor_system& sys);
+selector_actor spawn_selector(caf::actor_system& sys, std::string policy,
+                              zoo_actor zoo, gpu_owner_actor gpu);
+
+gpu_owner_actor spawn_gpu_owner(caf::actor_system& sys, gpu_owner_config cfg,
+                                std::shared_ptr<store> db);
 
 admin_actor spawn_admin(caf::actor_system& sys, std::shared_ptr<store> db,
                         std::string teacher, std::string version);
@@ -184,10 +268,16 @@ struct camera_deps {
   labeler_actor labeler;
   selector_actor selector;
   gpu_owner_actor gpu_owner;
+  zoo_actor zoo;
   admin_actor admin;
   std::shared_ptr<store> db;
   uint32_t top_k = 10;
   std::string teacher;
+  bool generalist = true;
+  bool retrain = true;
+  double alpha = 0.02;
+  float min_fps = 0.1f, max_fps = 10.0f;
+  double agree_high = 0.85, agree_low = 0.6; ///< AMS thresholds
 };
 
 camera_actor spawn_camera(caf::actor_system& sys, std::string id,

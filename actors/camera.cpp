@@ -1,15 +1,34 @@
-// The camera actor: one per edge session. Each window: label -> top-K ->
-// safety check -> reply; the reply never waits for training. Its record
-// (windows served, current and last-retrained model) is persisted after each
-// window so a restarted daemon resumes it.
+// The camera actor: one per edge session. Each window (DESIGN.md, "One
+// model-update window"):
+//   1. (replay clock) wait until this camera's previous job has spent its
+//      budget;
+//   2. the labeler labels the frames;
+//   3. the selector proposes the top-K zoo experts;
+//   4. the safety check evaluates top-K + the edge's current model + the
+//      camera's last retrained model + the fleet generalist on the labelled
+//      frames; the best one is served, but never one that scores below the
+//      edge's current model;
+//   5. the reply goes out, then the training request (starting from the
+//      served model) goes to the GPU owner; the reply never waits for it;
+//   6. when the job ends, its model becomes the camera's last retrained
+//      model; if it beat every rival by alpha on the held-out frames it is
+//      offered to the zoo.
+// The next sampling rate follows AMS: fewer frames when consecutive teacher
+// labels agree, more when they change. The camera's record (current and
+// last retrained model, counters) is persisted after each change.
 
 #include "actors/actors.hpp"
 
 #include "common/log.hpp"
 #include "common/util.hpp"
+#include "gpu/metrics.hpp"
 #include "store/store.hpp"
 
 #include <caf/all.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+#include <map>
 
 namespace recl {
 
@@ -30,19 +49,69 @@ struct camera_state {
     }
   }
 
-  decision make_decision(const labelled_window& lw, double select_ms) {
+  /// What kind of model an id is, as the edge is told.
+  std::string source_of(const std::string& model) const {
+    if (model.rfind("e-", 0) == 0)
+      return "zoo";
+    if (model == "generalist" || model == "base")
+      return model;
+    if (model.rfind("r-" + id + "-", 0) == 0)
+      return "retrained";
+    if (model.rfind("r-", 0) == 0)
+      return "retrained-elsewhere";
+    return "edge";
+  }
+
+  /// AMS's rule on label drift: how much consecutive frames' teacher labels
+  /// agree, as the overlap of their per-class box counts (1 = same counts).
+  /// High agreement lowers the rate, low agreement raises it. (Box-level IoU
+  /// is useless here: at 1 frame/s every car has moved.)
+  float next_rate(const labelled_window& lw) const {
+    float fps = lw.source.sample_fps;
+    if (fps <= 0 || lw.labels.size() < 2)
+      return fps;
+    auto counts = [](const frame_labels& f) {
+      std::map<int, int> c;
+      for (auto& b : f.boxes)
+        c[b.cls] += 1;
+      return c;
+    };
+    double agree = 0;
+    for (size_t i = 1; i < lw.labels.size(); ++i) {
+      auto a = counts(lw.labels[i - 1]);
+      auto b = counts(lw.labels[i]);
+      int diff = 0, na = 0, nb = 0;
+      for (auto& [k, v] : a) {
+        na += v;
+        diff += std::abs(v - (b.count(k) ? b[k] : 0));
+      }
+      for (auto& [k, v] : b) {
+        nb += v;
+        if (!a.count(k))
+          diff += v;
+      }
+      agree += 1.0 - static_cast<double>(diff) / std::max({na, nb, 1}) / 2.0;
+    }
+    agree /= static_cast<double>(lw.labels.size() - 1);
+    if (agree > deps.agree_high)
+      fps *= 0.75f;
+    else if (agree < deps.agree_low)
+      fps *= 1.5f;
+    return std::clamp(fps, deps.min_fps, deps.max_fps);
+  }
+
+  decision make_decision(const labelled_window& lw) {
     decision d;
     d.window = lw.source.index;
-    d.swap = false; // nothing better than the edge's model is known yet
+    d.swap = false;
     d.model_id = lw.source.model_id;
     d.labels = lw.labels;
-    d.next_sample_fps = lw.source.sample_fps;
+    d.next_sample_fps = next_rate(lw);
     d.time.queue_ms = lw.queue_ms;
     d.time.decode_ms = lw.decode_ms;
     d.time.teacher_ms = lw.teacher_ms;
-    d.time.select_ms = select_ms;
-    d.time.total_ms = now_ms() - lw.source.arrived_ms;
     d.teacher = deps.teacher;
+    d.source = "kept";
     return d;
   }
 
@@ -57,9 +126,145 @@ struct camera_state {
   }
 };
 
-camera_actor::behavior_type
-camera(camera_actor::stateful_pointer<camera_state> self, std::string id,
-       camera_deps deps) {
+using self_ptr = camera_actor::stateful_pointer<camera_state>;
+
+/// A job ended: its model becomes the camera's last retrained model and, if
+/// promising, a candidate for the zoo.
+void on_trained(self_ptr self, const labelled_window& lw,
+                training_result& r) {
+  auto& st = self->state;
+  if (r.model_id.empty())
+    return;
+  auto old = st.info.last_retrained_id;
+  st.info.last_retrained_id = r.model_id;
+  st.persist();
+  // The previous retrained model is dropped unless the edge still runs it.
+  if (!old.empty() && old != r.model_id && old != st.info.model_id
+      && old.rfind("r-", 0) == 0) {
+    try {
+      st.deps.db->erase(family::experts, "model/" + old);
+    } catch (const std::exception& e) {
+      log::warning("camera", st.id, ": cannot drop ", old, ": ", e.what());
+    }
+  }
+  std::vector<double> rivals;
+  for (auto a : r.rival_accuracy)
+    if (a >= 0)
+      rivals.push_back(a);
+  double best_rival = rivals.empty()
+                        ? 0
+                        : *std::max_element(rivals.begin(), rivals.end());
+  bool good = promising(r.accuracy, rivals, st.deps.alpha);
+  log::info("camera", st.id, ": retrained ", r.model_id, " (window ",
+            r.window, ", ", r.micro_windows, " micro-windows): accuracy ",
+            r.accuracy, ", best rival ", best_rival,
+            good ? ": promising" : "");
+  if (!good)
+    return;
+  candidate c;
+  c.model_id = r.model_id;
+  c.info.origin_camera = st.id;
+  c.info.origin_window = r.window;
+  c.info.accuracy = r.accuracy;
+  c.best_rival = static_cast<float>(best_rival);
+  c.frames = lw.source.frames;
+  c.labels = lw.labels;
+  self->request(st.deps.zoo, caf::infinite, admit_atom_v, std::move(c))
+    .then([](uint64_t) {},
+          [=](caf::error& e) {
+            log::warning("camera", self->state.id,
+                         ": the zoo refused a candidate: ", describe(e));
+          });
+}
+
+/// Safety check done: reply, log the selection, submit the training request.
+void serve(self_ptr self, caf::typed_response_promise<decision> rp,
+           labelled_window lw, std::vector<std::string> ids,
+           std::vector<float> scores, double select_ms, double t_check) {
+  auto& st = self->state;
+  auto d = st.make_decision(lw);
+  d.time.select_ms = select_ms;
+  d.candidates = static_cast<uint32_t>(ids.size());
+  d.time.check_ms = now_ms() - t_check;
+  auto current = lw.source.model_id;
+  float current_score = -1;
+  size_t best = ids.size();
+  for (size_t i = 0; i < ids.size() && i < scores.size(); ++i) {
+    if (ids[i] == current)
+      current_score = scores[i];
+    if (scores[i] >= 0 && (best == ids.size() || scores[i] > scores[best]))
+      best = i;
+  }
+  d.current_accuracy = current_score;
+  d.accuracy = current_score;
+  std::string start = current.empty() ? "base" : current;
+  // Swap only to a model that beats the edge's own on these frames.
+  if (best < ids.size() && ids[best] != current
+      && (current.empty() || scores[best] > current_score)) {
+    d.swap = true;
+    d.model_id = ids[best];
+    d.accuracy = scores[best];
+    d.source = st.source_of(ids[best]);
+    start = ids[best];
+  }
+  auto finish = [=](decision d) mutable {
+    auto& st = self->state;
+    d.time.total_ms = now_ms() - lw.source.arrived_ms;
+    st.account(lw, d);
+    self->send(st.deps.admin, camstats_atom_v, st.info);
+    self->send(st.deps.zoo, selected_atom_v,
+               d.model_id.empty() ? std::string{"edge"} : d.model_id);
+    log::info("camera", st.id, ": window ", d.window, ", ", lw.labels.size(),
+              " frames, ", d.candidates, " candidates, ",
+              d.swap ? "swap to " + d.model_id + " (" + d.source + ")"
+                     : std::string{"keep"},
+              ", accuracy ", d.accuracy, ", reply ",
+              static_cast<int>(d.time.total_ms), " ms");
+    rp.deliver(std::move(d));
+    // Training starts after the reply, from the model now served.
+    if (!st.deps.retrain)
+      return;
+    self
+      ->request(st.deps.gpu_owner, caf::infinite, train_atom_v, lw, start,
+                ids)
+      .then([=](training_result& r) { on_trained(self, lw, r); },
+            [=](caf::error& e) {
+              log::warning("camera", self->state.id,
+                           ": retraining failed: ", describe(e));
+            });
+  };
+  // Zoo size for the edge's display; then weights when swapping.
+  self->request(st.deps.zoo, caf::infinite, size_atom_v)
+    .then(
+      [=](uint64_t n) mutable {
+        d.zoo_size = static_cast<uint32_t>(n);
+        if (!d.swap) {
+          finish(std::move(d));
+          return;
+        }
+        self
+          ->request(self->state.deps.gpu_owner, caf::infinite, fetch_atom_v,
+                    d.model_id)
+          .then(
+            [=](std::string& bytes) mutable {
+              d.weights.assign(bytes.begin(), bytes.end());
+              finish(std::move(d));
+            },
+            [=](caf::error& e) mutable {
+              log::warning("camera", self->state.id, ": cannot fetch ",
+                           d.model_id, ": ", describe(e), "; keeping");
+              d.swap = false;
+              d.model_id = lw.source.model_id;
+              d.source = "kept";
+              d.accuracy = d.current_accuracy;
+              finish(std::move(d));
+            });
+      },
+      [=](caf::error& e) mutable { finish(std::move(d)); });
+}
+
+camera_actor::behavior_type camera(self_ptr self, std::string id,
+                                   camera_deps deps) {
   auto& st = self->state;
   st.id = id;
   st.deps = std::move(deps);
@@ -72,7 +277,8 @@ camera(camera_actor::stateful_pointer<camera_state> self, std::string id,
   }
   st.info.connected = true;
   log::info("camera", id, ": session opened (", st.info.windows,
-            " windows served before)");
+            " windows served before, model '", st.info.model_id,
+            "', last retrained '", st.info.last_retrained_id, "')");
   return {
     [=](update_atom, window& w) -> caf::result<decision> {
       if (w.frames.empty())
@@ -80,42 +286,85 @@ camera(camera_actor::stateful_pointer<camera_state> self, std::string id,
                                "camera " + w.camera + ", window "
                                  + std::to_string(w.index) + ": no frames");
       auto rp = self->make_response_promise<decision>();
-      auto& st = self->state;
-      self->request(st.deps.labeler, caf::infinite, label_atom_v, std::move(w))
+      auto cam = self->state.id;
+      // Replay clock: the previous window's budget first.
+      self->request(self->state.deps.gpu_owner, caf::infinite, await_atom_v,
+                    cam)
         .then(
-          [=](labelled_window& lw) mutable {
-            auto t_select = now_ms();
+          [=](bool) mutable {
             auto& st = self->state;
             self
-              ->request(st.deps.selector, caf::infinite, select_atom_v, lw,
-                        st.deps.top_k)
+              ->request(st.deps.labeler, caf::infinite, label_atom_v,
+                        std::move(w))
               .then(
-                [=](std::vector<std::string>& top_k) mutable {
+                [=](labelled_window& lw) mutable {
+                  auto t_select = now_ms();
                   auto& st = self->state;
-                  // The safety check needs expert models (learning core);
-                  // until then every candidate list leads to "keep".
-                  auto d = st.make_decision(lw, now_ms() - t_select);
-                  if (!top_k.empty())
-                    log::debug("camera", st.id, ": ", top_k.size(),
-                               " candidates, no evaluator yet: keep");
-                  st.account(lw, d);
-                  self->send(st.deps.admin, camstats_atom_v, st.info);
-                  log::info("camera", st.id, ": window ", d.window, ", ",
-                            lw.labels.size(), " frames, teacher ",
-                            static_cast<int>(lw.teacher_ms), " ms, reply ",
-                            static_cast<int>(d.time.total_ms), " ms");
-                  rp.deliver(std::move(d));
+                  self
+                    ->request(st.deps.selector, caf::infinite, select_atom_v,
+                              lw, st.deps.top_k)
+                    .then(
+                      [=](std::vector<std::string>& top) mutable {
+                        auto& st = self->state;
+                        auto select_ms = now_ms() - t_select;
+                        // Candidates: top-K, the edge's model, the last
+                        // retrained model, the generalist (the base when the
+                        // edge runs nothing yet).
+                        std::vector<std::string> ids = top;
+                        auto add = [&](const std::string& x) {
+                          if (!x.empty()
+                              && std::find(ids.begin(), ids.end(), x)
+                                   == ids.end())
+                            ids.push_back(x);
+                        };
+                        add(lw.source.model_id);
+                        add(st.info.last_retrained_id);
+                        if (st.deps.generalist)
+                          add("generalist");
+                        if (lw.source.model_id.empty())
+                          add("base");
+                        auto t_check = now_ms();
+                        self
+                          ->request(st.deps.gpu_owner, caf::infinite,
+                                    evaluate_atom_v, lw, ids)
+                          .then(
+                            [=](std::vector<float>& scores) mutable {
+                              serve(self, rp, lw, ids, std::move(scores),
+                                    select_ms, t_check);
+                            },
+                            [=](caf::error& e) mutable {
+                              // No models (or they failed): keep.
+                              log::debug("camera", self->state.id,
+                                         ": safety check: ", describe(e));
+                              auto& st = self->state;
+                              auto d = st.make_decision(lw);
+                              d.time.select_ms = select_ms;
+                              d.time.total_ms = now_ms() - lw.source.arrived_ms;
+                              st.account(lw, d);
+                              self->send(st.deps.admin, camstats_atom_v,
+                                         st.info);
+                              log::info("camera", st.id, ": window ",
+                                        d.window, ", ", lw.labels.size(),
+                                        " frames, teacher ",
+                                        static_cast<int>(lw.teacher_ms),
+                                        " ms, keep, reply ",
+                                        static_cast<int>(d.time.total_ms),
+                                        " ms");
+                              rp.deliver(std::move(d));
+                            });
+                      },
+                      [=](caf::error& e) mutable {
+                        log::warning("camera", self->state.id,
+                                     ": selection failed: ", describe(e));
+                        rp.deliver(std::move(e));
+                      });
                 },
                 [=](caf::error& e) mutable {
-                  log::warning("camera", self->state.id,
-                               ": selection failed: ", describe(e));
+                  log::warning("camera", self->state.id, ": ", describe(e));
                   rp.deliver(std::move(e));
                 });
           },
-          [=](caf::error& e) mutable {
-            log::warning("camera", self->state.id, ": ", describe(e));
-            rp.deliver(std::move(e));
-          });
+          [=](caf::error& e) mutable { rp.deliver(std::move(e)); });
       return rp;
     },
     [=](report_atom, const edge_stats& s) {

@@ -1,46 +1,744 @@
-// The GPU owner: the single actor that will run Algorithm 1 over trainer
-// jobs and serve safety checks between micro-windows. The learning core does
-// not exist yet, so it cannot evaluate models: it says so with an error
-// (callers then keep the edge's model) and counts training requests it has
-// no trainer for.
+// The GPU owner: the only actor that touches the accelerator, on a thread of
+// its own. It keeps every model it runs resident: the base expert, a bounded
+// cache of zoo and retrained experts, the fleet generalist, the gating
+// network and one trainer per live retraining job.
+//
+// Its mailbox is the priority lane: safety checks, gating inference and
+// gating updates are served as they arrive, between micro-windows. Training
+// runs one micro-window per `tick` it sends itself; a tick waits behind
+// whatever priority work queued up meanwhile. Which job a tick trains is the
+// scheduler's choice (actors/scheduler.hpp: Algorithm 1 by default).
 
 #include "actors/actors.hpp"
+#include "actors/scheduler.hpp"
 
 #include "common/log.hpp"
+#include "common/util.hpp"
+#include "gpu/expert.hpp"
+#include "gpu/gating.hpp"
+#include "gpu/metrics.hpp"
+#include "gpu/teacher.hpp"
+#include "gpu/trainer.hpp"
+#include "store/store.hpp"
 
 #include <caf/all.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include <chrono>
+#include <deque>
+#include <list>
+#include <map>
+#include <random>
 
 namespace recl {
 
 namespace {
 
-struct gpu_owner_state {
-  static inline const char* name = "gpu-owner";
-  uint64_t dropped_requests = 0;
+using clock_type = std::chrono::steady_clock;
+
+double seconds_since(clock_type::time_point t0) {
+  return std::chrono::duration<double>(clock_type::now() - t0).count();
+}
+
+std::vector<std::vector<box>> boxes_of(const std::vector<frame_labels>& xs) {
+  std::vector<std::vector<box>> out;
+  out.reserve(xs.size());
+  for (auto& x : xs)
+    out.push_back(x.boxes);
+  return out;
+}
+
+image decode(const std::vector<uint8_t>& bytes) {
+  auto m = cv::imdecode(cv::Mat(1, static_cast<int>(bytes.size()), CV_8U,
+                                const_cast<uint8_t*>(bytes.data())),
+                        cv::IMREAD_COLOR);
+  if (m.empty())
+    throw std::runtime_error("not a decodable image");
+  return to_image(m);
+}
+
+/// One retraining job: its trainer (model, optimizer, frames) stays resident
+/// until its window's budget is spent.
+struct job {
+  std::string id;
+  std::string camera; ///< "" for the generalist
+  uint32_t window = 0;
+  std::string start_id;
+  std::vector<std::string> rivals;
+  std::unique_ptr<trainer> train;
+  std::unique_ptr<trainer> profiler; ///< ekya: a copy on a subset
+  labelled_frames holdout;
+  labelled_frames subset; ///< ekya: what its micro-profiler trains on
+  double acc = -1;
+  uint32_t micro_windows = 0;
+  double device_s = 0;
+  caf::typed_response_promise<training_result> rp;
+  bool has_rp = false;
 };
 
+struct gpu_owner_state {
+  static inline const char* name = "gpu-owner";
+
+  gpu_owner_config cfg;
+  std::shared_ptr<store> db;
+  std::unique_ptr<expert> base;
+  std::unique_ptr<expert> generalist;
+
+  // Experts by id, least recently used first.
+  std::list<std::pair<std::string, std::unique_ptr<expert>>> cache;
+
+  std::unique_ptr<gating> gate;
+  std::vector<std::string> gate_ids;
+  uint64_t gate_version = 0;
+  std::optional<gating_update> pending; // prepared, not yet committed
+  std::unique_ptr<gating> pending_gate;
+
+  std::unique_ptr<scheduler> sched;
+  std::map<std::string, job> jobs;
+  bool ticking = false;
+  double replay_units = 0; // the replay clock: micro-windows granted
+  clock_type::time_point started = clock_type::now();
+  double busy_s = 0;
+  uint64_t grants = 0;
+  std::deque<grant_record> recent;
+  // Cameras waiting (replay clock) for their job to end.
+  std::map<std::string, std::vector<caf::typed_response_promise<bool>>>
+    waiting;
+
+  // The generalist's replay buffer: recent labelled frames of all cameras.
+  std::deque<std::pair<image, std::vector<box>>> buffer;
+  bool buffer_fresh = false;
+
+  // Decoded frames of recent windows ("camera/index").
+  std::deque<std::pair<std::string, std::shared_ptr<std::vector<image>>>>
+    decoded;
+
+  bool models() const { return base != nullptr; }
+
+  double now() const {
+    return cfg.clock == "replay" ? replay_units
+                                 : seconds_since(started);
+  }
+
+  std::shared_ptr<std::vector<image>> images_of(const window& w) {
+    auto key = w.camera + "/" + std::to_string(w.index);
+    for (auto& kv : decoded)
+      if (kv.first == key)
+        return kv.second;
+    auto imgs = std::make_shared<std::vector<image>>();
+    for (auto& f : w.frames)
+      imgs->push_back(decode(f.bytes));
+    decoded.emplace_back(key, imgs);
+    while (decoded.size() > 8)
+      decoded.pop_front();
+    return imgs;
+  }
+
+  /// The expert with this id, loading it into the cache if needed; nullptr
+  /// when unknown.
+  expert* find(const std::string& id) {
+    if (id == "base")
+      return base.get();
+    if (id == "generalist")
+      return generalist.get();
+    for (auto i = cache.begin(); i != cache.end(); ++i)
+      if (i->first == id) {
+        cache.splice(cache.end(), cache, i);
+        return cache.back().second.get();
+      }
+    std::optional<std::string> bytes;
+    if (auto w = db->get(family::experts, "weights/" + id))
+      bytes = std::move(w);
+    else if (auto m = db->get(family::experts, "model/" + id))
+      bytes = std::move(m);
+    if (!bytes)
+      return nullptr;
+    auto x = expert::from_bytes(*bytes, cfg.expert);
+    cache.emplace_back(id, std::move(x));
+    while (cache.size() > std::max<uint32_t>(1, cfg.expert_cache))
+      cache.pop_front();
+    return cache.back().second.get();
+  }
+
+  void forget(const std::string& id) {
+    cache.remove_if([&](auto& kv) { return kv.first == id; });
+  }
+
+  double accuracy(expert& x, const std::vector<image>& imgs,
+                  const std::vector<std::vector<box>>& truth) {
+    return detection_accuracy(x.detect(imgs), truth);
+  }
+
+  /// Per-frame scores of `x` on `imgs` (gating targets).
+  std::vector<float> frame_scores(expert& x, const std::vector<image>& imgs,
+                                  const std::vector<std::vector<box>>& truth) {
+    auto dets = x.detect(imgs);
+    std::vector<float> out;
+    for (size_t i = 0; i < imgs.size(); ++i)
+      out.push_back(static_cast<float>(frame_score(dets[i], truth[i])));
+    return out;
+  }
+
+  void load_gating() {
+    auto ck = db->get(family::gating, "checkpoint");
+    auto ids = db->get(family::gating, "experts");
+    auto ver = db->get(family::gating, "version");
+    if (!ck || ck->empty() || !ids)
+      return;
+    gate = gating::from_bytes(*ck);
+    gate_ids = split(*ids, '\n');
+    gate_ids.erase(std::remove(gate_ids.begin(), gate_ids.end(), ""),
+                   gate_ids.end());
+    gate_version = ver ? std::stoull(*ver) : 0;
+    if (gate->experts() != gate_ids.size()) {
+      log::error("gpu-owner", "gating checkpoint has ", gate->experts(),
+                 " outputs for ", gate_ids.size(), " experts; ignoring it");
+      gate.reset();
+      gate_ids.clear();
+    }
+  }
+};
+
+/// Splits a window's frames into training frames and a held-out slice (every
+/// fourth frame; with fewer than four frames both use all of them).
+void split_window(const std::vector<image>& imgs,
+                  const std::vector<std::vector<box>>& truth,
+                  labelled_frames& train, labelled_frames& holdout) {
+  for (size_t i = 0; i < imgs.size(); ++i) {
+    bool held = imgs.size() >= 4 && i % 4 == 3;
+    auto& dst = held ? holdout : train;
+    dst.frames.push_back(imgs[i]);
+    dst.labels.push_back(truth[i]);
+  }
+  if (holdout.frames.empty())
+    holdout = train;
+}
+
+using self_ptr = gpu_owner_actor::stateful_pointer<gpu_owner_state>;
+
+void schedule_tick(self_ptr self) {
+  auto& st = self->state;
+  if (st.ticking || st.jobs.empty())
+    return;
+  st.ticking = true;
+  self->send(self, tick_atom_v);
+}
+
+/// Ends a job: persists its model, measures its rivals on the held-out
+/// slice, and answers the camera.
+void finish(self_ptr self, job& j) {
+  auto& st = self->state;
+  auto t0 = clock_type::now();
+  if (j.camera.empty()) { // the generalist
+    st.generalist = j.train->release();
+    try {
+      st.db->put(family::experts, "model/generalist",
+                 st.generalist->to_bytes());
+    } catch (const std::exception& e) {
+      log::error("gpu-owner", "cannot persist the generalist: ", e.what());
+    }
+    log::info("gpu-owner", "generalist: ", j.micro_windows,
+              " micro-windows, accuracy ", j.acc);
+    st.busy_s += seconds_since(t0);
+    return;
+  }
+  training_result r;
+  r.camera = j.camera;
+  r.window = j.window;
+  r.start_id = j.start_id;
+  r.micro_windows = j.micro_windows;
+  r.device_s = j.device_s;
+  if (j.micro_windows == 0) {
+    // It never trained: nothing new to offer.
+    r.model_id = "";
+    r.accuracy = static_cast<float>(j.acc);
+  } else {
+    auto model = j.train->release();
+    r.model_id = "r-" + j.camera + "-" + std::to_string(j.window);
+    auto truth = j.holdout.labels;
+    r.accuracy = static_cast<float>(
+      detection_accuracy(model->detect(j.holdout.frames), truth));
+    try {
+      st.db->put(family::experts, "model/" + r.model_id, model->to_bytes());
+      st.forget(r.model_id);
+      st.cache.emplace_back(r.model_id, std::move(model));
+      while (st.cache.size() > std::max<uint32_t>(1, st.cfg.expert_cache))
+        st.cache.pop_front();
+    } catch (const std::exception& e) {
+      log::error("gpu-owner", "cannot persist ", r.model_id, ": ", e.what());
+      r.model_id = "";
+    }
+    for (auto& id : j.rivals) {
+      if (id == r.model_id)
+        continue;
+      float acc = -1;
+      try {
+        if (auto x = st.find(id))
+          acc = static_cast<float>(
+            detection_accuracy(x->detect(j.holdout.frames), truth));
+      } catch (const std::exception& e) {
+        log::warning("gpu-owner", "rival ", id, ": ", e.what());
+      }
+      r.rivals.push_back(id);
+      r.rival_accuracy.push_back(acc);
+    }
+  }
+  st.busy_s += seconds_since(t0);
+  log::info("gpu-owner", "job ", j.id, " ended: ", j.micro_windows,
+            " micro-windows, ", static_cast<int>(j.device_s * 1000),
+            " ms on the device, held-out accuracy ", r.accuracy);
+  if (j.has_rp)
+    j.rp.deliver(std::move(r));
+  if (auto w = st.waiting.find(j.camera); w != st.waiting.end()) {
+    for (auto& p : w->second)
+      p.deliver(true);
+    st.waiting.erase(w);
+  }
+}
+
+void end_job(self_ptr self, const std::string& id) {
+  auto& st = self->state;
+  auto i = st.jobs.find(id);
+  if (i == st.jobs.end())
+    return;
+  st.sched->remove(id);
+  finish(self, i->second);
+  st.jobs.erase(i);
+}
+
+/// Starts a new generalist job on the replay buffer when it has news.
+void maybe_start_generalist(self_ptr self) {
+  auto& st = self->state;
+  if (!st.cfg.generalist || !st.generalist || !st.buffer_fresh
+      || st.jobs.count("generalist") || st.buffer.size() < 2)
+    return;
+  std::vector<image> imgs;
+  std::vector<std::vector<box>> truth;
+  for (auto& [img, b] : st.buffer) {
+    imgs.push_back(img);
+    truth.push_back(b);
+  }
+  labelled_frames train, holdout;
+  split_window(imgs, truth, train, holdout);
+  job j;
+  j.id = "generalist";
+  j.start_id = "generalist";
+  auto opts = st.cfg.train;
+  opts.seed = st.cfg.train.seed + st.grants;
+  j.holdout = holdout;
+  j.train = std::make_unique<trainer>(st.generalist->clone(),
+                                      std::move(train), std::move(holdout),
+                                      opts);
+  st.buffer_fresh = false;
+  st.sched->add(j.id, st.now(), st.now() + st.cfg.budget);
+  st.jobs.emplace(j.id, std::move(j));
+}
+
+/// One micro-window for the job the scheduler picks.
+void tick(self_ptr self) {
+  auto& st = self->state;
+  st.ticking = false;
+  auto now = st.now();
+  for (auto& id : st.sched->expire(now))
+    if (auto i = st.jobs.find(id); i != st.jobs.end()) {
+      finish(self, i->second);
+      st.jobs.erase(i);
+    }
+  maybe_start_generalist(self);
+  auto t_choose = clock_type::now();
+  auto g = st.sched->next(now);
+  if (!g) {
+    if (st.jobs.empty())
+      return;
+    // Nothing fits before a deadline: let the clock reach it.
+    double soonest = 1e300;
+    for (auto& kv : st.sched->jobs())
+      soonest = std::min(soonest, kv.second.deadline);
+    if (st.cfg.clock == "replay") {
+      st.replay_units = std::max(st.replay_units, soonest);
+      schedule_tick(self);
+    } else {
+      st.ticking = true;
+      auto wait = std::chrono::milliseconds(
+        static_cast<int64_t>(std::max(0.01, soonest - now) * 1000) + 1);
+      self->delayed_send(self, wait, tick_atom_v);
+    }
+    return;
+  }
+  auto i = st.jobs.find(g->job);
+  if (i == st.jobs.end()) {
+    st.sched->remove(g->job);
+    schedule_tick(self);
+    return;
+  }
+  auto& j = i->second;
+  auto switch_ms = seconds_since(t_choose) * 1000;
+  auto t0 = clock_type::now();
+  grant_record rec;
+  rec.at = now;
+  rec.job = j.id;
+  rec.profile = g->profile;
+  rec.switch_ms = switch_ms;
+  try {
+    step_result r;
+    if (g->profile) {
+      if (!j.profiler) {
+        // Ekya's micro-profiler: a copy of the starting model trained on
+        // half the training frames, out of band.
+        auto model = st.find(j.start_id);
+        auto copy = model ? model->clone() : j.train->model().clone();
+        j.profiler = std::make_unique<trainer>(std::move(copy), j.subset,
+                                               j.holdout, st.cfg.train);
+      }
+      r = j.profiler->micro_window();
+    } else {
+      r = j.train->micro_window();
+      j.acc = r.acc_after;
+      j.micro_windows += 1;
+      j.device_s += r.seconds;
+    }
+    double cost = st.cfg.clock == "replay" ? 1.0 : seconds_since(t0);
+    st.sched->report(*g, r.acc_before, r.acc_after, cost);
+    rec.acc_before = static_cast<float>(r.acc_before);
+    rec.acc_after = static_cast<float>(r.acc_after);
+    rec.cost = cost;
+    if (st.cfg.clock == "replay")
+      st.replay_units += 1;
+  } catch (const std::exception& e) {
+    log::error("gpu-owner", "job ", j.id, " failed: ", e.what());
+    st.sched->remove(j.id);
+    st.jobs.erase(i);
+  }
+  st.busy_s += seconds_since(t0);
+  st.grants += 1;
+  st.recent.push_back(rec);
+  while (st.recent.size() > 64)
+    st.recent.pop_front();
+  log::debug("gpu-owner", "granted ", rec.job, rec.profile ? " (profile)" : "",
+             ": ", rec.acc_before, " -> ", rec.acc_after, " in ", rec.cost,
+             st.cfg.clock == "replay" ? " units" : " s");
+  schedule_tick(self);
+}
+
 gpu_owner_actor::behavior_type
-gpu_owner(gpu_owner_actor::stateful_pointer<gpu_owner_state> self) {
+gpu_owner(self_ptr self, gpu_owner_config cfg, std::shared_ptr<store> db) {
+  auto& st = self->state;
+  st.cfg = std::move(cfg);
+  st.db = std::move(db);
+  st.sched = std::make_unique<scheduler>(parse_sched_policy(st.cfg.scheduler),
+                                         st.cfg.profile_epochs);
+  if (!st.cfg.base_expert.empty()) {
+    try {
+      st.base = expert::load(st.cfg.base_expert, st.cfg.expert);
+      if (st.cfg.generalist) {
+        if (auto g = st.db->get(family::experts, "model/generalist"))
+          st.generalist = expert::from_bytes(*g, st.cfg.expert);
+        else
+          st.generalist = st.base->clone();
+      }
+      st.load_gating();
+      log::info("gpu-owner", "base expert ", st.cfg.base_expert,
+                ", scheduler ", st.cfg.scheduler, ", clock ", st.cfg.clock,
+                ", budget ", st.cfg.budget,
+                st.cfg.clock == "replay" ? " micro-windows" : " s",
+                ", gating over ", st.gate_ids.size(), " experts");
+    } catch (const std::exception& e) {
+      log::error("gpu-owner", e.what(), "; running without expert models");
+      st.base.reset();
+    }
+  } else {
+    log::info("gpu-owner", "no base expert: selection and retraining are "
+                           "off, every window keeps the edge's model");
+  }
   return {
-    [=](evaluate_atom, const labelled_window&,
+    [=](evaluate_atom, const labelled_window& lw,
         const std::vector<std::string>& ids)
       -> caf::result<std::vector<float>> {
-      return caf::make_error(ec::model,
-                             "this build has no expert models to evaluate "
-                             + std::to_string(ids.size()) + " candidates");
+      auto& st = self->state;
+      if (!st.models())
+        return caf::make_error(ec::model, "no expert models (recld started "
+                                          "without a base expert)");
+      auto t0 = clock_type::now();
+      std::vector<float> out;
+      try {
+        auto imgs = st.images_of(lw.source);
+        auto truth = boxes_of(lw.labels);
+        for (auto& id : ids) {
+          auto x = st.find(id);
+          out.push_back(x ? static_cast<float>(st.accuracy(*x, *imgs, truth))
+                          : -1.0f);
+        }
+      } catch (const std::exception& e) {
+        return caf::make_error(ec::model, std::string{"safety check: "}
+                                            + e.what());
+      }
+      st.busy_s += seconds_since(t0);
+      return out;
     },
-    [=](train_atom, const labelled_window& lw, const std::string&) {
-      ++self->state.dropped_requests;
-      log::debug("gpu-owner", "no trainer yet: dropped the request of camera ",
-                 lw.source.camera, " window ", lw.source.index);
+    [=](select_atom, const labelled_window& lw,
+        uint32_t k) -> caf::result<std::vector<std::string>> {
+      auto& st = self->state;
+      if (!st.gate || st.gate_ids.empty())
+        return std::vector<std::string>{};
+      auto t0 = clock_type::now();
+      try {
+        auto imgs = st.images_of(lw.source);
+        std::vector<std::string> out;
+        for (auto i : st.gate->top_k(*imgs, k))
+          out.push_back(st.gate_ids[i]);
+        st.busy_s += seconds_since(t0);
+        return out;
+      } catch (const std::exception& e) {
+        return caf::make_error(ec::model, std::string{"gating: "} + e.what());
+      }
+    },
+    [=](train_atom, const labelled_window& lw, const std::string& start,
+        const std::vector<std::string>& rivals)
+      -> caf::result<training_result> {
+      auto& st = self->state;
+      if (!st.models())
+        return caf::make_error(ec::model, "no expert models to retrain");
+      auto& cam = lw.source.camera;
+      // A camera has one job at a time: its previous window's job ends now.
+      for (auto& kv : st.jobs)
+        if (kv.second.camera == cam) {
+          end_job(self, kv.first);
+          break;
+        }
+      job j;
+      j.id = cam + "/" + std::to_string(lw.source.index);
+      j.camera = cam;
+      j.window = lw.source.index;
+      j.start_id = start;
+      j.rivals = rivals;
+      try {
+        auto x = st.find(start);
+        if (!x)
+          return caf::make_error(ec::unknown_expert, "no model '" + start
+                                                       + "' to retrain");
+        auto imgs = st.images_of(lw.source);
+        auto truth = boxes_of(lw.labels);
+        labelled_frames train, holdout;
+        split_window(*imgs, truth, train, holdout);
+        j.holdout = holdout;
+        if (st.sched->policy() == sched_policy::ekya)
+          for (size_t i = 0; i < train.frames.size(); i += 2) {
+            j.subset.frames.push_back(train.frames[i]);
+            j.subset.labels.push_back(train.labels[i]);
+          }
+        auto opts = st.cfg.train;
+        opts.seed = st.cfg.train.seed + lw.source.index;
+        j.train = std::make_unique<trainer>(x->clone(), std::move(train),
+                                            std::move(holdout), opts);
+        if (st.cfg.generalist) {
+          for (size_t i = 0; i < imgs->size(); ++i)
+            st.buffer.emplace_back((*imgs)[i], truth[i]);
+          while (st.buffer.size() > st.cfg.generalist_frames)
+            st.buffer.pop_front();
+          st.buffer_fresh = true;
+        }
+      } catch (const std::exception& e) {
+        return caf::make_error(ec::model, std::string{"retraining: "}
+                                            + e.what());
+      }
+      j.rp = self->make_response_promise<training_result>();
+      j.has_rp = true;
+      auto rp = j.rp;
+      st.sched->add(j.id, st.now(), st.now() + st.cfg.budget);
+      st.jobs.emplace(j.id, std::move(j));
+      schedule_tick(self);
+      return rp;
+    },
+    [=](tick_atom) { tick(self); },
+    [=](await_atom, const std::string& cam) -> caf::result<bool> {
+      auto& st = self->state;
+      bool busy = false;
+      for (auto& kv : st.jobs)
+        busy = busy || kv.second.camera == cam;
+      if (!busy || st.cfg.clock != "replay")
+        return true;
+      auto rp = self->make_response_promise<bool>();
+      st.waiting[cam].push_back(rp);
+      return rp;
+    },
+    [=](fetch_atom, const std::string& id) -> caf::result<std::string> {
+      auto& st = self->state;
+      try {
+        if (auto x = st.find(id))
+          return x->to_bytes();
+      } catch (const std::exception& e) {
+        return caf::make_error(ec::model, e.what());
+      }
+      return caf::make_error(ec::unknown_expert, "no model '" + id + "'");
+    },
+    [=](admit_atom, const std::vector<candidate>& news,
+        const std::vector<gating_sample>& samples)
+      -> caf::result<gating_update> {
+      // Grows the gating network by the new experts, relabels samples (new
+      // experts on the kept samples, every expert on the new frames), keeps
+      // the sample set at its size and fine-tunes. Nothing changes until
+      // the zoo commits.
+      auto& st = self->state;
+      if (!st.models())
+        return caf::make_error(ec::model, "no expert models");
+      auto t0 = clock_type::now();
+      try {
+        gating_update up;
+        up.version = st.gate_version + 1;
+        up.experts = st.gate_ids;
+        for (auto& c : news)
+          up.experts.push_back(c.info.id);
+        // Make the new experts known to the cache (their weights are in the
+        // candidate queue, not yet under weights/).
+        for (auto& c : news)
+          if (!st.find(c.info.id)) {
+            auto w = st.db->get(family::experts, "queue/" + c.info.id);
+            if (!w)
+              return caf::make_error(ec::unknown_expert,
+                                     "candidate " + c.info.id
+                                       + " has no weights");
+            st.cache.emplace_back(c.info.id,
+                                  expert::from_bytes(*w, st.cfg.expert));
+          }
+        std::vector<gating_sample> all = samples;
+        for (auto& c : news)
+          for (size_t i = 0; i < c.frames.size() && i < c.labels.size(); ++i) {
+            gating_sample s;
+            s.jpeg = c.frames[i].bytes;
+            s.labels = c.labels[i];
+            all.push_back(std::move(s));
+          }
+        // Keep the set at its size: a seeded subsample.
+        if (all.size() > st.cfg.gating_samples) {
+          std::mt19937_64 rng{st.cfg.train.seed + up.version};
+          std::shuffle(all.begin(), all.end(), rng);
+          all.resize(st.cfg.gating_samples);
+        }
+        // Score every expert missing from a sample on it.
+        std::vector<image> imgs;
+        for (auto& s : all)
+          imgs.push_back(decode(s.jpeg));
+        for (auto& id : up.experts) {
+          std::vector<size_t> need;
+          for (size_t i = 0; i < all.size(); ++i)
+            if (std::find(all[i].experts.begin(), all[i].experts.end(), id)
+                == all[i].experts.end())
+              need.push_back(i);
+          if (need.empty())
+            continue;
+          auto x = st.find(id);
+          if (!x)
+            return caf::make_error(ec::unknown_expert, "no expert " + id);
+          std::vector<image> sub;
+          std::vector<std::vector<box>> truth;
+          for (auto i : need) {
+            sub.push_back(imgs[i]);
+            truth.push_back(all[i].labels.boxes);
+          }
+          auto sc = st.frame_scores(*x, sub, truth);
+          for (size_t n = 0; n < need.size(); ++n) {
+            all[need[n]].experts.push_back(id);
+            all[need[n]].scores.push_back(sc[n]);
+          }
+        }
+        // Grow (or create) the network and fine-tune it.
+        std::unique_ptr<gating> g;
+        if (st.gate)
+          g = gating::from_bytes(st.gate->to_bytes());
+        else
+          g = std::make_unique<gating>(0);
+        g->grow(up.experts.size() - g->experts());
+        std::vector<std::vector<float>> targets;
+        for (auto& s : all) {
+          std::vector<float> row;
+          for (auto& id : up.experts) {
+            auto p = std::find(s.experts.begin(), s.experts.end(), id);
+            row.push_back(p == s.experts.end()
+                            ? 0.0f
+                            : s.scores[static_cast<size_t>(
+                                p - s.experts.begin())]);
+          }
+          targets.push_back(std::move(row));
+        }
+        if (!imgs.empty())
+          g->train(imgs, targets, st.cfg.gating_epochs);
+        up.checkpoint = g->to_bytes();
+        up.samples = std::move(all);
+        up.prepare_ms = seconds_since(t0) * 1000;
+        st.pending = up;
+        st.pending_gate = std::move(g);
+        st.busy_s += seconds_since(t0);
+        return up;
+      } catch (const std::exception& e) {
+        return caf::make_error(ec::model, std::string{"admission: "}
+                                            + e.what());
+      }
+    },
+    [=](prune_atom, const std::vector<std::string>& gone)
+      -> caf::result<gating_update> {
+      // The gating network without the pruned experts' outputs.
+      auto& st = self->state;
+      gating_update up;
+      up.version = st.gate_version + 1;
+      std::vector<size_t> keep;
+      for (size_t i = 0; i < st.gate_ids.size(); ++i)
+        if (std::find(gone.begin(), gone.end(), st.gate_ids[i]) == gone.end()) {
+          keep.push_back(i);
+          up.experts.push_back(st.gate_ids[i]);
+        }
+      std::unique_ptr<gating> g;
+      if (st.gate && !keep.empty()) {
+        g = gating::from_bytes(st.gate->to_bytes());
+        g->shrink(keep);
+        up.checkpoint = g->to_bytes();
+      }
+      st.pending = up;
+      st.pending_gate = std::move(g);
+      return up;
+    },
+    [=](commit_atom, uint64_t version, bool ok) {
+      auto& st = self->state;
+      if (!st.pending || st.pending->version != version)
+        return;
+      if (ok) {
+        st.gate = std::move(st.pending_gate);
+        st.gate_ids = st.pending->experts;
+        st.gate_version = version;
+        log::info("gpu-owner", "gating network v", version, " over ",
+                  st.gate_ids.size(), " experts");
+      }
+      st.pending.reset();
+      st.pending_gate.reset();
+    },
+    [=](scheduler_atom) -> scheduler_report {
+      auto& st = self->state;
+      scheduler_report r;
+      r.policy = to_string(st.sched->policy());
+      r.clock = st.cfg.clock;
+      r.now = st.now();
+      for (auto& [id, j] : st.sched->jobs()) {
+        char line[256];
+        std::snprintf(line, sizeof line,
+                      "%s deadline=%.1f grants=%u gain=%.4f acc=%.3f", id.c_str(),
+                      j.deadline, j.grants, j.gain, j.acc);
+        r.jobs.push_back(line);
+      }
+      r.recent.assign(st.recent.begin(), st.recent.end());
+      r.busy_s = st.busy_s;
+      r.elapsed_s = seconds_since(st.started);
+      r.profiling = st.sched->profiling_spent();
+      r.training = st.sched->training_spent();
+      r.grants = st.grants;
+      return r;
     },
   };
 }
 
 } // namespace
 
-gpu_owner_actor spawn_gpu_owner(caf::actor_system& sys) {
-  return sys.spawn(gpu_owner);
+gpu_owner_actor spawn_gpu_owner(caf::actor_system& sys, gpu_owner_config cfg,
+                                std::shared_ptr<store> db) {
+  return sys.spawn<caf::detached>(gpu_owner, std::move(cfg), std::move(db));
 }
 
 } // namespace recl

@@ -83,6 +83,12 @@ node_actor::behavior_type node(node_actor::stateful_pointer<node_state> self,
                                        % st.parts.labelers.size()];
       deps.selector = st.parts.selector;
       deps.gpu_owner = st.parts.gpu_owner;
+      deps.zoo = st.parts.zoo;
+      deps.generalist = st.cfg.gpu.generalist && !st.cfg.gpu.base_expert.empty();
+      deps.retrain = st.cfg.retrain;
+      deps.alpha = st.cfg.alpha;
+      deps.min_fps = st.cfg.min_fps;
+      deps.max_fps = st.cfg.max_fps;
       deps.admin = st.parts.admin;
       deps.db = st.db;
       deps.top_k = st.cfg.top_k;
@@ -95,6 +101,13 @@ node_actor::behavior_type node(node_actor::stateful_pointer<node_state> self,
     },
     [=](status_atom s) {
       return self->delegate(self->state.parts.admin, s);
+    },
+    [=](list_atom s) { return self->delegate(self->state.parts.zoo, s); },
+    [=](prune_atom a, const std::string& id) {
+      return self->delegate(self->state.parts.zoo, a, id);
+    },
+    [=](scheduler_atom s) {
+      return self->delegate(self->state.parts.gpu_owner, s);
     },
   };
 }
@@ -120,9 +133,10 @@ node_actor spawn_node(caf::actor_system& sys, std::shared_ptr<store> db,
   parts.teacher = models.front()->describe();
   for (auto& m : models)
     parts.labelers.push_back(spawn_labeler(sys, m));
-  parts.zoo = spawn_zoo(sys, db);
-  parts.selector = spawn_selector(sys, parts.zoo);
-  parts.gpu_owner = spawn_gpu_owner(sys);
+  parts.gpu_owner = spawn_gpu_owner(sys, cfg.gpu, db);
+  parts.zoo = spawn_zoo(sys, db, cfg.zoo, parts.gpu_owner);
+  parts.selector = spawn_selector(sys, cfg.selector, parts.zoo,
+                                  parts.gpu_owner);
   parts.admin = spawn_admin(sys, db, parts.teacher, cfg.version);
   log::info("node", "teacher: ", parts.teacher, ", ", parts.labelers.size(),
             " labeler(s)");

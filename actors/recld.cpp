@@ -8,6 +8,9 @@
 #include "common/util.hpp"
 #include "edge/gateway.hpp"
 #include "gpu/detection.hpp"
+#include "gpu/device.hpp"
+#include "gpu/label_cache.hpp"
+#include "actors/scheduler.hpp"
 #include "gpu/teacher.hpp"
 #include "store/store.hpp"
 
@@ -59,7 +62,33 @@ options make_options() {
     .add("token-file", "FILE",
          "read the token from FILE (default: DIR/auth-token, created with a "
          "random token if missing)")
-    .add("log-level", "LEVEL", "error, warning, info or debug", "info");
+    .add("log-level", "LEVEL", "error, warning, info or debug", "info")
+    .add("base-expert", "FILE",
+         "the expert every model starts from (recl-pretrain or recl-convert "
+         "output; default: base.pt, else yolox_nano.pt, in $RECL_CACHE or "
+         "~/.cache/recl; none found: no selection or retraining)")
+    .add("expert-input", "WxH", "expert input size, multiples of 32",
+         "256x160")
+    .add("selector", "POLICY", "gating, oracle or none", "gating")
+    .add("scheduler", "POLICY", "recl, round-robin, fair or ekya", "recl")
+    .add("clock", "CLOCK",
+         "wall (live) or replay (evaluation: a camera's next window waits "
+         "for its previous budget)", "wall")
+    .add("window-seconds", "T",
+         "wall clock: a retraining job's budget in seconds", "30")
+    .add("budget", "N", "replay clock: a job's budget in micro-windows", "10")
+    .add("generalist", "on|off", "the fleet generalist", "on")
+    .add("retrain", "on|off", "retraining (off: selection only)", "on")
+    .add("alpha", "X", "admission margin over every rival (accuracy)", "0.02")
+    .add("gamma", "N", "promising models admitted together", "2")
+    .add("eta", "N", "prune experts chosen fewer than N times ...", "4")
+    .add("q", "N", "... in the last N selections", "3000")
+    .add("gating-samples", "N", "gating training frames kept", "256")
+    .add("expert-cache", "N", "experts kept in memory", "32")
+    .add("profile-epochs", "N", "ekya: micro-profiling epochs per job", "5")
+    .add("min-sample-fps", "F", "AMS: lowest sampling rate sent back", "0.1")
+    .add("max-sample-fps", "F", "AMS: highest sampling rate sent back", "10")
+    .add("threads", "N", "LibTorch threads (0 = one per two cores)", "0");
   return o;
 }
 
@@ -73,6 +102,7 @@ struct daemon_settings {
   node_config node;
   gateway_options gw;
   std::string token_file;
+  int threads = 0;
 };
 
 daemon_settings read_settings(options& o) {
@@ -154,6 +184,81 @@ daemon_settings read_settings(options& o) {
   s.token_file = o.given("token-file") ? o.get("token-file")
                                        : s.node.data_dir + "/auth-token";
   s.node.version = version;
+  auto on_off = [&](const char* name) {
+    auto v = o.get(name);
+    if (v != "on" && v != "off")
+      o.fail(name, "'" + v + "' is neither on nor off");
+    return v == "on";
+  };
+  auto& g = s.node.gpu;
+  if (o.given("base-expert")) {
+    g.base_expert = o.get("base-expert");
+    if (!fs::exists(g.base_expert))
+      o.fail("base-expert", "no such file '" + g.base_expert + "'");
+  } else {
+    auto dir = default_cache_dir();
+    for (auto name : {"/base.pt", "/yolox_nano.pt"})
+      if (fs::exists(dir + name)) {
+        g.base_expert = dir + name;
+        break;
+      }
+  }
+  {
+    auto text = o.get("expert-input");
+    auto parts = split(text, 'x');
+    int w = 0, h = 0;
+    try {
+      if (parts.size() == 2) {
+        w = std::stoi(parts[0]);
+        h = std::stoi(parts[1]);
+      }
+    } catch (const std::exception&) {
+      w = h = 0;
+    }
+    if (w < 32 || h < 32 || w > 1024 || h > 1024 || w % 32 || h % 32)
+      o.fail("expert-input", "'" + text
+                               + "' is not WxH with multiples of 32 in "
+                                 "[32, 1024]");
+    g.expert.input_width = w;
+    g.expert.input_height = h;
+    g.expert.classes = s.node.classes.empty() ? default_classes()
+                                              : s.node.classes;
+  }
+  s.node.selector = o.get("selector");
+  try {
+    check_selector_policy(s.node.selector);
+  } catch (const std::invalid_argument& e) {
+    o.fail("selector", e.what());
+  }
+  g.scheduler = o.get("scheduler");
+  try {
+    parse_sched_policy(g.scheduler);
+  } catch (const std::invalid_argument& e) {
+    o.fail("scheduler", e.what());
+  }
+  g.clock = o.get("clock");
+  if (g.clock != "wall" && g.clock != "replay")
+    o.fail("clock", "'" + g.clock + "' is neither wall nor replay");
+  g.budget = g.clock == "wall"
+               ? o.get_double("window-seconds", 0.5, 86400)
+               : static_cast<double>(o.get_int("budget", 1, 100000));
+  g.generalist = on_off("generalist");
+  s.node.retrain = on_off("retrain");
+  s.node.alpha = o.get_double("alpha", 0, 1);
+  s.node.zoo.alpha = s.node.alpha;
+  s.node.zoo.gamma = static_cast<uint32_t>(o.get_int("gamma", 1, 1000));
+  s.node.zoo.eta = static_cast<uint32_t>(o.get_int("eta", 0, 1000000));
+  s.node.zoo.q = static_cast<uint32_t>(o.get_int("q", 1, 10000000));
+  g.gating_samples
+    = static_cast<uint32_t>(o.get_int("gating-samples", 8, 100000));
+  g.expert_cache = static_cast<uint32_t>(o.get_int("expert-cache", 1, 100000));
+  g.profile_epochs
+    = static_cast<uint32_t>(o.get_int("profile-epochs", 1, 100));
+  s.node.min_fps = static_cast<float>(o.get_double("min-sample-fps", 0.01, 1000));
+  s.node.max_fps = static_cast<float>(o.get_double("max-sample-fps", 0.01, 1000));
+  if (s.node.min_fps > s.node.max_fps)
+    o.fail("min-sample-fps", "is above --max-sample-fps");
+  s.threads = static_cast<int>(o.get_int("threads", 0, 256));
   return s;
 }
 
@@ -209,6 +314,8 @@ int main(int argc, char** argv) {
   }
   log::info("recld", "recld ", version, ", data directory ",
             settings.node.data_dir);
+  gpu::configure_threads(settings.threads);
+  log::info("recld", "models on ", gpu::device_name());
   int rc = 0;
   {
     caf::actor_system_config cfg;

@@ -1,12 +1,16 @@
-// The selector proposes zoo experts for a window. Until the gating network
-// exists (learning-core issue) it proposes the K most recently admitted
-// experts: a plain recency rule, stated as such in the logs.
+// The selector proposes zoo experts for a window, by policy (--selector):
+//   gating  the gating network's top-K (inference on the GPU owner's
+//           priority lane), RECL's selector
+//   oracle  every expert in the zoo; the safety check then evaluates all of
+//           them: the upper bound, whose cost grows with the zoo
+//   none    no zoo experts: retraining only
+// ODIN's selector lives in the benchmark's baselines (see README).
 
 #include "actors/actors.hpp"
 
 #include <caf/all.hpp>
 
-#include <algorithm>
+#include <stdexcept>
 
 namespace recl {
 
@@ -17,20 +21,23 @@ struct selector_state {
 };
 
 selector_actor::behavior_type
-selector(selector_actor::stateful_pointer<selector_state> self, zoo_actor z) {
+selector(selector_actor::stateful_pointer<selector_state> self,
+         std::string policy, zoo_actor z, gpu_owner_actor gpu) {
   return {
-    [=](select_atom, const labelled_window&,
+    [=](select_atom, const labelled_window& lw,
         uint32_t k) -> caf::result<std::vector<std::string>> {
+      if (policy == "none")
+        return std::vector<std::string>{};
+      if (policy == "gating")
+        return self->delegate(gpu, select_atom_v, lw, k);
+      // oracle
       auto rp = self->make_response_promise<std::vector<std::string>>();
       self->request(z, caf::infinite, list_atom_v)
         .then(
           [=](std::vector<expert_info>& xs) mutable {
-            std::sort(xs.begin(), xs.end(), [](auto& a, auto& b) {
-              return a.admitted_unix_ms > b.admitted_unix_ms;
-            });
             std::vector<std::string> ids;
-            for (size_t i = 0; i < xs.size() && i < k; ++i)
-              ids.push_back(xs[i].id);
+            for (auto& x : xs)
+              ids.push_back(x.id);
             rp.deliver(std::move(ids));
           },
           [=](caf::error& e) mutable { rp.deliver(std::move(e)); });
@@ -41,8 +48,16 @@ selector(selector_actor::stateful_pointer<selector_state> self, zoo_actor z) {
 
 } // namespace
 
-selector_actor spawn_selector(caf::actor_system& sys, zoo_actor z) {
-  return sys.spawn(selector, std::move(z));
+void check_selector_policy(const std::string& policy) {
+  if (policy != "gating" && policy != "oracle" && policy != "none")
+    throw std::invalid_argument("unknown selector '" + policy
+                                + "' (gating, oracle or none)");
+}
+
+selector_actor spawn_selector(caf::actor_system& sys, std::string policy,
+                              zoo_actor z, gpu_owner_actor gpu) {
+  check_selector_policy(policy);
+  return sys.spawn(selector, std::move(policy), std::move(z), std::move(gpu));
 }
 
 } // namespace recl

@@ -3,6 +3,8 @@
 #include "common/util.hpp"
 
 #include <caf/actor_system_config.hpp>
+#include <caf/binary_deserializer.hpp>
+#include <caf/binary_serializer.hpp>
 #include <caf/message.hpp>
 
 #include <sstream>
@@ -88,6 +90,82 @@ camera_info camera_info::decode(const std::string& id,
     }
   }
   return x;
+}
+
+std::string expert_info::encode() const {
+  std::ostringstream out;
+  out.precision(9);
+  out << "origin_camera=" << origin_camera << "\n"
+      << "origin_window=" << origin_window << "\n"
+      << "admitted_unix_ms=" << admitted_unix_ms << "\n"
+      << "weight_bytes=" << weight_bytes << "\n"
+      << "accuracy=" << accuracy << "\n"
+      << "admitted_seq=" << admitted_seq << "\n";
+  return out.str();
+}
+
+expert_info expert_info::decode(const std::string& id,
+                                const std::string& text) {
+  expert_info x;
+  x.id = id;
+  for (auto& line : split(text, '\n')) {
+    auto eq = line.find('=');
+    if (eq == std::string::npos)
+      continue;
+    auto key = line.substr(0, eq);
+    auto val = line.substr(eq + 1);
+    try {
+      if (key == "origin_camera")
+        x.origin_camera = val;
+      else if (key == "origin_window")
+        x.origin_window = static_cast<uint32_t>(std::stoul(val));
+      else if (key == "admitted_unix_ms")
+        x.admitted_unix_ms = std::stoll(val);
+      else if (key == "weight_bytes")
+        x.weight_bytes = std::stoull(val);
+      else if (key == "accuracy")
+        x.accuracy = std::stof(val);
+      else if (key == "admitted_seq")
+        x.admitted_seq = std::stoull(val);
+    } catch (const std::exception&) {
+      // A damaged field reads as its default.
+    }
+  }
+  return x;
+}
+
+template <class T>
+std::string to_bytes(const T& x) {
+  std::vector<char> buf;
+  caf::binary_serializer sink{nullptr, buf};
+  auto copy = x;
+  if (auto err = sink(copy))
+    throw std::runtime_error("cannot serialize: " + caf::to_string(err));
+  return std::string{buf.begin(), buf.end()};
+}
+
+template <class T>
+T from_bytes(const std::string& bytes) {
+  T x;
+  caf::binary_deserializer src{nullptr, bytes.data(), bytes.size()};
+  if (auto err = src(x))
+    throw std::runtime_error("damaged record: " + caf::to_string(err));
+  if (src.remaining() != 0)
+    throw std::runtime_error("damaged record: trailing bytes");
+  return x;
+}
+
+template std::string to_bytes<candidate>(const candidate&);
+template candidate from_bytes<candidate>(const std::string&);
+template std::string to_bytes<gating_sample>(const gating_sample&);
+template gating_sample from_bytes<gating_sample>(const std::string&);
+
+std::string gating_sample::encode() const {
+  return to_bytes(*this);
+}
+
+gating_sample gating_sample::decode(const std::string& bytes) {
+  return from_bytes<gating_sample>(bytes);
 }
 
 void add_message_types(caf::actor_system_config& cfg) {

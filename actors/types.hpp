@@ -47,6 +47,11 @@ struct decision {
   float next_sample_fps = 0;
   window_timing time;
   std::string teacher;
+  std::string source;           ///< zoo, retrained, generalist, base, kept
+  float accuracy = -1;          ///< the chosen model on this window (-1: none)
+  float current_accuracy = -1;  ///< the edge's model on this window
+  uint32_t zoo_size = 0;
+  uint32_t candidates = 0;      ///< models the safety check evaluated
 };
 
 /// Statistics an edge reports about itself.
@@ -83,6 +88,86 @@ struct expert_info {
   uint32_t origin_window = 0;
   int64_t admitted_unix_ms = 0;
   uint64_t weight_bytes = 0;
+  float accuracy = 0;        ///< on its window's held-out frames
+  uint64_t admitted_seq = 0; ///< selections made before its admission
+  uint32_t chosen = 0;       ///< times served in the last q selections
+
+  /// Serialises the persisted fields as `key=value` lines.
+  std::string encode() const;
+
+  /// Parses `encode()`'s output; unknown keys and damaged values are ignored.
+  static expert_info decode(const std::string& id, const std::string& text);
+};
+
+/// What a retraining job delivered when its window ended.
+struct training_result {
+  std::string camera;
+  uint32_t window = 0;
+  std::string model_id; ///< the retrained model (persisted)
+  std::string start_id; ///< the model it started from
+  float accuracy = 0;   ///< on the window's held-out slice
+  std::vector<std::string> rivals;   ///< the window's other candidates
+  std::vector<float> rival_accuracy; ///< on the same slice (-1: unknown)
+  uint32_t micro_windows = 0;
+  double device_s = 0;
+};
+
+/// One training sample of the gating network: a frame, its teacher labels
+/// and each expert's score on it.
+struct gating_sample {
+  std::vector<uint8_t> jpeg;
+  frame_labels labels;
+  std::vector<std::string> experts;
+  std::vector<float> scores;
+
+  /// A compact binary form for the store.
+  std::string encode() const;
+  /// Throws std::runtime_error on damaged input.
+  static gating_sample decode(const std::string& bytes);
+};
+
+/// A promising model on its way into the zoo.
+struct candidate {
+  std::string model_id; ///< the retrained model it came from
+  expert_info info;
+  float best_rival = 0;
+  std::vector<frame> frames;        ///< its window's frames ...
+  std::vector<frame_labels> labels; ///< ... and their teacher labels
+};
+
+/// A new gating network prepared by the GPU owner for the zoo to persist;
+/// it takes effect when the zoo commits it.
+struct gating_update {
+  uint64_t version = 0;
+  std::string checkpoint;             ///< gating::to_bytes(); "" = no network
+  std::vector<std::string> experts;   ///< output order
+  std::vector<gating_sample> samples; ///< the new sample set
+  double prepare_ms = 0;
+};
+
+/// One decision of the GPU owner's scheduler.
+struct grant_record {
+  double at = 0; ///< clock when granted
+  std::string job;
+  bool profile = false;
+  float acc_before = 0;
+  float acc_after = 0;
+  double cost = 0;      ///< clock units
+  double switch_ms = 0; ///< choosing the job and reaching its resident state
+};
+
+/// The scheduler as `recl-admin scheduler` shows it.
+struct scheduler_report {
+  std::string policy;
+  std::string clock;
+  double now = 0;
+  std::vector<std::string> jobs; ///< one line per live job
+  std::vector<grant_record> recent;
+  double busy_s = 0;    ///< device time spent on grants and priority work
+  double elapsed_s = 0; ///< since the GPU owner started
+  double profiling = 0; ///< clock units spent profiling (ekya)
+  double training = 0;  ///< clock units spent training
+  uint64_t grants = 0;
 };
 
 /// The answer to an admin's status query.
@@ -94,6 +179,13 @@ struct status_info {
   std::vector<camera_info> cameras;
   std::string version;
 };
+
+/// CAF's binary form of a message type, for the store (candidate,
+/// gating_sample). from_bytes throws std::runtime_error on damaged input.
+template <class T>
+std::string to_bytes(const T& x);
+template <class T>
+T from_bytes(const std::string& bytes);
 
 // -- inspectors ----------------------------------------------------------------
 
@@ -129,14 +221,15 @@ typename Inspector::result_type inspect(Inspector& f, labelled_window& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, window_timing& x) {
   return f(caf::meta::type_name("recl.timing"), x.queue_ms, x.decode_ms,
-           x.teacher_ms, x.select_ms, x.total_ms);
+           x.teacher_ms, x.select_ms, x.check_ms, x.total_ms);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, decision& x) {
   return f(caf::meta::type_name("recl.decision"), x.window, x.swap,
            x.model_id, x.weights, x.labels, x.next_sample_fps, x.time,
-           x.teacher);
+           x.teacher, x.source, x.accuracy, x.current_accuracy, x.zoo_size,
+           x.candidates);
 }
 
 template <class Inspector>
@@ -155,7 +248,46 @@ typename Inspector::result_type inspect(Inspector& f, camera_info& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, expert_info& x) {
   return f(caf::meta::type_name("recl.expert_info"), x.id, x.origin_camera,
-           x.origin_window, x.admitted_unix_ms, x.weight_bytes);
+           x.origin_window, x.admitted_unix_ms, x.weight_bytes, x.accuracy,
+           x.admitted_seq, x.chosen);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, training_result& x) {
+  return f(caf::meta::type_name("recl.training_result"), x.camera, x.window,
+           x.model_id, x.start_id, x.accuracy, x.rivals, x.rival_accuracy,
+           x.micro_windows, x.device_s);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, gating_sample& x) {
+  return f(caf::meta::type_name("recl.gating_sample"), x.jpeg, x.labels,
+           x.experts, x.scores);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, candidate& x) {
+  return f(caf::meta::type_name("recl.candidate"), x.model_id, x.info, x.best_rival,
+           x.frames, x.labels);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, gating_update& x) {
+  return f(caf::meta::type_name("recl.gating_update"), x.version,
+           x.checkpoint, x.experts, x.samples, x.prepare_ms);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, grant_record& x) {
+  return f(caf::meta::type_name("recl.grant_record"), x.at, x.job, x.profile,
+           x.acc_before, x.acc_after, x.cost, x.switch_ms);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, scheduler_report& x) {
+  return f(caf::meta::type_name("recl.scheduler_report"), x.policy, x.clock,
+           x.now, x.jobs, x.recent, x.busy_s, x.elapsed_s, x.profiling,
+           x.training, x.grants);
 }
 
 template <class Inspector>

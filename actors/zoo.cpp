@@ -1,9 +1,20 @@
-// The zoo: the registry of expert models, persisted in the `experts` family.
-// Admission, pruning and the checkpoint cache arrive with the adaptation loop;
-// for now it lists what the store holds.
+// The zoo: the registry of expert models, their admission queue and the
+// selection log that decides pruning (rules in zoo_policy.hpp).
 //
-// Key layout in `experts`: "info/<id>" -> expert_info as key=value lines,
-// "weights/<id>" -> the serialized weights.
+// Key layout in `experts`:
+//   info/<id>    expert_info as key=value lines     (admitted experts)
+//   weights/<id> serialized weights                  (admitted experts)
+//   queue/<id>   weights of a promising model waiting for admission
+//   qinfo/<id>   the candidate (info, frames, labels) waiting with it
+//   model/<id>   retrained models not in the zoo (written by the GPU owner)
+// `samples`: s/<n> -> gating_sample; `gating`: checkpoint, experts, version;
+// `selections`: s/<20-digit seq> -> model id served.
+//
+// An admission (experts + samples + gating checkpoint, queue entries
+// removed) and a pruning (experts removed + gating checkpoint) are each one
+// atomic write: a crash leaves the old zoo or the new one. For tests of that
+// claim the environment variable RECL_CRASH_AT=admit-prepared|admit-written
+// makes the process kill itself (SIGKILL) at that point.
 
 #include "actors/actors.hpp"
 
@@ -13,76 +24,323 @@
 
 #include <caf/all.hpp>
 
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+
 namespace recl {
 
 namespace {
 
-expert_info parse_expert(std::string_view key, std::string_view text) {
-  expert_info x;
-  x.id = std::string{key.substr(5)}; // after "info/"
-  for (auto& line : split(text, '\n')) {
-    auto eq = line.find('=');
-    if (eq == std::string::npos)
-      continue;
-    auto k = line.substr(0, eq);
-    auto v = line.substr(eq + 1);
-    try {
-      if (k == "origin_camera")
-        x.origin_camera = v;
-      else if (k == "origin_window")
-        x.origin_window = static_cast<uint32_t>(std::stoul(v));
-      else if (k == "admitted_unix_ms")
-        x.admitted_unix_ms = std::stoll(v);
-      else if (k == "weight_bytes")
-        x.weight_bytes = std::stoull(v);
-    } catch (const std::exception&) {
-      // keep the default of a damaged field
-    }
+void crash_point(const char* name) {
+  auto* at = std::getenv("RECL_CRASH_AT");
+  if (at != nullptr && std::string{at} == name) {
+    log::warning("zoo", "RECL_CRASH_AT=", name, ": killing the process");
+    std::raise(SIGKILL);
   }
-  return x;
+}
+
+std::string seq_key(uint64_t seq) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "s/%020llu",
+                static_cast<unsigned long long>(seq));
+  return buf;
 }
 
 struct zoo_state {
   static inline const char* name = "zoo";
   std::shared_ptr<store> db;
+  zoo_options opts;
+  gpu_owner_actor gpu;
+  std::map<std::string, expert_info> experts;
+  std::vector<candidate> queue;
+  selection_log log{3000};
+  bool busy = false; // an admission or pruning is in flight
+
+  void load() {
+    experts.clear();
+    db->scan(family::experts, "info/",
+             [&](std::string_view k, std::string_view v) {
+               auto id = std::string{k.substr(5)};
+               experts[id] = expert_info::decode(id, std::string{v});
+               return true;
+             });
+    queue.clear();
+    db->scan(family::experts, "qinfo/",
+             [&](std::string_view k, std::string_view v) {
+               try {
+                 queue.push_back(from_bytes<candidate>(std::string{v}));
+               } catch (const std::exception& e) {
+                 log::error("zoo", "damaged queue entry ", std::string{k},
+                            ": ", e.what());
+               }
+               return true;
+             });
+    log = selection_log{opts.q};
+    db->scan(family::selections, "s/",
+             [&](std::string_view k, std::string_view v) {
+               log.record(std::stoull(std::string{k.substr(2)}),
+                          std::string{v});
+               return true;
+             });
+  }
 
   std::vector<expert_info> list() const {
     std::vector<expert_info> out;
-    db->scan(family::experts, "info/",
-             [&](std::string_view k, std::string_view v) {
-               out.push_back(parse_expert(k, v));
+    for (auto& kv : experts) {
+      auto x = kv.second;
+      x.chosen = log.count(x.id);
+      out.push_back(std::move(x));
+    }
+    return out;
+  }
+
+  std::vector<gating_sample> samples() const {
+    std::vector<gating_sample> out;
+    db->scan(family::samples, "s/",
+             [&](std::string_view, std::string_view v) {
+               try {
+                 out.push_back(gating_sample::decode(std::string{v}));
+               } catch (const std::exception& e) {
+                 log::error("zoo", "skipping a damaged gating sample: ",
+                            e.what());
+               }
                return true;
              });
     return out;
   }
 };
 
-zoo_actor::behavior_type zoo(zoo_actor::stateful_pointer<zoo_state> self,
-                             std::shared_ptr<store> db) {
-  self->state.db = std::move(db);
-  log::info("zoo", self->state.list().size(), " experts in the store");
+using self_ptr = zoo_actor::stateful_pointer<zoo_state>;
+
+void put_gating(write_batch& b, const gating_update& up) {
+  b.put(family::gating, "checkpoint", up.checkpoint);
+  std::string ids;
+  for (auto& id : up.experts)
+    ids += id + "\n";
+  b.put(family::gating, "experts", ids);
+  b.put(family::gating, "version", std::to_string(up.version));
+}
+
+/// Admits the whole queue in one batch.
+void admit_batch(self_ptr self) {
+  auto& st = self->state;
+  if (st.busy || st.queue.empty() || st.queue.size() < st.opts.gamma)
+    return;
+  st.busy = true;
+  auto batch = st.queue;
+  std::vector<gating_sample> kept;
+  try {
+    kept = st.samples();
+  } catch (const std::exception& e) {
+    log::error("zoo", "cannot read gating samples: ", e.what());
+  }
+  log::info("zoo", "admitting ", batch.size(), " experts (", kept.size(),
+            " gating samples kept)");
+  self->request(st.gpu, caf::infinite, admit_atom_v, batch, kept)
+    .then(
+      [=](gating_update& up) {
+        auto& st = self->state;
+        crash_point("admit-prepared");
+        try {
+          write_batch b;
+          for (auto& c : batch) {
+            auto w = st.db->get(family::experts, "queue/" + c.info.id);
+            if (!w)
+              throw std::runtime_error("queued weights of " + c.info.id
+                                       + " are missing");
+            auto info = c.info;
+            info.admitted_unix_ms = unix_ms();
+            info.admitted_seq = st.log.total();
+            info.weight_bytes = w->size();
+            b.put(family::experts, "info/" + info.id, info.encode());
+            b.put(family::experts, "weights/" + info.id, *w);
+            b.erase(family::experts, "queue/" + info.id);
+            b.erase(family::experts, "qinfo/" + info.id);
+          }
+          std::vector<std::string> old;
+          st.db->scan(family::samples, "s/",
+                      [&](std::string_view k, std::string_view) {
+                        old.emplace_back(k);
+                        return true;
+                      });
+          for (auto& k : old)
+            b.erase(family::samples, k);
+          for (size_t i = 0; i < up.samples.size(); ++i)
+            b.put(family::samples, seq_key(i), up.samples[i].encode());
+          put_gating(b, up);
+          st.db->write(b);
+          crash_point("admit-written");
+          for (auto& c : batch) {
+            auto info = c.info;
+            info.admitted_unix_ms = unix_ms();
+            info.admitted_seq = st.log.total();
+            st.experts[info.id] = info;
+          }
+          st.queue.erase(st.queue.begin(),
+                         st.queue.begin()
+                           + static_cast<std::ptrdiff_t>(batch.size()));
+          self->send(st.gpu, commit_atom_v, up.version, true);
+          log::info("zoo", "admitted ", batch.size(), " experts; zoo size ",
+                    st.experts.size(), ", gating v", up.version, " prepared in ",
+                    static_cast<int>(up.prepare_ms), " ms");
+        } catch (const std::exception& e) {
+          log::error("zoo", "admission failed, zoo unchanged: ", e.what());
+          self->send(st.gpu, commit_atom_v, up.version, false);
+        }
+        st.busy = false;
+        admit_batch(self);
+      },
+      [=](caf::error& e) {
+        log::error("zoo", "admission failed, zoo unchanged: ", describe(e));
+        self->state.busy = false;
+      });
+}
+
+/// Removes `ids` from the zoo and the gating network in one batch.
+void prune_batch(self_ptr self, std::vector<std::string> ids,
+                 std::optional<caf::typed_response_promise<
+                   std::vector<std::string>>> rp) {
+  auto& st = self->state;
+  st.busy = true;
+  self->request(st.gpu, caf::infinite, prune_atom_v, ids)
+    .then(
+      [=](gating_update& up) mutable {
+        auto& st = self->state;
+        try {
+          write_batch b;
+          for (auto& id : ids) {
+            b.erase(family::experts, "info/" + id);
+            b.erase(family::experts, "weights/" + id);
+          }
+          put_gating(b, up);
+          st.db->write(b);
+          for (auto& id : ids)
+            st.experts.erase(id);
+          self->send(st.gpu, commit_atom_v, up.version, true);
+          log::info("zoo", "pruned ", ids.size(), " experts; zoo size ",
+                    st.experts.size());
+          if (rp)
+            rp->deliver(ids);
+        } catch (const std::exception& e) {
+          self->send(st.gpu, commit_atom_v, up.version, false);
+          log::error("zoo", "pruning failed, zoo unchanged: ", e.what());
+          if (rp)
+            rp->deliver(caf::make_error(ec::storage, e.what()));
+        }
+        st.busy = false;
+        admit_batch(self);
+      },
+      [=](caf::error& e) mutable {
+        self->state.busy = false;
+        if (rp)
+          rp->deliver(std::move(e));
+      });
+}
+
+std::vector<std::string> prunable(const zoo_state& st) {
+  std::map<std::string, uint64_t> zoo;
+  for (auto& kv : st.experts)
+    zoo[kv.first] = kv.second.admitted_seq;
+  return st.log.to_prune(zoo, st.opts.eta);
+}
+
+zoo_actor::behavior_type zoo(self_ptr self, std::shared_ptr<store> db,
+                             zoo_options opts, gpu_owner_actor gpu) {
+  auto& st = self->state;
+  st.db = std::move(db);
+  st.opts = opts;
+  st.gpu = std::move(gpu);
+  st.load();
+  log::info("zoo", st.experts.size(), " experts, ", st.queue.size(),
+            " queued for admission, ", st.log.total(), " selections logged");
+  // A queue that reached gamma before a crash is admitted now.
+  admit_batch(self);
   return {
     [=](list_atom) -> caf::result<std::vector<expert_info>> {
-      try {
-        return self->state.list();
-      } catch (const std::exception& e) {
-        return caf::make_error(ec::storage, std::string{e.what()});
-      }
+      return self->state.list();
     },
     [=](size_atom) -> caf::result<uint64_t> {
+      return self->state.experts.size();
+    },
+    [=](admit_atom, candidate& c) -> caf::result<uint64_t> {
+      auto& st = self->state;
+      c.info.id = "e-" + c.info.origin_camera + "-"
+                  + std::to_string(c.info.origin_window) + "-"
+                  + random_hex(3);
       try {
-        return self->state.list().size();
+        auto w = st.db->get(family::experts, "model/" + c.model_id);
+        if (!w)
+          return caf::make_error(ec::unknown_expert,
+                                 "no retrained model " + c.model_id);
+        write_batch b;
+        b.put(family::experts, "queue/" + c.info.id, *w);
+        b.put(family::experts, "qinfo/" + c.info.id, to_bytes(c));
+        st.db->write(b);
       } catch (const std::exception& e) {
-        return caf::make_error(ec::storage, std::string{e.what()});
+        return caf::make_error(ec::storage, e.what());
       }
+      st.queue.push_back(std::move(c));
+      log::info("zoo", "queued ", st.queue.back().info.id, " (accuracy ",
+                st.queue.back().info.accuracy, " vs best rival ",
+                st.queue.back().best_rival, "); ", st.queue.size(), "/",
+                st.opts.gamma, " queued");
+      uint64_t pos = st.queue.size();
+      if (pos >= st.opts.gamma) {
+        admit_batch(self);
+        return uint64_t{0};
+      }
+      return pos;
+    },
+    [=](selected_atom, const std::string& id) {
+      auto& st = self->state;
+      auto seq = st.log.total();
+      auto dropped = st.log.record(seq, id);
+      try {
+        write_batch b;
+        b.put(family::selections, seq_key(seq), id);
+        for (auto d : dropped)
+          b.erase(family::selections, seq_key(d));
+        st.db->write(b);
+      } catch (const std::exception& e) {
+        log::error("zoo", "cannot log a selection: ", e.what());
+      }
+      if (!st.busy) {
+        auto gone = prunable(st);
+        if (!gone.empty())
+          prune_batch(self, gone, std::nullopt);
+      }
+    },
+    [=](prune_atom,
+        const std::string& id) -> caf::result<std::vector<std::string>> {
+      auto& st = self->state;
+      if (st.busy)
+        return caf::make_error(ec::unspecified,
+                               "an admission or pruning is in progress; "
+                               "try again");
+      std::vector<std::string> gone;
+      if (id.empty()) {
+        gone = prunable(st);
+      } else {
+        if (!st.experts.count(id))
+          return caf::make_error(ec::unknown_expert,
+                                 "no expert '" + id + "' in the zoo");
+        gone.push_back(id);
+      }
+      if (gone.empty())
+        return gone;
+      auto rp = self->make_response_promise<std::vector<std::string>>();
+      prune_batch(self, gone, rp);
+      return rp;
     },
   };
 }
 
 } // namespace
 
-zoo_actor spawn_zoo(caf::actor_system& sys, std::shared_ptr<store> db) {
-  return sys.spawn(zoo, std::move(db));
+zoo_actor spawn_zoo(caf::actor_system& sys, std::shared_ptr<store> db,
+                    zoo_options opts, gpu_owner_actor gpu) {
+  return sys.spawn(zoo, std::move(db), opts, std::move(gpu));
 }
 
 } // namespace recl

@@ -120,10 +120,18 @@ window_reply client::update(uint32_t index,
     }
     out.next_sample_fps = d.getNextSampleFps();
     auto t = d.getTiming();
-    out.timing = window_timing{t.getQueueMs(), t.getDecodeMs(),
-                               t.getTeacherMs(), t.getSelectMs(),
-                               t.getTotalMs()};
+    out.timing.queue_ms = t.getQueueMs();
+    out.timing.decode_ms = t.getDecodeMs();
+    out.timing.teacher_ms = t.getTeacherMs();
+    out.timing.select_ms = t.getSelectMs();
+    out.timing.check_ms = t.getCheckMs();
+    out.timing.total_ms = t.getTotalMs();
     out.teacher = d.getTeacher();
+    out.source = d.getSource();
+    out.accuracy = d.getAccuracy();
+    out.current_accuracy = d.getCurrentAccuracy();
+    out.zoo_size = d.getZooSize();
+    out.candidates = d.getCandidates();
     return out;
   });
 }
@@ -178,8 +186,83 @@ server_status client::status(const std::string& token) {
       x.last_reply_unix_ms = c.getLastReplyUnixMs();
       x.connected = c.getConnected();
       x.model_id = c.getModelId();
+      x.last_retrained_id = c.getLastRetrainedId();
       out.cameras.push_back(std::move(x));
     }
+    return out;
+  });
+}
+
+std::vector<expert_info> client::zoo(const std::string& token) {
+  return guarded([&] {
+    auto& ws = impl_->ez->getWaitScope();
+    auto req = impl_->root->adminRequest();
+    req.setToken(token);
+    auto admin = req.send().wait(ws).getAdmin();
+    auto resp = admin.zooRequest().send().wait(ws);
+    std::vector<expert_info> out;
+    for (auto e : resp.getExperts()) {
+      expert_info x;
+      x.id = e.getId();
+      x.origin_camera = e.getOriginCamera();
+      x.origin_window = e.getOriginWindow();
+      x.admitted_unix_ms = e.getAdmittedUnixMs();
+      x.weight_bytes = e.getWeightBytes();
+      x.accuracy = e.getAccuracy();
+      x.chosen = e.getChosen();
+      out.push_back(std::move(x));
+    }
+    return out;
+  });
+}
+
+scheduler_report client::scheduler(const std::string& token) {
+  return guarded([&] {
+    auto& ws = impl_->ez->getWaitScope();
+    auto req = impl_->root->adminRequest();
+    req.setToken(token);
+    auto admin = req.send().wait(ws).getAdmin();
+    auto resp = admin.schedulerRequest().send().wait(ws);
+    auto r = resp.getReport();
+    scheduler_report out;
+    out.policy = r.getPolicy();
+    out.clock = r.getClock();
+    out.now = r.getNow();
+    for (auto j : r.getJobs())
+      out.jobs.emplace_back(j);
+    for (auto g : r.getRecent()) {
+      grant_record x;
+      x.at = g.getAt();
+      x.job = g.getJob();
+      x.profile = g.getProfile();
+      x.acc_before = g.getAccBefore();
+      x.acc_after = g.getAccAfter();
+      x.cost = g.getCost();
+      x.switch_ms = g.getSwitchMs();
+      out.recent.push_back(std::move(x));
+    }
+    out.busy_s = r.getBusyS();
+    out.elapsed_s = r.getElapsedS();
+    out.profiling = r.getProfiling();
+    out.training = r.getTraining();
+    out.grants = r.getGrants();
+    return out;
+  });
+}
+
+std::vector<std::string> client::prune(const std::string& token,
+                                       const std::string& id) {
+  return guarded([&] {
+    auto& ws = impl_->ez->getWaitScope();
+    auto req = impl_->root->adminRequest();
+    req.setToken(token);
+    auto admin = req.send().wait(ws).getAdmin();
+    auto preq = admin.pruneRequest();
+    preq.setId(id);
+    auto resp = preq.send().wait(ws);
+    std::vector<std::string> out;
+    for (auto x : resp.getRemoved())
+      out.emplace_back(x);
     return out;
   });
 }

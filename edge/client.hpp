@@ -3,6 +3,7 @@
 // the benchmarks and the tests. Owns its own kj event loop: one client per
 // thread.
 
+#include "actors/types.hpp"
 #include "gpu/detection.hpp"
 
 #include <cstdint>
@@ -35,6 +36,11 @@ struct window_reply {
   float next_sample_fps = 0;
   window_timing timing;
   std::string teacher;
+  std::string source;          ///< zoo, retrained, generalist, base, kept
+  float accuracy = -1;         ///< served model on the window (server)
+  float current_accuracy = -1; ///< the edge's model on it
+  uint32_t zoo_size = 0;
+  uint32_t candidates = 0;
   double round_trip_ms = 0; ///< measured by the client
   uint64_t request_bytes = 0; ///< frame bytes sent
 };
@@ -55,6 +61,7 @@ struct camera_status {
   int64_t last_reply_unix_ms = 0;
   bool connected = false;
   std::string model_id;
+  std::string last_retrained_id;
 };
 
 /// The daemon's status.
@@ -96,6 +103,16 @@ public:
 
   /// The daemon's status through the admin interface.
   server_status status(const std::string& token);
+
+  /// The zoo's experts.
+  std::vector<expert_info> zoo(const std::string& token);
+
+  /// The GPU owner's scheduler: live jobs and recent grants.
+  scheduler_report scheduler(const std::string& token);
+
+  /// Prunes by the eta/q rule (id "") or one expert; returns the ids removed.
+  std::vector<std::string> prune(const std::string& token,
+                                 const std::string& id);
 
   struct impl;
 

@@ -95,7 +95,54 @@ void fill(rpc::Decision::Builder out, const decision& d) {
   t.setTeacherMs(d.time.teacher_ms);
   t.setSelectMs(d.time.select_ms);
   t.setTotalMs(d.time.total_ms);
+  t.setCheckMs(d.time.check_ms);
   out.setTeacher(d.teacher);
+  out.setSource(d.source);
+  out.setAccuracy(d.accuracy);
+  out.setCurrentAccuracy(d.current_accuracy);
+  out.setZooSize(d.zoo_size);
+  out.setCandidates(d.candidates);
+}
+
+void fill(capnp::List<rpc::ExpertInfo>::Builder out,
+          const std::vector<expert_info>& xs) {
+  for (size_t i = 0; i < xs.size(); ++i) {
+    auto e = out[static_cast<unsigned>(i)];
+    auto& x = xs[i];
+    e.setId(x.id);
+    e.setOriginCamera(x.origin_camera);
+    e.setOriginWindow(x.origin_window);
+    e.setAdmittedUnixMs(x.admitted_unix_ms);
+    e.setWeightBytes(x.weight_bytes);
+    e.setAccuracy(x.accuracy);
+    e.setChosen(x.chosen);
+  }
+}
+
+void fill(rpc::SchedulerReport::Builder out, const scheduler_report& r) {
+  out.setPolicy(r.policy);
+  out.setClock(r.clock);
+  out.setNow(r.now);
+  auto jobs = out.initJobs(static_cast<unsigned>(r.jobs.size()));
+  for (size_t i = 0; i < r.jobs.size(); ++i)
+    jobs.set(static_cast<unsigned>(i), r.jobs[i]);
+  auto rec = out.initRecent(static_cast<unsigned>(r.recent.size()));
+  for (size_t i = 0; i < r.recent.size(); ++i) {
+    auto g = rec[static_cast<unsigned>(i)];
+    auto& x = r.recent[i];
+    g.setAt(x.at);
+    g.setJob(x.job);
+    g.setProfile(x.profile);
+    g.setAccBefore(x.acc_before);
+    g.setAccAfter(x.acc_after);
+    g.setCost(x.cost);
+    g.setSwitchMs(x.switch_ms);
+  }
+  out.setBusyS(r.busy_s);
+  out.setElapsedS(r.elapsed_s);
+  out.setProfiling(r.profiling);
+  out.setTraining(r.training);
+  out.setGrants(r.grants);
 }
 
 void fill(rpc::Status::Builder out, const status_info& s) {
@@ -115,6 +162,7 @@ void fill(rpc::Status::Builder out, const status_info& s) {
     c.setConnected(x.connected);
     c.setFramesLabelled(x.frames_labelled);
     c.setModelId(x.model_id);
+    c.setLastRetrainedId(x.last_retrained_id);
   }
 }
 
@@ -233,6 +281,36 @@ public:
     return ask<status_info>(shared_->sys, shared_->node, status_atom_v)
       .then([context](status_info&& s) mutable {
         fill(context.getResults().initStatus(), s);
+      });
+  }
+
+  kj::Promise<void> zoo(ZooContext context) override {
+    return ask<std::vector<expert_info>>(shared_->sys, shared_->node,
+                                         list_atom_v)
+      .then([context](std::vector<expert_info>&& xs) mutable {
+        fill(context.getResults().initExperts(
+               static_cast<unsigned>(xs.size())),
+             xs);
+      });
+  }
+
+  kj::Promise<void> scheduler(SchedulerContext context) override {
+    return ask<scheduler_report>(shared_->sys, shared_->node,
+                                 scheduler_atom_v)
+      .then([context](scheduler_report&& r) mutable {
+        fill(context.getResults().initReport(), r);
+      });
+  }
+
+  kj::Promise<void> prune(PruneContext context) override {
+    std::string id = context.getParams().getId();
+    return ask<std::vector<std::string>>(shared_->sys, shared_->node,
+                                         prune_atom_v, id)
+      .then([context](std::vector<std::string>&& xs) mutable {
+        auto out = context.getResults().initRemoved(
+          static_cast<unsigned>(xs.size()));
+        for (size_t i = 0; i < xs.size(); ++i)
+          out.set(static_cast<unsigned>(i), xs[i]);
       });
   }
 

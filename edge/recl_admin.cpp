@@ -14,9 +14,14 @@ namespace {
 
 options make_options() {
   options o{"recl-admin", "[options] COMMAND",
-            "Inspects a running recld.\n\ncommands:\n  status    uptime, "
-            "teacher, store size and every camera (id, windows served,\n"
-            "            last reply time)"};
+            "Inspects and steers a running recld.\n\ncommands:\n"
+            "  status      uptime, teacher, store size and every camera\n"
+            "  zoo         the experts: origin, accuracy, times chosen\n"
+            "  cameras     every camera: windows, current and last "
+            "retrained model\n"
+            "  scheduler   the GPU owner: policy, live jobs, recent grants "
+            "and gains\n"
+            "  prune [ID]  prune by the eta/q rule, or remove expert ID"};
   o.add("server", "HOST:PORT", "recld's address", "127.0.0.1:7450")
     .add("token", "SECRET", "the server's token (default: $RECL_TOKEN)")
     .add("token-file", "FILE", "read the token from FILE")
@@ -58,6 +63,101 @@ void print_status(const server_status& s, bool json) {
                 c.last_reply_ms, c.connected ? "connected" : "offline");
 }
 
+void print_zoo(const std::vector<expert_info>& xs, bool json) {
+  if (json) {
+    nlohmann::json j;
+    j["experts"] = nlohmann::json::array();
+    for (auto& x : xs)
+      j["experts"].push_back({{"id", x.id},
+                              {"origin_camera", x.origin_camera},
+                              {"origin_window", x.origin_window},
+                              {"admitted_unix_ms", x.admitted_unix_ms},
+                              {"weight_bytes", x.weight_bytes},
+                              {"accuracy", x.accuracy},
+                              {"chosen", x.chosen}});
+    j["size"] = xs.size();
+    std::cout << j.dump() << std::endl;
+    return;
+  }
+  std::printf("zoo: %zu experts\n", xs.size());
+  if (!xs.empty())
+    std::printf("  %-32s %-20s %7s %9s %7s %10s\n", "id", "origin camera",
+                "window", "accuracy", "chosen", "size");
+  for (auto& x : xs)
+    std::printf("  %-32s %-20s %7u %9.3f %7u %10s\n", x.id.c_str(),
+                x.origin_camera.c_str(), x.origin_window, x.accuracy,
+                x.chosen, human_bytes(x.weight_bytes).c_str());
+}
+
+void print_cameras(const server_status& s, bool json) {
+  if (json) {
+    nlohmann::json j = nlohmann::json::array();
+    for (auto& c : s.cameras)
+      j.push_back({{"id", c.id},
+                   {"windows", c.windows},
+                   {"frames_labelled", c.frames_labelled},
+                   {"connected", c.connected},
+                   {"model_id", c.model_id},
+                   {"last_retrained_id", c.last_retrained_id},
+                   {"last_reply_ms", c.last_reply_ms}});
+    std::cout << nlohmann::json{{"cameras", j}}.dump() << std::endl;
+    return;
+  }
+  std::printf("  %-20s %8s %-10s %-28s %s\n", "id", "windows", "state",
+              "model", "last retrained");
+  for (auto& c : s.cameras)
+    std::printf("  %-20s %8llu %-10s %-28s %s\n", c.id.c_str(),
+                static_cast<unsigned long long>(c.windows),
+                c.connected ? "connected" : "offline",
+                c.model_id.empty() ? "(edge's own)" : c.model_id.c_str(),
+                c.last_retrained_id.c_str());
+}
+
+void print_scheduler(const scheduler_report& r, bool json) {
+  if (json) {
+    nlohmann::json g = nlohmann::json::array();
+    for (auto& x : r.recent)
+      g.push_back({{"at", x.at},
+                   {"job", x.job},
+                   {"profile", x.profile},
+                   {"acc_before", x.acc_before},
+                   {"acc_after", x.acc_after},
+                   {"cost", x.cost},
+                   {"switch_ms", x.switch_ms}});
+    std::cout << nlohmann::json{{"policy", r.policy},
+                                {"clock", r.clock},
+                                {"now", r.now},
+                                {"jobs", r.jobs},
+                                {"recent", g},
+                                {"busy_s", r.busy_s},
+                                {"elapsed_s", r.elapsed_s},
+                                {"profiling", r.profiling},
+                                {"training", r.training},
+                                {"grants", r.grants}}
+                   .dump()
+              << std::endl;
+    return;
+  }
+  std::printf("scheduler %s, clock %s at %.1f; %llu grants; device busy "
+              "%.0f%% of %.0f s\n",
+              r.policy.c_str(), r.clock.c_str(), r.now,
+              static_cast<unsigned long long>(r.grants),
+              r.elapsed_s > 0 ? 100 * r.busy_s / r.elapsed_s : 0.0,
+              r.elapsed_s);
+  if (r.profiling > 0)
+    std::printf("profiling %.1f vs training %.1f clock units\n", r.profiling,
+                r.training);
+  std::printf("live jobs: %zu\n", r.jobs.size());
+  for (auto& j : r.jobs)
+    std::printf("  %s\n", j.c_str());
+  std::printf("recent grants (oldest first):\n");
+  for (auto& g : r.recent)
+    std::printf("  %8.1f %-28s %s acc %.3f -> %.3f  cost %.2f  switch "
+                "%.3f ms\n",
+                g.at, g.job.c_str(), g.profile ? "profile" : "train  ",
+                g.acc_before, g.acc_after, g.cost, g.switch_ms);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -69,10 +169,13 @@ int main(int argc, char** argv) {
     }
     if (o.positional().empty())
       throw usage_error("no command given (see --help)");
-    if (o.positional().size() > 1)
-      throw usage_error("unexpected argument '" + o.positional()[1] + "'");
     auto cmd = o.positional()[0];
-    if (cmd != "status")
+    size_t allowed = cmd == "prune" ? 2 : 1;
+    if (o.positional().size() > allowed)
+      throw usage_error("unexpected argument '"
+                        + o.positional()[allowed] + "'");
+    if (cmd != "status" && cmd != "zoo" && cmd != "cameras"
+        && cmd != "scheduler" && cmd != "prune")
       throw usage_error("unknown command '" + cmd + "' (see --help)");
     try {
       parse_endpoint(o.get("server"));
@@ -81,7 +184,26 @@ int main(int argc, char** argv) {
     }
     auto token = load_token(o.get("token"), o.get("token-file"));
     client c{o.get("server")};
-    print_status(c.status(token), o.flag("json"));
+    bool json = o.flag("json");
+    if (cmd == "status")
+      print_status(c.status(token), json);
+    else if (cmd == "zoo")
+      print_zoo(c.zoo(token), json);
+    else if (cmd == "cameras")
+      print_cameras(c.status(token), json);
+    else if (cmd == "scheduler")
+      print_scheduler(c.scheduler(token), json);
+    else {
+      auto id = o.positional().size() > 1 ? o.positional()[1] : "";
+      auto gone = c.prune(token, id);
+      if (json) {
+        std::cout << nlohmann::json{{"removed", gone}}.dump() << std::endl;
+      } else {
+        std::printf("pruned %zu experts\n", gone.size());
+        for (auto& g : gone)
+          std::printf("  %s\n", g.c_str());
+      }
+    }
     return 0;
   } catch (const usage_error& e) {
     std::cerr << "recl-admin: " << e.what() << "\n";

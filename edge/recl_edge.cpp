@@ -49,6 +49,8 @@ struct run_stats {
   double reply_ms = 0;
   double boxes = 0;
   uint64_t frames = 0;
+  double acc_sum = 0;
+  uint32_t acc_n = 0;
 };
 
 } // namespace
@@ -123,16 +125,28 @@ int main(int argc, char** argv) {
       auto transfer = std::max(0.0, r.round_trip_ms - r.timing.total_ms);
       auto other = std::max(0.0, r.timing.total_ms - r.timing.queue_ms
                                    - r.timing.decode_ms - r.timing.teacher_ms
-                                   - r.timing.select_ms);
-      std::printf("[%s] window %u: %zu frames (%s) | teacher %.1f boxes/frame "
-                  "| reply %.0f ms = transfer %.0f + queue %.0f + decode %.0f "
-                  "+ teacher %.0f + select %.0f + other %.0f | model: %s\n",
+                                   - r.timing.select_ms - r.timing.check_ms);
+      std::string served;
+      if (r.swap)
+        served = "swap to " + r.model_id + " (" + r.source + ")";
+      else
+        served = "kept " + (model_id.empty() ? std::string{"(none)"} : model_id);
+      char acc[96] = "";
+      if (r.accuracy >= 0 && r.current_accuracy >= 0 && r.swap)
+        std::snprintf(acc, sizeof acc, ", accuracy %.3f (was %.3f)",
+                      r.accuracy, r.current_accuracy);
+      else if (r.accuracy >= 0)
+        std::snprintf(acc, sizeof acc, ", accuracy %.3f", r.accuracy);
+      std::printf("[%s] window %u: %zu frames (%s), teacher %.1f boxes/frame "
+                  "| %s%s | zoo %u, %u candidates | reply %.0f ms = transfer "
+                  "%.0f + queue %.0f + decode %.0f + teacher %.0f + select "
+                  "%.0f + check %.0f + other %.0f\n",
                   camera.c_str(), index, pending.size(),
                   human_bytes(r.request_bytes).c_str(), per_frame,
+                  served.c_str(), acc, r.zoo_size, r.candidates,
                   r.round_trip_ms, transfer, r.timing.queue_ms,
                   r.timing.decode_ms, r.timing.teacher_ms,
-                  r.timing.select_ms, other,
-                  r.swap ? ("swap to " + r.model_id).c_str() : "kept");
+                  r.timing.select_ms, r.timing.check_ms, other);
       std::fflush(stdout);
       if (r.swap)
         model_id = r.model_id;
@@ -142,6 +156,10 @@ int main(int argc, char** argv) {
       stats.reply_ms += r.round_trip_ms;
       stats.boxes += per_frame;
       stats.frames += pending.size();
+      if (r.accuracy >= 0) {
+        stats.acc_sum += r.accuracy;
+        stats.acc_n += 1;
+      }
       pending.clear();
       ++index;
     };
@@ -176,10 +194,14 @@ int main(int argc, char** argv) {
       return 1;
     }
     std::printf("[%s] done: %u windows, %llu frames, mean reply %.0f ms, "
-                "%.1f teacher boxes/frame\n",
+                "%.1f teacher boxes/frame",
                 camera.c_str(), stats.windows,
                 static_cast<unsigned long long>(stats.frames),
                 stats.reply_ms / stats.windows, stats.boxes / stats.windows);
+    if (stats.acc_n > 0)
+      std::printf(", mean accuracy of the served model %.3f over %u windows",
+                  stats.acc_sum / stats.acc_n, stats.acc_n);
+    std::printf("\n");
     return 0;
   } catch (const rpc_error& e) {
     std::cerr << "recl-edge: " << camera << ": " << e.what() << "\n";

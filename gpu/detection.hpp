@@ -31,7 +31,8 @@ struct window_timing {
   double queue_ms = 0;   ///< waiting for a labeler
   double decode_ms = 0;  ///< image decoding
   double teacher_ms = 0; ///< teacher inference
-  double select_ms = 0;  ///< selection and safety check
+  double select_ms = 0;  ///< selection (top-K)
+  double check_ms = 0;   ///< safety check (candidates evaluated)
   double total_ms = 0;   ///< arrival to reply
 };
 

@@ -61,6 +61,7 @@ struct Timing {
   teacherMs @2 :Float64;
   selectMs @3 :Float64;
   totalMs @4 :Float64;    # from request arrival to reply
+  checkMs @5 :Float64;    # safety check: candidates evaluated
 }
 
 struct Decision {
@@ -72,6 +73,11 @@ struct Decision {
   nextSampleFps @5 :Float32;    # the rate to sample the next window at
   timing @6 :Timing;
   teacher @7 :Text;
+  source @8 :Text;        # zoo, retrained, retrained-elsewhere, generalist, base, kept
+  accuracy @9 :Float32;   # the served model on this window's frames (-1 = unknown)
+  currentAccuracy @10 :Float32; # the edge's model on them (-1 = unknown)
+  zooSize @11 :UInt32;
+  candidates @12 :UInt32; # models the safety check evaluated
 
   enum Action {
     keep @0;
@@ -88,6 +94,43 @@ struct EdgeStats {
 
 interface Admin {
   status @0 () -> (status :Status);
+  zoo @1 () -> (experts :List(ExpertInfo));
+  scheduler @2 () -> (report :SchedulerReport);
+  prune @3 (id :Text) -> (removed :List(Text));
+  # id "" prunes by the eta/q rule; else that expert.
+}
+
+struct ExpertInfo {
+  id @0 :Text;
+  originCamera @1 :Text;
+  originWindow @2 :UInt32;
+  admittedUnixMs @3 :Int64;
+  weightBytes @4 :UInt64;
+  accuracy @5 :Float32;
+  chosen @6 :UInt32;      # times served in the last q selections
+}
+
+struct Grant {
+  at @0 :Float64;
+  job @1 :Text;
+  profile @2 :Bool;
+  accBefore @3 :Float32;
+  accAfter @4 :Float32;
+  cost @5 :Float64;
+  switchMs @6 :Float64;
+}
+
+struct SchedulerReport {
+  policy @0 :Text;
+  clock @1 :Text;
+  now @2 :Float64;
+  jobs @3 :List(Text);
+  recent @4 :List(Grant);
+  busyS @5 :Float64;
+  elapsedS @6 :Float64;
+  profiling @7 :Float64;
+  training @8 :Float64;
+  grants @9 :UInt64;
 }
 
 struct Status {
@@ -107,4 +150,5 @@ struct CameraInfo {
   connected @4 :Bool;
   framesLabelled @5 :UInt64;
   modelId @6 :Text;
+  lastRetrainedId @7 :Text;
 }
