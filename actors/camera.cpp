@@ -39,6 +39,8 @@ struct camera_state {
   std::string id;
   camera_deps deps;
   camera_info info;
+  uint32_t pending = 0;  // training requests not answered yet
+  bool closing = false;  // the session ended; quit when pending is 0
 
   /// Persists the record; a failure is logged, not fatal to the reply.
   void persist() {
@@ -137,6 +139,21 @@ void on_trained(self_ptr self, const labelled_window& lw,
     return;
   auto old = st.info.last_retrained_id;
   st.info.last_retrained_id = r.model_id;
+  if (st.closing) {
+    // A newer session of this camera may have written the record since:
+    // change only the last retrained model.
+    try {
+      if (auto rec = st.deps.db->get(family::cameras, st.id)) {
+        auto now = camera_info::decode(st.id, *rec);
+        if (now.windows > st.info.windows) {
+          now.last_retrained_id = r.model_id;
+          st.info = now;
+        }
+      }
+    } catch (const std::exception& e) {
+      log::warning("camera", st.id, ": ", e.what());
+    }
+  }
   st.persist();
   // The previous retrained model is dropped unless the edge still runs it.
   if (!old.empty() && old != r.model_id && old != st.info.model_id
@@ -224,14 +241,26 @@ void serve(self_ptr self, caf::typed_response_promise<decision> rp,
     // Training starts after the reply, from the model now served.
     if (!st.deps.retrain)
       return;
+    st.pending += 1;
+    auto done = [=] {
+      auto& st = self->state;
+      st.pending -= 1;
+      if (st.closing && st.pending == 0)
+        self->quit();
+    };
     self
       ->request(st.deps.gpu_owner, caf::infinite, train_atom_v, lw, start,
                 ids)
-      .then([=](training_result& r) { on_trained(self, lw, r); },
-            [=](caf::error& e) {
-              log::warning("camera", self->state.id,
-                           ": retraining failed: ", describe(e));
-            });
+      .then(
+        [=](training_result& r) {
+          on_trained(self, lw, r);
+          done();
+        },
+        [=](caf::error& e) {
+          log::warning("camera", self->state.id,
+                       ": retraining failed: ", describe(e));
+          done();
+        });
   };
   // Zoo size for the edge's display; then weights when swapping.
   self->request(st.deps.zoo, caf::infinite, size_atom_v)
@@ -276,6 +305,19 @@ camera_actor::behavior_type camera(self_ptr self, std::string id,
     log::error("camera", id, ": cannot read its record: ", e.what());
   }
   st.info.connected = true;
+  // The gateway ends a session with reason "normal": a camera with a job in
+  // training stays until the job's result is handled. Anything else (the
+  // node shutting down) ends it at once.
+  self->set_exit_handler([=](const caf::exit_msg& em) {
+    auto& st = self->state;
+    if (!em.reason && st.pending > 0) {
+      st.closing = true;
+      log::info("camera", st.id, ": session ended; waiting for ", st.pending,
+                " retraining job(s)");
+      return;
+    }
+    self->quit(em.reason);
+  });
   log::info("camera", id, ": session opened (", st.info.windows,
             " windows served before, model '", st.info.model_id,
             "', last retrained '", st.info.last_retrained_id, "')");

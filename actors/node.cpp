@@ -45,9 +45,14 @@ node_actor::behavior_type node(node_actor::stateful_pointer<node_state> self,
     auto i = self->state.cameras.find(dm.source);
     if (i == self->state.cameras.end())
       return;
-    log::info("node", "camera ", i->second, ": session ended");
-    self->send(self->state.parts.admin, connected_atom_v, i->second, false);
+    auto id = i->second;
     self->state.cameras.erase(i);
+    log::info("node", "camera ", id, ": actor ended");
+    // A newer session of the same camera may be live.
+    for (auto& kv : self->state.cameras)
+      if (kv.second == id)
+        return;
+    self->send(self->state.parts.admin, connected_atom_v, id, false);
   });
   self->set_exit_handler([=](const caf::exit_msg& em) {
     auto& p = self->state.parts;

@@ -144,6 +144,7 @@ void admit_batch(self_ptr self) {
         crash_point("admit-prepared");
         try {
           write_batch b;
+          std::vector<expert_info> admitted;
           for (auto& c : batch) {
             auto w = st.db->get(family::experts, "queue/" + c.info.id);
             if (!w)
@@ -157,6 +158,7 @@ void admit_batch(self_ptr self) {
             b.put(family::experts, "weights/" + info.id, *w);
             b.erase(family::experts, "queue/" + info.id);
             b.erase(family::experts, "qinfo/" + info.id);
+            admitted.push_back(info);
           }
           std::vector<std::string> old;
           st.db->scan(family::samples, "s/",
@@ -171,12 +173,8 @@ void admit_batch(self_ptr self) {
           put_gating(b, up);
           st.db->write(b);
           crash_point("admit-written");
-          for (auto& c : batch) {
-            auto info = c.info;
-            info.admitted_unix_ms = unix_ms();
-            info.admitted_seq = st.log.total();
+          for (auto& info : admitted)
             st.experts[info.id] = info;
-          }
           st.queue.erase(st.queue.begin(),
                          st.queue.begin()
                            + static_cast<std::ptrdiff_t>(batch.size()));

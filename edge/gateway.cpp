@@ -198,7 +198,8 @@ public:
       return;
     closed_ = true;
     why_ = std::move(why);
-    caf::anon_send_exit(cam_, caf::exit_reason::user_shutdown);
+    // "normal": the camera finishes its retraining job, then quits.
+    caf::anon_send_exit(cam_, caf::exit_reason::normal);
   }
 
   kj::Promise<void> update(UpdateContext context) override {

@@ -1,0 +1,253 @@
+// The adaptation loop end to end: the real recld with expert models, real
+// edges on real video over loopback RPC, the real store. Replay clock, so
+// that what is trained does not depend on this machine's speed.
+
+#include "common/util.hpp"
+#include "edge/client.hpp"
+#include "store/store.hpp"
+#include "tests/gpu/weights.hpp"
+#include "tests/system/process.hpp"
+
+#include <csignal>
+#include <cstdlib>
+#include <doctest/doctest.h>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+using namespace recl;
+using test::bin;
+
+namespace {
+
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+/// Clip ids of a place, in catalog order.
+std::vector<std::string> clips_of(const std::string& data,
+                                  const std::string& place) {
+  std::vector<std::string> out;
+  std::ifstream in{data + "/catalog.tsv"};
+  std::string line;
+  while (std::getline(in, line)) {
+    auto cols = split(line, '\t');
+    if (cols.size() > 8 && cols[8] == place)
+      out.push_back(cols[0]);
+  }
+  return out;
+}
+
+struct live_daemon {
+  std::string dir;
+  std::unique_ptr<test::process> proc;
+  std::string address;
+  std::string token = "adaptation-test";
+
+  live_daemon(const std::string& data_dir, const std::string& data,
+         std::vector<std::string> extra = {}) {
+    dir = data_dir;
+    std::vector<std::string> args{
+      "--data-dir", dir, "--listen", "127.0.0.1:0", "--data", data,
+      "--token", token, "--base-expert", test::pretrained_archive(),
+      "--clock", "replay", "--budget", "3", "--gamma", "1", "--alpha", "0",
+      "--generalist", "off", "--threads", "2"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    proc = std::make_unique<test::process>(bin("recld"), args);
+    auto line = proc->wait_for_line("recld listening on", 60);
+    REQUIRE_MESSAGE(!line.empty(), "recld did not start: " << proc->err());
+    address = line.substr(line.rfind(' ') + 1);
+  }
+
+  test::run_result edge(const std::string& camera,
+                        const std::vector<std::string>& clips,
+                        const std::string& data, int windows = 0) {
+    std::string src = "catalog:";
+    for (size_t i = 0; i < clips.size(); ++i)
+      src += (i ? "," : "") + clips[i];
+    return test::run(bin("recl-edge"),
+                     {"--server", address, "--camera", camera, "--source", src,
+                      "--window-seconds", "5", "--sample-fps", "2", "--token",
+                      token, "--data", data, "--windows",
+                      std::to_string(windows)},
+                     300);
+  }
+
+  nlohmann::json admin(const std::string& cmd) {
+    auto r = test::run(bin("recl-admin"), {"--server", address, "--token",
+                                           token, cmd, "--json"});
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    return nlohmann::json::parse(r.out);
+  }
+
+  /// Polls the scheduler until no job is live (or `timeout_s` passes).
+  bool await_idle(double timeout_s) {
+    auto until = now_ms() + timeout_s * 1000;
+    while (now_ms() < until) {
+      if (admin("scheduler")["jobs"].empty())
+        return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    return false;
+  }
+
+  /// Polls the zoo until it holds `n` experts or `timeout_s` passes.
+  nlohmann::json await_zoo(size_t n, double timeout_s) {
+    auto until = now_ms() + timeout_s * 1000;
+    auto z = admin("zoo");
+    while (z["size"].get<size_t>() < n && now_ms() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      z = admin("zoo");
+    }
+    return z;
+  }
+};
+
+/// What the store holds, read directly (the live_daemon must be down).
+struct zoo_on_disk {
+  std::set<std::string> info, weights, queue, gating;
+};
+
+zoo_on_disk read_zoo(const std::string& dir) {
+  zoo_on_disk z;
+  auto db = store::open(dir);
+  db->scan(family::experts, "", [&](std::string_view k, std::string_view) {
+    auto key = std::string{k};
+    auto slash = key.find('/');
+    auto kind = key.substr(0, slash);
+    auto id = key.substr(slash + 1);
+    if (kind == "info")
+      z.info.insert(id);
+    else if (kind == "weights")
+      z.weights.insert(id);
+    else if (kind == "queue")
+      z.queue.insert(id);
+    return true;
+  });
+  if (auto ids = db->get(family::gating, "experts"))
+    for (auto& id : split(*ids, '\n'))
+      if (!id.empty())
+        z.gating.insert(id);
+  return z;
+}
+
+} // namespace
+
+TEST_CASE("adaptation: the zoo grows and a later camera is served an expert trained for another") {
+  auto data = test::data_dir();
+  if (data.empty()) {
+    MESSAGE("SKIPPED: no shared data");
+    return;
+  }
+  auto place = clips_of(data, "caltrans-n280-at-indiana-st");
+  REQUIRE(place.size() >= 6);
+  test::temp_dir tmp;
+  live_daemon d{tmp.path() + "/data", data};
+  // Camera A plays two clips of the place (one window each).
+  auto a = d.edge("cam-a", {place[1], place[2]}, data);
+  REQUIRE_MESSAGE(a.code == 0, a.err);
+  CHECK(contains(a.out, "[cam-a] window 0: 10 frames"));
+  CHECK(contains(a.out, "swap to base (base)")); // the edge ran nothing
+  // Its retrained models reach the zoo when their budgets are spent.
+  CHECK(d.await_idle(120));
+  auto z = d.await_zoo(1, 30);
+  REQUIRE_MESSAGE(z["size"].get<size_t>() >= 1, z.dump());
+  for (auto& e : z["experts"]) {
+    CHECK(e["origin_camera"] == "cam-a");
+    CHECK(e["weight_bytes"].get<uint64_t>() > 100000);
+  }
+  // Camera B, a later clip of the same place: served a zoo expert at once.
+  auto b = d.edge("cam-b", {place[4]}, data);
+  REQUIRE_MESSAGE(b.code == 0, b.err);
+  MESSAGE(a.out << b.out);
+  CHECK(contains(b.out, "[cam-b] window 0: 10 frames"));
+  CHECK(contains(b.out, "swap to e-cam-a-"));
+  CHECK(contains(b.out, "(zoo)"));
+  auto cams = d.admin("cameras");
+  bool found = false;
+  for (auto& c : cams["cameras"])
+    if (c["id"] == "cam-b") {
+      found = true;
+      CHECK(c["model_id"].get<std::string>().rfind("e-cam-a-", 0) == 0);
+    }
+  CHECK(found);
+  // The scheduler granted micro-windows to both cameras' jobs.
+  CHECK(d.await_idle(120));
+  auto s = d.admin("scheduler");
+  CHECK(s["policy"] == "recl");
+  CHECK(s["clock"] == "replay");
+  std::set<std::string> jobs;
+  for (auto& g : s["recent"])
+    jobs.insert(g["job"].get<std::string>().substr(0, 5));
+  CHECK(jobs.count("cam-a") == 1);
+  CHECK(jobs.count("cam-b") == 1);
+  // Selections are logged: pruning by id works and leaves the rest.
+  auto z2 = d.admin("zoo");
+  auto victim = z2["experts"][0]["id"].get<std::string>();
+  auto pr = test::run(bin("recl-admin"), {"--server", d.address, "--token",
+                                          d.token, "prune", victim});
+  CHECK_MESSAGE(pr.code == 0, pr.err);
+  CHECK(d.admin("zoo")["size"].get<size_t>()
+        == z2["size"].get<size_t>() - 1);
+  auto bad = test::run(bin("recl-admin"), {"--server", d.address, "--token",
+                                           d.token, "prune", "no-such"});
+  CHECK(bad.code == 1);
+  CHECK(contains(bad.err, "unknown_expert"));
+  d.proc->signal(SIGTERM);
+  CHECK(d.proc->wait(60) == 0);
+  auto disk = read_zoo(d.dir);
+  CHECK(disk.info == disk.weights);
+  CHECK(disk.info == disk.gating);
+  CHECK(disk.info.count(victim) == 0);
+}
+
+TEST_CASE("adaptation: kill -9 during admission leaves the old zoo or the new one, never a mix") {
+  auto data = test::data_dir();
+  if (data.empty()) {
+    MESSAGE("SKIPPED: no shared data");
+    return;
+  }
+  auto place = clips_of(data, "caltrans-n280-at-indiana-st");
+  REQUIRE(place.size() >= 3);
+  for (std::string point : {"admit-prepared", "admit-written"}) {
+    CAPTURE(point);
+    test::temp_dir tmp;
+    auto dir = tmp.path() + "/data";
+    std::string model_before;
+    {
+      ::setenv("RECL_CRASH_AT", point.c_str(), 1);
+      live_daemon d{dir, data};
+      ::unsetenv("RECL_CRASH_AT");
+      auto a = d.edge("cam-a", {place[1]}, data, 1);
+      REQUIRE_MESSAGE(a.code == 0, a.err);
+      auto cams = d.admin("cameras");
+      model_before = cams["cameras"][0]["model_id"].get<std::string>();
+      // The job ends after its budget; admission then kills the process.
+      CHECK(d.proc->wait(120) == 128 + SIGKILL);
+    }
+    auto disk = read_zoo(dir);
+    CHECK(disk.info == disk.weights);
+    CHECK(disk.info == disk.gating);
+    if (point == "admit-prepared") {
+      CHECK(disk.info.empty()); // the old zoo ...
+      CHECK(disk.queue.size() == 1); // ... with the candidate still queued
+    } else {
+      CHECK(disk.info.size() == 1); // the new zoo, complete
+      CHECK(disk.queue.empty());
+    }
+    // Restart: a queue at gamma is admitted; the camera keeps its model.
+    live_daemon again{dir, data};
+    auto z = again.await_zoo(1, 60);
+    CHECK(z["size"] == 1);
+    auto cams = again.admin("cameras");
+    REQUIRE(cams["cameras"].size() == 1);
+    CHECK(cams["cameras"][0]["model_id"] == model_before);
+    again.proc->signal(SIGTERM);
+    CHECK(again.proc->wait(60) == 0);
+    auto after = read_zoo(dir);
+    CHECK(after.info.size() == 1);
+    CHECK(after.info == after.gating);
+    CHECK(after.queue.empty());
+  }
+}
