@@ -56,6 +56,10 @@ struct zoo_state {
   std::vector<candidate> queue;
   selection_log log{3000};
   bool busy = false; // an admission or pruning is in flight
+  // Prune requests that came while busy: (id or "", promise).
+  std::vector<std::pair<std::string,
+                        caf::typed_response_promise<std::vector<std::string>>>>
+    deferred;
 
   void load() {
     experts.clear();
@@ -122,6 +126,8 @@ void put_gating(write_batch& b, const gating_update& up) {
   b.put(family::gating, "version", std::to_string(up.version));
 }
 
+void next_job(self_ptr self);
+
 /// Admits the whole queue in one batch.
 void admit_batch(self_ptr self) {
   auto& st = self->state;
@@ -187,11 +193,12 @@ void admit_batch(self_ptr self) {
           self->send(st.gpu, commit_atom_v, up.version, false);
         }
         st.busy = false;
-        admit_batch(self);
+        next_job(self);
       },
       [=](caf::error& e) {
         log::error("zoo", "admission failed, zoo unchanged: ", describe(e));
         self->state.busy = false;
+        next_job(self);
       });
 }
 
@@ -227,12 +234,13 @@ void prune_batch(self_ptr self, std::vector<std::string> ids,
             rp->deliver(caf::make_error(ec::storage, e.what()));
         }
         st.busy = false;
-        admit_batch(self);
+        next_job(self);
       },
       [=](caf::error& e) mutable {
         self->state.busy = false;
         if (rp)
           rp->deliver(std::move(e));
+        next_job(self);
       });
 }
 
@@ -241,6 +249,39 @@ std::vector<std::string> prunable(const zoo_state& st) {
   for (auto& kv : st.experts)
     zoo[kv.first] = kv.second.admitted_seq;
   return st.log.to_prune(zoo, st.opts.eta);
+}
+
+/// Starts a prune request: by rule ("") or one id.
+void start_prune(self_ptr self, const std::string& id,
+                 caf::typed_response_promise<std::vector<std::string>> rp) {
+  auto& st = self->state;
+  std::vector<std::string> gone;
+  if (id.empty()) {
+    gone = prunable(st);
+  } else {
+    if (!st.experts.count(id)) {
+      rp.deliver(caf::make_error(ec::unknown_expert,
+                                 "no expert '" + id + "' in the zoo"));
+      return;
+    }
+    gone.push_back(id);
+  }
+  if (gone.empty()) {
+    rp.deliver(gone);
+    return;
+  }
+  prune_batch(self, gone, rp);
+}
+
+/// After an admission or pruning: deferred prune requests, then the queue.
+void next_job(self_ptr self) {
+  auto& st = self->state;
+  while (!st.busy && !st.deferred.empty()) {
+    auto [id, rp] = st.deferred.front();
+    st.deferred.erase(st.deferred.begin());
+    start_prune(self, id, rp);
+  }
+  admit_batch(self);
 }
 
 zoo_actor::behavior_type zoo(self_ptr self, std::shared_ptr<store> db,
@@ -312,23 +353,11 @@ zoo_actor::behavior_type zoo(self_ptr self, std::shared_ptr<store> db,
     [=](prune_atom,
         const std::string& id) -> caf::result<std::vector<std::string>> {
       auto& st = self->state;
-      if (st.busy)
-        return caf::make_error(ec::unspecified,
-                               "an admission or pruning is in progress; "
-                               "try again");
-      std::vector<std::string> gone;
-      if (id.empty()) {
-        gone = prunable(st);
-      } else {
-        if (!st.experts.count(id))
-          return caf::make_error(ec::unknown_expert,
-                                 "no expert '" + id + "' in the zoo");
-        gone.push_back(id);
-      }
-      if (gone.empty())
-        return gone;
       auto rp = self->make_response_promise<std::vector<std::string>>();
-      prune_batch(self, gone, rp);
+      if (st.busy)
+        st.deferred.emplace_back(id, rp); // after the admission in flight
+      else
+        start_prune(self, id, rp);
       return rp;
     },
   };
