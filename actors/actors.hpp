@@ -100,6 +100,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(recl, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(recl, (recl::scheduler_report))
   CAF_ADD_TYPE_ID(recl, (std::vector<recl::candidate>))
   CAF_ADD_TYPE_ID(recl, (std::vector<recl::gating_sample>))
+  CAF_ADD_TYPE_ID(recl, (std::vector<std::vector<float>>))
 CAF_END_TYPE_ID_BLOCK(recl)
 
 namespace recl {
@@ -214,6 +215,8 @@ struct gpu_owner_config {
   uint32_t expert_cache = 32;
   uint32_t gating_samples = 256;
   int gating_epochs = 10;
+  std::string selector = "gating"; ///< odin: the autoencoder selects
+  int odin_epochs = 10;
 };
 
 /// Settings the node hands to its components.

@@ -14,6 +14,7 @@
 
 #include "common/log.hpp"
 #include "common/util.hpp"
+#include "gpu/embedder.hpp"
 #include "gpu/expert.hpp"
 #include "gpu/gating.hpp"
 #include "gpu/metrics.hpp"
@@ -25,6 +26,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include <chrono>
+#include <cstring>
 #include <deque>
 #include <list>
 #include <map>
@@ -92,6 +94,11 @@ struct gpu_owner_state {
   uint64_t gate_version = 0;
   std::optional<gating_update> pending; // prepared, not yet committed
   std::unique_ptr<gating> pending_gate;
+
+  // ODIN: the autoencoder and each expert's centroid.
+  std::unique_ptr<embedder> odin;
+  std::map<std::string, std::vector<float>> centroids;
+  std::unique_ptr<embedder> pending_odin;
 
   std::unique_ptr<scheduler> sched;
   std::map<std::string, job> jobs;
@@ -190,6 +197,15 @@ struct gpu_owner_state {
     gate_ids.erase(std::remove(gate_ids.begin(), gate_ids.end(), ""),
                    gate_ids.end());
     gate_version = ver ? std::stoull(*ver) : 0;
+    if (auto o = db->get(family::gating, "odin"); o && !o->empty())
+      odin = embedder::from_bytes(*o);
+    db->scan(family::gating, "centroid/",
+             [&](std::string_view k, std::string_view v) {
+               std::vector<float> c(v.size() / sizeof(float));
+               std::memcpy(c.data(), v.data(), c.size() * sizeof(float));
+               centroids[std::string{k.substr(9)}] = std::move(c);
+               return true;
+             });
     if (gate->experts() != gate_ids.size()) {
       log::error("gpu-owner", "gating checkpoint has ", gate->experts(),
                  " outputs for ", gate_ids.size(), " experts; ignoring it");
@@ -478,6 +494,29 @@ gpu_owner(self_ptr self, gpu_owner_config cfg, std::shared_ptr<store> db) {
     [=](select_atom, const labelled_window& lw,
         uint32_t k) -> caf::result<std::vector<std::string>> {
       auto& st = self->state;
+      if (st.cfg.selector == "odin") {
+        if (!st.odin || st.centroids.empty())
+          return std::vector<std::string>{};
+        auto t0 = clock_type::now();
+        try {
+          auto q = st.odin->embed(*st.images_of(lw.source));
+          std::vector<std::pair<double, std::string>> by;
+          for (auto& [id, c] : st.centroids) {
+            double d = 0;
+            for (size_t i = 0; i < c.size() && i < q.size(); ++i)
+              d += (c[i] - q[i]) * (c[i] - q[i]);
+            by.emplace_back(d, id);
+          }
+          std::sort(by.begin(), by.end());
+          std::vector<std::string> out;
+          for (size_t i = 0; i < by.size() && i < k; ++i)
+            out.push_back(by[i].second);
+          st.busy_s += seconds_since(t0);
+          return out;
+        } catch (const std::exception& e) {
+          return caf::make_error(ec::model, std::string{"odin: "} + e.what());
+        }
+      }
       if (!st.gate || st.gate_ids.empty())
         return std::vector<std::string>{};
       auto t0 = clock_type::now();
@@ -663,6 +702,26 @@ gpu_owner(self_ptr self, gpu_owner_config cfg, std::shared_ptr<store> db) {
         if (!imgs.empty())
           g->train(imgs, targets, st.cfg.gating_epochs);
         up.checkpoint = g->to_bytes();
+        if (st.cfg.selector == "odin") {
+          // ODIN's autoencoder is trained once, on the first admission's
+          // frames, then kept fixed so that centroids stay comparable.
+          std::unique_ptr<embedder> e;
+          if (st.odin) {
+            e = embedder::from_bytes(st.odin->to_bytes());
+          } else {
+            e = std::make_unique<embedder>();
+            e->train(imgs, st.cfg.odin_epochs);
+          }
+          for (auto& c : news) {
+            std::vector<image> own;
+            for (auto& f : c.frames)
+              own.push_back(decode(f.bytes));
+            up.centroid_ids.push_back(c.info.id);
+            up.centroids.push_back(e->embed(own));
+          }
+          up.odin = e->to_bytes();
+          st.pending_odin = std::move(e);
+        }
         up.samples = std::move(all);
         up.prepare_ms = seconds_since(t0) * 1000;
         st.pending = up;
@@ -704,11 +763,23 @@ gpu_owner(self_ptr self, gpu_owner_config cfg, std::shared_ptr<store> db) {
         st.gate = std::move(st.pending_gate);
         st.gate_ids = st.pending->experts;
         st.gate_version = version;
+        if (st.pending_odin)
+          st.odin = std::move(st.pending_odin);
+        for (size_t i = 0; i < st.pending->centroid_ids.size(); ++i)
+          st.centroids[st.pending->centroid_ids[i]]
+            = st.pending->centroids[i];
+        for (auto i = st.centroids.begin(); i != st.centroids.end();)
+          if (std::find(st.gate_ids.begin(), st.gate_ids.end(), i->first)
+              == st.gate_ids.end())
+            i = st.centroids.erase(i);
+          else
+            ++i;
         log::info("gpu-owner", "gating network v", version, " over ",
                   st.gate_ids.size(), " experts");
       }
       st.pending.reset();
       st.pending_gate.reset();
+      st.pending_odin.reset();
     },
     [=](scheduler_atom) -> scheduler_report {
       auto& st = self->state;

@@ -69,7 +69,7 @@ options make_options() {
          "~/.cache/recl; none found: no selection or retraining)")
     .add("expert-input", "WxH", "expert input size, multiples of 32",
          "256x160")
-    .add("selector", "POLICY", "gating, oracle or none", "gating")
+    .add("selector", "POLICY", "gating, odin, oracle or none", "gating")
     .add("scheduler", "POLICY", "recl, round-robin, fair or ekya", "recl")
     .add("clock", "CLOCK",
          "wall (live) or replay (evaluation: a camera's next window waits "
@@ -225,6 +225,7 @@ daemon_settings read_settings(options& o) {
                                               : s.node.classes;
   }
   s.node.selector = o.get("selector");
+  g.selector = s.node.selector;
   try {
     check_selector_policy(s.node.selector);
   } catch (const std::invalid_argument& e) {

@@ -3,8 +3,9 @@
 //           priority lane), RECL's selector
 //   oracle  every expert in the zoo; the safety check then evaluates all of
 //           them: the upper bound, whose cost grows with the zoo
+//   odin    ODIN's autoencoder: the K experts whose training frames' mean
+//           embedding is nearest (L2) to the window's (on the GPU owner)
 //   none    no zoo experts: retraining only
-// ODIN's selector lives in the benchmark's baselines (see README).
 
 #include "actors/actors.hpp"
 
@@ -28,7 +29,7 @@ selector(selector_actor::stateful_pointer<selector_state> self,
         uint32_t k) -> caf::result<std::vector<std::string>> {
       if (policy == "none")
         return std::vector<std::string>{};
-      if (policy == "gating")
+      if (policy == "gating" || policy == "odin")
         return self->delegate(gpu, select_atom_v, lw, k);
       // oracle
       auto rp = self->make_response_promise<std::vector<std::string>>();
@@ -49,9 +50,10 @@ selector(selector_actor::stateful_pointer<selector_state> self,
 } // namespace
 
 void check_selector_policy(const std::string& policy) {
-  if (policy != "gating" && policy != "oracle" && policy != "none")
+  if (policy != "gating" && policy != "odin" && policy != "oracle"
+      && policy != "none")
     throw std::invalid_argument("unknown selector '" + policy
-                                + "' (gating, oracle or none)");
+                                + "' (gating, odin, oracle or none)");
 }
 
 selector_actor spawn_selector(caf::actor_system& sys, std::string policy,

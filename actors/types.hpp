@@ -143,6 +143,11 @@ struct gating_update {
   std::vector<std::string> experts;   ///< output order
   std::vector<gating_sample> samples; ///< the new sample set
   double prepare_ms = 0;
+  // ODIN's selector (--selector odin): its autoencoder and each expert's
+  // mean embedding of its training frames.
+  std::string odin;
+  std::vector<std::string> centroid_ids;
+  std::vector<std::vector<float>> centroids;
 };
 
 /// One decision of the GPU owner's scheduler.
@@ -274,7 +279,8 @@ typename Inspector::result_type inspect(Inspector& f, candidate& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, gating_update& x) {
   return f(caf::meta::type_name("recl.gating_update"), x.version,
-           x.checkpoint, x.experts, x.samples, x.prepare_ms);
+           x.checkpoint, x.experts, x.samples, x.prepare_ms, x.odin,
+           x.centroid_ids, x.centroids);
 }
 
 template <class Inspector>

@@ -124,6 +124,13 @@ void put_gating(write_batch& b, const gating_update& up) {
     ids += id + "\n";
   b.put(family::gating, "experts", ids);
   b.put(family::gating, "version", std::to_string(up.version));
+  if (!up.odin.empty())
+    b.put(family::gating, "odin", up.odin);
+  for (size_t i = 0; i < up.centroid_ids.size(); ++i)
+    b.put(family::gating, "centroid/" + up.centroid_ids[i],
+          std::string_view{reinterpret_cast<const char*>(
+                             up.centroids[i].data()),
+                           up.centroids[i].size() * sizeof(float)});
 }
 
 void next_job(self_ptr self);
@@ -217,6 +224,7 @@ void prune_batch(self_ptr self, std::vector<std::string> ids,
           for (auto& id : ids) {
             b.erase(family::experts, "info/" + id);
             b.erase(family::experts, "weights/" + id);
+            b.erase(family::gating, "centroid/" + id);
           }
           put_gating(b, up);
           st.db->write(b);
