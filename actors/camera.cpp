@@ -205,19 +205,15 @@ void serve(self_ptr self, caf::typed_response_promise<decision> rp,
   d.time.check_ms = now_ms() - t_check;
   auto current = lw.source.model_id;
   float current_score = -1;
-  size_t best = ids.size();
-  for (size_t i = 0; i < ids.size() && i < scores.size(); ++i) {
+  for (size_t i = 0; i < ids.size() && i < scores.size(); ++i)
     if (ids[i] == current)
       current_score = scores[i];
-    if (scores[i] >= 0 && (best == ids.size() || scores[i] > scores[best]))
-      best = i;
-  }
   d.current_accuracy = current_score;
   d.accuracy = current_score;
   std::string start = current.empty() ? "base" : current;
-  // Swap only to a model that beats the edge's own on these frames.
-  if (best < ids.size() && ids[best] != current
-      && (current.empty() || scores[best] > current_score)) {
+  // The best candidate, and only if it beats the edge's own on these frames.
+  auto best = safety_choice(ids, scores, current);
+  if (best < ids.size()) {
     d.swap = true;
     d.model_id = ids[best];
     d.accuracy = scores[best];

@@ -333,7 +333,7 @@ zoo_actor::behavior_type zoo(self_ptr self, std::shared_ptr<store> db,
                 st.queue.back().best_rival, "); ", st.queue.size(), "/",
                 st.opts.gamma, " queued");
       uint64_t pos = st.queue.size();
-      if (pos >= st.opts.gamma) {
+      if (admit_now(pos, st.opts.gamma)) {
         admit_batch(self);
         return uint64_t{0};
       }

@@ -1,5 +1,7 @@
 #include "actors/zoo_policy.hpp"
 
+#include <algorithm>
+
 namespace recl {
 
 bool promising(double acc, const std::vector<double>& others, double alpha) {
@@ -7,6 +9,28 @@ bool promising(double acc, const std::vector<double>& others, double alpha) {
     if (acc < o + alpha - 1e-12)
       return false;
   return true;
+}
+
+size_t safety_choice(const std::vector<std::string>& ids,
+                     const std::vector<float>& scores,
+                     const std::string& current) {
+  auto n = std::min(ids.size(), scores.size());
+  float current_score = -1;
+  bool has_current = false;
+  size_t best = ids.size();
+  for (size_t i = 0; i < n; ++i) {
+    if (ids[i] == current) {
+      current_score = scores[i];
+      has_current = true;
+    }
+    if (scores[i] >= 0 && (best == ids.size() || scores[i] > scores[best]))
+      best = i;
+  }
+  if (best == ids.size() || ids[best] == current)
+    return ids.size();
+  if (!current.empty() && has_current && !(scores[best] > current_score))
+    return ids.size();
+  return best;
 }
 
 std::vector<uint64_t> selection_log::record(uint64_t seq,

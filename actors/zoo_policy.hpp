@@ -26,6 +26,21 @@ struct zoo_options {
 /// one of `others` by at least `alpha`. With no others it is promising.
 bool promising(double acc, const std::vector<double>& others, double alpha);
 
+/// The safety checker's choice among candidates scored on a window's
+/// labelled frames (-1 = could not be scored): the index of the best one,
+/// or `ids.size()` for "keep the edge's model". A candidate is served only if
+/// it scores strictly higher than the edge's current model `current` (when
+/// the edge runs one), so the answer is never worse than keeping. Ties go to
+/// the earlier candidate (the selector's order).
+size_t safety_choice(const std::vector<std::string>& ids,
+                     const std::vector<float>& scores,
+                     const std::string& current);
+
+/// Whether a queue of `queued` promising models is admitted (gamma).
+inline bool admit_now(size_t queued, uint32_t gamma) {
+  return queued >= gamma;
+}
+
 /// The last q selections (which model each window was served), with counts.
 class selection_log {
 public:

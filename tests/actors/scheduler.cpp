@@ -10,7 +10,9 @@
 #include <cmath>
 #include <functional>
 #include <stdexcept>
+#include <algorithm>
 #include <map>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -227,4 +229,48 @@ TEST_CASE("zoo policy: pruning counts the last q selections and spares young exp
   CHECK(log.count("young") == 4);
   CHECK(log.to_prune(zoo, 4) == std::vector<std::string>{"old"});
   CHECK(log.to_prune(zoo, 5) == std::vector<std::string>{"old", "young"});
+}
+
+TEST_CASE("zoo policy: the safety checker never serves a model worse than the edge's") {
+  // Hand cases.
+  CHECK(safety_choice({"a", "b", "cur"}, {0.5f, 0.7f, 0.6f}, "cur") == 1);
+  CHECK(safety_choice({"a", "b", "cur"}, {0.5f, 0.6f, 0.6f}, "cur") == 3);
+  CHECK(safety_choice({"a", "cur"}, {0.9f, 0.95f}, "cur") == 2);
+  CHECK(safety_choice({"a", "b"}, {-1.0f, 0.2f}, "") == 1); // edge runs none
+  CHECK(safety_choice({"a", "b"}, {-1.0f, -1.0f}, "") == 2); // none scored
+  CHECK(safety_choice({"a", "b"}, {0.3f, 0.3f}, "") == 0); // ties: the first
+  // The edge's model could not be scored (e.g. pruned): the best scored wins.
+  CHECK(safety_choice({"a", "cur"}, {0.1f, -1.0f}, "cur") == 0);
+  // Random cases: whatever is chosen scores strictly above the edge's model.
+  std::mt19937 rng{7};
+  std::uniform_real_distribution<float> u{0.f, 1.f};
+  for (int t = 0; t < 2000; ++t) {
+    size_t n = 1 + rng() % 12;
+    std::vector<std::string> ids;
+    std::vector<float> sc;
+    for (size_t i = 0; i < n; ++i) {
+      ids.push_back("m" + std::to_string(i));
+      sc.push_back(rng() % 5 == 0 ? -1.0f : std::round(u(rng) * 20) / 20);
+    }
+    auto cur = ids[rng() % n];
+    auto c = safety_choice(ids, sc, cur);
+    float cur_score = sc[static_cast<size_t>(std::find(ids.begin(), ids.end(), cur) - ids.begin())];
+    if (c < n) {
+      CHECK(ids[c] != cur);
+      CHECK(sc[c] > cur_score);
+      for (float s : sc)
+        CHECK(sc[c] >= s);
+    } else {
+      for (size_t i = 0; i < n; ++i)
+        if (ids[i] != cur && cur_score >= 0)
+          CHECK(sc[i] <= cur_score);
+    }
+  }
+}
+
+TEST_CASE("zoo policy: a queue is admitted exactly at gamma") {
+  CHECK_FALSE(admit_now(1, 2));
+  CHECK(admit_now(2, 2));
+  CHECK(admit_now(3, 2));
+  CHECK(admit_now(1, 1));
 }
