@@ -88,7 +88,7 @@ options make_options() {
     .add("profile-epochs", "N", "ekya: micro-profiling epochs per job", "5")
     .add("min-sample-fps", "F", "AMS: lowest sampling rate sent back", "0.1")
     .add("max-sample-fps", "F", "AMS: highest sampling rate sent back", "10")
-    .add("threads", "N", "LibTorch threads (0 = one per two cores)", "0");
+    .add("threads", "N", "LibTorch threads (0 = one per core)", "0");
   return o;
 }
 

@@ -13,7 +13,7 @@ std::string device_name();
 /// Whether models run on CUDA.
 bool on_cuda();
 
-/// Sets LibTorch's intra-op threads (0 = one per two cores, at least 1) and
+/// Sets LibTorch's intra-op threads (0 = one per core) and
 /// one inter-op thread. Call once at start-up, before any model runs.
 void configure_threads(int threads = 0);
 
