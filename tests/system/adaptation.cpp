@@ -251,3 +251,36 @@ TEST_CASE("adaptation: kill -9 during admission leaves the old zoo or the new on
     CHECK(after.queue.empty());
   }
 }
+
+TEST_CASE("adaptation: ekya profiles out of band and odin proposes zoo experts in the real daemon") {
+  auto data = test::data_dir();
+  if (data.empty()) {
+    MESSAGE("SKIPPED: no shared data");
+    return;
+  }
+  auto place = clips_of(data, "caltrans-n280-at-indiana-st");
+  REQUIRE(place.size() >= 5);
+  test::temp_dir tmp;
+  live_daemon d{tmp.path() + "/data", data,
+                {"--scheduler", "ekya", "--profile-epochs", "1", "--selector",
+                 "odin", "--budget", "3"}};
+  auto a = d.edge("cam-a", {place[1]}, data, 1);
+  REQUIRE_MESSAGE(a.code == 0, a.err);
+  CHECK(d.await_idle(120));
+  auto s = d.admin("scheduler");
+  CHECK(s["policy"] == "ekya");
+  CHECK(s["profiling"].get<double>() >= 1.0); // one profiling epoch, paid
+  bool profiled = false, trained = false;
+  for (auto& g : s["recent"]) {
+    profiled = profiled || g["profile"].get<bool>();
+    trained = trained || !g["profile"].get<bool>();
+  }
+  CHECK(profiled);
+  CHECK(trained);
+  auto z = d.await_zoo(1, 30);
+  REQUIRE(z["size"] == 1);
+  // ODIN proposes the zoo's expert to the next camera: it is evaluated.
+  auto b = d.edge("cam-b", {place[3]}, data, 1);
+  REQUIRE_MESSAGE(b.code == 0, b.err);
+  CHECK(contains(b.out, "zoo 1, 2 candidates"));
+}
