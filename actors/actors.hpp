@@ -79,6 +79,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(recl, caf::first_custom_type_id)
   CAF_ADD_ATOM(recl, recl, scheduler_atom, "scheduler")
   CAF_ADD_ATOM(recl, recl, selected_atom, "selected")
   CAF_ADD_ATOM(recl, recl, result_atom, "result")
+  CAF_ADD_ATOM(recl, recl, restart_atom, "restart")
   CAF_ADD_TYPE_ID(recl, (recl::box))
   CAF_ADD_TYPE_ID(recl, (recl::frame))
   CAF_ADD_TYPE_ID(recl, (recl::window))
@@ -127,13 +128,17 @@ using zoo_actor = caf::typed_actor<
   caf::reacts_to<selected_atom, std::string>,
   // Prunes by the eta/q rule ("") or one expert by id; answers the ids
   // removed.
-  caf::replies_to<prune_atom, std::string>::with<std::vector<std::string>>>;
+  caf::replies_to<prune_atom, std::string>::with<std::vector<std::string>>,
+  // A component it talks to was restarted: (dead actor, its replacement).
+  caf::reacts_to<restart_atom, caf::actor_addr, caf::actor>>;
 
 /// The selector (gating network): proposes the top-K zoo experts.
 using selector_actor = caf::typed_actor<
   // Top-K expert ids for a labelled window, best first.
   caf::replies_to<select_atom, labelled_window, uint32_t>::with<
-    std::vector<std::string>>>;
+    std::vector<std::string>>,
+  // A component it talks to was restarted: (dead actor, its replacement).
+  caf::reacts_to<restart_atom, caf::actor_addr, caf::actor>>;
 
 /// A retraining job: one camera's model, optimizer and frames, resident.
 using trainer_job_actor = caf::typed_actor<
@@ -176,7 +181,9 @@ using camera_actor = caf::typed_actor<
   // training.
   caf::replies_to<update_atom, window>::with<decision>,
   // Statistics the edge reports about itself.
-  caf::reacts_to<report_atom, edge_stats>>;
+  caf::reacts_to<report_atom, edge_stats>,
+  // A component it talks to was restarted: (dead actor, its replacement).
+  caf::reacts_to<restart_atom, caf::actor_addr, caf::actor>>;
 
 /// Answers state queries for recl-admin.
 using admin_actor = caf::typed_actor<

@@ -405,6 +405,19 @@ camera_actor::behavior_type camera(self_ptr self, std::string id,
           [=](caf::error& e) mutable { rp.deliver(std::move(e)); });
       return rp;
     },
+    [=](restart_atom, const caf::actor_addr& dead, const caf::actor& x) {
+      auto& d = self->state.deps;
+      if (d.labeler.address() == dead)
+        d.labeler = caf::actor_cast<labeler_actor>(x);
+      if (d.selector.address() == dead)
+        d.selector = caf::actor_cast<selector_actor>(x);
+      if (d.gpu_owner.address() == dead)
+        d.gpu_owner = caf::actor_cast<gpu_owner_actor>(x);
+      if (d.zoo.address() == dead)
+        d.zoo = caf::actor_cast<zoo_actor>(x);
+      if (d.admin.address() == dead)
+        d.admin = caf::actor_cast<admin_actor>(x);
+    },
     [=](report_atom, const edge_stats& s) {
       log::debug("camera", self->state.id, ": edge reports window ", s.window,
                  ", ", s.frames_seen, " frames seen, model '", s.model_id,

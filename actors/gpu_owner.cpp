@@ -13,6 +13,8 @@
 
 #include <caf/all.hpp>
 
+#include <cstdlib>
+
 namespace recl {
 
 namespace {
@@ -264,6 +266,14 @@ gpu_owner(self_ptr self, gpu_owner_config cfg, std::shared_ptr<store> db) {
       if (!st.models())
         return caf::make_error(ec::model, "no expert models (recld started "
                                           "without a base expert)");
+      // Fault injection for the restart test: fail once per process.
+      static bool injected = false;
+      if (auto* at = std::getenv("RECL_CRASH_AT");
+          at != nullptr && std::string{at} == "gpu-owner-evaluate"
+          && !injected) {
+        injected = true;
+        throw std::runtime_error("RECL_CRASH_AT=gpu-owner-evaluate");
+      }
       auto t0 = clock_type::now();
       std::vector<float> out;
       try {

@@ -1,4 +1,5 @@
-// The node: spawns the components, opens camera sessions, and shuts
+// The node: spawns the components, opens camera sessions, restarts a
+// component that fails (and tells everyone who talks to it), and shuts
 // everything down in a fixed order (cameras first, the store's users last).
 
 #include "actors/actors.hpp"
@@ -17,6 +18,7 @@ namespace recl {
 namespace {
 
 struct components {
+  std::vector<std::shared_ptr<recl::teacher>> models; // one per labeler
   std::vector<labeler_actor> labelers;
   zoo_actor zoo;
   selector_actor selector;
@@ -32,7 +34,62 @@ struct node_state {
   components parts;
   std::map<caf::actor_addr, std::string> cameras; // live camera actors
   size_t next_labeler = 0;
+  bool stopping = false;
+  std::vector<double> restarts; // now_ms() of each restart
 };
+
+using node_ptr = node_actor::stateful_pointer<node_state>;
+
+/// Replaces a failed component; false if `dead` is none of them.
+bool restart(node_ptr self, const caf::actor_addr& dead,
+             const caf::error& why) {
+  auto& st = self->state;
+  auto& p = st.parts;
+  auto& sys = self->system();
+  caf::actor fresh;
+  std::string what;
+  try {
+    for (size_t i = 0; i < p.labelers.size(); ++i)
+      if (p.labelers[i].address() == dead) {
+        p.labelers[i] = spawn_labeler(sys, p.models[i]);
+        fresh = caf::actor_cast<caf::actor>(p.labelers[i]);
+        what = "labeler";
+      }
+    if (!fresh && p.gpu_owner.address() == dead) {
+      p.gpu_owner = spawn_gpu_owner(sys, st.cfg.gpu, st.db);
+      fresh = caf::actor_cast<caf::actor>(p.gpu_owner);
+      what = "gpu-owner";
+    } else if (!fresh && p.zoo.address() == dead) {
+      p.zoo = spawn_zoo(sys, st.db, st.cfg.zoo, p.gpu_owner);
+      fresh = caf::actor_cast<caf::actor>(p.zoo);
+      what = "zoo";
+    } else if (!fresh && p.selector.address() == dead) {
+      p.selector = spawn_selector(sys, st.cfg.selector, p.zoo, p.gpu_owner);
+      fresh = caf::actor_cast<caf::actor>(p.selector);
+      what = "selector";
+    } else if (!fresh && p.admin.address() == dead) {
+      p.admin = spawn_admin(sys, st.db, p.teacher, st.cfg.version);
+      fresh = caf::actor_cast<caf::actor>(p.admin);
+      what = "admin";
+    }
+  } catch (const std::exception& e) {
+    log::error("node", "cannot restart a component: ", e.what());
+    return true;
+  }
+  if (!fresh)
+    return false;
+  st.restarts.push_back(now_ms());
+  log::error("node", what, " failed (", describe(why), "); restarted it (",
+             st.restarts.size(), " restarts so far)");
+  self->monitor(fresh);
+  // Everyone holding the dead handle gets the new one.
+  for (auto& kv : st.cameras)
+    if (auto cam = caf::actor_cast<camera_actor>(kv.first))
+      self->send(cam, restart_atom_v, dead, fresh);
+  self->send(p.zoo, restart_atom_v, dead, fresh);
+  self->send(p.selector, restart_atom_v, dead, fresh);
+  return true;
+}
 
 node_actor::behavior_type node(node_actor::stateful_pointer<node_state> self,
                                std::shared_ptr<store> db, node_config cfg,
@@ -41,10 +98,20 @@ node_actor::behavior_type node(node_actor::stateful_pointer<node_state> self,
   st.db = std::move(db);
   st.cfg = std::move(cfg);
   st.parts = std::move(parts);
+  for (auto& l : st.parts.labelers)
+    self->monitor(l);
+  self->monitor(st.parts.gpu_owner);
+  self->monitor(st.parts.zoo);
+  self->monitor(st.parts.selector);
+  self->monitor(st.parts.admin);
   self->set_down_handler([=](const caf::down_msg& dm) {
-    auto i = self->state.cameras.find(dm.source);
-    if (i == self->state.cameras.end())
+    if (self->state.stopping)
       return;
+    auto i = self->state.cameras.find(dm.source);
+    if (i == self->state.cameras.end()) {
+      restart(self, dm.source, dm.reason);
+      return;
+    }
     auto id = i->second;
     self->state.cameras.erase(i);
     log::info("node", "camera ", id, ": actor ended");
@@ -55,6 +122,7 @@ node_actor::behavior_type node(node_actor::stateful_pointer<node_state> self,
     self->send(self->state.parts.admin, connected_atom_v, id, false);
   });
   self->set_exit_handler([=](const caf::exit_msg& em) {
+    self->state.stopping = true;
     auto& p = self->state.parts;
     log::info("node", "shutting down: ", self->state.cameras.size(),
               " camera sessions");
@@ -138,6 +206,7 @@ node_actor spawn_node(caf::actor_system& sys, std::shared_ptr<store> db,
   parts.teacher = models.front()->describe();
   for (auto& m : models)
     parts.labelers.push_back(spawn_labeler(sys, m));
+  parts.models = models;
   parts.gpu_owner = spawn_gpu_owner(sys, cfg.gpu, db);
   parts.zoo = spawn_zoo(sys, db, cfg.zoo, parts.gpu_owner);
   parts.selector = spawn_selector(sys, cfg.selector, parts.zoo,

@@ -19,21 +19,32 @@ namespace {
 
 struct selector_state {
   static inline const char* name = "selector";
+  zoo_actor zoo;
+  gpu_owner_actor gpu;
 };
 
 selector_actor::behavior_type
 selector(selector_actor::stateful_pointer<selector_state> self,
-         std::string policy, zoo_actor z, gpu_owner_actor gpu) {
+         std::string policy, zoo_actor z0, gpu_owner_actor gpu0) {
+  self->state.zoo = std::move(z0);
+  self->state.gpu = std::move(gpu0);
   return {
+    [=](restart_atom, const caf::actor_addr& dead, const caf::actor& x) {
+      auto& st = self->state;
+      if (st.zoo.address() == dead)
+        st.zoo = caf::actor_cast<zoo_actor>(x);
+      if (st.gpu.address() == dead)
+        st.gpu = caf::actor_cast<gpu_owner_actor>(x);
+    },
     [=](select_atom, const labelled_window& lw,
         uint32_t k) -> caf::result<std::vector<std::string>> {
       if (policy == "none")
         return std::vector<std::string>{};
       if (policy == "gating" || policy == "odin")
-        return self->delegate(gpu, select_atom_v, lw, k);
+        return self->delegate(self->state.gpu, select_atom_v, lw, k);
       // oracle
       auto rp = self->make_response_promise<std::vector<std::string>>();
-      self->request(z, caf::infinite, list_atom_v)
+      self->request(self->state.zoo, caf::infinite, list_atom_v)
         .then(
           [=](std::vector<expert_info>& xs) mutable {
             std::vector<std::string> ids;

@@ -304,6 +304,16 @@ zoo_actor::behavior_type zoo(self_ptr self, std::shared_ptr<store> db,
   // A queue that reached gamma before a crash is admitted now.
   admit_batch(self);
   return {
+    [=](restart_atom, const caf::actor_addr& dead, const caf::actor& x) {
+      auto& st = self->state;
+      if (st.gpu.address() == dead) {
+        st.gpu = caf::actor_cast<gpu_owner_actor>(x);
+        // An admission in flight died with the old GPU owner; the queue is
+        // still persisted: try again.
+        st.busy = false;
+        next_job(self);
+      }
+    },
     [=](list_atom) -> caf::result<std::vector<expert_info>> {
       return self->state.list();
     },

@@ -284,3 +284,29 @@ TEST_CASE("adaptation: ekya profiles out of band and odin proposes zoo experts i
   REQUIRE_MESSAGE(b.code == 0, b.err);
   CHECK(contains(b.out, "zoo 1, 2 candidates"));
 }
+
+TEST_CASE("adaptation: a failed GPU owner is restarted and the daemon goes on serving") {
+  auto data = test::data_dir();
+  if (data.empty()) {
+    MESSAGE("SKIPPED: no shared data");
+    return;
+  }
+  auto place = clips_of(data, "caltrans-n280-at-indiana-st");
+  REQUIRE(place.size() >= 3);
+  test::temp_dir tmp;
+  ::setenv("RECL_CRASH_AT", "gpu-owner-evaluate", 1);
+  live_daemon d{tmp.path() + "/data", data};
+  ::unsetenv("RECL_CRASH_AT");
+  auto a = d.edge("cam-a", {place[1], place[2]}, data, 2);
+  REQUIRE_MESSAGE(a.code == 0, a.err);
+  // Window 0's safety check hit the failure: the edge kept its model ...
+  CHECK(contains(a.out, "[cam-a] window 0: 10 frames"));
+  CHECK(contains(a.out, "kept (none)"));
+  // ... and window 1 was served by the restarted GPU owner.
+  CHECK(contains(a.out, "swap to base (base)"));
+  CHECK(d.proc->running());
+  d.proc->signal(SIGTERM);
+  CHECK(d.proc->wait(60) == 0);
+  CHECK(contains(d.proc->err(), "gpu-owner failed"));
+  CHECK(contains(d.proc->err(), "restarted it"));
+}
