@@ -243,6 +243,7 @@ struct node_config {
   bool retrain = true;       ///< false: selection only (no training)
   double alpha = 0.02;
   float min_fps = 0.1f, max_fps = 10.0f; ///< AMS sampling bounds
+  uint64_t max_reply_bytes = 256ull << 20; ///< the RPC message limit
   gpu_owner_config gpu;
   zoo_options zoo;
 };
@@ -287,6 +288,7 @@ struct camera_deps {
   bool retrain = true;
   double alpha = 0.02;
   float min_fps = 0.1f, max_fps = 10.0f;
+  uint64_t max_reply_bytes = 256ull << 20;
   double agree_high = 0.85, agree_low = 0.6; ///< AMS thresholds
 };
 

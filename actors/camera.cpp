@@ -272,6 +272,25 @@ void serve(self_ptr self, caf::typed_response_promise<decision> rp,
                     d.model_id)
           .then(
             [=](std::string& bytes) mutable {
+              // The reply must fit one RPC message (labels and all): a model
+              // too large for it is not served.
+              uint64_t labels = 0;
+              for (auto& l : d.labels)
+                labels += 64 + 32 * l.boxes.size();
+              if (bytes.size() + labels + (64u << 10)
+                  > self->state.deps.max_reply_bytes) {
+                log::warning("camera", self->state.id, ": ", d.model_id,
+                             " (", human_bytes(bytes.size()),
+                             ") does not fit the RPC message limit (",
+                             human_bytes(self->state.deps.max_reply_bytes),
+                             "); keeping");
+                d.swap = false;
+                d.model_id = lw.source.model_id;
+                d.source = "kept";
+                d.accuracy = d.current_accuracy;
+                finish(std::move(d));
+                return;
+              }
               d.weights.assign(bytes.begin(), bytes.end());
               finish(std::move(d));
             },

@@ -162,6 +162,7 @@ node_actor::behavior_type node(node_actor::stateful_pointer<node_state> self,
       deps.alpha = st.cfg.alpha;
       deps.min_fps = st.cfg.min_fps;
       deps.max_fps = st.cfg.max_fps;
+      deps.max_reply_bytes = st.cfg.max_reply_bytes;
       deps.admin = st.parts.admin;
       deps.db = st.db;
       deps.top_k = st.cfg.top_k;

@@ -66,7 +66,8 @@ options make_options() {
     .add("base-expert", "FILE",
          "the expert every model starts from (recl-pretrain or recl-convert "
          "output; default: base.pt, else yolox_nano.pt, in $RECL_CACHE or "
-         "~/.cache/recl; none found: no selection or retraining)")
+         "~/.cache/recl; none found, or 'none': no selection or "
+         "retraining)")
     .add("expert-input", "WxH", "expert input size, multiples of 32",
          "256x160")
     .add("selector", "POLICY", "gating, odin, oracle or none", "gating")
@@ -161,6 +162,7 @@ daemon_settings read_settings(options& o) {
     = static_cast<uint64_t>(o.get_int("max-frame-mib", 1, 512)) << 20;
   s.gw.max_message_bytes
     = static_cast<uint64_t>(o.get_int("max-message-mib", 1, 2047)) << 20;
+  s.node.max_reply_bytes = s.gw.max_message_bytes;
   if (o.given("teacher")) {
     s.node.teacher_spec = o.get("teacher");
     if (s.node.teacher_spec != "hog"
@@ -191,7 +193,9 @@ daemon_settings read_settings(options& o) {
     return v == "on";
   };
   auto& g = s.node.gpu;
-  if (o.given("base-expert")) {
+  if (o.given("base-expert") && o.get("base-expert") == "none") {
+    g.base_expert.clear();
+  } else if (o.given("base-expert")) {
     g.base_expert = o.get("base-expert");
     if (!fs::exists(g.base_expert))
       o.fail("base-expert", "no such file '" + g.base_expert + "'");

@@ -310,3 +310,22 @@ TEST_CASE("adaptation: a failed GPU owner is restarted and the daemon goes on se
   CHECK(contains(d.proc->err(), "gpu-owner failed"));
   CHECK(contains(d.proc->err(), "restarted it"));
 }
+
+TEST_CASE("adaptation: a model too large for the RPC message limit is not served") {
+  auto data = test::data_dir();
+  if (data.empty()) {
+    MESSAGE("SKIPPED: no shared data");
+    return;
+  }
+  auto place = clips_of(data, "caltrans-n280-at-indiana-st");
+  REQUIRE(place.size() >= 2);
+  test::temp_dir tmp;
+  live_daemon d{tmp.path() + "/data", data, {"--max-message-mib", "1"}};
+  auto a = d.edge("cam-a", {place[1]}, data, 1);
+  REQUIRE_MESSAGE(a.code == 0, a.err);
+  CHECK(contains(a.out, "kept (none)")); // the 3.7 MiB expert does not fit
+  CHECK(d.proc->running());
+  d.proc->signal(SIGTERM);
+  CHECK(d.proc->wait(60) == 0);
+  CHECK(contains(d.proc->err(), "does not fit the RPC message limit"));
+}

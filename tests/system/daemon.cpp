@@ -34,7 +34,10 @@ struct recld_process {
     } else {
       dir = at;
     }
-    std::vector<std::string> args{"--data-dir", dir, "--listen", "127.0.0.1:0"};
+    // The platform's tests run without expert models, whatever the user's
+    // cache holds (tests/system/adaptation.cpp runs them with models).
+    std::vector<std::string> args{"--data-dir", dir, "--listen", "127.0.0.1:0",
+                                  "--base-expert", "none"};
     auto data = test::data_dir();
     if (data.empty())
       args.insert(args.end(), {"--teacher", "hog"});
