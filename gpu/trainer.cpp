@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <numeric>
+#include <optional>
 #include <random>
 
 namespace recl {
@@ -76,6 +77,9 @@ struct trainer::impl {
   torch::Tensor x_replay;
   std::vector<torch::Tensor> gt_replay;
   labelled_frames holdout;
+  // Accuracy on the held-out slice since the last change of the weights:
+  // a micro-window's "before" is usually the previous one's "after".
+  std::optional<double> acc;
   std::unique_ptr<torch::optim::Optimizer> optim;
   int64_t steps = 0;
   std::mt19937_64 rng;
@@ -289,14 +293,18 @@ trainer::~trainer() = default;
 double trainer::evaluate() {
   if (impl_->holdout.frames.empty())
     return 0;
-  auto dets = impl_->model->detect(impl_->holdout.frames);
-  return detection_accuracy(dets, impl_->holdout.labels);
+  if (!impl_->acc) {
+    auto dets = impl_->model->detect(impl_->holdout.frames);
+    impl_->acc = detection_accuracy(dets, impl_->holdout.labels);
+  }
+  return *impl_->acc;
 }
 
 step_result trainer::micro_window() {
   step_result r;
   r.acc_before = evaluate();
   auto t0 = std::chrono::steady_clock::now();
+  impl_->acc.reset();
   r.loss = impl_->train_one_epoch();
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
                 .count();
@@ -308,12 +316,14 @@ step_result trainer::micro_window() {
 
 double trainer::train_epochs(int epochs) {
   double loss = 0;
+  impl_->acc.reset();
   for (int e = 0; e < epochs; ++e)
     loss = impl_->train_one_epoch();
   return loss;
 }
 
 expert& trainer::model() {
+  impl_->acc.reset(); // the caller may change it
   return *impl_->model;
 }
 
