@@ -218,6 +218,7 @@ struct gpu_owner_config {
   std::string clock = "wall";  ///< or "replay"
   double budget = 30;          ///< a job's window: seconds or micro-windows
   bool generalist = true;
+  bool camera_jobs = true; ///< false: requests only feed the generalist
   uint32_t generalist_frames = 128; ///< its replay buffer
   uint32_t expert_cache = 32;
   uint32_t gating_samples = 256;
@@ -241,6 +242,7 @@ struct node_config {
   std::string version;
   std::string selector = "gating";
   bool retrain = true;       ///< false: selection only (no training)
+  uint32_t retrain_windows = 0; ///< retrain only a camera's first N (0: all)
   double alpha = 0.02;
   float min_fps = 0.1f, max_fps = 10.0f; ///< AMS sampling bounds
   uint64_t max_reply_bytes = 256ull << 20; ///< the RPC message limit
@@ -286,6 +288,7 @@ struct camera_deps {
   std::string teacher;
   bool generalist = true;
   bool retrain = true;
+  uint32_t retrain_windows = 0;
   double alpha = 0.02;
   float min_fps = 0.1f, max_fps = 10.0f;
   uint64_t max_reply_bytes = 256ull << 20;

@@ -237,6 +237,10 @@ void serve(self_ptr self, caf::typed_response_promise<decision> rp,
     // Training starts after the reply, from the model now served.
     if (!st.deps.retrain)
       return;
+    // One-time adaptation: only a camera's first N windows (ever) train.
+    if (st.deps.retrain_windows > 0
+        && st.info.windows > st.deps.retrain_windows)
+      return;
     st.pending += 1;
     auto done = [=] {
       auto& st = self->state;

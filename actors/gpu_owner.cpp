@@ -338,6 +338,28 @@ gpu_owner(self_ptr self, gpu_owner_config cfg, std::shared_ptr<store> db) {
       if (!st.models())
         return caf::make_error(ec::model, "no expert models to retrain");
       auto& cam = lw.source.camera;
+      if (!st.cfg.camera_jobs) {
+        // Generalist only: the window feeds its replay buffer, no job.
+        if (st.cfg.generalist) {
+          try {
+            auto imgs = st.images_of(lw.source);
+            auto truth = boxes_of(lw.labels);
+            for (size_t i = 0; i < imgs->size(); ++i)
+              st.buffer.emplace_back((*imgs)[i], truth[i]);
+            while (st.buffer.size() > st.cfg.generalist_frames)
+              st.buffer.pop_front();
+            st.buffer_fresh = true;
+            maybe_start_generalist(self);
+            schedule_tick(self);
+          } catch (const std::exception& e) {
+            return caf::make_error(ec::model, e.what());
+          }
+        }
+        training_result none;
+        none.camera = cam;
+        none.window = lw.source.index;
+        return none;
+      }
       // A camera has one job at a time: its previous window's job ends now.
       for (auto& kv : st.jobs)
         if (kv.second.camera == cam) {

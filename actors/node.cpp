@@ -159,6 +159,7 @@ node_actor::behavior_type node(node_actor::stateful_pointer<node_state> self,
       deps.zoo = st.parts.zoo;
       deps.generalist = st.cfg.gpu.generalist && !st.cfg.gpu.base_expert.empty();
       deps.retrain = st.cfg.retrain;
+      deps.retrain_windows = st.cfg.retrain_windows;
       deps.alpha = st.cfg.alpha;
       deps.min_fps = st.cfg.min_fps;
       deps.max_fps = st.cfg.max_fps;

@@ -80,6 +80,12 @@ options make_options() {
     .add("budget", "N", "replay clock: a job's budget in micro-windows", "10")
     .add("generalist", "on|off", "the fleet generalist", "on")
     .add("retrain", "on|off", "retraining (off: selection only)", "on")
+    .add("camera-jobs", "on|off",
+         "per-camera retraining jobs (off: windows only feed the generalist)",
+         "on")
+    .add("retrain-windows", "N",
+         "retrain only each camera's first N windows (0 = every window; 1 = "
+         "one-time adaptation)", "0")
     .add("alpha", "X", "admission margin over every rival (accuracy)", "0.02")
     .add("gamma", "N", "promising models admitted together", "2")
     .add("eta", "N", "prune experts chosen fewer than N times ...", "4")
@@ -249,6 +255,11 @@ daemon_settings read_settings(options& o) {
                : static_cast<double>(o.get_int("budget", 1, 100000));
   g.generalist = on_off("generalist");
   s.node.retrain = on_off("retrain");
+  g.camera_jobs = on_off("camera-jobs");
+  if (!g.camera_jobs && !g.generalist)
+    o.fail("camera-jobs", "off needs --generalist on (nothing would train)");
+  s.node.retrain_windows
+    = static_cast<uint32_t>(o.get_int("retrain-windows", 0, 1000000));
   s.node.alpha = o.get_double("alpha", 0, 1);
   s.node.zoo.alpha = s.node.alpha;
   s.node.zoo.gamma = static_cast<uint32_t>(o.get_int("gamma", 1, 1000));

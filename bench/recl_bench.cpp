@@ -37,6 +37,10 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <tuple>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 namespace fs = std::filesystem;
 using namespace recl;
@@ -70,6 +74,12 @@ const std::vector<policy>& all_policies() {
     {"oracle", {"--selector", "oracle", "--scheduler", "recl",
                 "--generalist", "off"},
      "every zoo expert evaluated (upper bound of selection)"},
+    {"generalist", {"--selector", "none", "--camera-jobs", "off",
+                    "--generalist", "on"},
+     "one model retrained on every camera's windows, no zoo"},
+    {"one-time", {"--selector", "none", "--retrain-windows", "1",
+                  "--generalist", "off"},
+     "retrained on each camera's first window only"},
     {"none", {"--selector", "none", "--retrain", "off", "--generalist",
               "off"},
      "no adaptation: the base expert"},
@@ -140,6 +150,7 @@ std::vector<std::vector<segment>> make_streams(const catalog& cat,
 struct window_row {
   std::string policy;
   size_t cameras = 0;
+  int budget = 0;
   std::string camera;
   size_t window = 0;
   std::string clip;
@@ -156,24 +167,24 @@ struct window_row {
 struct bench_settings {
   std::string data, out, base;
   std::vector<size_t> cameras;
+  std::vector<int> budgets;
   std::vector<std::string> policies;
   size_t windows = 3;
   double T = 5;
   double sample_fps = 2;
   size_t eval_frames = 4;
-  int budget = 2;
   bool quick = false;
 };
 
 /// Runs one policy with `n` cameras; returns its rows.
 std::vector<window_row> run_policy(const bench_settings& s, const policy& pol,
-                                   size_t n, const catalog& cat,
+                                   size_t n, int budget, const catalog& cat,
                                    labeller& lab, std::mutex& lab_mutex) {
   test::temp_dir dir;
   std::vector<std::string> args{
     "--data-dir", dir.path() + "/data", "--listen", "127.0.0.1:0", "--data",
     s.data, "--token", "recl-bench-token", "--base-expert", s.base,
-    "--clock", "replay", "--budget", std::to_string(s.budget), "--gamma", "1",
+    "--clock", "replay", "--budget", std::to_string(budget), "--gamma", "1",
     "--log-level", "warning"};
   args.insert(args.end(), pol.args.begin(), pol.args.end());
   test::process d{test::bin("recld"), args};
@@ -215,6 +226,7 @@ std::vector<window_row> run_policy(const bench_settings& s, const policy& pol,
           window_row r;
           r.policy = pol.name;
           r.cameras = n;
+          r.budget = budget;
           r.camera = id;
           r.window = w;
           r.clip = seg.c->id;
@@ -261,6 +273,68 @@ std::vector<window_row> run_policy(const bench_settings& s, const policy& pol,
   return rows;
 }
 
+/// A line plot of `series` (policy -> (x, y)) with OpenCV, y in [0, 1].
+void plot(const std::string& path, const std::string& title,
+          const std::string& xlabel,
+          const std::map<std::string, std::vector<std::pair<double, double>>>&
+            series) {
+  const int W = 720, H = 480, L = 70, R = 180, T = 40, B = 60;
+  cv::Mat img(H, W, CV_8UC3, cv::Scalar(255, 255, 255));
+  double xmin = 1e300, xmax = -1e300;
+  for (auto& [name, pts] : series)
+    for (auto& p : pts) {
+      xmin = std::min(xmin, p.first);
+      xmax = std::max(xmax, p.first);
+    }
+  if (xmax <= xmin)
+    xmax = xmin + 1;
+  auto px = [&](double x) {
+    return L + static_cast<int>((x - xmin) / (xmax - xmin) * (W - L - R));
+  };
+  auto py = [&](double y) {
+    return H - B - static_cast<int>(std::clamp(y, 0.0, 1.0) * (H - T - B));
+  };
+  const cv::Scalar black(0, 0, 0);
+  cv::rectangle(img, cv::Point(L, T), cv::Point(W - R, H - B), black);
+  for (int k = 0; k <= 5; ++k) {
+    double y = k / 5.0;
+    cv::putText(img, cv::format("%.1f", y), cv::Point(L - 40, py(y) + 5),
+                cv::FONT_HERSHEY_SIMPLEX, 0.45, black);
+  }
+  std::set<double> xs;
+  for (auto& [name, pts] : series)
+    for (auto& p : pts)
+      xs.insert(p.first);
+  for (auto x : xs)
+    cv::putText(img, cv::format("%g", x), cv::Point(px(x) - 8, H - B + 20),
+                cv::FONT_HERSHEY_SIMPLEX, 0.45, black);
+  cv::putText(img, xlabel, cv::Point(L + 150, H - 15),
+              cv::FONT_HERSHEY_SIMPLEX, 0.5, black);
+  cv::putText(img, title, cv::Point(L, 25), cv::FONT_HERSHEY_SIMPLEX, 0.55,
+              black);
+  const cv::Scalar colors[] = {{200, 60, 30},  {30, 140, 30}, {30, 30, 200},
+                               {150, 0, 150},  {0, 150, 150}, {120, 120, 0},
+                               {80, 80, 80},   {0, 90, 255},  {255, 0, 120}};
+  int i = 0;
+  for (auto& [name, pts] : series) {
+    auto c = colors[i % 9];
+    for (size_t k = 0; k < pts.size(); ++k) {
+      cv::Point here(px(pts[k].first), py(pts[k].second));
+      cv::circle(img, here, 4, c, -1);
+      if (k > 0)
+        cv::line(img, cv::Point(px(pts[k - 1].first), py(pts[k - 1].second)),
+                 here, c, 2);
+    }
+    cv::line(img, cv::Point(W - R + 10, T + 20 + 22 * i),
+             cv::Point(W - R + 35, T + 20 + 22 * i), c, 2);
+    cv::putText(img, name, cv::Point(W - R + 42, T + 25 + 22 * i),
+                cv::FONT_HERSHEY_SIMPLEX, 0.5, c);
+    ++i;
+  }
+  if (!cv::imwrite(path, img))
+    throw std::runtime_error("cannot write " + path);
+}
+
 double percentile(std::vector<double> xs, double p) {
   if (xs.empty())
     return 0;
@@ -282,13 +356,15 @@ int main(int argc, char** argv) {
     .add_flag("standard", "the full comparison (all policies, 2/4/8 cameras)")
     .add("cameras", "LIST", "camera counts, comma-separated", "2")
     .add("policies", "LIST",
-         "recl, recl-generalist, ams, ekya, odin, oracle, none",
+         "recl, recl-generalist, ams, ekya, odin, oracle, generalist, "
+         "one-time, none",
          "recl,ams,ekya,odin,none")
     .add("windows", "N", "windows per camera", "3")
     .add("window-seconds", "T", "stream seconds per window", "5")
     .add("sample-fps", "F", "frames sent per stream second", "2")
     .add("eval-frames", "N", "frames scored per window", "4")
-    .add("budget", "N", "micro-windows of training per window", "2")
+    .add("budget", "LIST",
+         "micro-windows of training per window, comma-separated", "2")
     .add("threads", "N", "LibTorch threads in this process", "1");
   bench_settings s;
   try {
@@ -312,7 +388,12 @@ int main(int argc, char** argv) {
     s.T = o.get_double("window-seconds", 1, 3600);
     s.sample_fps = o.get_double("sample-fps", 0.1, 30);
     s.eval_frames = static_cast<size_t>(o.get_int("eval-frames", 1, 100));
-    s.budget = static_cast<int>(o.get_int("budget", 1, 1000));
+    for (auto& x : split(o.get("budget"), ',')) {
+      auto b = std::stoi(x);
+      if (b < 1 || b > 1000)
+        o.fail("budget", "'" + x + "' is out of range [1, 1000]");
+      s.budgets.push_back(b);
+    }
     if (s.quick) {
       s.cameras = {2};
       s.windows = 3;
@@ -323,8 +404,9 @@ int main(int argc, char** argv) {
       s.cameras = {2, 4, 8};
       s.windows = 6;
       s.T = 10;
+      s.budgets = {1, 2, 4};
       s.policies = {"recl", "recl-generalist", "ams", "ekya", "odin",
-                    "oracle", "none"};
+                    "oracle", "generalist", "one-time", "none"};
     }
     for (auto& p : s.policies) {
       bool known = false;
@@ -349,26 +431,31 @@ int main(int argc, char** argv) {
     auto lab = make_labeller(s.data, "");
     std::mutex lab_mutex;
     std::vector<window_row> rows;
-    std::map<std::pair<std::string, size_t>, double> wall;
+    std::map<std::tuple<std::string, size_t, int>, double> wall;
+    size_t runs = s.cameras.size() * s.budgets.size() * s.policies.size();
+    size_t run = 0;
     for (auto n : s.cameras)
-      for (auto& name : s.policies) {
-        auto& pol = *std::find_if(all_policies().begin(), all_policies().end(),
-                                  [&](auto& p) { return p.name == name; });
-        std::printf("%s with %zu cameras (%s)\n", name.c_str(), n,
-                    pol.what.c_str());
-        std::fflush(stdout);
-        auto t0 = now_ms();
-        auto r = run_policy(s, pol, n, cat, lab, lab_mutex);
-        wall[{name, n}] = (now_ms() - t0) / 1000;
-        rows.insert(rows.end(), r.begin(), r.end());
-      }
+      for (auto b : s.budgets)
+        for (auto& name : s.policies) {
+          auto& pol = *std::find_if(all_policies().begin(),
+                                    all_policies().end(),
+                                    [&](auto& p) { return p.name == name; });
+          std::printf("[%zu/%zu] %s, %zu cameras, budget %d (%s)\n", ++run,
+                      runs, name.c_str(), n, b, pol.what.c_str());
+          std::fflush(stdout);
+          auto t0 = now_ms();
+          auto r = run_policy(s, pol, n, b, cat, lab, lab_mutex);
+          wall[{name, n, b}] = (now_ms() - t0) / 1000;
+          rows.insert(rows.end(), r.begin(), r.end());
+        }
     // windows.csv
     {
       std::ofstream f{s.out + "/windows.csv"};
-      f << "policy,cameras,camera,window,clip,place,deployed,served,source,"
-           "map,car_ap,sparse,reply_ms\n";
+      f << "policy,cameras,budget,camera,window,clip,place,deployed,served,"
+           "source,map,car_ap,sparse,reply_ms\n";
       for (auto& r : rows)
-        f << r.policy << "," << r.cameras << "," << r.camera << ","
+        f << r.policy << "," << r.cameras << "," << r.budget << ","
+          << r.camera << ","
           << r.window << "," << r.clip << "," << r.place << "," << r.deployed
           << "," << r.served << "," << r.source << "," << r.map << ","
           << r.car_ap << "," << (r.sparse ? 1 : 0) << "," << r.reply_ms
@@ -376,8 +463,8 @@ int main(int argc, char** argv) {
     }
     // summary.csv and report.md
     std::ofstream sum{s.out + "/summary.csv"};
-    sum << "policy,cameras,windows,scored,sparse,mean_map,p1_map,mean_car_ap,"
-           "car_ap_windows,mean_reply_ms,wall_s\n";
+    sum << "policy,cameras,budget,windows,scored,sparse,mean_map,p1_map,"
+           "mean_car_ap,car_ap_windows,mean_reply_ms,wall_s\n";
     std::ofstream rep{s.out + "/report.md"};
     rep << "# recl-bench report\n\n";
     rep << "Mode: " << (s.quick ? "quick" : "custom/standard")
@@ -385,21 +472,24 @@ int main(int argc, char** argv) {
         << s.T << " s of catalog video, " << s.sample_fps
         << " frames/s sent, " << s.eval_frames
         << " frames per window scored with the model deployed on the edge "
-           "at that moment, against YOLOX-Nano teacher labels. Budget: "
-        << s.budget
+           "at that moment, against YOLOX-Nano teacher labels. Budgets: "
+        << o.get("budget")
         << " micro-windows (epochs) of training per job, replay clock. "
            "Base expert: YOLOX-Nano COCO weights at 256x160. Machine: "
         << std::thread::hardware_concurrency() << " cores, "
         << gpu::device_name() << ".\n\n";
-    rep << "| policy | cameras | windows | scored | sparse (left out) | mean "
-           "mAP@0.5 | 1st pct mAP | mean car AP | mean reply ms | wall s "
-           "|\n|---|---|---|---|---|---|---|---|---|---|\n";
+    rep << "| policy | cameras | budget | windows | scored | sparse (left "
+           "out) | mean mAP@0.5 | 1st pct mAP | mean car AP | mean reply ms | "
+           "wall s |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
+    // (policy, cameras, budget) -> mean mAP, for the plots
+    std::map<std::tuple<std::string, size_t, int>, double> mean_map;
     for (auto n : s.cameras)
+      for (auto b : s.budgets)
       for (auto& name : s.policies) {
         std::vector<double> maps, cars, reply;
         size_t total = 0, sparse = 0;
         for (auto& r : rows)
-          if (r.policy == name && r.cameras == n) {
+          if (r.policy == name && r.cameras == n && r.budget == b) {
             ++total;
             reply.push_back(r.reply_ms);
             if (r.sparse) {
@@ -418,20 +508,43 @@ int main(int argc, char** argv) {
         };
         char line[512];
         std::snprintf(line, sizeof line,
-                      "| %s | %zu | %zu | %zu | %zu | %.3f | %.3f | %.3f | "
-                      "%.0f | %.0f |\n",
-                      name.c_str(), n, total, maps.size(), sparse, mean(maps),
-                      percentile(maps, 1), mean(cars), mean(reply),
-                      wall[{name, n}]);
+                      "| %s | %zu | %d | %zu | %zu | %zu | %.3f | %.3f | %.3f "
+                      "| %.0f | %.0f |\n",
+                      name.c_str(), n, b, total, maps.size(), sparse,
+                      mean(maps), percentile(maps, 1), mean(cars),
+                      mean(reply), wall[{name, n, b}]);
         rep << line;
-        sum << name << "," << n << "," << total << "," << maps.size() << ","
-            << sparse << "," << mean(maps) << "," << percentile(maps, 1)
-            << "," << mean(cars) << "," << cars.size() << "," << mean(reply)
-            << "," << wall[{name, n}] << "\n";
+        mean_map[{name, n, b}] = mean(maps);
+        sum << name << "," << n << "," << b << "," << total << ","
+            << maps.size() << "," << sparse << "," << mean(maps) << ","
+            << percentile(maps, 1) << "," << mean(cars) << "," << cars.size()
+            << "," << mean(reply) << "," << wall[{name, n, b}] << "\n";
       }
+    // Plots: mean mAP vs cameras (first budget), vs budget (most cameras).
+    if (s.cameras.size() > 1) {
+      std::map<std::string, std::vector<std::pair<double, double>>> series;
+      for (auto& name : s.policies)
+        for (auto n : s.cameras)
+          series[name].emplace_back(n, mean_map[{name, n, s.budgets[0]}]);
+      plot(s.out + "/map_vs_cameras.png", "mean mAP@0.5 vs cameras (budget "
+           + std::to_string(s.budgets[0]) + ")", "cameras", series);
+      rep << "\n![mAP vs cameras](map_vs_cameras.png)\n";
+    }
+    if (s.budgets.size() > 1) {
+      std::map<std::string, std::vector<std::pair<double, double>>> series;
+      auto n = s.cameras.back();
+      for (auto& name : s.policies)
+        for (auto b : s.budgets)
+          series[name].emplace_back(b, mean_map[{name, n, b}]);
+      plot(s.out + "/map_vs_budget.png", "mean mAP@0.5 vs budget ("
+           + std::to_string(n) + " cameras)", "micro-windows per window",
+           series);
+      rep << "\n![mAP vs budget](map_vs_budget.png)\n";
+    }
     rep << "\nEvery number above comes from this run (" << s.out
         << "/windows.csv has one row per window). Not yet in this version: "
-           "budget sweeps, experiments 2-7 of the benchmark issue, plots. "
+           "experiments 2-7 of the benchmark issue, the budget each baseline "
+           "needs to match RECL. "
            "With windows this short the held-out slices that measure "
            "training gains are 1-3 frames, so which policy wins here is "
            "noise-prone; `--standard` plays longer streams.\n";

@@ -21,13 +21,14 @@ TEST_CASE("recl-bench: a small run writes its report and the numbers add up") {
   auto out = tmp.path() + "/report";
   auto r = test::run(test::bin("recl-bench"),
                      {"--data", data, "--out", out, "--cameras", "1",
-                      "--windows", "2", "--policies", "recl,none",
+                      "--windows", "2", "--policies", "recl,generalist,none",
                       "--eval-frames", "2", "--budget", "1"},
                      600);
   REQUIRE_MESSAGE(r.code == 0, r.err);
   auto report = read_file(out + "/report.md");
-  CHECK(report.find("| recl | 1 | 2 |") != std::string::npos);
-  CHECK(report.find("| none | 1 | 2 |") != std::string::npos);
+  CHECK(report.find("| recl | 1 | 1 | 2 |") != std::string::npos);
+  CHECK(report.find("| generalist | 1 | 1 | 2 |") != std::string::npos);
+  CHECK(report.find("| none | 1 | 1 | 2 |") != std::string::npos);
   // windows.csv: one row per window and policy; "none" never leaves the base.
   auto rows = split(read_file(out + "/windows.csv"), '\n');
   size_t n = 0;
@@ -35,19 +36,21 @@ TEST_CASE("recl-bench: a small run writes its report and the numbers add up") {
     if (rows[i].empty())
       continue;
     auto cols = split(rows[i], ',');
-    REQUIRE(cols.size() == 13);
+    REQUIRE(cols.size() == 14);
     ++n;
-    auto map = std::stod(cols[9]);
+    auto map = std::stod(cols[10]);
     CHECK(map >= 0.0);
     CHECK(map <= 1.0);
     if (cols[0] == "none") {
-      CHECK(cols[6] == "base");
       CHECK(cols[7] == "base");
+      CHECK(cols[8] == "base");
     }
-    if (cols[3] == "0")
-      CHECK(cols[6] == "base"); // every edge starts with the base expert
+    if (cols[0] == "generalist") // no camera jobs: never its own model
+      CHECK(cols[8].rfind("r-", 0) != 0);
+    if (cols[4] == "0")
+      CHECK(cols[7] == "base"); // every edge starts with the base expert
   }
-  CHECK(n == 4);
+  CHECK(n == 6);
   // summary.csv: scored + sparse = windows, for each policy.
   auto sum = split(read_file(out + "/summary.csv"), '\n');
   size_t policies = 0;
@@ -55,11 +58,22 @@ TEST_CASE("recl-bench: a small run writes its report and the numbers add up") {
     if (sum[i].empty())
       continue;
     auto cols = split(sum[i], ',');
-    REQUIRE(cols.size() == 11);
-    CHECK(std::stoul(cols[3]) + std::stoul(cols[4]) == std::stoul(cols[2]));
+    REQUIRE(cols.size() == 12);
+    CHECK(std::stoul(cols[4]) + std::stoul(cols[5]) == std::stoul(cols[3]));
     ++policies;
   }
-  CHECK(policies == 2);
+  CHECK(policies == 3);
+  // A budget sweep draws its plot.
+  auto sweep = tmp.path() + "/sweep";
+  auto r2 = test::run(test::bin("recl-bench"),
+                      {"--data", data, "--out", sweep, "--cameras", "1",
+                       "--windows", "1", "--policies", "none", "--budget",
+                       "1,2", "--eval-frames", "2"},
+                      600);
+  REQUIRE_MESSAGE(r2.code == 0, r2.err);
+  CHECK(std::ifstream{sweep + "/map_vs_budget.png"}.good());
+  CHECK(read_file(sweep + "/report.md").find("map_vs_budget.png")
+        != std::string::npos);
   // Bad usage is refused with a clear line.
   auto bad = test::run(test::bin("recl-bench"),
                        {"--data", data, "--out", out, "--policies", "magic"});
