@@ -162,6 +162,14 @@ struct window_row {
   double car_ap = -1;
   bool sparse = true;
   double reply_ms = 0;
+  uint32_t zoo_size = 0, candidates = 0;
+  double teacher_ms = 0, select_ms = 0, check_ms = 0;
+};
+
+/// What the daemon said about one run at its end.
+struct run_stats {
+  scheduler_report sched;
+  size_t zoo = 0;
 };
 
 struct bench_settings {
@@ -169,6 +177,7 @@ struct bench_settings {
   std::vector<size_t> cameras;
   std::vector<int> budgets;
   std::vector<std::string> policies;
+  std::vector<policy> runs; ///< the policies, with any --vary applied
   size_t windows = 3;
   double T = 5;
   double sample_fps = 2;
@@ -179,7 +188,8 @@ struct bench_settings {
 /// Runs one policy with `n` cameras; returns its rows.
 std::vector<window_row> run_policy(const bench_settings& s, const policy& pol,
                                    size_t n, int budget, const catalog& cat,
-                                   labeller& lab, std::mutex& lab_mutex) {
+                                   labeller& lab, std::mutex& lab_mutex,
+                                   run_stats& stats) {
   test::temp_dir dir;
   std::vector<std::string> args{
     "--data-dir", dir.path() + "/data", "--listen", "127.0.0.1:0", "--data",
@@ -242,6 +252,11 @@ std::vector<window_row> run_policy(const bench_settings& s, const policy& pol,
           auto reply = c.update(static_cast<uint32_t>(w), frames,
                                 static_cast<float>(s.sample_fps), model_id);
           r.reply_ms = reply.round_trip_ms;
+          r.zoo_size = reply.zoo_size;
+          r.candidates = reply.candidates;
+          r.teacher_ms = reply.timing.teacher_ms;
+          r.select_ms = reply.timing.select_ms;
+          r.check_ms = reply.timing.check_ms;
           r.source = reply.swap ? reply.source : "kept";
           if (reply.swap && !reply.weights.empty()) {
             std::string bytes(reply.weights.begin(), reply.weights.end());
@@ -266,6 +281,13 @@ std::vector<window_row> run_policy(const bench_settings& s, const policy& pol,
     });
   for (auto& t : threads)
     t.join();
+  try {
+    client admin{address};
+    stats.sched = admin.scheduler("recl-bench-token");
+    stats.zoo = admin.zoo("recl-bench-token").size();
+  } catch (const std::exception& e) {
+    failure = std::string{"admin: "} + e.what();
+  }
   d.signal(SIGTERM);
   d.wait(60);
   if (!failure.empty())
@@ -365,6 +387,9 @@ int main(int argc, char** argv) {
     .add("eval-frames", "N", "frames scored per window", "4")
     .add("budget", "LIST",
          "micro-windows of training per window, comma-separated", "2")
+    .add("vary", "NAME=V1,V2",
+         "ablation: run every policy once per value of recld's --NAME (e.g. "
+         "alpha=0,0.02,0.1, eta=0,4, top-k=1,10)")
     .add("threads", "N", "LibTorch threads in this process", "1");
   bench_settings s;
   try {
@@ -411,9 +436,32 @@ int main(int argc, char** argv) {
     for (auto& p : s.policies) {
       bool known = false;
       for (auto& q : all_policies())
-        known = known || q.name == p;
+        if (q.name == p) {
+          known = true;
+          s.runs.push_back(q);
+        }
       if (!known)
         o.fail("policies", "unknown policy '" + p + "'");
+    }
+    if (o.given("vary")) {
+      auto v = o.get("vary");
+      auto eq = v.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == v.size())
+        o.fail("vary", "'" + v + "' is not NAME=V1,V2,...");
+      auto name = v.substr(0, eq);
+      std::vector<policy> expanded;
+      for (auto& p : s.runs)
+        for (auto& val : split(v.substr(eq + 1), ',')) {
+          auto q = p;
+          q.name = p.name + "[" + name + "=" + val + "]";
+          q.args.push_back("--" + name);
+          q.args.push_back(val);
+          expanded.push_back(q);
+        }
+      s.runs = expanded;
+      s.policies.clear();
+      for (auto& p : s.runs)
+        s.policies.push_back(p.name);
     }
     gpu::configure_threads(static_cast<int>(o.get_int("threads", 0, 64)));
   } catch (const usage_error& e) {
@@ -432,34 +480,38 @@ int main(int argc, char** argv) {
     std::mutex lab_mutex;
     std::vector<window_row> rows;
     std::map<std::tuple<std::string, size_t, int>, double> wall;
+    std::map<std::tuple<std::string, size_t, int>, run_stats> stats;
     size_t runs = s.cameras.size() * s.budgets.size() * s.policies.size();
     size_t run = 0;
     for (auto n : s.cameras)
       for (auto b : s.budgets)
         for (auto& name : s.policies) {
-          auto& pol = *std::find_if(all_policies().begin(),
-                                    all_policies().end(),
+          auto& pol = *std::find_if(s.runs.begin(), s.runs.end(),
                                     [&](auto& p) { return p.name == name; });
           std::printf("[%zu/%zu] %s, %zu cameras, budget %d (%s)\n", ++run,
                       runs, name.c_str(), n, b, pol.what.c_str());
           std::fflush(stdout);
           auto t0 = now_ms();
-          auto r = run_policy(s, pol, n, b, cat, lab, lab_mutex);
+          run_stats st;
+          auto r = run_policy(s, pol, n, b, cat, lab, lab_mutex, st);
           wall[{name, n, b}] = (now_ms() - t0) / 1000;
+          stats[{name, n, b}] = st;
           rows.insert(rows.end(), r.begin(), r.end());
         }
     // windows.csv
     {
       std::ofstream f{s.out + "/windows.csv"};
       f << "policy,cameras,budget,camera,window,clip,place,deployed,served,"
-           "source,map,car_ap,sparse,reply_ms\n";
+           "source,map,car_ap,sparse,reply_ms,zoo_size,candidates,"
+           "teacher_ms,select_ms,check_ms\n";
       for (auto& r : rows)
         f << r.policy << "," << r.cameras << "," << r.budget << ","
           << r.camera << ","
           << r.window << "," << r.clip << "," << r.place << "," << r.deployed
           << "," << r.served << "," << r.source << "," << r.map << ","
           << r.car_ap << "," << (r.sparse ? 1 : 0) << "," << r.reply_ms
-          << "\n";
+          << "," << r.zoo_size << "," << r.candidates << "," << r.teacher_ms
+          << "," << r.select_ms << "," << r.check_ms << "\n";
     }
     // summary.csv and report.md
     std::ofstream sum{s.out + "/summary.csv"};
@@ -520,6 +572,45 @@ int main(int argc, char** argv) {
             << percentile(maps, 1) << "," << mean(cars) << "," << cars.size()
             << "," << mean(reply) << "," << wall[{name, n, b}] << "\n";
       }
+    // Reuse and compute breakdown (experiments 2 and 5, in part).
+    rep << "\n## Reuse and compute\n\nReuse: share of windows with a "
+           "non-empty zoo that were served a zoo expert. Compute per window "
+           "(means): labelling (teacher), selection (top-K), safety check; "
+           "device time in micro-windows for training and (Ekya) profiling; "
+           "the device's busy share.\n\n| policy | cameras | budget | zoo "
+           "at end | reuse | teacher ms | select ms | check ms | training "
+           "units | profiling units | device busy |\n"
+           "|---|---|---|---|---|---|---|---|---|---|---|\n";
+    for (auto n : s.cameras)
+      for (auto b : s.budgets)
+        for (auto& name : s.policies) {
+          size_t with_zoo = 0, reused = 0, k = 0;
+          double te = 0, se = 0, ce = 0;
+          for (auto& r : rows)
+            if (r.policy == name && r.cameras == n && r.budget == b) {
+              ++k;
+              te += r.teacher_ms;
+              se += r.select_ms;
+              ce += r.check_ms;
+              if (r.zoo_size > 0) {
+                ++with_zoo;
+                reused += r.source == "zoo";
+              }
+            }
+          auto& st = stats[{name, n, b}];
+          char line[512];
+          std::snprintf(
+            line, sizeof line,
+            "| %s | %zu | %d | %zu | %s | %.0f | %.0f | %.0f | %.0f | %.0f "
+            "| %.0f%% |\n",
+            name.c_str(), n, b, st.zoo,
+            with_zoo ? cv::format("%zu/%zu", reused, with_zoo).c_str() : "-",
+            k ? te / k : 0, k ? se / k : 0, k ? ce / k : 0,
+            st.sched.training, st.sched.profiling,
+            st.sched.elapsed_s > 0 ? 100 * st.sched.busy_s / st.sched.elapsed_s
+                                   : 0.0);
+          rep << line;
+        }
     // Plots: mean mAP vs cameras (first budget), vs budget (most cameras).
     if (s.cameras.size() > 1) {
       std::map<std::string, std::vector<std::pair<double, double>>> series;
@@ -543,8 +634,9 @@ int main(int argc, char** argv) {
     }
     rep << "\nEvery number above comes from this run (" << s.out
         << "/windows.csv has one row per window). Not yet in this version: "
-           "experiments 2-7 of the benchmark issue, the budget each baseline "
-           "needs to match RECL. "
+           "selection accuracy over time (experiment 2), time-to-accuracy "
+           "(3), the reuse matrix (7: see recl-bench-reuse), the budget each "
+           "baseline needs to match RECL. "
            "With windows this short the held-out slices that measure "
            "training gains are 1-3 frames, so which policy wins here is "
            "noise-prone; `--standard` plays longer streams.\n";

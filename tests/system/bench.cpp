@@ -36,7 +36,7 @@ TEST_CASE("recl-bench: a small run writes its report and the numbers add up") {
     if (rows[i].empty())
       continue;
     auto cols = split(rows[i], ',');
-    REQUIRE(cols.size() == 14);
+    REQUIRE(cols.size() == 19);
     ++n;
     auto map = std::stod(cols[10]);
     CHECK(map >= 0.0);
@@ -68,12 +68,16 @@ TEST_CASE("recl-bench: a small run writes its report and the numbers add up") {
   auto r2 = test::run(test::bin("recl-bench"),
                       {"--data", data, "--out", sweep, "--cameras", "1",
                        "--windows", "1", "--policies", "none", "--budget",
-                       "1,2", "--eval-frames", "2"},
+                       "1,2", "--eval-frames", "2", "--vary", "top-k=1,2"},
                       600);
   REQUIRE_MESSAGE(r2.code == 0, r2.err);
   CHECK(std::ifstream{sweep + "/map_vs_budget.png"}.good());
-  CHECK(read_file(sweep + "/report.md").find("map_vs_budget.png")
-        != std::string::npos);
+  auto sweep_report = read_file(sweep + "/report.md");
+  CHECK(sweep_report.find("map_vs_budget.png") != std::string::npos);
+  // --vary runs each policy once per value.
+  CHECK(sweep_report.find("| none[top-k=1] | 1 | 2 |") != std::string::npos);
+  CHECK(sweep_report.find("| none[top-k=2] | 1 | 2 |") != std::string::npos);
+  CHECK(sweep_report.find("## Reuse and compute") != std::string::npos);
   // Bad usage is refused with a clear line.
   auto bad = test::run(test::bin("recl-bench"),
                        {"--data", data, "--out", out, "--policies", "magic"});
