@@ -22,6 +22,7 @@
 #include <filesystem>
 #include <iostream>
 #include <pthread.h>
+#include <tuple>
 
 namespace fs = std::filesystem;
 using namespace recl;
@@ -112,6 +113,25 @@ struct daemon_settings {
   int threads = 0;
 };
 
+/// A `WxH` setting with multiples of 32 in [32, max]; fails naming it.
+std::pair<int, int> parse_size(const options& o, const char* name, int max) {
+  auto text = o.get(name);
+  auto parts = split(text, 'x');
+  int w = 0, h = 0;
+  try {
+    if (parts.size() == 2) {
+      w = std::stoi(parts[0]);
+      h = std::stoi(parts[1]);
+    }
+  } catch (const std::exception&) {
+    w = h = 0;
+  }
+  if (w < 32 || h < 32 || w > max || h > max || w % 32 || h % 32)
+    o.fail(name, "'" + text + "' is not WxH with multiples of 32 in [32, "
+                   + std::to_string(max) + "]");
+  return {w, h};
+}
+
 daemon_settings read_settings(options& o) {
   daemon_settings s;
   if (!o.given("data-dir"))
@@ -137,25 +157,8 @@ daemon_settings read_settings(options& o) {
     = static_cast<float>(o.get_double("score-threshold", 0.01, 0.99));
   s.node.nms_threshold
     = static_cast<float>(o.get_double("nms-threshold", 0.01, 0.99));
-  {
-    auto text = o.get("teacher-input");
-    auto parts = split(text, 'x');
-    int w = 0, h = 0;
-    try {
-      if (parts.size() == 2) {
-        w = std::stoi(parts[0]);
-        h = std::stoi(parts[1]);
-      }
-    } catch (const std::exception&) {
-      w = h = 0;
-    }
-    if (w < 32 || h < 32 || w > 2048 || h > 2048 || w % 32 || h % 32)
-      o.fail("teacher-input", "'" + text
-                                + "' is not WxH with multiples of 32 in "
-                                  "[32, 2048]");
-    s.node.teacher_width = w;
-    s.node.teacher_height = h;
-  }
+  std::tie(s.node.teacher_width, s.node.teacher_height)
+    = parse_size(o, "teacher-input", 2048);
   try {
     s.node.tiling = parse_tiling(o.get("teacher-tiling"));
   } catch (const std::invalid_argument& e) {
@@ -213,27 +216,10 @@ daemon_settings read_settings(options& o) {
         break;
       }
   }
-  {
-    auto text = o.get("expert-input");
-    auto parts = split(text, 'x');
-    int w = 0, h = 0;
-    try {
-      if (parts.size() == 2) {
-        w = std::stoi(parts[0]);
-        h = std::stoi(parts[1]);
-      }
-    } catch (const std::exception&) {
-      w = h = 0;
-    }
-    if (w < 32 || h < 32 || w > 1024 || h > 1024 || w % 32 || h % 32)
-      o.fail("expert-input", "'" + text
-                               + "' is not WxH with multiples of 32 in "
-                                 "[32, 1024]");
-    g.expert.input_width = w;
-    g.expert.input_height = h;
-    g.expert.classes = s.node.classes.empty() ? default_classes()
-                                              : s.node.classes;
-  }
+  std::tie(g.expert.input_width, g.expert.input_height)
+    = parse_size(o, "expert-input", 1024);
+  g.expert.classes = s.node.classes.empty() ? default_classes()
+                                            : s.node.classes;
   s.node.selector = o.get("selector");
   g.selector = s.node.selector;
   try {

@@ -3,10 +3,15 @@
 // ../shared/data (beside the source tree too).
 
 #include "common/settings.hpp"
+#include "edge/catalog.hpp"
+#include "edge/client.hpp"
+#include "edge/frame_source.hpp"
 #include "tests/system/process.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace recl::bench {
 
@@ -18,6 +23,24 @@ inline std::string data_folder(const options& o) {
   if (!std::filesystem::exists(data + "/catalog.tsv"))
     throw usage_error("'" + data + "' holds no catalog.tsv: not the shared data");
   return data;
+}
+
+/// `n` frames of catalog clip `clip_id`, spread over the clip, as JPEG at
+/// most `width` pixels wide.
+inline std::vector<encoded_frame> sample_frames(const std::string& data,
+                                                const std::string& clip_id,
+                                                size_t n, int width) {
+  auto cat = catalog::load(data);
+  auto& c = cat.find(clip_id);
+  auto src = frame_source::open("catalog:" + clip_id, data);
+  auto step = std::max(1, c.frames / static_cast<int>(n));
+  std::vector<encoded_frame> out;
+  cv::Mat img;
+  double t = 0;
+  for (int i = 0; src->next(img, t) && out.size() < n; ++i)
+    if (i % step == 0)
+      out.push_back({encode_jpeg(img, width), static_cast<uint64_t>(t * 1000)});
+  return out;
 }
 
 } // namespace recl::bench

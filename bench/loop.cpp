@@ -31,24 +31,10 @@
 
 using namespace recl;
 using bench::median;
+using bench::sample_frames;
 
 namespace {
 
-std::vector<encoded_frame> sample_frames(const std::string& data,
-                                         const std::string& clip_id, size_t n,
-                                         int width) {
-  auto cat = catalog::load(data);
-  auto& c = cat.find(clip_id);
-  auto src = frame_source::open("catalog:" + clip_id, data);
-  auto step = std::max(1, c.frames / static_cast<int>(n));
-  std::vector<encoded_frame> out;
-  cv::Mat img;
-  double t = 0;
-  for (int i = 0; src->next(img, t) && out.size() < n; ++i)
-    if (i % step == 0)
-      out.push_back({encode_jpeg(img, width), static_cast<uint64_t>(t * 1000)});
-  return out;
-}
 
 /// Writes a zoo of `n` experts (copies of the base) and a gating network
 /// over them into a fresh store at `dir`, as an admission would.

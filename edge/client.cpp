@@ -39,6 +39,13 @@ struct client::impl {
   std::unique_ptr<capnp::EzRpcClient> ez;
   std::optional<rpc::Recl::Client> root;
   std::optional<rpc::CameraSession::Client> session;
+
+  /// The Admin capability for `token` (one round trip).
+  rpc::Admin::Client admin(const std::string& token) {
+    auto req = root->adminRequest();
+    req.setToken(token);
+    return req.send().wait(ez->getWaitScope()).getAdmin();
+  }
 };
 
 client::client(const std::string& server, uint64_t max_message_bytes)
@@ -166,9 +173,7 @@ void client::close_session() {
 server_status client::status(const std::string& token) {
   return guarded([&] {
     auto& ws = impl_->ez->getWaitScope();
-    auto req = impl_->root->adminRequest();
-    req.setToken(token);
-    auto admin = req.send().wait(ws).getAdmin();
+    auto admin = impl_->admin(token);
     auto resp = admin.statusRequest().send().wait(ws);
     auto s = resp.getStatus();
     server_status out;
@@ -196,9 +201,7 @@ server_status client::status(const std::string& token) {
 std::vector<expert_info> client::zoo(const std::string& token) {
   return guarded([&] {
     auto& ws = impl_->ez->getWaitScope();
-    auto req = impl_->root->adminRequest();
-    req.setToken(token);
-    auto admin = req.send().wait(ws).getAdmin();
+    auto admin = impl_->admin(token);
     auto resp = admin.zooRequest().send().wait(ws);
     std::vector<expert_info> out;
     for (auto e : resp.getExperts()) {
@@ -219,9 +222,7 @@ std::vector<expert_info> client::zoo(const std::string& token) {
 scheduler_report client::scheduler(const std::string& token) {
   return guarded([&] {
     auto& ws = impl_->ez->getWaitScope();
-    auto req = impl_->root->adminRequest();
-    req.setToken(token);
-    auto admin = req.send().wait(ws).getAdmin();
+    auto admin = impl_->admin(token);
     auto resp = admin.schedulerRequest().send().wait(ws);
     auto r = resp.getReport();
     scheduler_report out;
@@ -254,9 +255,7 @@ std::vector<std::string> client::prune(const std::string& token,
                                        const std::string& id) {
   return guarded([&] {
     auto& ws = impl_->ez->getWaitScope();
-    auto req = impl_->root->adminRequest();
-    req.setToken(token);
-    auto admin = req.send().wait(ws).getAdmin();
+    auto admin = impl_->admin(token);
     auto preq = admin.pruneRequest();
     preq.setId(id);
     auto resp = preq.send().wait(ws);
