@@ -573,8 +573,9 @@ int main(int argc, char** argv) {
             << "," << mean(reply) << "," << wall[{name, n, b}] << "\n";
       }
     // Reuse and compute breakdown (experiments 2 and 5, in part).
-    rep << "\n## Reuse and compute\n\nReuse: share of windows with a "
-           "non-empty zoo that were served a zoo expert. Compute per window "
+    rep << "\n## Reuse and compute\n\nReuse (the safety checker's hit "
+           "rate for zoo models): share of windows with a non-empty zoo "
+           "that were served a zoo expert. Compute per window "
            "(means): labelling (teacher), selection (top-K), safety check; "
            "device time in micro-windows for training and (Ekya) profiling; "
            "the device's busy share.\n\n| policy | cameras | budget | zoo "
@@ -620,6 +621,29 @@ int main(int argc, char** argv) {
       plot(s.out + "/map_vs_cameras.png", "mean mAP@0.5 vs cameras (budget "
            + std::to_string(s.budgets[0]) + ")", "cameras", series);
       rep << "\n![mAP vs cameras](map_vs_cameras.png)\n";
+    }
+    {
+      // Experiment 2, in part: the served model's accuracy over time (mean
+      // over cameras per window index), most cameras, first budget.
+      std::map<std::string, std::vector<std::pair<double, double>>> series;
+      auto n = s.cameras.back();
+      for (auto& name : s.policies)
+        for (size_t w = 0; w < s.windows; ++w) {
+          double sum = 0;
+          size_t k = 0;
+          for (auto& r : rows)
+            if (r.policy == name && r.cameras == n
+                && r.budget == s.budgets[0] && r.window == w && !r.sparse) {
+              sum += r.map;
+              ++k;
+            }
+          if (k > 0)
+            series[name].emplace_back(static_cast<double>(w), sum / k);
+        }
+      plot(s.out + "/map_over_time.png", "mean mAP@0.5 per window ("
+           + std::to_string(n) + " cameras, budget "
+           + std::to_string(s.budgets[0]) + ")", "window", series);
+      rep << "\n![mAP over time](map_over_time.png)\n";
     }
     if (s.budgets.size() > 1) {
       std::map<std::string, std::vector<std::pair<double, double>>> series;

@@ -74,6 +74,7 @@ TEST_CASE("recl-bench: a small run writes its report and the numbers add up") {
   CHECK(std::ifstream{sweep + "/map_vs_budget.png"}.good());
   auto sweep_report = read_file(sweep + "/report.md");
   CHECK(sweep_report.find("map_vs_budget.png") != std::string::npos);
+  CHECK(std::ifstream{sweep + "/map_over_time.png"}.good());
   // --vary runs each policy once per value.
   CHECK(sweep_report.find("| none[top-k=1] | 1 | 2 |") != std::string::npos);
   CHECK(sweep_report.find("| none[top-k=2] | 1 | 2 |") != std::string::npos);
