@@ -14,6 +14,8 @@
 // car AP, sparse windows) for the policies given; CSV files and report.md.
 
 #include "bench/data.hpp"
+#include "bench/plot.hpp"
+#include "bench/streams.hpp"
 #include "bench/stats.hpp"
 #include "common/settings.hpp"
 #include "common/util.hpp"
@@ -44,6 +46,9 @@
 
 namespace fs = std::filesystem;
 using namespace recl;
+using bench::plot;
+using bench::segment;
+using bench::make_streams;
 
 namespace {
 
@@ -85,65 +90,6 @@ const std::vector<policy>& all_policies() {
      "no adaptation: the base expert"},
   };
   return xs;
-}
-
-/// One window of a camera's stream: a segment of a clip.
-struct segment {
-  const clip* c = nullptr;
-  int from = 0, to = 0; // frames
-  double seconds() const { return (to - from) / std::max(1.0, c->fps); }
-};
-
-/// Streams for `cameras` cameras of `windows` windows of up to `T` seconds.
-/// Cameras are fixed: each plays unused clips of its place back to back (the
-/// next place when those run out). Two cameras share each place, so places
-/// recur across cameras; no clip is played twice; pretraining clips never.
-std::vector<std::vector<segment>> make_streams(const catalog& cat,
-                                               size_t cameras, size_t windows,
-                                               double T) {
-  std::map<std::string, std::vector<const clip*>> by_place;
-  for (auto& c : cat.clips())
-    if (!is_pretraining_clip(cat, c.id) && c.fps > 0 && c.frames > 0)
-      by_place[c.place].push_back(&c);
-  std::vector<std::string> places;
-  for (auto& [p, cs] : by_place)
-    if (cs.size() >= 2)
-      places.push_back(p);
-  // Most clips first: they can feed the most cameras.
-  std::stable_sort(places.begin(), places.end(), [&](auto& a, auto& b) {
-    return by_place[a].size() > by_place[b].size();
-  });
-  std::map<std::string, size_t> next; // next unused clip per place
-  std::vector<std::vector<segment>> out(cameras);
-  std::vector<size_t> at(cameras);
-  for (size_t cam = 0; cam < cameras; ++cam)
-    at[cam] = (cam / 2) % places.size();
-  // Deal one clip at a time to each camera in turn, so that cameras sharing
-  // a place alternate its clips.
-  for (size_t round = 0; round < 1000; ++round) {
-    bool all_full = true;
-    for (size_t cam = 0; cam < cameras; ++cam) {
-      if (out[cam].size() >= windows)
-        continue;
-      all_full = false;
-      for (size_t tries = 0; tries < places.size(); ++tries) {
-        auto& place = places[at[cam]];
-        auto& cs = by_place[place];
-        if (next[place] < cs.size()) {
-          auto* c = cs[next[place]++];
-          auto per = std::max(1, static_cast<int>(T * c->fps));
-          for (int f = 0; f + per / 2 < c->frames && out[cam].size() < windows;
-               f += per)
-            out[cam].push_back({c, f, std::min(c->frames, f + per)});
-          break;
-        }
-        at[cam] = (at[cam] + 1) % places.size();
-      }
-    }
-    if (all_full)
-      break;
-  }
-  return out;
 }
 
 /// What one window achieved.
@@ -293,68 +239,6 @@ std::vector<window_row> run_policy(const bench_settings& s, const policy& pol,
   if (!failure.empty())
     throw std::runtime_error(pol.name + ": " + failure);
   return rows;
-}
-
-/// A line plot of `series` (policy -> (x, y)) with OpenCV, y in [0, 1].
-void plot(const std::string& path, const std::string& title,
-          const std::string& xlabel,
-          const std::map<std::string, std::vector<std::pair<double, double>>>&
-            series) {
-  const int W = 720, H = 480, L = 70, R = 180, T = 40, B = 60;
-  cv::Mat img(H, W, CV_8UC3, cv::Scalar(255, 255, 255));
-  double xmin = 1e300, xmax = -1e300;
-  for (auto& [name, pts] : series)
-    for (auto& p : pts) {
-      xmin = std::min(xmin, p.first);
-      xmax = std::max(xmax, p.first);
-    }
-  if (xmax <= xmin)
-    xmax = xmin + 1;
-  auto px = [&](double x) {
-    return L + static_cast<int>((x - xmin) / (xmax - xmin) * (W - L - R));
-  };
-  auto py = [&](double y) {
-    return H - B - static_cast<int>(std::clamp(y, 0.0, 1.0) * (H - T - B));
-  };
-  const cv::Scalar black(0, 0, 0);
-  cv::rectangle(img, cv::Point(L, T), cv::Point(W - R, H - B), black);
-  for (int k = 0; k <= 5; ++k) {
-    double y = k / 5.0;
-    cv::putText(img, cv::format("%.1f", y), cv::Point(L - 40, py(y) + 5),
-                cv::FONT_HERSHEY_SIMPLEX, 0.45, black);
-  }
-  std::set<double> xs;
-  for (auto& [name, pts] : series)
-    for (auto& p : pts)
-      xs.insert(p.first);
-  for (auto x : xs)
-    cv::putText(img, cv::format("%g", x), cv::Point(px(x) - 8, H - B + 20),
-                cv::FONT_HERSHEY_SIMPLEX, 0.45, black);
-  cv::putText(img, xlabel, cv::Point(L + 150, H - 15),
-              cv::FONT_HERSHEY_SIMPLEX, 0.5, black);
-  cv::putText(img, title, cv::Point(L, 25), cv::FONT_HERSHEY_SIMPLEX, 0.55,
-              black);
-  const cv::Scalar colors[] = {{200, 60, 30},  {30, 140, 30}, {30, 30, 200},
-                               {150, 0, 150},  {0, 150, 150}, {120, 120, 0},
-                               {80, 80, 80},   {0, 90, 255},  {255, 0, 120}};
-  int i = 0;
-  for (auto& [name, pts] : series) {
-    auto c = colors[i % 9];
-    for (size_t k = 0; k < pts.size(); ++k) {
-      cv::Point here(px(pts[k].first), py(pts[k].second));
-      cv::circle(img, here, 4, c, -1);
-      if (k > 0)
-        cv::line(img, cv::Point(px(pts[k - 1].first), py(pts[k - 1].second)),
-                 here, c, 2);
-    }
-    cv::line(img, cv::Point(W - R + 10, T + 20 + 22 * i),
-             cv::Point(W - R + 35, T + 20 + 22 * i), c, 2);
-    cv::putText(img, name, cv::Point(W - R + 42, T + 25 + 22 * i),
-                cv::FONT_HERSHEY_SIMPLEX, 0.5, c);
-    ++i;
-  }
-  if (!cv::imwrite(path, img))
-    throw std::runtime_error("cannot write " + path);
 }
 
 double percentile(std::vector<double> xs, double p) {
