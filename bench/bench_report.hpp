@@ -1,0 +1,69 @@
+#pragma once
+// recl-bench's records and settings, and its report writer.
+
+#include "actors/types.hpp"
+
+#include <map>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace recl::bench {
+
+/// A policy: its name and recld's settings for it.
+struct policy {
+  std::string name;
+  std::vector<std::string> args;
+  std::string what;
+};
+
+/// What one window achieved.
+struct window_row {
+  std::string policy;
+  size_t cameras = 0;
+  int budget = 0;
+  std::string camera;
+  size_t window = 0;
+  std::string clip;
+  std::string place;
+  std::string deployed; ///< the model scored on this window
+  std::string served;   ///< what the server answered after it
+  std::string source;
+  double map = 0;
+  double car_ap = -1;
+  bool sparse = true;
+  double reply_ms = 0;
+  uint32_t zoo_size = 0, candidates = 0;
+  double teacher_ms = 0, select_ms = 0, check_ms = 0;
+};
+
+/// What the daemon said about one run at its end.
+struct run_stats {
+  scheduler_report sched;
+  size_t zoo = 0;
+};
+
+struct bench_settings {
+  std::string data, out, base;
+  std::vector<size_t> cameras;
+  std::vector<int> budgets;
+  std::vector<std::string> policies;
+  std::vector<policy> runs; ///< the policies, with any --vary applied
+  size_t windows = 3;
+  double T = 5;
+  double sample_fps = 2;
+  size_t eval_frames = 4;
+  bool quick = false;
+  std::string budget_text; ///< --budget as given
+  double t_start = 0;      ///< now_ms() when the run began
+};
+
+/// A run: (policy, cameras, budget).
+using run_key = std::tuple<std::string, size_t, int>;
+
+/// Writes windows.csv, summary.csv, report.md and the plots into s.out.
+void write_report(const bench_settings& s, const std::vector<window_row>& rows,
+                  std::map<run_key, run_stats>& stats,
+                  std::map<run_key, double>& wall);
+
+} // namespace recl::bench
