@@ -3,16 +3,30 @@
 #include "gpu/torch_device.hpp"
 
 #include <ATen/Parallel.h>
+#include <cstdlib>
+#include <string>
 #include <mutex>
 #include <thread>
 #include <torch/cuda.h>
 
 namespace recl::gpu {
 
+namespace {
+
+c10::Device pick() {
+  // RECL_DEVICE=cpu keeps models on the CPU even where CUDA exists (to
+  // compare, or to leave the accelerator to others).
+  if (const char* forced = std::getenv("RECL_DEVICE"))
+    if (std::string{forced} == "cpu")
+      return c10::Device(c10::kCPU);
+  return torch::cuda::is_available() ? c10::Device(c10::kCUDA, 0)
+                                     : c10::Device(c10::kCPU);
+}
+
+} // namespace
+
 c10::Device device() {
-  static const c10::Device dev = torch::cuda::is_available()
-                                   ? c10::Device(c10::kCUDA, 0)
-                                   : c10::Device(c10::kCPU);
+  static const c10::Device dev = pick();
   return dev;
 }
 

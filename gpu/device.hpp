@@ -7,7 +7,8 @@
 
 namespace recl::gpu {
 
-/// "cuda:0" or "cpu".
+/// "cuda:0" or "cpu". The environment variable RECL_DEVICE=cpu forces the
+/// CPU where CUDA exists.
 std::string device_name();
 
 /// Whether models run on CUDA.

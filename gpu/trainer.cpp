@@ -157,7 +157,8 @@ struct trainer::impl {
         auto k_top = std::min<int64_t>(10, ious.size(1));
         auto dyn_k = std::get<0>(ious.topk(k_top, 1)).sum(1).to(torch::kInt).clamp_min(1);
         auto matching = torch::zeros_like(cost);
-        auto dk = dyn_k.accessor<int, 1>();
+        auto dyn_k_host = dyn_k.cpu(); // an accessor reads host memory
+        auto dk = dyn_k_host.accessor<int, 1>();
         for (int64_t g = 0; g < gt.size(0); ++g) {
           auto k = std::min<int64_t>(dk[g], cost.size(1));
           auto pos = std::get<1>(cost[g].topk(k, 0, false));
