@@ -114,24 +114,6 @@ struct daemon_settings {
 };
 
 /// A `WxH` setting with multiples of 32 in [32, max]; fails naming it.
-std::pair<int, int> parse_size(const options& o, const char* name, int max) {
-  auto text = o.get(name);
-  auto parts = split(text, 'x');
-  int w = 0, h = 0;
-  try {
-    if (parts.size() == 2) {
-      w = std::stoi(parts[0]);
-      h = std::stoi(parts[1]);
-    }
-  } catch (const std::exception&) {
-    w = h = 0;
-  }
-  if (w < 32 || h < 32 || w > max || h > max || w % 32 || h % 32)
-    o.fail(name, "'" + text + "' is not WxH with multiples of 32 in [32, "
-                   + std::to_string(max) + "]");
-  return {w, h};
-}
-
 daemon_settings read_settings(options& o) {
   daemon_settings s;
   if (!o.given("data-dir"))
@@ -158,7 +140,7 @@ daemon_settings read_settings(options& o) {
   s.node.nms_threshold
     = static_cast<float>(o.get_double("nms-threshold", 0.01, 0.99));
   std::tie(s.node.teacher_width, s.node.teacher_height)
-    = parse_size(o, "teacher-input", 2048);
+    = o.get_size("teacher-input", 2048);
   try {
     s.node.tiling = parse_tiling(o.get("teacher-tiling"));
   } catch (const std::invalid_argument& e) {
@@ -217,7 +199,7 @@ daemon_settings read_settings(options& o) {
       }
   }
   std::tie(g.expert.input_width, g.expert.input_height)
-    = parse_size(o, "expert-input", 1024);
+    = o.get_size("expert-input", 1024);
   g.expert.classes = s.node.classes.empty() ? default_classes()
                                             : s.node.classes;
   s.node.selector = o.get("selector");

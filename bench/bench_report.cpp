@@ -66,9 +66,7 @@ void write_report(const bench_settings& s, const std::vector<window_row>& rows,
          "wall s |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
   // (policy, cameras, budget) -> mean mAP, for the plots
   std::map<std::tuple<std::string, size_t, int>, double> mean_map;
-  for (auto n : s.cameras)
-    for (auto b : s.budgets)
-    for (auto& name : s.policies) {
+  for (auto& [name, n, b] : s.plan) {
       std::vector<double> maps, cars, reply;
       size_t total = 0, sparse = 0;
       for (auto& r : rows)
@@ -113,9 +111,7 @@ void write_report(const bench_settings& s, const std::vector<window_row>& rows,
          "at end | reuse | teacher ms | select ms | check ms | training "
          "units | profiling units | device busy |\n"
          "|---|---|---|---|---|---|---|---|---|---|---|\n";
-  for (auto n : s.cameras)
-    for (auto b : s.budgets)
-      for (auto& name : s.policies) {
+  for (auto& [name, n, b] : s.plan) {
         size_t with_zoo = 0, reused = 0, k = 0;
         double te = 0, se = 0, ce = 0;
         for (auto& r : rows)
@@ -158,7 +154,8 @@ void write_report(const bench_settings& s, const std::vector<window_row>& rows,
       };
       bool header = false;
       for (auto& other : s.policies) {
-        if (other != "ams" && other != "ekya")
+        if ((other != "ams" && other != "ekya") || !s.planned(other, n, b)
+            || !s.planned("recl", n, b))
           continue;
         size_t events = 0, reached = 0;
         double waited = 0;
@@ -201,7 +198,8 @@ void write_report(const bench_settings& s, const std::vector<window_row>& rows,
     std::map<std::string, std::vector<std::pair<double, double>>> series;
     for (auto& name : s.policies)
       for (auto n : s.cameras)
-        series[name].emplace_back(n, mean_map[{name, n, s.budgets[0]}]);
+        if (s.planned(name, n, s.budgets[0]))
+          series[name].emplace_back(n, mean_map[{name, n, s.budgets[0]}]);
     plot(s.out + "/map_vs_cameras.png", "mean mAP@0.5 vs cameras (budget "
          + std::to_string(s.budgets[0]) + ")", "cameras", series);
     rep << "\n![mAP vs cameras](map_vs_cameras.png)\n";
@@ -212,7 +210,7 @@ void write_report(const bench_settings& s, const std::vector<window_row>& rows,
     std::map<std::string, std::vector<std::pair<double, double>>> series;
     auto n = s.cameras.back();
     for (auto& name : s.policies)
-      for (size_t w = 0; w < s.windows; ++w) {
+      for (size_t w = 0; w < s.windows && s.planned(name, n, s.budgets[0]); ++w) {
         double sum = 0;
         size_t k = 0;
         for (auto& r : rows)
@@ -231,21 +229,64 @@ void write_report(const bench_settings& s, const std::vector<window_row>& rows,
   }
   if (s.budgets.size() > 1) {
     std::map<std::string, std::vector<std::pair<double, double>>> series;
-    auto n = s.cameras.back();
+    auto n = s.sweep_cameras;
     for (auto& name : s.policies)
       for (auto b : s.budgets)
-        series[name].emplace_back(b, mean_map[{name, n, b}]);
+        if (s.planned(name, n, b))
+          series[name].emplace_back(b, mean_map[{name, n, b}]);
     plot(s.out + "/map_vs_budget.png", "mean mAP@0.5 vs budget ("
          + std::to_string(n) + " cameras)", "micro-windows per window",
          series);
     rep << "\n![mAP vs budget](map_vs_budget.png)\n";
   }
+  // Experiment 1's second half: the smallest budget in this run at which
+  // each other policy's mean mAP reached RECL's at each budget.
+  auto swept = [&](const std::string& name) {
+    size_t k = 0;
+    for (auto b : s.budgets)
+      k += s.planned(name, s.sweep_cameras, b);
+    return k > 1;
+  };
+  if (swept("recl")) {
+    auto n = s.sweep_cameras;
+    auto budgets = s.budgets;
+    std::sort(budgets.begin(), budgets.end());
+    rep << "\n## Budget needed to match RECL (" << n << " cameras)\n\n"
+           "The smallest budget of this run at which each policy's mean "
+           "mAP@0.5 reached RECL's at the budget of the column (\"> B\": "
+           "not within the budgets run).\n\n| policy |";
+    for (auto b : budgets)
+      rep << " RECL at " << b << " (" << cv::format("%.3f", mean_map[{"recl", n, b}])
+          << ") |";
+    rep << "\n|---|";
+    for (size_t i = 0; i < budgets.size(); ++i)
+      rep << "---|";
+    rep << "\n";
+    for (auto& name : s.policies) {
+      if (name == "recl" || !swept(name))
+        continue;
+      rep << "| " << name << " |";
+      for (auto b : budgets) {
+        auto target = mean_map[{"recl", n, b}];
+        std::string need = "> " + std::to_string(budgets.back());
+        if (!s.planned("recl", n, b))
+          need = "-";
+        for (auto c : budgets)
+          if (s.planned("recl", n, b) && s.planned(name, n, c)
+              && mean_map[{name, n, c}] >= target) {
+            need = std::to_string(c);
+            break;
+          }
+        rep << " " << need << " |";
+      }
+      rep << "\n";
+    }
+  }
   rep << "\nEvery number above comes from this run (" << s.out
       << "/windows.csv has one row per window). Not yet in this version: "
          "a same-zoo comparison of selectors (experiment 2), "
          "time-to-accuracy against profiled retraining (3), the reuse "
-         "matrix (7: see recl-bench-reuse), the budget each "
-         "baseline needs to match RECL. "
+         "matrix (7: see recl-bench-reuse). "
          "With windows this short the held-out slices that measure "
          "training gains are 1-3 frames, so which policy wins here is "
          "noise-prone; `--standard` plays longer streams.\n";

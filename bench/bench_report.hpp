@@ -43,6 +43,9 @@ struct run_stats {
   size_t zoo = 0;
 };
 
+/// A run: (policy, cameras, budget).
+using run_key = std::tuple<std::string, size_t, int>;
+
 struct bench_settings {
   std::string data, out, base;
   std::vector<size_t> cameras;
@@ -56,10 +59,17 @@ struct bench_settings {
   bool quick = false;
   std::string budget_text; ///< --budget as given
   double t_start = 0;      ///< now_ms() when the run began
+  std::vector<run_key> plan; ///< the runs, in order
+  size_t sweep_cameras = 0;  ///< camera count of the budget sweep
+
+  bool planned(const std::string& policy, size_t n, int budget) const {
+    for (auto& k : plan)
+      if (k == run_key{policy, n, budget})
+        return true;
+    return false;
+  }
 };
 
-/// A run: (policy, cameras, budget).
-using run_key = std::tuple<std::string, size_t, int>;
 
 /// Writes windows.csv, summary.csv, report.md and the plots into s.out.
 void write_report(const bench_settings& s, const std::vector<window_row>& rows,

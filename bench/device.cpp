@@ -75,7 +75,11 @@ int main(int argc, char** argv) {
   };
   auto ex = expert::load(o.get("archive"));
   for (size_t batch : {size_t{1}, size_t{16}}) {
-    ex->detect({data.frames[0]});
+    // Warm up at this batch size (CUDA plans kernels per shape).
+    ex->detect(std::vector<image>(data.frames.begin(),
+                                  data.frames.begin()
+                                    + static_cast<long>(std::min(batch, data.frames.size()))),
+               batch);
     std::vector<double> ms;
     for (size_t i = 0; i < data.frames.size(); i += batch) {
       std::vector<image> chunk(data.frames.begin() + static_cast<long>(i),

@@ -69,6 +69,9 @@ const std::vector<policy>& all_policies() {
     {"ekya", {"--selector", "none", "--scheduler", "ekya", "--generalist",
               "off", "--profile-epochs", "1"},
      "no reuse, micro-profiling + thief"},
+    {"recl-noreuse", {"--selector", "none", "--scheduler", "recl",
+                      "--generalist", "off"},
+     "Algorithm 1 without reuse (the scheduler alone)"},
     {"odin", {"--selector", "odin", "--scheduler", "recl", "--generalist",
               "off"},
      "autoencoder selection (+ retraining)"},
@@ -213,8 +216,8 @@ int main(int argc, char** argv) {
     .add_flag("standard", "the full comparison (all policies, 2/4/8 cameras)")
     .add("cameras", "LIST", "camera counts, comma-separated", "2")
     .add("policies", "LIST",
-         "recl, recl-generalist, ams, ekya, odin, oracle, generalist, "
-         "one-time, none",
+         "recl, recl-generalist, recl-noreuse, ams, ekya, odin, oracle, "
+         "generalist, one-time, none",
          "recl,ams,ekya,odin,none")
     .add("windows", "N", "windows per camera", "3")
     .add("window-seconds", "T", "stream seconds per window", "5")
@@ -262,11 +265,12 @@ int main(int argc, char** argv) {
     }
     if (o.flag("standard")) {
       s.cameras = {2, 4, 8};
-      s.windows = 6;
+      s.windows = 4;
       s.T = 10;
-      s.budgets = {1, 2, 4};
-      s.policies = {"recl", "recl-generalist", "ams", "ekya", "odin",
-                    "oracle", "generalist", "one-time", "none"};
+      s.sample_fps = 1;
+      s.budgets = {2, 1, 4};
+      s.policies = {"recl", "ams", "ekya", "odin", "none", "recl-generalist",
+                    "recl-noreuse", "oracle", "generalist", "one-time"};
     }
     for (auto& p : s.policies) {
       bool known = false;
@@ -298,6 +302,26 @@ int main(int argc, char** argv) {
       for (auto& p : s.runs)
         s.policies.push_back(p.name);
     }
+    // The runs. --standard: the main policies at every camera count, the
+    // rest at 4 cameras, and a budget sweep of RECL and AMS at 8 cameras
+    // (experiment 1); anything else: every combination given.
+    s.sweep_cameras = s.cameras.back();
+    if (o.flag("standard") && !o.given("vary")) {
+      for (auto n : s.cameras)
+        for (auto& p : {"recl", "ams", "ekya", "odin", "none"})
+          s.plan.emplace_back(p, n, 2);
+      for (auto& p : {"recl-generalist", "recl-noreuse", "oracle",
+                      "generalist", "one-time"})
+        s.plan.emplace_back(p, 4, 2);
+      for (auto b : {1, 4})
+        for (auto& p : {"recl", "ams"})
+          s.plan.emplace_back(p, 8, b);
+    } else {
+      for (auto n : s.cameras)
+        for (auto b : s.budgets)
+          for (auto& p : s.policies)
+            s.plan.emplace_back(p, n, b);
+    }
     gpu::configure_threads(static_cast<int>(o.get_int("threads", 0, 64)));
   } catch (const usage_error& e) {
     std::cerr << "recl-bench: " << e.what() << "\n";
@@ -318,23 +342,21 @@ int main(int argc, char** argv) {
     std::vector<window_row> rows;
     std::map<run_key, double> wall;
     std::map<run_key, run_stats> stats;
-    size_t runs = s.cameras.size() * s.budgets.size() * s.policies.size();
+    size_t runs = s.plan.size();
     size_t run = 0;
-    for (auto n : s.cameras)
-      for (auto b : s.budgets)
-        for (auto& name : s.policies) {
-          auto& pol = *std::find_if(s.runs.begin(), s.runs.end(),
-                                    [&](auto& p) { return p.name == name; });
-          std::printf("[%zu/%zu] %s, %zu cameras, budget %d (%s)\n", ++run,
-                      runs, name.c_str(), n, b, pol.what.c_str());
-          std::fflush(stdout);
-          auto t0 = now_ms();
-          run_stats st;
-          auto r = run_policy(s, pol, n, b, cat, lab, lab_mutex, st);
-          wall[{name, n, b}] = (now_ms() - t0) / 1000;
-          stats[{name, n, b}] = st;
-          rows.insert(rows.end(), r.begin(), r.end());
-        }
+    for (auto& [name, n, b] : s.plan) {
+      auto& pol = *std::find_if(s.runs.begin(), s.runs.end(),
+                                [&](auto& p) { return p.name == name; });
+      std::printf("[%zu/%zu] %s, %zu cameras, budget %d (%s)\n", ++run, runs,
+                  name.c_str(), n, b, pol.what.c_str());
+      std::fflush(stdout);
+      auto t0 = now_ms();
+      run_stats st;
+      auto r = run_policy(s, pol, n, b, cat, lab, lab_mutex, st);
+      wall[{name, n, b}] = (now_ms() - t0) / 1000;
+      stats[{name, n, b}] = st;
+      rows.insert(rows.end(), r.begin(), r.end());
+    }
     write_report(s, rows, stats, wall);
     std::printf("report: %s/report.md (%.0f s)\n", s.out.c_str(),
                 (now_ms() - t_start) / 1000);

@@ -157,6 +157,23 @@ int64_t options::get_int(const std::string& name, int64_t lo,
   return x;
 }
 
+std::pair<int, int> options::get_size(const std::string& name, int max) const {
+  const auto& text = get(name);
+  auto x = text.find('x');
+  int w = 0, h = 0;
+  if (x != std::string::npos && x > 0 && x + 1 < text.size()
+      && text.find_first_not_of("0123456789x") == std::string::npos
+      && text.find('x', x + 1) == std::string::npos && x < 6
+      && text.size() - x - 1 < 6) {
+    w = std::stoi(text.substr(0, x));
+    h = std::stoi(text.substr(x + 1));
+  }
+  if (w < 32 || h < 32 || w > max || h > max || w % 32 || h % 32)
+    fail(name, "'" + text + "' is not WxH with multiples of 32 in [32, "
+                 + std::to_string(max) + "]");
+  return {w, h};
+}
+
 double options::get_double(const std::string& name, double lo,
                            double hi) const {
   const auto& text = get(name);

@@ -11,6 +11,7 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace recl {
@@ -51,6 +52,9 @@ public:
 
   /// The value as an integer within [lo, hi].
   int64_t get_int(const std::string& name, int64_t lo, int64_t hi) const;
+
+  /// The value "WxH" as (width, height), each a multiple of 32 in [32, max].
+  std::pair<int, int> get_size(const std::string& name, int max) const;
 
   /// The value as a number within [lo, hi].
   double get_double(const std::string& name, double lo, double hi) const;

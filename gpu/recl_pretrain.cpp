@@ -42,12 +42,15 @@ int main(int argc, char** argv) {
     .add("out", "FILE", "where to write the base expert")
     .add("frames-per-clip", "N", "frames sampled from each pretraining clip", "24")
     .add("epochs", "N", "training epochs", "10")
+    .add("input", "WxH", "expert input size, multiples of 32 (recld's "
+                         "--expert-input must match)", "256x160")
     .add("eval-frames", "N", "frames scored per held-out clip", "12")
     .add("eval-per-place", "N", "held-out clips scored per place (0 = all)", "2")
     .add("threads", "N", "LibTorch threads (0 = auto)", "2")
     .add("cache", "DIR", "label cache (default: $RECL_CACHE or ~/.cache/recl)")
     .add("seed", "N", "training seed", "1");
   std::string data;
+  expert_options eopts;
   try {
     if (!o.parse(argc, argv)) {
       std::cout << o.help();
@@ -58,6 +61,9 @@ int main(int argc, char** argv) {
       throw usage_error("no shared data: set RECL_DATA or --data");
     if (!o.given("onnx-archive") || !o.given("out"))
       throw usage_error("--onnx-archive and --out are required (see --help)");
+    auto [w, h] = o.get_size("input", 1024);
+    eopts.input_width = w;
+    eopts.input_height = h;
   } catch (const usage_error& e) {
     std::cerr << "recl-pretrain: " << e.what() << "\n";
     return 2;
@@ -85,7 +91,7 @@ int main(int argc, char** argv) {
     train_options topts;
     topts.seed = static_cast<uint64_t>(o.get_int("seed", 0, 1ll << 40));
     topts.replay_share = 0;
-    auto coco = expert::load(o.get("onnx-archive"));
+    auto coco = expert::load(o.get("onnx-archive"), eopts);
     trainer job{coco->clone(), train, {}, topts};
     auto epochs = o.get_int("epochs", 0, 1000);
     for (int64_t e = 1; e <= epochs; ++e) {
