@@ -282,11 +282,20 @@ void write_report(const bench_settings& s, const std::vector<window_row>& rows,
       rep << "\n";
     }
   }
+  if (s.reuse_matrix) {
+    rep << "\n## The reuse premise (experiment 7)\n\nOne expert per place "
+           "fine-tuned on a window of that place's first held-out clip, "
+           "scored on a later clip of every place (car AP; recl-bench-reuse, "
+           "run now as part of this run, exit code "
+        << s.reuse_code << "; output also in reuse.txt):\n\n```\n"
+        << s.reuse_text << "```\n";
+  }
   rep << "\nEvery number above comes from this run (" << s.out
       << "/windows.csv has one row per window). Not yet in this version: "
          "a same-zoo comparison of selectors (experiment 2), "
-         "time-to-accuracy against profiled retraining (3), the reuse "
-         "matrix (7: see recl-bench-reuse). "
+         "time-to-accuracy against profiled retraining (3)"
+      << (s.reuse_matrix ? "" : ", the reuse matrix (7: --reuse-matrix)")
+      << ". "
          "With windows this short the held-out slices that measure "
          "training gains are 1-3 frames, so which policy wins here is "
          "noise-prone; `--standard` plays longer streams.\n";

@@ -61,6 +61,9 @@ struct bench_settings {
   double t_start = 0;      ///< now_ms() when the run began
   std::vector<run_key> plan; ///< the runs, in order
   size_t sweep_cameras = 0;  ///< camera count of the budget sweep
+  bool reuse_matrix = false; ///< run recl-bench-reuse (experiment 7)
+  std::string reuse_text;    ///< its output, for the report
+  int reuse_code = 0;        ///< its exit code
 
   bool planned(const std::string& policy, size_t n, int budget) const {
     for (auto& k : plan)

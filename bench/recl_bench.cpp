@@ -228,6 +228,8 @@ int main(int argc, char** argv) {
     .add("vary", "NAME=V1,V2",
          "ablation: run every policy once per value of recld's --NAME (e.g. "
          "alpha=0,0.02,0.1, eta=0,4, top-k=1,10)")
+    .add_flag("reuse-matrix", "also run recl-bench-reuse (experiment 7; "
+                              "on with --standard)")
     .add("threads", "N", "LibTorch threads in this process", "1");
   bench_settings s;
   try {
@@ -306,6 +308,7 @@ int main(int argc, char** argv) {
     // rest at 4 cameras, and a budget sweep of RECL and AMS at 8 cameras
     // (experiment 1); anything else: every combination given.
     s.sweep_cameras = s.cameras.back();
+    s.reuse_matrix = o.flag("reuse-matrix") || o.flag("standard");
     if (o.flag("standard") && !o.given("vary")) {
       for (auto n : s.cameras)
         for (auto& p : {"recl", "ams", "ekya", "odin", "none"})
@@ -356,6 +359,16 @@ int main(int argc, char** argv) {
       wall[{name, n, b}] = (now_ms() - t0) / 1000;
       stats[{name, n, b}] = st;
       rows.insert(rows.end(), r.begin(), r.end());
+    }
+    if (s.reuse_matrix) {
+      std::printf("experiment 7: recl-bench-reuse (7 places, a few "
+                  "minutes)\n");
+      std::fflush(stdout);
+      auto r = test::run(test::bin("recl-bench-reuse"), {"--data", s.data},
+                         3600);
+      s.reuse_code = r.code;
+      s.reuse_text = r.out + (r.code == 0 ? "" : r.err);
+      std::ofstream{s.out + "/reuse.txt"} << s.reuse_text;
     }
     write_report(s, rows, stats, wall);
     std::printf("report: %s/report.md (%.0f s)\n", s.out.c_str(),

@@ -63,22 +63,54 @@ TEST_CASE("recl-bench: a small run writes its report and the numbers add up") {
     ++policies;
   }
   CHECK(policies == 3);
-  // A budget sweep draws its plot.
+  // A budget sweep draws its plot and says which budget each policy needs
+  // to match RECL, consistently with summary.csv.
   auto sweep = tmp.path() + "/sweep";
   auto r2 = test::run(test::bin("recl-bench"),
                       {"--data", data, "--out", sweep, "--cameras", "1",
-                       "--windows", "1", "--policies", "none", "--budget",
-                       "1,2", "--eval-frames", "2", "--vary", "top-k=1,2"},
+                       "--windows", "1", "--policies", "recl,none", "--budget",
+                       "1,2", "--eval-frames", "2"},
                       600);
   REQUIRE_MESSAGE(r2.code == 0, r2.err);
   CHECK(std::ifstream{sweep + "/map_vs_budget.png"}.good());
   auto sweep_report = read_file(sweep + "/report.md");
   CHECK(sweep_report.find("map_vs_budget.png") != std::string::npos);
   CHECK(std::ifstream{sweep + "/map_over_time.png"}.good());
-  // --vary runs each policy once per value.
-  CHECK(sweep_report.find("| none[top-k=1] | 1 | 2 |") != std::string::npos);
-  CHECK(sweep_report.find("| none[top-k=2] | 1 | 2 |") != std::string::npos);
   CHECK(sweep_report.find("## Reuse and compute") != std::string::npos);
+  {
+    std::map<std::pair<std::string, int>, double> mean;
+    auto lines = split(read_file(sweep + "/summary.csv"), '\n');
+    for (size_t i = 1; i < lines.size(); ++i) {
+      auto cols = split(lines[i], ',');
+      if (cols.size() == 12)
+        mean[{cols[0], std::stoi(cols[2])}] = std::stod(cols[6]);
+    }
+    REQUIRE(mean.size() == 4);
+    std::string row = "| none |";
+    for (int b : {1, 2}) {
+      std::string need = "> 2";
+      for (int c : {1, 2})
+        if (mean[{"none", c}] >= mean[{"recl", b}]) {
+          need = std::to_string(c);
+          break;
+        }
+      row += " " + need + " |";
+    }
+    CHECK(sweep_report.find("## Budget needed to match RECL (1 cameras)")
+          != std::string::npos);
+    CHECK_MESSAGE(sweep_report.find(row) != std::string::npos, row);
+  }
+  // --vary runs each policy once per value.
+  auto vary = tmp.path() + "/vary";
+  auto r3 = test::run(test::bin("recl-bench"),
+                      {"--data", data, "--out", vary, "--cameras", "1",
+                       "--windows", "1", "--policies", "none", "--budget",
+                       "1", "--eval-frames", "2", "--vary", "top-k=1,2"},
+                      600);
+  REQUIRE_MESSAGE(r3.code == 0, r3.err);
+  auto vary_report = read_file(vary + "/report.md");
+  CHECK(vary_report.find("| none[top-k=1] | 1 | 1 |") != std::string::npos);
+  CHECK(vary_report.find("| none[top-k=2] | 1 | 1 |") != std::string::npos);
   // Bad usage is refused with a clear line.
   auto bad = test::run(test::bin("recl-bench"),
                        {"--data", data, "--out", out, "--policies", "magic"});
