@@ -80,6 +80,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(recl, caf::first_custom_type_id)
   CAF_ADD_ATOM(recl, recl, selected_atom, "selected")
   CAF_ADD_ATOM(recl, recl, result_atom, "result")
   CAF_ADD_ATOM(recl, recl, restart_atom, "restart")
+  CAF_ADD_ATOM(recl, recl, compare_atom, "compare")
   CAF_ADD_TYPE_ID(recl, (recl::box))
   CAF_ADD_TYPE_ID(recl, (recl::frame))
   CAF_ADD_TYPE_ID(recl, (recl::window))
@@ -137,6 +138,10 @@ using selector_actor = caf::typed_actor<
   // Top-K expert ids for a labelled window, best first.
   caf::replies_to<select_atom, labelled_window, uint32_t>::with<
     std::vector<std::string>>,
+  // Same-zoo comparison (--selector compare): {gating's first choice,
+  // ODIN's first choice, then every zoo expert}; "" where one has none.
+  caf::replies_to<compare_atom, labelled_window>::with<
+    std::vector<std::string>>,
   // A component it talks to was restarted: (dead actor, its replacement).
   caf::reacts_to<restart_atom, caf::actor_addr, caf::actor>>;
 
@@ -153,6 +158,9 @@ using gpu_owner_actor = caf::typed_actor<
                   std::vector<std::string>>::with<std::vector<float>>,
   // Gating inference: the top-K zoo experts for the window, best first.
   caf::replies_to<select_atom, labelled_window, uint32_t>::with<
+    std::vector<std::string>>,
+  // {gating's first choice, ODIN's first choice} ("" where none).
+  caf::replies_to<compare_atom, labelled_window>::with<
     std::vector<std::string>>,
   // A retraining request (window, starting model, the window's other
   // candidates) for this window's budget; answered when the job ends.
@@ -289,6 +297,7 @@ struct camera_deps {
   bool generalist = true;
   bool retrain = true;
   uint32_t retrain_windows = 0;
+  bool compare_selectors = false; ///< --selector compare
   double alpha = 0.02;
   float min_fps = 0.1f, max_fps = 10.0f;
   uint64_t max_reply_bytes = 256ull << 20;

@@ -197,12 +197,32 @@ void on_trained(self_ptr self, const labelled_window& lw,
 /// Safety check done: reply, log the selection, submit the training request.
 void serve(self_ptr self, caf::typed_response_promise<decision> rp,
            labelled_window lw, std::vector<std::string> ids,
-           std::vector<float> scores, double select_ms, double t_check) {
+           std::vector<float> scores, double select_ms, double t_check,
+           std::vector<std::string> picks = {},
+           size_t real = static_cast<size_t>(-1)) {
   auto& st = self->state;
   auto d = st.make_decision(lw);
   d.time.select_ms = select_ms;
-  d.candidates = static_cast<uint32_t>(ids.size());
   d.time.check_ms = now_ms() - t_check;
+  // --selector compare: the first `real` ids are the window's candidates;
+  // the rest were evaluated only to score what gating, ODIN and the oracle
+  // would pick from the same zoo (picks: gating's, ODIN's, then the zoo).
+  real = std::min(real, ids.size());
+  if (!picks.empty()) {
+    auto score_of = [&](const std::string& x) {
+      for (size_t i = 0; i < ids.size() && i < scores.size(); ++i)
+        if (ids[i] == x)
+          return scores[i];
+      return -1.f;
+    };
+    d.sel_gating = picks[0].empty() ? -1.f : score_of(picks[0]);
+    d.sel_odin = picks.size() > 1 && !picks[1].empty() ? score_of(picks[1]) : -1.f;
+    for (size_t i = 2; i < picks.size(); ++i)
+      d.sel_oracle = std::max(d.sel_oracle, score_of(picks[i]));
+    ids.resize(real);
+    scores.resize(std::min(scores.size(), real));
+  }
+  d.candidates = static_cast<uint32_t>(ids.size());
   auto current = lw.source.model_id;
   float current_score = -1;
   for (size_t i = 0; i < ids.size() && i < scores.size(); ++i)
@@ -385,13 +405,22 @@ camera_actor::behavior_type camera(self_ptr self, std::string id,
                         if (lw.source.model_id.empty())
                           add("base");
                         auto t_check = now_ms();
+                        auto check = [=](std::vector<std::string> picks) mutable {
+                          auto& st = self->state;
+                          auto all = ids;
+                          for (auto& x : picks)
+                            if (!x.empty()
+                                && std::find(all.begin(), all.end(), x)
+                                     == all.end())
+                              all.push_back(x);
+                          auto real = ids.size();
                         self
                           ->request(st.deps.gpu_owner, caf::infinite,
-                                    evaluate_atom_v, lw, ids)
+                                    evaluate_atom_v, lw, all)
                           .then(
                             [=](std::vector<float>& scores) mutable {
-                              serve(self, rp, lw, ids, std::move(scores),
-                                    select_ms, t_check);
+                              serve(self, rp, lw, all, std::move(scores),
+                                    select_ms, t_check, picks, real);
                             },
                             [=](caf::error& e) mutable {
                               // No models (or they failed): keep.
@@ -412,6 +441,24 @@ camera_actor::behavior_type camera(self_ptr self, std::string id,
                                         static_cast<int>(d.time.total_ms),
                                         " ms");
                               rp.deliver(std::move(d));
+                            });
+                        };
+                        if (!st.deps.compare_selectors) {
+                          check({});
+                          return;
+                        }
+                        self
+                          ->request(st.deps.selector, caf::infinite,
+                                    compare_atom_v, lw)
+                          .then(
+                            [=](std::vector<std::string>& picks) mutable {
+                              check(std::move(picks));
+                            },
+                            [=](caf::error& e) mutable {
+                              log::warning("camera", self->state.id,
+                                           ": selector comparison: ",
+                                           describe(e));
+                              check({});
                             });
                       },
                       [=](caf::error& e) mutable {

@@ -237,6 +237,38 @@ void tick(self_ptr self) {
   schedule_tick(self);
 }
 
+/// ODIN's K nearest experts (mean embedding of the window vs each
+/// expert's centroid, L2); none before the first admission.
+std::vector<std::string> odin_top_k(gpu_owner_state& st,
+                                    const labelled_window& lw, uint32_t k) {
+  if (!st.odin || st.centroids.empty())
+    return {};
+  auto q = st.odin->embed(*st.images_of(lw.source));
+  std::vector<std::pair<double, std::string>> by;
+  for (auto& [id, c] : st.centroids) {
+    double d = 0;
+    for (size_t i = 0; i < c.size() && i < q.size(); ++i)
+      d += (c[i] - q[i]) * (c[i] - q[i]);
+    by.emplace_back(d, id);
+  }
+  std::sort(by.begin(), by.end());
+  std::vector<std::string> out;
+  for (size_t i = 0; i < by.size() && i < k; ++i)
+    out.push_back(by[i].second);
+  return out;
+}
+
+/// The gating network's top-K; none while the zoo is empty.
+std::vector<std::string> gating_top_k(gpu_owner_state& st,
+                                      const labelled_window& lw, uint32_t k) {
+  if (!st.gate || st.gate_ids.empty())
+    return {};
+  std::vector<std::string> out;
+  for (auto i : st.gate->top_k(*st.images_of(lw.source), k))
+    out.push_back(st.gate_ids[i]);
+  return out;
+}
+
 gpu_owner_actor::behavior_type
 gpu_owner(self_ptr self, gpu_owner_config cfg, std::shared_ptr<store> db) {
   auto& st = self->state;
@@ -303,41 +335,28 @@ gpu_owner(self_ptr self, gpu_owner_config cfg, std::shared_ptr<store> db) {
     [=](select_atom, const labelled_window& lw,
         uint32_t k) -> caf::result<std::vector<std::string>> {
       auto& st = self->state;
-      if (st.cfg.selector == "odin") {
-        if (!st.odin || st.centroids.empty())
-          return std::vector<std::string>{};
-        auto t0 = clock_type::now();
-        try {
-          auto q = st.odin->embed(*st.images_of(lw.source));
-          std::vector<std::pair<double, std::string>> by;
-          for (auto& [id, c] : st.centroids) {
-            double d = 0;
-            for (size_t i = 0; i < c.size() && i < q.size(); ++i)
-              d += (c[i] - q[i]) * (c[i] - q[i]);
-            by.emplace_back(d, id);
-          }
-          std::sort(by.begin(), by.end());
-          std::vector<std::string> out;
-          for (size_t i = 0; i < by.size() && i < k; ++i)
-            out.push_back(by[i].second);
-          st.busy_s += seconds_since(t0);
-          return out;
-        } catch (const std::exception& e) {
-          return caf::make_error(ec::model, std::string{"odin: "} + e.what());
-        }
-      }
-      if (!st.gate || st.gate_ids.empty())
-        return std::vector<std::string>{};
       auto t0 = clock_type::now();
       try {
-        auto imgs = st.images_of(lw.source);
-        std::vector<std::string> out;
-        for (auto i : st.gate->top_k(*imgs, k))
-          out.push_back(st.gate_ids[i]);
+        auto out = st.cfg.selector == "odin" ? odin_top_k(st, lw, k)
+                                             : gating_top_k(st, lw, k);
         st.busy_s += seconds_since(t0);
         return out;
       } catch (const std::exception& e) {
-        return caf::make_error(ec::model, std::string{"gating: "} + e.what());
+        return caf::make_error(ec::model, st.cfg.selector + ": " + e.what());
+      }
+    },
+    [=](compare_atom,
+        const labelled_window& lw) -> caf::result<std::vector<std::string>> {
+      auto& st = self->state;
+      auto t0 = clock_type::now();
+      try {
+        auto g = gating_top_k(st, lw, 1);
+        auto o = odin_top_k(st, lw, 1);
+        st.busy_s += seconds_since(t0);
+        return std::vector<std::string>{g.empty() ? "" : g[0],
+                                        o.empty() ? "" : o[0]};
+      } catch (const std::exception& e) {
+        return caf::make_error(ec::model, std::string{"compare: "} + e.what());
       }
     },
     [=](train_atom, const labelled_window& lw, const std::string& start,

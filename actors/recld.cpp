@@ -71,7 +71,7 @@ options make_options() {
          "retraining)")
     .add("expert-input", "WxH", "expert input size, multiples of 32",
          "256x160")
-    .add("selector", "POLICY", "gating, odin, oracle or none", "gating")
+    .add("selector", "POLICY", "gating, odin, oracle, none, or compare (gating serves; each reply also scores what gating, ODIN and the oracle pick from the same zoo)", "gating")
     .add("scheduler", "POLICY", "recl, round-robin, fair or ekya", "recl")
     .add("clock", "CLOCK",
          "wall (live) or replay (evaluation: a camera's next window waits "

@@ -6,6 +6,9 @@
 //   odin    ODIN's autoencoder: the K experts whose training frames' mean
 //           embedding is nearest (L2) to the window's (on the GPU owner)
 //   none    no zoo experts: retraining only
+//   compare gating serves; for each window the camera also learns what
+//           gating, ODIN and the oracle would pick from the same zoo
+//           (experiment 2 of recl-bench)
 
 #include "actors/actors.hpp"
 
@@ -40,7 +43,7 @@ selector(selector_actor::stateful_pointer<selector_state> self,
         uint32_t k) -> caf::result<std::vector<std::string>> {
       if (policy == "none")
         return std::vector<std::string>{};
-      if (policy == "gating" || policy == "odin")
+      if (policy == "gating" || policy == "odin" || policy == "compare")
         return self->delegate(self->state.gpu, select_atom_v, lw, k);
       // oracle
       auto rp = self->make_response_promise<std::vector<std::string>>();
@@ -55,6 +58,30 @@ selector(selector_actor::stateful_pointer<selector_state> self,
           [=](caf::error& e) mutable { rp.deliver(std::move(e)); });
       return rp;
     },
+    [=](compare_atom,
+        const labelled_window& lw) -> caf::result<std::vector<std::string>> {
+      auto rp = self->make_response_promise<std::vector<std::string>>();
+      if (policy != "compare") {
+        rp.deliver(std::vector<std::string>{});
+        return rp;
+      }
+      self->request(self->state.gpu, caf::infinite, compare_atom_v, lw)
+        .then(
+          [=](std::vector<std::string>& picks) mutable {
+            self->request(self->state.zoo, caf::infinite, list_atom_v)
+              .then(
+                [=](std::vector<expert_info>& xs) mutable {
+                  auto out = picks;
+                  out.resize(2);
+                  for (auto& x : xs)
+                    out.push_back(x.id);
+                  rp.deliver(std::move(out));
+                },
+                [=](caf::error& e) mutable { rp.deliver(std::move(e)); });
+          },
+          [=](caf::error& e) mutable { rp.deliver(std::move(e)); });
+      return rp;
+    },
   };
 }
 
@@ -62,9 +89,9 @@ selector(selector_actor::stateful_pointer<selector_state> self,
 
 void check_selector_policy(const std::string& policy) {
   if (policy != "gating" && policy != "odin" && policy != "oracle"
-      && policy != "none")
+      && policy != "none" && policy != "compare")
     throw std::invalid_argument("unknown selector '" + policy
-                                + "' (gating, odin, oracle or none)");
+                                + "' (gating, odin, oracle, none or compare)");
 }
 
 selector_actor spawn_selector(caf::actor_system& sys, std::string policy,

@@ -52,6 +52,10 @@ struct decision {
   float current_accuracy = -1;  ///< the edge's model on this window
   uint32_t zoo_size = 0;
   uint32_t candidates = 0;      ///< models the safety check evaluated
+  /// With --selector compare (same-zoo comparison of selectors, experiment
+  /// 2): the accuracy on this window of the gating network's first choice,
+  /// ODIN's first choice and the best zoo expert (-1: none / not compared).
+  float sel_gating = -1, sel_odin = -1, sel_oracle = -1;
 };
 
 /// Statistics an edge reports about itself.
@@ -234,7 +238,7 @@ typename Inspector::result_type inspect(Inspector& f, decision& x) {
   return f(caf::meta::type_name("recl.decision"), x.window, x.swap,
            x.model_id, x.weights, x.labels, x.next_sample_fps, x.time,
            x.teacher, x.source, x.accuracy, x.current_accuracy, x.zoo_size,
-           x.candidates);
+           x.candidates, x.sel_gating, x.sel_odin, x.sel_oracle);
 }
 
 template <class Inspector>

@@ -8,6 +8,7 @@
 #include "gpu/device.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <fstream>
 #include <thread>
@@ -34,7 +35,8 @@ void write_report(const bench_settings& s, const std::vector<window_row>& rows,
     std::ofstream f{s.out + "/windows.csv"};
     f << "policy,cameras,budget,camera,window,clip,place,deployed,served,"
          "source,map,car_ap,sparse,reply_ms,zoo_size,candidates,"
-         "teacher_ms,select_ms,check_ms\n";
+         "teacher_ms,select_ms,check_ms,served_acc,sel_gating,sel_odin,"
+         "sel_oracle\n";
     for (auto& r : rows)
       f << r.policy << "," << r.cameras << "," << r.budget << ","
         << r.camera << ","
@@ -42,7 +44,9 @@ void write_report(const bench_settings& s, const std::vector<window_row>& rows,
         << "," << r.served << "," << r.source << "," << r.map << ","
         << r.car_ap << "," << (r.sparse ? 1 : 0) << "," << r.reply_ms
         << "," << r.zoo_size << "," << r.candidates << "," << r.teacher_ms
-        << "," << r.select_ms << "," << r.check_ms << "\n";
+        << "," << r.select_ms << "," << r.check_ms << "," << r.served_acc
+        << "," << r.sel_gating << "," << r.sel_odin << "," << r.sel_oracle
+        << "\n";
   }
   // summary.csv and report.md
   std::ofstream sum{s.out + "/summary.csv"};
@@ -239,6 +243,64 @@ void write_report(const bench_settings& s, const std::vector<window_row>& rows,
          series);
     rep << "\n![mAP vs budget](map_vs_budget.png)\n";
   }
+  // Experiment 2: selectors on the same zoo, from runs of "selectors"
+  // (gating serves; every zoo expert is also evaluated on each window).
+  for (auto& [name, n, b] : s.plan) {
+    if (name.rfind("selectors", 0) != 0)
+      continue;
+    double g = 0, od = 0, orc = 0, served = 0;
+    size_t k = 0, g_best = 0, o_best = 0;
+    std::map<std::string, std::vector<std::pair<double, double>>> series;
+    std::map<size_t, std::array<double, 5>> per_w; // sums and count
+    for (auto& r : rows) {
+      // Windows where all three had a pick (the gating network and ODIN
+      // cover an admitted expert a moment after the zoo lists it).
+      if (r.policy != name || r.cameras != n || r.budget != b
+          || r.sel_oracle < 0 || r.sel_gating < 0 || r.sel_odin < 0)
+        continue;
+      ++k;
+      auto gv = std::max(0.0, r.sel_gating), ov = std::max(0.0, r.sel_odin);
+      g += gv;
+      od += ov;
+      orc += r.sel_oracle;
+      served += std::max(0.0, r.served_acc);
+      g_best += gv >= r.sel_oracle;
+      o_best += ov >= r.sel_oracle;
+      auto& a = per_w[r.window];
+      a[0] += gv;
+      a[1] += ov;
+      a[2] += r.sel_oracle;
+      a[3] += std::max(0.0, r.served_acc);
+      a[4] += 1;
+    }
+    rep << "\n## Selectors on the same zoo (" << name << ", " << n
+        << " cameras, budget " << b << ")\n\nWindows where gating, "
+           "ODIN and the oracle each had a pick from the zoo: "
+        << k << ". Accuracy on each window's teacher-labelled frames of "
+           "the gating network's first choice, ODIN's first choice and the "
+           "best zoo expert (oracle), and of what RECL served after its "
+           "safety check (gating's top-K plus the edge's, the last "
+           "retrained and the base model).\n\n";
+    if (k > 0) {
+      rep << "| selector | mean accuracy | picked the best zoo expert |\n"
+             "|---|---|---|\n"
+          << cv::format("| gating top-1 | %.3f | %zu/%zu |\n", g / k, g_best, k)
+          << cv::format("| ODIN top-1 | %.3f | %zu/%zu |\n", od / k, o_best, k)
+          << cv::format("| oracle | %.3f | %zu/%zu |\n", orc / k, k, k)
+          << cv::format("| RECL served (safety-checked) | %.3f | - |\n",
+                        served / k);
+      for (auto& [w, a] : per_w) {
+        series["gating top-1"].emplace_back(w, a[0] / a[4]);
+        series["ODIN top-1"].emplace_back(w, a[1] / a[4]);
+        series["oracle"].emplace_back(w, a[2] / a[4]);
+        series["RECL served"].emplace_back(w, a[3] / a[4]);
+      }
+      auto file = cv::format("selectors_%zu_%d.png", n, b);
+      plot(s.out + "/" + file, "selected model's accuracy per window ("
+           + std::to_string(n) + " cameras)", "window", series);
+      rep << "\n![selectors](" << file << ")\n";
+    }
+  }
   // Experiment 1's second half: the smallest budget in this run at which
   // each other policy's mean mAP reached RECL's at each budget.
   auto swept = [&](const std::string& name) {
@@ -292,7 +354,8 @@ void write_report(const bench_settings& s, const std::vector<window_row>& rows,
   }
   rep << "\nEvery number above comes from this run (" << s.out
       << "/windows.csv has one row per window). Not yet in this version: "
-         "a same-zoo comparison of selectors (experiment 2), "
+         "experiment 2's same-zoo comparison unless the policy "
+         "'selectors' ran, "
          "time-to-accuracy against profiled retraining (3)"
       << (s.reuse_matrix ? "" : ", the reuse matrix (7: --reuse-matrix)")
       << ". "

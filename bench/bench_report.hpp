@@ -35,6 +35,10 @@ struct window_row {
   double reply_ms = 0;
   uint32_t zoo_size = 0, candidates = 0;
   double teacher_ms = 0, select_ms = 0, check_ms = 0;
+  /// The server's accuracy, on the window's teacher-labelled frames, of
+  /// what it served, and (policy "selectors") of gating's, ODIN's and the
+  /// oracle's pick from the same zoo; -1: none.
+  double served_acc = -1, sel_gating = -1, sel_odin = -1, sel_oracle = -1;
 };
 
 /// What the daemon said about one run at its end.

@@ -46,7 +46,8 @@ int main(int argc, char** argv) {
   o.add("archive", "FILE", "expert weights (recl-convert's output)")
     .add("frames", "FILE", "labelled frames (recl-bench-models --export)")
     .add("threads", "N", "CPU threads for LibTorch (0 = auto)", "0")
-    .add("batch", "N", "training batch", "8");
+    .add("batch", "N", "training batch", "8")
+    .add("frozen", "N", "backbone stages not trained (0, 1, 2)", "0");
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   std::signal(SIGSEGV, on_crash);
   std::signal(SIGABRT, on_crash);
@@ -114,6 +115,7 @@ int main(int argc, char** argv) {
   }
   train_options topts;
   topts.batch = static_cast<size_t>(o.get_int("batch", 1, 1024));
+  topts.frozen_stages = static_cast<int>(o.get_int("frozen", 0, 2));
   // Training: three of every four frames; every fourth held out.
   labelled_frames train, holdout;
   for (size_t i = 0; i < data.frames.size(); ++i) {

@@ -72,6 +72,9 @@ const std::vector<policy>& all_policies() {
     {"recl-noreuse", {"--selector", "none", "--scheduler", "recl",
                       "--generalist", "off"},
      "Algorithm 1 without reuse (the scheduler alone)"},
+    {"selectors", {"--selector", "compare", "--scheduler", "recl",
+                   "--generalist", "off"},
+     "RECL, also scoring gating / ODIN / oracle picks on the same zoo"},
     {"odin", {"--selector", "odin", "--scheduler", "recl", "--generalist",
               "off"},
      "autoencoder selection (+ retraining)"},
@@ -164,6 +167,10 @@ std::vector<window_row> run_policy(const bench_settings& s, const policy& pol,
           r.teacher_ms = reply.timing.teacher_ms;
           r.select_ms = reply.timing.select_ms;
           r.check_ms = reply.timing.check_ms;
+          r.served_acc = reply.accuracy;
+          r.sel_gating = reply.sel_gating;
+          r.sel_odin = reply.sel_odin;
+          r.sel_oracle = reply.sel_oracle;
           r.source = reply.swap ? reply.source : "kept";
           if (reply.swap && !reply.weights.empty()) {
             std::string bytes(reply.weights.begin(), reply.weights.end());
@@ -216,8 +223,8 @@ int main(int argc, char** argv) {
     .add_flag("standard", "the full comparison (all policies, 2/4/8 cameras)")
     .add("cameras", "LIST", "camera counts, comma-separated", "2")
     .add("policies", "LIST",
-         "recl, recl-generalist, recl-noreuse, ams, ekya, odin, oracle, "
-         "generalist, one-time, none",
+         "recl, recl-generalist, recl-noreuse, selectors, ams, ekya, odin, "
+         "oracle, generalist, one-time, none",
          "recl,ams,ekya,odin,none")
     .add("windows", "N", "windows per camera", "3")
     .add("window-seconds", "T", "stream seconds per window", "5")
@@ -272,7 +279,8 @@ int main(int argc, char** argv) {
       s.sample_fps = 1;
       s.budgets = {2, 1, 4};
       s.policies = {"recl", "ams", "ekya", "odin", "none", "recl-generalist",
-                    "recl-noreuse", "oracle", "generalist", "one-time"};
+                    "recl-noreuse", "selectors", "oracle", "generalist",
+                    "one-time"};
     }
     for (auto& p : s.policies) {
       bool known = false;
@@ -313,8 +321,8 @@ int main(int argc, char** argv) {
       for (auto n : s.cameras)
         for (auto& p : {"recl", "ams", "ekya", "odin", "none"})
           s.plan.emplace_back(p, n, 2);
-      for (auto& p : {"recl-generalist", "recl-noreuse", "oracle",
-                      "generalist", "one-time"})
+      for (auto& p : {"recl-generalist", "recl-noreuse", "selectors",
+                      "oracle", "generalist", "one-time"})
         s.plan.emplace_back(p, 4, 2);
       for (auto b : {1, 4})
         for (auto& p : {"recl", "ams"})

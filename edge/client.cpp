@@ -139,6 +139,9 @@ window_reply client::update(uint32_t index,
     out.current_accuracy = d.getCurrentAccuracy();
     out.zoo_size = d.getZooSize();
     out.candidates = d.getCandidates();
+    out.sel_gating = d.getSelGating();
+    out.sel_odin = d.getSelOdin();
+    out.sel_oracle = d.getSelOracle();
     return out;
   });
 }

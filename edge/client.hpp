@@ -41,6 +41,9 @@ struct window_reply {
   float current_accuracy = -1; ///< the edge's model on it
   uint32_t zoo_size = 0;
   uint32_t candidates = 0;
+  /// --selector compare on the server: accuracy of gating's, ODIN's and the
+  /// best zoo expert on the window (-1: none).
+  float sel_gating = -1, sel_odin = -1, sel_oracle = -1;
   double round_trip_ms = 0; ///< measured by the client
   uint64_t request_bytes = 0; ///< frame bytes sent
 };

@@ -102,6 +102,9 @@ void fill(rpc::Decision::Builder out, const decision& d) {
   out.setCurrentAccuracy(d.current_accuracy);
   out.setZooSize(d.zoo_size);
   out.setCandidates(d.candidates);
+  out.setSelGating(d.sel_gating);
+  out.setSelOdin(d.sel_odin);
+  out.setSelOracle(d.sel_oracle);
 }
 
 void fill(capnp::List<rpc::ExpertInfo>::Builder out,

@@ -147,6 +147,11 @@ int main(int argc, char** argv) {
                   r.round_trip_ms, transfer, r.timing.queue_ms,
                   r.timing.decode_ms, r.timing.teacher_ms,
                   r.timing.select_ms, r.timing.check_ms, other);
+      if (r.sel_oracle >= 0) // the server compares selectors
+        std::printf("[%s] window %u: same zoo: gating's pick %.3f, ODIN's "
+                    "%.3f, best expert %.3f\n",
+                    camera.c_str(), index, r.sel_gating, r.sel_odin,
+                    r.sel_oracle);
       std::fflush(stdout);
       if (r.swap)
         model_id = r.model_id;

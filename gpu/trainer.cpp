@@ -273,7 +273,25 @@ trainer::trainer(std::unique_ptr<expert> model, labelled_frames train,
   std::tie(impl_->grid_xy, impl_->grid_s)
     = yolox::grid(o.input_height, o.input_width, gpu::device());
   impl_->centers = (impl_->grid_xy + 0.5) * impl_->grid_s;
-  auto params = impl_->model->internals().net->parameters();
+  auto& net = impl_->model->internals().net;
+  if (opts.frozen_stages < 0 || opts.frozen_stages > 2)
+    throw std::invalid_argument("trainer: frozen_stages must be 0, 1 or 2");
+  for (auto& p : net->parameters())
+    p.set_requires_grad(true); // a model from an earlier job may carry flags
+  std::vector<torch::nn::Module*> frozen;
+  if (opts.frozen_stages >= 1)
+    frozen = {net->stem.get(), net->dark2_down.get(), net->dark2.get()};
+  if (opts.frozen_stages >= 2) {
+    frozen.push_back(net->dark3_down.get());
+    frozen.push_back(net->dark3.get());
+  }
+  for (auto* m : frozen)
+    for (auto& p : m->parameters())
+      p.set_requires_grad(false);
+  std::vector<torch::Tensor> params;
+  for (auto& p : net->parameters())
+    if (p.requires_grad())
+      params.push_back(p);
   if (opts.optimizer == "sgd")
     impl_->optim = std::make_unique<torch::optim::SGD>(
       params, torch::optim::SGDOptions(opts.lr)

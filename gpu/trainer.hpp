@@ -36,6 +36,11 @@ struct train_options {
   /// window's frames; keeps a fine-tune from forgetting what it knew.
   double replay_share = 0.25;
   bool flip = true; ///< random horizontal flips
+  /// Backbone stages left as they are (0: train everything; 1: the stem
+  /// and the first stage; 2: also the second). The early, high-resolution
+  /// layers are general-purpose and the most expensive to back-propagate
+  /// through on a CPU.
+  int frozen_stages = 0;
   uint64_t seed = 1;
 };
 

@@ -78,6 +78,12 @@ struct Decision {
   currentAccuracy @10 :Float32; # the edge's model on them (-1 = unknown)
   zooSize @11 :UInt32;
   candidates @12 :UInt32; # models the safety check evaluated
+  # With the server's --selector compare: the accuracy on these frames of
+  # the gating network's first choice, ODIN's and the best zoo expert's
+  # (-1 = no zoo yet or not comparing).
+  selGating @13 :Float32 = -1;
+  selOdin @14 :Float32 = -1;
+  selOracle @15 :Float32 = -1;
 
   enum Action {
     keep @0;

@@ -10,6 +10,7 @@
 
 #include <csignal>
 #include <cstdlib>
+#include <cstdio>
 #include <doctest/doctest.h>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -143,7 +144,8 @@ TEST_CASE("adaptation: the zoo grows and a later camera is served an expert trai
   auto place = clips_of(data, "caltrans-n280-at-indiana-st");
   REQUIRE(place.size() >= 6);
   test::temp_dir tmp;
-  live_daemon d{tmp.path() + "/data", data};
+  // Gating serves; "compare" also scores ODIN's and the oracle's picks.
+  live_daemon d{tmp.path() + "/data", data, {"--selector", "compare"}};
   // Camera A plays two clips of the place (one window each).
   auto a = d.edge("cam-a", {place[1], place[2]}, data);
   REQUIRE_MESSAGE(a.code == 0, a.err);
@@ -164,6 +166,21 @@ TEST_CASE("adaptation: the zoo grows and a later camera is served an expert trai
   CHECK(contains(b.out, "[cam-b] window 0: 10 frames"));
   CHECK(contains(b.out, "swap to e-cam-a-"));
   CHECK(contains(b.out, "(zoo)"));
+  // The same zoo through three selectors: the best expert bounds both.
+  {
+    auto at = b.out.find("same zoo: gating's pick ");
+    REQUIRE_MESSAGE(at != std::string::npos, b.out);
+    float g = -2, o = -2, best = -2;
+    REQUIRE(std::sscanf(b.out.c_str() + at,
+                        "same zoo: gating's pick %f, ODIN's %f, best expert %f",
+                        &g, &o, &best) == 3);
+    CHECK(best >= 0);
+    CHECK(g >= 0);
+    CHECK(o >= 0); // ODIN's centroids exist once the zoo admitted
+    CHECK(g <= best);
+    CHECK(o <= best);
+  }
+  CHECK_FALSE(contains(a.out.substr(0, a.out.find("window 1")), "same zoo"));
   auto cams = d.admin("cameras");
   bool found = false;
   for (auto& c : cams["cameras"])

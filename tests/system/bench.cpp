@@ -21,7 +21,8 @@ TEST_CASE("recl-bench: a small run writes its report and the numbers add up") {
   auto out = tmp.path() + "/report";
   auto r = test::run(test::bin("recl-bench"),
                      {"--data", data, "--out", out, "--cameras", "1",
-                      "--windows", "2", "--policies", "recl,generalist,none",
+                      "--windows", "2", "--policies",
+                      "recl,generalist,none,selectors",
                       "--eval-frames", "2", "--budget", "1"},
                      600);
   REQUIRE_MESSAGE(r.code == 0, r.err);
@@ -36,7 +37,7 @@ TEST_CASE("recl-bench: a small run writes its report and the numbers add up") {
     if (rows[i].empty())
       continue;
     auto cols = split(rows[i], ',');
-    REQUIRE(cols.size() == 19);
+    REQUIRE(cols.size() == 23);
     ++n;
     auto map = std::stod(cols[10]);
     CHECK(map >= 0.0);
@@ -49,8 +50,17 @@ TEST_CASE("recl-bench: a small run writes its report and the numbers add up") {
       CHECK(cols[8].rfind("r-", 0) != 0);
     if (cols[4] == "0")
       CHECK(cols[7] == "base"); // every edge starts with the base expert
+    // Selector comparison only where asked for and where a zoo exists; the
+    // best zoo expert bounds gating's and ODIN's picks.
+    auto oracle = std::stod(cols[22]);
+    if (cols[0] != "selectors" || cols[14] == "0") {
+      CHECK(oracle == -1);
+    } else {
+      CHECK(oracle >= std::stod(cols[20]));
+      CHECK(oracle >= std::stod(cols[21]));
+    }
   }
-  CHECK(n == 6);
+  CHECK(n == 8);
   // summary.csv: scored + sparse = windows, for each policy.
   auto sum = split(read_file(out + "/summary.csv"), '\n');
   size_t policies = 0;
@@ -62,7 +72,7 @@ TEST_CASE("recl-bench: a small run writes its report and the numbers add up") {
     CHECK(std::stoul(cols[4]) + std::stoul(cols[5]) == std::stoul(cols[3]));
     ++policies;
   }
-  CHECK(policies == 3);
+  CHECK(policies == 4);
   // A budget sweep draws its plot and says which budget each policy needs
   // to match RECL, consistently with summary.csv.
   auto sweep = tmp.path() + "/sweep";
