@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
     .add("frames", "FILE", "labelled frames (recl-bench-models --export)")
     .add("threads", "N", "CPU threads for LibTorch (0 = auto)", "0")
     .add("batch", "N", "training batch", "8")
-    .add("frozen", "N", "backbone stages not trained (0, 1, 2)", "0");
+    .add("frozen", "N", "backbone stages not trained (0, 1, 2)", "2");
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   std::signal(SIGSEGV, on_crash);
   std::signal(SIGABRT, on_crash);

@@ -91,6 +91,7 @@ int main(int argc, char** argv) {
     train_options topts;
     topts.seed = static_cast<uint64_t>(o.get_int("seed", 0, 1ll << 40));
     topts.replay_share = 0;
+    topts.frozen_stages = 0; // many places, many frames: train it all
     auto coco = expert::load(o.get("onnx-archive"), eopts);
     trainer job{coco->clone(), train, {}, topts};
     auto epochs = o.get_int("epochs", 0, 1000);

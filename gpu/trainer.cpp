@@ -309,6 +309,14 @@ trainer::trainer(std::unique_ptr<expert> model, labelled_frames train,
 
 trainer::~trainer() = default;
 
+size_t trainer::trainable_parameters() const {
+  size_t n = 0;
+  for (auto& p : impl_->model->internals().net->parameters())
+    if (p.requires_grad())
+      n += static_cast<size_t>(p.numel());
+  return n;
+}
+
 double trainer::evaluate() {
   if (impl_->holdout.frames.empty())
     return 0;

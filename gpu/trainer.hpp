@@ -39,8 +39,10 @@ struct train_options {
   /// Backbone stages left as they are (0: train everything; 1: the stem
   /// and the first stage; 2: also the second). The early, high-resolution
   /// layers are general-purpose and the most expensive to back-propagate
-  /// through on a CPU.
-  int frozen_stages = 0;
+  /// through on a CPU. Measured (recl-bench-specialise, 6 places): 2 trains
+  /// 23 % faster and gains more car AP after 1/3/10/30 epochs (+0.16 /
+  /// +0.23 / +0.25 / +0.27) than 0 (+0.02 / +0.11 / +0.22 / +0.26).
+  int frozen_stages = 2;
   uint64_t seed = 1;
 };
 
@@ -81,6 +83,9 @@ public:
 
   /// The model (still owned by the trainer).
   expert& model();
+
+  /// Parameters the optimizer updates (fewer with frozen stages).
+  size_t trainable_parameters() const;
 
   /// Gives the model up; the trainer is spent afterwards.
   std::unique_ptr<expert> release();

@@ -93,6 +93,32 @@ TEST_CASE("trainer: bad input is refused") {
   odd.frames[0].bgr.resize(5);
   CHECK_THROWS_AS(trainer(model(), odd, {}), std::invalid_argument);
   CHECK_THROWS_AS(trainer(nullptr, odd, {}), std::invalid_argument);
+  train_options bad;
+  bad.frozen_stages = 3;
+  CHECK_THROWS_AS(trainer(model(), highway(1), {}, bad), std::invalid_argument);
+}
+
+TEST_CASE("trainer: frozen stages are left out of training, and a later job trains them again") {
+  if (test::data_dir().empty()) {
+    MESSAGE("SKIPPED: no shared data (set RECL_DATA)");
+    return;
+  }
+  auto frames = highway(2);
+  std::vector<size_t> counts;
+  std::unique_ptr<expert> model = expert::load(test::pretrained_archive());
+  for (int f : {2, 1, 0}) {
+    train_options opts;
+    opts.frozen_stages = f;
+    trainer job{std::move(model), frames, {}, opts};
+    counts.push_back(job.trainable_parameters());
+    job.train_epochs(1);
+    model = job.release(); // the same model goes on to the next job
+  }
+  MESSAGE("trainable parameters with 2/1/0 frozen stages: " << counts[0]
+          << " / " << counts[1] << " / " << counts[2]);
+  CHECK(counts[0] < counts[1]);
+  CHECK(counts[1] < counts[2]);
+  CHECK(counts[2] == 904463); // every parameter of YOLOX-Nano
 }
 
 TEST_CASE("trainer: accuracy falls back to frame scores on sparse truth") {
