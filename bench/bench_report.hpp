@@ -61,6 +61,7 @@ struct bench_settings {
   double sample_fps = 2;
   size_t eval_frames = 4;
   bool quick = false;
+  bool standard = false;
   std::string budget_text; ///< --budget as given
   double t_start = 0;      ///< now_ms() when the run began
   std::vector<run_key> plan; ///< the runs, in order

@@ -15,11 +15,12 @@
 
 namespace recl::bench {
 
-/// A line plot of `series` (policy -> (x, y)) with OpenCV, y in [0, 1].
+/// A line plot of `series` (policy -> (x, y)) with OpenCV, y in [0, ymax]
+/// (0: the largest y).
 inline void plot(const std::string& path, const std::string& title,
           const std::string& xlabel,
           const std::map<std::string, std::vector<std::pair<double, double>>>&
-            series) {
+            series, double ymax = 1.0) {
   const int W = 720, H = 480, L = 70, R = 180, T = 40, B = 60;
   cv::Mat img(H, W, CV_8UC3, cv::Scalar(255, 255, 255));
   double xmin = 1e300, xmax = -1e300;
@@ -30,17 +31,24 @@ inline void plot(const std::string& path, const std::string& title,
     }
   if (xmax <= xmin)
     xmax = xmin + 1;
+  if (ymax <= 0) {
+    for (auto& [name, pts] : series)
+      for (auto& p : pts)
+        ymax = std::max(ymax, p.second);
+    if (ymax <= 0)
+      ymax = 1;
+  }
   auto px = [&](double x) {
     return L + static_cast<int>((x - xmin) / (xmax - xmin) * (W - L - R));
   };
   auto py = [&](double y) {
-    return H - B - static_cast<int>(std::clamp(y, 0.0, 1.0) * (H - T - B));
+    return H - B - static_cast<int>(std::clamp(y / ymax, 0.0, 1.0) * (H - T - B));
   };
   const cv::Scalar black(0, 0, 0);
   cv::rectangle(img, cv::Point(L, T), cv::Point(W - R, H - B), black);
   for (int k = 0; k <= 5; ++k) {
-    double y = k / 5.0;
-    cv::putText(img, cv::format("%.1f", y), cv::Point(L - 40, py(y) + 5),
+    double y = k / 5.0 * ymax;
+    cv::putText(img, cv::format("%.3g", y), cv::Point(L - 40, py(y) + 5),
                 cv::FONT_HERSHEY_SIMPLEX, 0.45, black);
   }
   std::set<double> xs;

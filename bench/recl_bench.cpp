@@ -75,6 +75,12 @@ const std::vector<policy>& all_policies() {
     {"selectors", {"--selector", "compare", "--scheduler", "recl",
                    "--generalist", "off"},
      "RECL, also scoring gating / ODIN / oracle picks on the same zoo"},
+    {"ekya-p5", {"--selector", "none", "--scheduler", "ekya", "--generalist",
+                 "off", "--profile-epochs", "5"},
+     "Ekya with 5 profiling epochs"},
+    {"ekya-p10", {"--selector", "none", "--scheduler", "ekya", "--generalist",
+                  "off", "--profile-epochs", "10"},
+     "Ekya with 10 profiling epochs"},
     {"odin", {"--selector", "odin", "--scheduler", "recl", "--generalist",
               "off"},
      "autoencoder selection (+ retraining)"},
@@ -223,8 +229,9 @@ int main(int argc, char** argv) {
     .add_flag("standard", "the full comparison (all policies, 2/4/8 cameras)")
     .add("cameras", "LIST", "camera counts, comma-separated", "2")
     .add("policies", "LIST",
-         "recl, recl-generalist, recl-noreuse, selectors, ams, ekya, odin, "
-         "oracle, generalist, one-time, none",
+         "recl, recl-generalist, recl-noreuse, selectors, ams, ekya "
+         "(1 profiling epoch), ekya-p5, ekya-p10, odin, oracle, generalist, "
+         "one-time, none",
          "recl,ams,ekya,odin,none")
     .add("windows", "N", "windows per camera", "3")
     .add("window-seconds", "T", "stream seconds per window", "5")
@@ -279,8 +286,8 @@ int main(int argc, char** argv) {
       s.sample_fps = 1;
       s.budgets = {2, 1, 4};
       s.policies = {"recl", "ams", "ekya", "odin", "none", "recl-generalist",
-                    "recl-noreuse", "selectors", "oracle", "generalist",
-                    "one-time"};
+                    "recl-noreuse", "selectors", "ekya-p5", "ekya-p10",
+                    "oracle", "generalist", "one-time"};
     }
     for (auto& p : s.policies) {
       bool known = false;
@@ -322,7 +329,8 @@ int main(int argc, char** argv) {
         for (auto& p : {"recl", "ams", "ekya", "odin", "none"})
           s.plan.emplace_back(p, n, 2);
       for (auto& p : {"recl-generalist", "recl-noreuse", "selectors",
-                      "oracle", "generalist", "one-time"})
+                      "ekya-p5", "ekya-p10", "oracle", "generalist",
+                      "one-time"})
         s.plan.emplace_back(p, 4, 2);
       for (auto b : {1, 4})
         for (auto& p : {"recl", "ams"})
@@ -344,6 +352,9 @@ int main(int argc, char** argv) {
   auto t_start = now_ms();
   s.t_start = t_start;
   s.budget_text = o.get("budget");
+  s.standard = o.flag("standard");
+  if (s.standard && !o.given("vary"))
+    s.budget_text = "2 (the budget sweep at 8 cameras: 1, 2, 4)";
   try {
     fs::create_directories(s.out);
     s.base = test::pretrained_archive();
