@@ -41,10 +41,24 @@ struct window_row {
   double served_acc = -1, sel_gating = -1, sel_odin = -1, sel_oracle = -1;
 };
 
+/// Experiment 3, profiled: after RECL served a zoo expert, how much
+/// retraining the edge's previous model needed to reach that expert's
+/// accuracy on the window's frames.
+struct retrain_curve {
+  std::string camera;
+  size_t window = 0;
+  double target = 0;  ///< the served zoo expert's accuracy
+  double start = 0;   ///< the previous model's
+  int epochs = -1;    ///< epochs to reach the target (-1: not within max)
+  double seconds = 0; ///< training time spent (until reached, or all)
+  double reply_ms = 0; ///< RECL's selection + safety check for the window
+};
+
 /// What the daemon said about one run at its end.
 struct run_stats {
   scheduler_report sched;
   size_t zoo = 0;
+  std::vector<retrain_curve> curves;
 };
 
 /// A run: (policy, cameras, budget).
@@ -62,6 +76,7 @@ struct bench_settings {
   size_t eval_frames = 4;
   bool quick = false;
   bool standard = false;
+  int curve_epochs = 10; ///< experiment 3: retraining epochs tried at most
   std::string budget_text; ///< --budget as given
   double t_start = 0;      ///< now_ms() when the run began
   std::vector<run_key> plan; ///< the runs, in order

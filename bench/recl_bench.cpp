@@ -26,6 +26,7 @@
 #include "gpu/device.hpp"
 #include "gpu/expert.hpp"
 #include "gpu/metrics.hpp"
+#include "gpu/trainer.hpp"
 #include "tests/gpu/weights.hpp"
 #include "tests/system/process.hpp"
 
@@ -49,6 +50,7 @@ using bench::window_row;
 using bench::run_stats;
 using bench::bench_settings;
 using bench::run_key;
+using bench::retrain_curve;
 using bench::write_report;
 using bench::make_streams;
 
@@ -123,6 +125,15 @@ std::vector<window_row> run_policy(const bench_settings& s, const policy& pol,
   std::mutex rows_mutex;
   std::vector<std::thread> threads;
   std::string failure;
+  struct reuse_event {
+    std::string camera;
+    size_t window;
+    std::string before, after; // model bytes
+    labelled_frames data;       // the window's sent frames, teacher-labelled
+    double reply_ms;
+  };
+  std::vector<reuse_event> events;
+  const bool profile = pol.name == "recl";
   for (size_t cam = 0; cam < n; ++cam)
     threads.emplace_back([&, cam] {
       try {
@@ -180,6 +191,16 @@ std::vector<window_row> run_policy(const bench_settings& s, const policy& pol,
           r.source = reply.swap ? reply.source : "kept";
           if (reply.swap && !reply.weights.empty()) {
             std::string bytes(reply.weights.begin(), reply.weights.end());
+            if (profile && reply.source == "zoo") {
+              reuse_event ev{id, w, model->to_bytes(), bytes, {},
+                             reply.timing.select_ms + reply.timing.check_ms};
+              {
+                std::lock_guard<std::mutex> g{lab_mutex};
+                ev.data = label(sent, lab);
+              }
+              std::lock_guard<std::mutex> g{rows_mutex};
+              events.push_back(std::move(ev));
+            }
             model = expert::from_bytes(bytes);
             model_id = reply.model_id;
           }
@@ -212,6 +233,36 @@ std::vector<window_row> run_policy(const bench_settings& s, const policy& pol,
   d.wait(60);
   if (!failure.empty())
     throw std::runtime_error(pol.name + ": " + failure);
+  // Experiment 3, profiled, with the daemon gone (nothing else trains):
+  // retrain the edge's previous model on the window's frames, one epoch at
+  // a time, until it is as accurate there as the zoo expert RECL served.
+  for (auto& ev : events) {
+    auto before = expert::from_bytes(ev.before);
+    auto after = expert::from_bytes(ev.after);
+    retrain_curve c;
+    c.camera = ev.camera;
+    c.window = ev.window;
+    c.reply_ms = ev.reply_ms;
+    c.target = detection_accuracy(after->detect(ev.data.frames), ev.data.labels);
+    trainer job{std::move(before), ev.data, ev.data};
+    c.start = job.evaluate();
+    if (c.start >= c.target)
+      c.epochs = 0;
+    for (int e = 1; c.epochs < 0 && e <= s.curve_epochs; ++e) {
+      auto r = job.micro_window();
+      c.seconds += r.seconds;
+      if (r.acc_after >= c.target)
+        c.epochs = e;
+    }
+    std::printf("  [profile] %s window %zu: zoo expert %.3f, previous model "
+                "%.3f, retraining %s (%.1f s)\n",
+                c.camera.c_str(), c.window, c.target, c.start,
+                c.epochs < 0 ? "did not reach it"
+                             : ("reached it in " + std::to_string(c.epochs)
+                                + " epochs").c_str(),
+                c.seconds);
+    stats.curves.push_back(c);
+  }
   return rows;
 }
 
@@ -242,6 +293,8 @@ int main(int argc, char** argv) {
     .add("vary", "NAME=V1,V2",
          "ablation: run every policy once per value of recld's --NAME (e.g. "
          "alpha=0,0.02,0.1, eta=0,4, top-k=1,10)")
+    .add("curve-epochs", "N", "experiment 3: epochs of retraining tried "
+                              "against each zoo expert RECL served", "10")
     .add_flag("reuse-matrix", "also run recl-bench-reuse (experiment 7; "
                               "on with --standard)")
     .add("threads", "N", "LibTorch threads in this process", "1");
@@ -324,6 +377,7 @@ int main(int argc, char** argv) {
     // (experiment 1); anything else: every combination given.
     s.sweep_cameras = s.cameras.back();
     s.reuse_matrix = o.flag("reuse-matrix") || o.flag("standard");
+    s.curve_epochs = static_cast<int>(o.get_int("curve-epochs", 1, 1000));
     if (o.flag("standard") && !o.given("vary")) {
       for (auto n : s.cameras)
         for (auto& p : {"recl", "ams", "ekya", "odin", "none"})
