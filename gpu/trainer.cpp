@@ -84,6 +84,30 @@ struct trainer::impl {
   int64_t steps = 0;
   std::mt19937_64 rng;
   torch::Tensor grid_xy, grid_s, centers;
+  // Output of the frozen front for every frame, as is and flipped (the
+  // input itself when nothing is frozen). Frozen weights never change, so
+  // this is exact and saves the front's forward pass on every step.
+  torch::Tensor f_train, f_train_flip, f_replay, f_replay_flip;
+
+  void cache_front() {
+    torch::NoGradGuard no_grad;
+    auto& net = model->internals().net;
+    auto run = [&](const torch::Tensor& x, torch::Tensor& out,
+                   torch::Tensor& out_flip) {
+      if (!x.defined())
+        return;
+      std::vector<torch::Tensor> a, b;
+      for (int64_t s = 0; s < x.size(0); s += 16) {
+        auto chunk = x.narrow(0, s, std::min<int64_t>(16, x.size(0) - s));
+        a.push_back(net->front(chunk, opts.frozen_stages));
+        b.push_back(net->front(chunk.flip({3}), opts.frozen_stages));
+      }
+      out = torch::cat(a, 0);
+      out_flip = torch::cat(b, 0);
+    };
+    run(x_train, f_train, f_train_flip);
+    run(x_replay, f_replay, f_replay_flip);
+  }
 
   void prepare(const labelled_frames& in, torch::Tensor& x,
                std::vector<torch::Tensor>& gts) {
@@ -105,7 +129,8 @@ struct trainer::impl {
   /// SimOTA assignment and the YOLOX loss for one batch.
   torch::Tensor loss(const torch::Tensor& x,
                      const std::vector<torch::Tensor>& gts) {
-    auto raw = yolox::flatten(model->internals().net->forward(x));
+    auto raw = yolox::flatten(
+      model->internals().net->forward_from(x, opts.frozen_stages));
     auto xy = (raw.narrow(2, 0, 2) + grid_xy) * grid_s;
     auto wh = torch::exp(raw.narrow(2, 2, 2).clamp_max(10)) * grid_s;
     auto pred_boxes = torch::cat({xy - wh / 2, xy + wh / 2}, 2); // [B,A,4]
@@ -220,10 +245,13 @@ struct trainer::impl {
       auto width = static_cast<float>(model->options().input_width);
       for (size_t j = start; j < end; ++j) {
         auto [src, i] = order[j];
-        auto x = (src == 0 ? x_train : x_replay)[static_cast<int64_t>(i)];
+        auto flipped = opts.flip && coin(rng);
+        // The frozen front's output, cached per frame and flip.
+        auto& feats = src == 0 ? (flipped ? f_train_flip : f_train)
+                               : (flipped ? f_replay_flip : f_replay);
+        auto x = feats[static_cast<int64_t>(i)];
         auto g = (src == 0 ? gt_train : gt_replay)[i];
-        if (opts.flip && coin(rng)) {
-          x = x.flip({2});
+        if (flipped) {
           g = g.clone();
           auto x0 = width - g.select(1, 2);
           auto x1 = width - g.select(1, 0);
@@ -292,6 +320,7 @@ trainer::trainer(std::unique_ptr<expert> model, labelled_frames train,
   for (auto& p : net->parameters())
     if (p.requires_grad())
       params.push_back(p);
+  impl_->cache_front();
   if (opts.optimizer == "sgd")
     impl_->optim = std::make_unique<torch::optim::SGD>(
       params, torch::optim::SGDOptions(opts.lr)

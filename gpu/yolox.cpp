@@ -134,8 +134,14 @@ network_impl::network_impl(int classes) : num_classes(classes) {
 }
 
 level_outputs network_impl::forward(const torch::Tensor& x) {
+  return forward_from(x, 0);
+}
+
+torch::Tensor network_impl::front(const torch::Tensor& x, int stages) {
   using torch::indexing::None;
   using torch::indexing::Slice;
+  if (stages <= 0)
+    return x;
   // Focus: space to depth in the order top-left, bottom-left, top-right,
   // bottom-right.
   auto tl = x.index({"...", Slice(None, None, 2), Slice(None, None, 2)});
@@ -144,7 +150,19 @@ level_outputs network_impl::forward(const torch::Tensor& x) {
   auto br = x.index({"...", Slice(1, None, 2), Slice(1, None, 2)});
   auto y = stem(torch::cat({tl, bl, tr, br}, 1));
   y = dark2(dark2_down(y));
-  auto x2 = dark3(dark3_down(y));
+  if (stages == 1)
+    return y;
+  return dark3(dark3_down(y));
+}
+
+level_outputs network_impl::forward_from(const torch::Tensor& f, int stages) {
+  torch::Tensor x2;
+  if (stages >= 2)
+    x2 = f;
+  else {
+    auto y = stages == 1 ? f : front(f, 1);
+    x2 = dark3(dark3_down(y));
+  }
   auto x1 = dark4(dark4_down(x2));
   auto x0 = dark5(dark5_spp(dark5_down(x1)));
   auto up = [](const torch::Tensor& t) {

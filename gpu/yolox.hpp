@@ -72,6 +72,14 @@ struct network_impl : torch::nn::Module {
   /// Raw outputs for strides 8, 16, 32. `x`: [N, 3, H, W] float BGR 0..255.
   level_outputs forward(const torch::Tensor& x);
 
+  /// The first `stages` backbone stages alone (1: focus, stem and the first
+  /// stage; 2: also the second); 0 returns `x`. With forward_from, splits
+  /// forward() where a trainer freezes the front and caches its output.
+  torch::Tensor front(const torch::Tensor& x, int stages);
+
+  /// The rest of forward() after front(x, stages).
+  level_outputs forward_from(const torch::Tensor& f, int stages);
+
   /// Every convolution in the order the forward pass (and the ONNX export)
   /// runs them; the converter fills weights in this order.
   std::vector<torch::nn::Conv2d> convs_in_order();
