@@ -83,6 +83,16 @@ const std::vector<policy>& all_policies() {
     {"ekya-p10", {"--selector", "none", "--scheduler", "ekya", "--generalist",
                   "off", "--profile-epochs", "10"},
      "Ekya with 10 profiling epochs"},
+    // Ablations (experiment 6): RECL with one setting changed.
+    {"recl-eta0", {"--selector", "gating", "--scheduler", "recl",
+                   "--generalist", "off", "--eta", "0"},
+     "RECL without pruning (eta 0)"},
+    {"recl-alpha0.1", {"--selector", "gating", "--scheduler", "recl",
+                       "--generalist", "off", "--alpha", "0.1"},
+     "RECL admitting only experts 0.1 better than every rival"},
+    {"recl-top1", {"--selector", "gating", "--scheduler", "recl",
+                   "--generalist", "off", "--top-k", "1"},
+     "RECL checking only gating's first choice"},
     {"odin", {"--selector", "odin", "--scheduler", "recl", "--generalist",
               "off"},
      "autoencoder selection (+ retraining)"},
@@ -282,7 +292,7 @@ int main(int argc, char** argv) {
     .add("policies", "LIST",
          "recl, recl-generalist, recl-noreuse, selectors, ams, ekya "
          "(1 profiling epoch), ekya-p5, ekya-p10, odin, oracle, generalist, "
-         "one-time, none",
+         "one-time, none; ablations recl-eta0, recl-alpha0.1, recl-top1",
          "recl,ams,ekya,odin,none")
     .add("windows", "N", "windows per camera", "3")
     .add("window-seconds", "T", "stream seconds per window", "5")
@@ -340,7 +350,8 @@ int main(int argc, char** argv) {
       s.budgets = {2, 1, 4};
       s.policies = {"recl", "ams", "ekya", "odin", "none", "recl-generalist",
                     "recl-noreuse", "selectors", "ekya-p5", "ekya-p10",
-                    "oracle", "generalist", "one-time"};
+                    "oracle", "generalist", "one-time", "recl-eta0",
+                    "recl-alpha0.1", "recl-top1"};
     }
     for (auto& p : s.policies) {
       bool known = false;
@@ -384,7 +395,7 @@ int main(int argc, char** argv) {
           s.plan.emplace_back(p, n, 2);
       for (auto& p : {"recl-generalist", "recl-noreuse", "selectors",
                       "ekya-p5", "ekya-p10", "oracle", "generalist",
-                      "one-time"})
+                      "one-time", "recl-eta0", "recl-alpha0.1", "recl-top1"})
         s.plan.emplace_back(p, 4, 2);
       for (auto b : {1, 4})
         for (auto& p : {"recl", "ams"})
