@@ -57,47 +57,42 @@ using bench::make_streams;
 namespace {
 
 
+/// recld's settings for a selector and scheduler, no generalist, plus
+/// `extra`.
+std::vector<std::string> with(const char* selector, const char* scheduler,
+                              std::vector<std::string> extra = {}) {
+  std::vector<std::string> args{"--selector", selector, "--scheduler",
+                                scheduler, "--generalist", "off"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
 const std::vector<policy>& all_policies() {
   static const std::vector<policy> xs{
-    {"recl", {"--selector", "gating", "--scheduler", "recl", "--generalist",
-              "off"},
-     "gating-network reuse + Algorithm 1"},
+    {"recl", with("gating", "recl"), "gating-network reuse + Algorithm 1"},
     {"recl-generalist",
      {"--selector", "gating", "--scheduler", "recl", "--generalist", "on"},
      "RECL with the fleet generalist"},
-    {"ams", {"--selector", "none", "--scheduler", "round-robin",
-             "--generalist", "off"},
-     "no reuse, round-robin retraining"},
-    {"ekya", {"--selector", "none", "--scheduler", "ekya", "--generalist",
-              "off", "--profile-epochs", "1"},
+    {"ams", with("none", "round-robin"), "no reuse, round-robin retraining"},
+    {"ekya", with("none", "ekya", {"--profile-epochs", "1"}),
      "no reuse, micro-profiling + thief"},
-    {"recl-noreuse", {"--selector", "none", "--scheduler", "recl",
-                      "--generalist", "off"},
+    {"recl-noreuse", with("none", "recl"),
      "Algorithm 1 without reuse (the scheduler alone)"},
-    {"selectors", {"--selector", "compare", "--scheduler", "recl",
-                   "--generalist", "off"},
+    {"selectors", with("compare", "recl"),
      "RECL, also scoring gating / ODIN / oracle picks on the same zoo"},
-    {"ekya-p5", {"--selector", "none", "--scheduler", "ekya", "--generalist",
-                 "off", "--profile-epochs", "5"},
+    {"ekya-p5", with("none", "ekya", {"--profile-epochs", "5"}),
      "Ekya with 5 profiling epochs"},
-    {"ekya-p10", {"--selector", "none", "--scheduler", "ekya", "--generalist",
-                  "off", "--profile-epochs", "10"},
+    {"ekya-p10", with("none", "ekya", {"--profile-epochs", "10"}),
      "Ekya with 10 profiling epochs"},
     // Ablations (experiment 6): RECL with one setting changed.
-    {"recl-eta0", {"--selector", "gating", "--scheduler", "recl",
-                   "--generalist", "off", "--eta", "0"},
+    {"recl-eta0", with("gating", "recl", {"--eta", "0"}),
      "RECL without pruning (eta 0)"},
-    {"recl-alpha0.1", {"--selector", "gating", "--scheduler", "recl",
-                       "--generalist", "off", "--alpha", "0.1"},
+    {"recl-alpha0.1", with("gating", "recl", {"--alpha", "0.1"}),
      "RECL admitting only experts 0.1 better than every rival"},
-    {"recl-top1", {"--selector", "gating", "--scheduler", "recl",
-                   "--generalist", "off", "--top-k", "1"},
+    {"recl-top1", with("gating", "recl", {"--top-k", "1"}),
      "RECL checking only gating's first choice"},
-    {"odin", {"--selector", "odin", "--scheduler", "recl", "--generalist",
-              "off"},
-     "autoencoder selection (+ retraining)"},
-    {"oracle", {"--selector", "oracle", "--scheduler", "recl",
-                "--generalist", "off"},
+    {"odin", with("odin", "recl"), "autoencoder selection (+ retraining)"},
+    {"oracle", with("oracle", "recl"),
      "every zoo expert evaluated (upper bound of selection)"},
     {"generalist", {"--selector", "none", "--camera-jobs", "off",
                     "--generalist", "on"},
