@@ -91,7 +91,7 @@ void finish(self_ptr self, job& j) {
       try {
         if (auto x = st.find(id))
           acc = static_cast<float>(
-            detection_accuracy(x->detect(j.holdout.frames), truth));
+            detection_accuracy(x->detect_for_scoring(j.holdout.frames), truth));
       } catch (const std::exception& e) {
         log::warning("gpu-owner", "rival ", id, ": ", e.what());
       }

@@ -166,7 +166,7 @@ struct gpu_owner_state {
 
   double accuracy(expert& x, const std::vector<image>& imgs,
                   const std::vector<std::vector<box>>& truth) {
-    return detection_accuracy(x.detect(imgs), truth);
+    return detection_accuracy(x.detect_for_scoring(imgs), truth);
   }
 
   /// Per-frame scores of `x` on `imgs` (gating targets).

@@ -163,7 +163,7 @@ std::vector<window_row> run_policy(const bench_settings& s, const policy& pol,
             std::lock_guard<std::mutex> g{lab_mutex};
             truth = label(ev, lab);
           }
-          auto dets = model->detect(truth.frames);
+          auto dets = model->detect_for_scoring(truth.frames);
           auto m = mean_ap(dets, truth.labels);
           window_row r;
           r.policy = pol.name;
@@ -248,7 +248,7 @@ std::vector<window_row> run_policy(const bench_settings& s, const policy& pol,
     c.camera = ev.camera;
     c.window = ev.window;
     c.reply_ms = ev.reply_ms;
-    c.target = detection_accuracy(after->detect(ev.data.frames), ev.data.labels);
+    c.target = detection_accuracy(after->detect_for_scoring(ev.data.frames), ev.data.labels);
     trainer job{std::move(before), ev.data, ev.data};
     c.start = job.evaluate();
     if (c.start >= c.target)

@@ -2,6 +2,7 @@
 
 #include "gpu/torch_device.hpp"
 
+#include <algorithm>
 #include <numeric>
 #include <sstream>
 #include <stdexcept>
@@ -150,9 +151,21 @@ int64_t expert::parameter_count() const {
 
 std::vector<std::vector<box>> expert::detect(const std::vector<image>& frames,
                                              size_t batch) {
+  return impl_->detect(frames, batch, impl_->opts.score_threshold, 0);
+}
+
+std::vector<std::vector<box>>
+expert::detect_for_scoring(const std::vector<image>& frames, size_t batch) {
+  return impl_->detect(frames, batch, scoring_score_threshold,
+                       scoring_max_per_frame);
+}
+
+std::vector<std::vector<box>> expert::impl::detect(
+  const std::vector<image>& frames, size_t batch, float min_score,
+  size_t max_per_frame) {
   c10::InferenceMode inference;
-  auto& o = impl_->opts;
-  impl_->net->eval();
+  auto& o = opts;
+  net->eval();
   auto dev = gpu::device();
   auto [grid_xy, grid_s] = yolox::grid(o.input_height, o.input_width, dev);
   std::vector<std::vector<box>> out;
@@ -164,17 +177,17 @@ std::vector<std::vector<box>> expert::detect(const std::vector<image>& frames,
                                  std::min(frames.size(), start + batch)));
     std::vector<float> scales;
     auto x = preprocess(chunk, o.input_width, o.input_height, scales);
-    auto raw = yolox::flatten(impl_->net->forward(x)); // [N, cells, 85]
+    auto raw = yolox::flatten(net->forward(x)); // [N, cells, 85]
     auto xy = (raw.narrow(2, 0, 2) + grid_xy) * grid_s;
     auto wh = torch::exp(raw.narrow(2, 2, 2)) * grid_s;
     auto scores = torch::sigmoid(raw.narrow(2, 4, 1))
                   * torch::sigmoid(raw.narrow(2, 5, 80));
-    scores = scores * impl_->keep_mask;
+    scores = scores * keep_mask;
     auto boxes_xyxy = torch::cat({xy - wh / 2, xy + wh / 2}, 2).cpu();
     scores = scores.cpu();
     for (size_t i = 0; i < chunk.size(); ++i) {
       auto s = scores[static_cast<int64_t>(i)];
-      auto idx = torch::nonzero(s >= o.score_threshold); // [k, 2]: cell, cls
+      auto idx = torch::nonzero(s >= min_score); // [k, 2]: cell, cls
       auto b = boxes_xyxy[static_cast<int64_t>(i)];
       auto acc_idx = idx.accessor<int64_t, 2>();
       auto acc_b = b.accessor<float, 2>();
@@ -196,7 +209,16 @@ std::vector<std::vector<box>> expert::detect(const std::vector<image>& frames,
         if (bx.x1 > bx.x0 && bx.y1 > bx.y0)
           cands.push_back(bx);
       }
-      out.push_back(nms_per_class(std::move(cands), o.nms_threshold));
+      auto kept = nms_per_class(std::move(cands), o.nms_threshold);
+      if (max_per_frame > 0 && kept.size() > max_per_frame) {
+        std::partial_sort(kept.begin(),
+                          kept.begin() + static_cast<long>(max_per_frame),
+                          kept.end(), [](const box& a, const box& b) {
+                            return a.score > b.score;
+                          });
+        kept.resize(max_per_frame);
+      }
+      out.push_back(std::move(kept));
     }
   }
   return out;

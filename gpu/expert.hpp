@@ -24,6 +24,12 @@ struct expert_options {
   std::vector<int> classes = default_classes(); ///< COCO classes reported
 };
 
+/// Lowest score of the detections `expert::detect_for_scoring` reports.
+inline constexpr float scoring_score_threshold = 0.01f;
+/// Most detections per frame `expert::detect_for_scoring` reports (COCO's
+/// limit).
+inline constexpr size_t scoring_max_per_frame = 100;
+
 /// A detector with its weights resident on the device. Not thread-safe.
 class expert {
 public:
@@ -47,9 +53,18 @@ public:
   /// A deep copy (own weights).
   std::unique_ptr<expert> clone() const;
 
-  /// Detects objects; boxes are in each frame's pixels.
+  /// Detects objects at the operating point (`score_threshold`); boxes are
+  /// in each frame's pixels.
   std::vector<std::vector<box>> detect(const std::vector<image>& frames,
                                        size_t batch = 16);
+
+  /// Detections for accuracy scoring: every box down to
+  /// `scoring_score_threshold`, at most `scoring_max_per_frame` per frame
+  /// (highest scores kept), as COCO's AP ranks all of a detector's output.
+  /// Cutting at the operating point instead would truncate the
+  /// precision-recall curve and understate AP.
+  std::vector<std::vector<box>> detect_for_scoring(
+    const std::vector<image>& frames, size_t batch = 16);
 
   const expert_options& options() const;
 

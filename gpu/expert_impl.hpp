@@ -14,6 +14,12 @@ struct expert::impl {
   yolox::network net;
   std::vector<bool> keep; ///< per COCO class: reported or not
   torch::Tensor keep_mask; ///< the same as a float [80] mask on the device
+
+  /// Detections with score >= `min_score`, NMS per class, then at most
+  /// `max_per_frame` per frame (0 = all).
+  std::vector<std::vector<box>> detect(const std::vector<image>& frames,
+                                       size_t batch, float min_score,
+                                       size_t max_per_frame);
 };
 
 /// Letterboxes frames into [N, 3, H, W] float BGR 0..255 on the device (top

@@ -44,6 +44,10 @@ int main(int argc, char** argv) {
     .add("epochs", "N", "training epochs", "10")
     .add("input", "WxH", "expert input size, multiples of 32 (recld's "
                          "--expert-input must match)", "256x160")
+    .add("frozen", "N", "backbone stages left untrained (0-2); 2 forgets "
+                        "least on places outside the split", "2")
+    .add("lr", "X", "learning rate after warm-up", "0.0001")
+    .add("weight-decay", "X", "weight decay", "0.0005")
     .add("eval-frames", "N", "frames scored per held-out clip", "12")
     .add("eval-per-place", "N", "held-out clips scored per place (0 = all)", "2")
     .add("threads", "N", "LibTorch threads (0 = auto)", "2")
@@ -91,7 +95,9 @@ int main(int argc, char** argv) {
     train_options topts;
     topts.seed = static_cast<uint64_t>(o.get_int("seed", 0, 1ll << 40));
     topts.replay_share = 0;
-    topts.frozen_stages = 0; // many places, many frames: train it all
+    topts.frozen_stages = static_cast<int>(o.get_int("frozen", 0, 2));
+    topts.lr = o.get_double("lr", 1e-7, 1);
+    topts.weight_decay = o.get_double("weight-decay", 0, 1);
     auto coco = expert::load(o.get("onnx-archive"), eopts);
     trainer job{coco->clone(), train, {}, topts};
     auto epochs = o.get_int("epochs", 0, 1000);
@@ -132,8 +138,8 @@ int main(int argc, char** argv) {
       for (auto& l : test.labels)
         boxes += l.size();
       auto per_frame = double(boxes) / std::max<size_t>(1, test.labels.size());
-      auto a = mean_ap(coco->detect(test.frames), test.labels);
-      auto b = mean_ap(base->detect(test.frames), test.labels);
+      auto a = mean_ap(coco->detect_for_scoring(test.frames), test.labels);
+      auto b = mean_ap(base->detect_for_scoring(test.frames), test.labels);
       std::printf("%-44s %6.1f   %5.2f / %4.2f   %5.2f / %4.2f%s\n",
                   c.id.substr(0, 44).c_str(), per_frame, a.car_ap, a.map,
                   b.car_ap, b.map, a.sparse ? "  (sparse)" : "");

@@ -350,7 +350,7 @@ double trainer::evaluate() {
   if (impl_->holdout.frames.empty())
     return 0;
   if (!impl_->acc) {
-    auto dets = impl_->model->detect(impl_->holdout.frames);
+    auto dets = impl_->model->detect_for_scoring(impl_->holdout.frames);
     impl_->acc = detection_accuracy(dets, impl_->holdout.labels);
   }
   return *impl_->acc;

@@ -4,6 +4,7 @@
 
 #include "gpu/expert.hpp"
 
+#include "gpu/metrics.hpp"
 #include "gpu/teacher.hpp"
 #include "tests/gpu/weights.hpp"
 #include "tests/system/process.hpp"
@@ -118,4 +119,50 @@ TEST_CASE("expert: bad weights and settings fail clearly") {
                      {"--onnx", "/nonexistent.onnx", "--out", "/tmp/x.pt"});
   CHECK(r.code == 1);
   CHECK(r.err.find("cannot parse /nonexistent.onnx") != std::string::npos);
+}
+
+TEST_CASE("expert: scoring detections extend the operating point's") {
+  auto data = test::data_dir();
+  if (data.empty()) {
+    MESSAGE("SKIPPED: no shared data (set RECL_DATA) for the ONNX weights");
+    return;
+  }
+  auto ex = expert::load(test::pretrained_archive());
+  teacher_options to;
+  to.spec = "yolox:" + data + "/models/yolox_nano.onnx";
+  auto t = make_teacher(to);
+  std::vector<image> imgs;
+  std::vector<std::vector<box>> truth;
+  for (auto name : {"bus.jpg", "street.png", "dog.jpg"}) {
+    auto mat = cv::imread(data + "/images/" + name);
+    REQUIRE_FALSE(mat.empty());
+    imgs.push_back(to_image(mat));
+    truth.push_back(t->detect(mat));
+  }
+  auto op = ex->detect(imgs);
+  auto all = ex->detect_for_scoring(imgs);
+  REQUIRE(all.size() == op.size());
+  size_t more = 0;
+  for (size_t i = 0; i < op.size(); ++i) {
+    CHECK(all[i].size() <= scoring_max_per_frame);
+    for (auto& b : all[i])
+      CHECK(b.score >= scoring_score_threshold);
+    // Greedy NMS never lets a lower-scored box suppress a higher one, so
+    // every box at the operating point is among the scoring detections.
+    for (auto& b : op[i]) {
+      bool found = false;
+      for (auto& c : all[i])
+        found = found
+                || (c.cls == b.cls && c.score == b.score && c.x0 == b.x0
+                    && c.y1 == b.y1);
+      CHECK_MESSAGE(found, "frame " << i << " class " << b.cls);
+    }
+    more += all[i].size() - std::min(all[i].size(), op[i].size());
+  }
+  CHECK(more > 0);
+  // The whole precision-recall curve can only add area.
+  auto cut = mean_ap(op, truth);
+  auto full = mean_ap(all, truth);
+  REQUIRE_FALSE(full.sparse);
+  CHECK(full.map >= cut.map);
 }

@@ -42,6 +42,7 @@ TEST_CASE("trainer: a micro-window raises accuracy on the window's frames") {
   train_options opts;
   opts.batch = 4;
   opts.seed = 7;
+  opts.warmup_steps = 2; // 2 steps an epoch: the default warm-up is 10 epochs
   trainer job{expert::load(test::pretrained_archive()), frames, frames, opts};
   auto before = job.evaluate();
   auto r = job.micro_window();
