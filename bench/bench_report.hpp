@@ -31,6 +31,10 @@ struct window_row {
   std::string source;
   double map = 0;
   double car_ap = -1;
+  /// At the edge's operating point (score >= 0.3, what it reports): the
+  /// mean per-frame F1 against the teacher's boxes. mAP ranks every
+  /// detection; this is what a user of the edge's output sees.
+  double f1 = 0;
   bool sparse = true;
   double reply_ms = 0;
   uint32_t zoo_size = 0, candidates = 0;

@@ -177,6 +177,8 @@ std::vector<window_row> run_policy(const bench_settings& s, const policy& pol,
           r.map = m.map;
           r.car_ap = m.car_ap;
           r.sparse = m.sparse;
+          for (size_t i = 0; i < dets.size(); ++i)
+            r.f1 += frame_score(dets[i], truth.labels[i]) / dets.size();
           std::vector<encoded_frame> frames;
           for (size_t i = 0; i < sent.mats.size(); ++i)
             frames.push_back({encode_jpeg(sent.mats[i], 640),

@@ -32,16 +32,21 @@ TEST_CASE("recl-bench: a small run writes its report and the numbers add up") {
   CHECK(report.find("| none | 1 | 1 | 2 |") != std::string::npos);
   // windows.csv: one row per window and policy; "none" never leaves the base.
   auto rows = split(read_file(out + "/windows.csv"), '\n');
-  size_t n = 0;
+  size_t n = 0, reused = 0;
   for (size_t i = 1; i < rows.size(); ++i) {
     if (rows[i].empty())
       continue;
     auto cols = split(rows[i], ',');
-    REQUIRE(cols.size() == 23);
+    REQUIRE(cols.size() == 24);
     ++n;
+    if (cols[0] == "recl" && cols[9] == "zoo")
+      ++reused;
     auto map = std::stod(cols[10]);
     CHECK(map >= 0.0);
     CHECK(map <= 1.0);
+    auto f1 = std::stod(cols[23]);
+    CHECK(f1 >= 0.0);
+    CHECK(f1 <= 1.0);
     if (cols[0] == "none") {
       CHECK(cols[7] == "base");
       CHECK(cols[8] == "base");
@@ -61,6 +66,15 @@ TEST_CASE("recl-bench: a small run writes its report and the numbers add up") {
     }
   }
   CHECK(n == 8);
+  // Experiment 3, profiled: one retraining curve per zoo expert RECL served.
+  MESSAGE("RECL served a zoo expert " << reused << " times");
+  if (reused > 0) {
+    CHECK(report.find("## Reuse vs retraining") != std::string::npos);
+    CHECK(report.find("| 1 | 1 | " + std::to_string(reused) + " |")
+          != std::string::npos);
+  } else {
+    CHECK(report.find("## Reuse vs retraining") == std::string::npos);
+  }
   // summary.csv: scored + sparse = windows, for each policy.
   auto sum = split(read_file(out + "/summary.csv"), '\n');
   size_t policies = 0;
@@ -68,7 +82,7 @@ TEST_CASE("recl-bench: a small run writes its report and the numbers add up") {
     if (sum[i].empty())
       continue;
     auto cols = split(sum[i], ',');
-    REQUIRE(cols.size() == 12);
+    REQUIRE(cols.size() == 13);
     CHECK(std::stoul(cols[4]) + std::stoul(cols[5]) == std::stoul(cols[3]));
     ++policies;
   }
@@ -92,7 +106,7 @@ TEST_CASE("recl-bench: a small run writes its report and the numbers add up") {
     auto lines = split(read_file(sweep + "/summary.csv"), '\n');
     for (size_t i = 1; i < lines.size(); ++i) {
       auto cols = split(lines[i], ',');
-      if (cols.size() == 12)
+      if (cols.size() == 13)
         mean[{cols[0], std::stoi(cols[2])}] = std::stod(cols[6]);
     }
     REQUIRE(mean.size() == 4);
