@@ -141,3 +141,52 @@ TEST_CASE("recl-bench: a small run writes its report and the numbers add up") {
   CHECK(bad.code == 2);
   CHECK(bad.err.find("unknown policy 'magic'") != std::string::npos);
 }
+
+TEST_CASE("recl-bench: every zoo expert RECL served gets a retraining curve") {
+  auto data = test::data_dir();
+  if (data.empty()) {
+    MESSAGE("SKIPPED: no shared data");
+    return;
+  }
+  // Two cameras at one place: the second is served the first's expert.
+  test::temp_dir tmp;
+  auto out = tmp.path() + "/report";
+  auto r = test::run(test::bin("recl-bench"),
+                     {"--data", data, "--out", out, "--cameras", "2",
+                      "--windows", "4", "--window-seconds", "10",
+                      "--sample-fps", "1", "--policies", "recl",
+                      "--eval-frames", "2", "--budget", "2",
+                      "--curve-epochs", "3"},
+                     600);
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  auto rows = split(read_file(out + "/windows.csv"), '\n');
+  size_t reused = 0;
+  for (size_t i = 1; i < rows.size(); ++i) {
+    auto cols = split(rows[i], ',');
+    if (cols.size() == 24 && cols[9] == "zoo")
+      ++reused;
+  }
+  size_t profiled = 0, reached = 0;
+  for (auto& line : split(r.out, '\n'))
+    if (line.find("[profile]") != std::string::npos) {
+      ++profiled;
+      reached += line.find("reached it in") != std::string::npos;
+    }
+  MESSAGE("RECL served a zoo expert " << reused << " times; " << reached
+                                      << " retraining curves reached it");
+  CHECK(profiled == reused);
+  auto report = read_file(out + "/report.md");
+  if (reused == 0) {
+    CHECK(report.find("## Reuse vs retraining") == std::string::npos);
+    return;
+  }
+  REQUIRE(report.find("## Reuse vs retraining") != std::string::npos);
+  CHECK(report.find("at most 3 epochs") != std::string::npos);
+  // | cameras | budget | reuse events | reached | ... | not reached | ...
+  auto row = report.find("| 2 | 2 | " + std::to_string(reused) + " | "
+                         + std::to_string(reached) + " |");
+  REQUIRE(row != std::string::npos);
+  auto cells = split(report.substr(row, report.find('\n', row) - row), '|');
+  REQUIRE(cells.size() >= 9);
+  CHECK(std::stoul(cells[7]) == reused - reached);
+}
