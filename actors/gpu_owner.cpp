@@ -463,14 +463,23 @@ gpu_owner(self_ptr self, gpu_owner_config cfg, std::shared_ptr<store> db) {
     [=](admit_atom, const std::vector<candidate>& news,
         const std::vector<gating_sample>& samples)
       -> caf::result<gating_update> {
+      auto t0 = clock_type::now();
       auto up = prepare_admission(self->state, news, samples);
+      auto s = seconds_since(t0);
+      self->state.busy_s += s;
+      self->state.selector_s += s;
       if (!up)
         return std::move(up.error());
       return std::move(*up);
     },
     [=](prune_atom, const std::vector<std::string>& gone)
       -> caf::result<gating_update> {
-      return prepare_prune(self->state, gone);
+      auto t0 = clock_type::now();
+      auto up = prepare_prune(self->state, gone);
+      auto s = seconds_since(t0);
+      self->state.busy_s += s;
+      self->state.selector_s += s;
+      return up;
     },
     [=](commit_atom, uint64_t version, bool ok) {
       commit_update(self->state, version, ok);
@@ -494,6 +503,7 @@ gpu_owner(self_ptr self, gpu_owner_config cfg, std::shared_ptr<store> db) {
       r.profiling = st.sched->profiling_spent();
       r.training = st.sched->training_spent();
       r.grants = st.grants;
+      r.selector_s = st.selector_s;
       return r;
     },
   };

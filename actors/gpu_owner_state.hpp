@@ -99,6 +99,7 @@ struct gpu_owner_state {
   double replay_units = 0; // the replay clock: micro-windows granted
   clock_type::time_point started = clock_type::now();
   double busy_s = 0;
+  double selector_s = 0; ///< part of busy_s: gating / ODIN updates
   uint64_t grants = 0;
   std::deque<grant_record> recent;
   // Cameras waiting (replay clock) for their job to end.

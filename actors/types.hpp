@@ -177,6 +177,9 @@ struct scheduler_report {
   double profiling = 0; ///< clock units spent profiling (ekya)
   double training = 0;  ///< clock units spent training
   uint64_t grants = 0;
+  /// Device seconds spent updating the selectors (the gating network and
+  /// ODIN: relabelling and training on admissions, shrinking on prunes).
+  double selector_s = 0;
 };
 
 /// The answer to an admin's status query.
@@ -297,7 +300,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, scheduler_report& x) {
   return f(caf::meta::type_name("recl.scheduler_report"), x.policy, x.clock,
            x.now, x.jobs, x.recent, x.busy_s, x.elapsed_s, x.profiling,
-           x.training, x.grants);
+           x.training, x.grants, x.selector_s);
 }
 
 template <class Inspector>

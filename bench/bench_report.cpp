@@ -147,10 +147,12 @@ void write_report(const bench_settings& s, const std::vector<window_row>& rows,
          "that were served a zoo expert. Compute per window "
          "(means): labelling (teacher), selection (top-K), safety check; "
          "device time in micro-windows for training and (Ekya) profiling; "
+         "device seconds of the whole run spent updating the selectors "
+         "(gating network or ODIN, on admissions and prunes); "
          "the device's busy share.\n\n| policy | cameras | budget | zoo "
          "at end | reuse | teacher ms | select ms | check ms | training "
-         "units | profiling units | device busy |\n"
-         "|---|---|---|---|---|---|---|---|---|---|---|\n";
+         "units | profiling units | selector updates s | device busy |\n"
+         "|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (auto& [name, n, b] : s.plan) {
         size_t with_zoo = 0, reused = 0, k = 0;
         double te = 0, se = 0, ce = 0;
@@ -170,11 +172,11 @@ void write_report(const bench_settings& s, const std::vector<window_row>& rows,
         std::snprintf(
           line, sizeof line,
           "| %s | %zu | %d | %zu | %s | %.0f | %.0f | %.0f | %.0f | %.0f "
-          "| %.0f%% |\n",
+          "| %.1f | %.0f%% |\n",
           name.c_str(), n, b, st.zoo,
           with_zoo ? cv::format("%zu/%zu", reused, with_zoo).c_str() : "-",
           k ? te / k : 0, k ? se / k : 0, k ? ce / k : 0,
-          st.sched.training, st.sched.profiling,
+          st.sched.training, st.sched.profiling, st.sched.selector_s,
           st.sched.elapsed_s > 0 ? 100 * st.sched.busy_s / st.sched.elapsed_s
                                  : 0.0);
         rep << line;
@@ -298,6 +300,33 @@ void write_report(const bench_settings& s, const std::vector<window_row>& rows,
            "the zoo (" + std::to_string(n) + " cameras)", "window", reuse);
       rep << "\n![zoo size over time](zoo_over_time.png)\n"
              "![reuse over time](reuse_over_time.png)\n";
+    }
+    // Experiment 5: RECL's per-window compute over time (means over the
+    // cameras): labelling, selection and safety check.
+    if (s.planned("recl", n, s.budgets[0])) {
+      std::map<std::string, std::vector<std::pair<double, double>>> ms;
+      for (size_t w = 0; w < s.windows; ++w) {
+        double te = 0, se = 0, ce = 0;
+        size_t k = 0;
+        for (auto& r : rows)
+          if (r.policy == "recl" && r.cameras == n
+              && r.budget == s.budgets[0] && r.window == w) {
+            te += r.teacher_ms;
+            se += r.select_ms;
+            ce += r.check_ms;
+            ++k;
+          }
+        if (k == 0)
+          continue;
+        ms["labelling"].emplace_back(static_cast<double>(w), te / k);
+        ms["selection"].emplace_back(static_cast<double>(w), se / k);
+        ms["safety check"].emplace_back(static_cast<double>(w), ce / k);
+      }
+      if (!ms.empty()) {
+        plot(s.out + "/compute_over_time.png", "RECL's compute per window, ms ("
+             + std::to_string(n) + " cameras)", "window", ms, 0);
+        rep << "![RECL's compute over time](compute_over_time.png)\n";
+      }
     }
   }
   if (s.budgets.size() > 1) {

@@ -18,6 +18,8 @@
 #include "tests/system/process.hpp"
 
 #include <algorithm>
+#include <map>
+#include <opencv2/core.hpp>
 #include <cstdio>
 #include <iostream>
 #include <set>
@@ -55,15 +57,26 @@ int main(int argc, char** argv) {
     .add("frames", "N", "frames per clip", "16")
     .add("threads", "N", "LibTorch threads (0 = auto)", "0")
     .add("train-batch", "N", "training batch size", "8")
+    .add("oracle-zoo", "LIST", "zoo sizes at which to time the oracle "
+                               "selector (1000 takes ~8 min on 2 cores)",
+         "10,100")
     .add("export", "FILE", "also write the 32 labelled frames for "
                            "recl-bench-device");
   std::string data;
+  std::vector<size_t> oracle_sizes;
   try {
     if (!o.parse(argc, argv)) {
       std::cout << o.help();
       return 0;
     }
     data = bench::data_folder(o);
+    for (auto& item : split(o.get("oracle-zoo"), ',')) {
+      char* end = nullptr;
+      auto v = std::strtoul(trim(item).c_str(), &end, 10);
+      if (trim(item).empty() || *end != 0 || v < 1 || v > 100000)
+        o.fail("oracle-zoo", "'" + item + "' is not a zoo size (1-100000)");
+      oracle_sizes.push_back(v);
+    }
   } catch (const usage_error& e) {
     std::cerr << "recl-bench-models: " << e.what() << "\n";
     return 2;
@@ -159,6 +172,7 @@ int main(int argc, char** argv) {
                 median(train_s), median(total_s) - median(train_s));
   }
   // Gating: cost of scoring 32 frames as the zoo grows.
+  std::map<size_t, double> gating_ms;
   {
     std::vector<image> g32(imgs.begin(),
                            imgs.begin() + static_cast<long>(std::min<size_t>(32, imgs.size())));
@@ -176,9 +190,38 @@ int main(int argc, char** argv) {
       }
       if (zoo == 10)
         base_ms = median(ms);
+      gating_ms[zoo] = median(ms);
       std::printf("gating top-10 over %zu frames, zoo of %4zu: %7.2f ms  "
                   "(%.2fx the zoo of 10)\n",
                   g32.size(), zoo, median(ms), median(ms) / base_ms);
+    }
+  }
+  // The oracle selector: every zoo expert, restored from its bytes as from
+  // the store, scored on the window against the teacher's labels.
+  {
+    size_t n32 = std::min<size_t>(32, imgs.size());
+    std::vector<image> w(imgs.begin(), imgs.begin() + static_cast<long>(n32));
+    std::vector<std::vector<box>> truth;
+    for (size_t i = 0; i < n32; ++i)
+      truth.push_back(teacher->detect(mats[i]));
+    auto bytes = expert::load(archive)->to_bytes();
+    for (auto zoo : oracle_sizes) {
+      auto t0 = now_ms();
+      double best = -1;
+      for (size_t i = 0; i < zoo; ++i) {
+        auto x = expert::from_bytes(bytes);
+        best = std::max(best, detection_accuracy(x->detect_for_scoring(w),
+                                                 truth));
+      }
+      double ms = now_ms() - t0;
+      auto g = gating_ms.find(zoo);
+      std::printf("oracle over %zu frames, zoo of %4zu: %9.0f ms  (%s)\n",
+                  n32, zoo, ms,
+                  g == gating_ms.end()
+                    ? "no gating figure at this size"
+                    : cv::format("%.0fx gating's top-10", ms / g->second)
+                        .c_str());
+      std::fflush(stdout);
     }
   }
   // Tiled teacher on Caltrans CCTV: boxes found and cost.

@@ -250,6 +250,7 @@ scheduler_report client::scheduler(const std::string& token) {
     out.profiling = r.getProfiling();
     out.training = r.getTraining();
     out.grants = r.getGrants();
+    out.selector_s = r.getSelectorS();
     return out;
   });
 }

@@ -146,6 +146,7 @@ void fill(rpc::SchedulerReport::Builder out, const scheduler_report& r) {
   out.setProfiling(r.profiling);
   out.setTraining(r.training);
   out.setGrants(r.grants);
+  out.setSelectorS(r.selector_s);
 }
 
 void fill(rpc::Status::Builder out, const status_info& s) {

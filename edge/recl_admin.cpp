@@ -133,7 +133,8 @@ void print_scheduler(const scheduler_report& r, bool json) {
                                 {"elapsed_s", r.elapsed_s},
                                 {"profiling", r.profiling},
                                 {"training", r.training},
-                                {"grants", r.grants}}
+                                {"grants", r.grants},
+                                {"selector_s", r.selector_s}}
                    .dump()
               << std::endl;
     return;
@@ -144,6 +145,9 @@ void print_scheduler(const scheduler_report& r, bool json) {
               static_cast<unsigned long long>(r.grants),
               r.elapsed_s > 0 ? 100 * r.busy_s / r.elapsed_s : 0.0,
               r.elapsed_s);
+  std::printf("selector updates (gating network, ODIN): %.1f s of device "
+              "time\n",
+              r.selector_s);
   if (r.profiling > 0)
     std::printf("profiling %.1f vs training %.1f clock units\n", r.profiling,
                 r.training);

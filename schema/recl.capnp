@@ -137,6 +137,7 @@ struct SchedulerReport {
   profiling @7 :Float64;
   training @8 :Float64;
   grants @9 :UInt64;
+  selectorS @10 :Float64; # device seconds updating the gating network / ODIN
 }
 
 struct Status {

@@ -190,3 +190,47 @@ TEST_CASE("recl-bench: every zoo expert RECL served gets a retraining curve") {
   REQUIRE(cells.size() >= 9);
   CHECK(std::stoul(cells[7]) == reused - reached);
 }
+
+TEST_CASE("recl-bench --quick: the smoke run CI relies on") {
+  auto data = test::data_dir();
+  if (data.empty()) {
+    MESSAGE("SKIPPED: no shared data");
+    return;
+  }
+  test::temp_dir tmp;
+  auto out = tmp.path() + "/quick";
+  auto r = test::run(test::bin("recl-bench"),
+                     {"--data", data, "--out", out, "--quick"}, 600);
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  auto report = read_file(out + "/report.md");
+  CHECK(report.find("Mode: quick.") != std::string::npos);
+  CHECK(report.find("## Where RECL does not win") != std::string::npos);
+  CHECK(report.find("## Reuse and compute") != std::string::npos);
+  // 2 cameras x 3 windows for each of recl, ams, none; scored + sparse =
+  // windows; no adaptation never leaves the base expert.
+  auto sum = split(read_file(out + "/summary.csv"), '\n');
+  std::map<std::string, std::vector<std::string>> by_policy;
+  for (size_t i = 1; i < sum.size(); ++i) {
+    auto cols = split(sum[i], ',');
+    if (cols.size() == 13)
+      by_policy[cols[0]] = cols;
+  }
+  REQUIRE(by_policy.size() == 3);
+  for (auto& [name, cols] : by_policy) {
+    CHECK(cols[1] == "2");
+    CHECK(cols[3] == "6");
+    CHECK(std::stoul(cols[4]) + std::stoul(cols[5]) == 6);
+    CHECK(report.find("| " + name + " | 2 |") != std::string::npos);
+  }
+  size_t rows = 0;
+  for (auto& line : split(read_file(out + "/windows.csv"), '\n')) {
+    auto cols = split(line, ',');
+    if (cols.size() != 24 || cols[0] == "policy")
+      continue;
+    ++rows;
+    if (cols[0] == "none")
+      CHECK(cols[8] == "base");
+  }
+  CHECK(rows == 18);
+  CHECK(std::ifstream{out + "/map_over_time.png"}.good());
+}
