@@ -464,8 +464,10 @@ gpu_owner(self_ptr self, gpu_owner_config cfg, std::shared_ptr<store> db) {
         const std::vector<gating_sample>& samples)
       -> caf::result<gating_update> {
       auto t0 = clock_type::now();
-      auto up = prepare_admission(self->state, news, samples); // adds busy_s
-      self->state.selector_s += seconds_since(t0);
+      auto up = prepare_admission(self->state, news, samples);
+      auto s = seconds_since(t0);
+      self->state.busy_s += s;
+      self->state.selector_s += s;
       if (!up)
         return std::move(up.error());
       return std::move(*up);

@@ -123,7 +123,6 @@ prepare_admission(gpu_owner_state& st, const std::vector<candidate>& news,
     up.prepare_ms = seconds_since(t0) * 1000;
     st.pending = up;
     st.pending_gate = std::move(g);
-    st.busy_s += seconds_since(t0);
     return up;
   } catch (const std::exception& e) {
     return caf::make_error(ec::model, std::string{"admission: "}
