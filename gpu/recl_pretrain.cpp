@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
     .add("seed", "N", "training seed", "1");
   std::string data;
   expert_options eopts;
+  train_options topts;
   try {
     if (!o.parse(argc, argv)) {
       std::cout << o.help();
@@ -68,6 +69,13 @@ int main(int argc, char** argv) {
     auto [w, h] = o.get_size("input", 1024);
     eopts.input_width = w;
     eopts.input_height = h;
+    topts.seed = static_cast<uint64_t>(o.get_int("seed", 0, 1ll << 40));
+    topts.replay_share = 0;
+    topts.frozen_stages = static_cast<int>(o.get_int("frozen", 0, 2));
+    topts.lr = o.get_double("lr", 1e-7, 1);
+    topts.weight_decay = o.get_double("weight-decay", 0, 1);
+    o.get_int("epochs", 0, 1000);
+    o.get_int("frames-per-clip", 1, 10000);
   } catch (const usage_error& e) {
     std::cerr << "recl-pretrain: " << e.what() << "\n";
     return 2;
@@ -92,12 +100,6 @@ int main(int argc, char** argv) {
                 "in %.0f s\n",
                 train.frames.size(), cache.computed(),
                 (now_ms() - started) / 1000);
-    train_options topts;
-    topts.seed = static_cast<uint64_t>(o.get_int("seed", 0, 1ll << 40));
-    topts.replay_share = 0;
-    topts.frozen_stages = static_cast<int>(o.get_int("frozen", 0, 2));
-    topts.lr = o.get_double("lr", 1e-7, 1);
-    topts.weight_decay = o.get_double("weight-decay", 0, 1);
     auto coco = expert::load(o.get("onnx-archive"), eopts);
     trainer job{coco->clone(), train, {}, topts};
     auto epochs = o.get_int("epochs", 0, 1000);
