@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
     .add("frames", "FILE", "labelled frames (recl-bench-models --export)")
     .add("threads", "N", "CPU threads for LibTorch (0 = auto)", "0")
     .add("batch", "N", "training batch", "8")
-    .add("frozen", "N", "backbone stages not trained (0, 1, 2)", "2");
+    .add("frozen", "N", "backbone stages not trained (0-4)", "2");
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   std::signal(SIGSEGV, on_crash);
   std::signal(SIGABRT, on_crash);
@@ -115,7 +115,7 @@ int main(int argc, char** argv) {
   }
   train_options topts;
   topts.batch = static_cast<size_t>(o.get_int("batch", 1, 1024));
-  topts.frozen_stages = static_cast<int>(o.get_int("frozen", 0, 2));
+  topts.frozen_stages = static_cast<int>(o.get_int("frozen", 0, max_frozen_stages));
   // Training: three of every four frames; every fourth held out.
   labelled_frames train, holdout;
   for (size_t i = 0; i < data.frames.size(); ++i) {

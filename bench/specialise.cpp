@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
     .add("optimizer", "NAME", "adam or sgd", "adam")
     .add("warmup", "N", "warm-up steps", "20")
     .add("replay", "X", "replay share (no base data here: 0)", "0")
-    .add("frozen", "N", "backbone stages not trained (0, 1, 2)", "2")
+    .add("frozen", "N", "backbone stages not trained (0-4)", "2")
     .add("threads", "N", "LibTorch threads (0 = auto)", "2")
     .add("cache", "DIR", "label cache (default: $RECL_CACHE or ~/.cache/recl)");
   std::string data;
@@ -78,7 +78,7 @@ int main(int argc, char** argv) {
   topts.optimizer = o.get("optimizer");
   topts.warmup_steps = static_cast<int>(o.get_int("warmup", 0, 100000));
   topts.replay_share = o.get_double("replay", 0, 10);
-  topts.frozen_stages = static_cast<int>(o.get_int("frozen", 0, 2));
+  topts.frozen_stages = static_cast<int>(o.get_int("frozen", 0, max_frozen_stages));
   auto ntrain = static_cast<size_t>(o.get_int("train-frames", 1, 10000));
   auto ntest = static_cast<size_t>(o.get_int("test-frames", 1, 10000));
   std::printf("%-34s %6s %13s", "place", "boxes", "base car/mAP");

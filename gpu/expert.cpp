@@ -134,6 +134,38 @@ std::unique_ptr<expert> expert::clone() const {
   return from_bytes(to_bytes(), impl_->opts);
 }
 
+void expert::blend(const expert& other, double t) {
+  if (!(t >= 0 && t <= 1))
+    throw std::invalid_argument("blend: weight " + std::to_string(t)
+                                + " outside [0, 1]");
+  auto mine = impl_->net->named_parameters(true);
+  auto theirs = other.impl_->net->named_parameters(true);
+  auto mine_b = impl_->net->named_buffers(true);
+  auto theirs_b = other.impl_->net->named_buffers(true);
+  if (mine.size() != theirs.size() || mine_b.size() != theirs_b.size())
+    throw std::invalid_argument("blend: the experts' architectures differ");
+  torch::NoGradGuard no_grad;
+  // Every tensor is checked before any changes: a refused blend changes
+  // nothing.
+  auto check = [&](const auto& a, const auto& b) {
+    for (auto& item : a) {
+      auto* other_value = b.find(item.key());
+      if (!other_value || other_value->sizes() != item.value().sizes())
+        throw std::invalid_argument("blend: the experts' architectures differ at '"
+                                    + item.key() + "'");
+    }
+  };
+  auto mix = [&](auto& a, const auto& b) {
+    for (auto& item : a)
+      if (item.value().is_floating_point())
+        item.value().mul_(1 - t).add_(b.find(item.key())->to(item.value().device()), t);
+  };
+  check(mine, theirs);
+  check(mine_b, theirs_b);
+  mix(mine, theirs);
+  mix(mine_b, theirs_b);
+}
+
 const expert_options& expert::options() const {
   return impl_->opts;
 }

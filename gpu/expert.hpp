@@ -53,6 +53,14 @@ public:
   /// A deep copy (own weights).
   std::unique_ptr<expert> clone() const;
 
+  /// Moves every parameter and floating-point buffer toward `other`'s:
+  /// w = (1 - t) * w + t * other.w (t = 0 keeps this expert, 1 copies
+  /// `other`). Interpolating a fine-tuned model with the weights it started
+  /// from keeps most of the gain where it was trained and forgets less
+  /// elsewhere (WiSE-FT, Wortsman et al. 2022). Throws std::invalid_argument
+  /// when t is outside [0, 1] or the architectures differ.
+  void blend(const expert& other, double t);
+
   /// Detects objects at the operating point (`score_threshold`); boxes are
   /// in each frame's pixels.
   std::vector<std::vector<box>> detect(const std::vector<image>& frames,

@@ -4,6 +4,7 @@
 #include "gpu/metrics.hpp"
 #include "gpu/torch_device.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <numeric>
 #include <optional>
@@ -71,6 +72,7 @@ torch::Tensor targets_of(const std::vector<box>& labels, float scale) {
 
 struct trainer::impl {
   std::unique_ptr<expert> model;
+  std::unique_ptr<expert> average; ///< with average_decay: the weights' EMA
   train_options opts;
   torch::Tensor x_train;
   std::vector<torch::Tensor> gt_train;
@@ -89,6 +91,13 @@ struct trainer::impl {
   // this is exact and saves the front's forward pass on every step.
   torch::Tensor f_train, f_train_flip, f_replay, f_replay_flip;
 
+  /// Frozen stages whose output is cached: the front up to the second
+  /// stage. Deeper frozen stages (dark4, dark5) feed the neck at several
+  /// scales; they are recomputed on every step, without gradients.
+  int cached_stages() const {
+    return std::min(opts.frozen_stages, 2);
+  }
+
   void cache_front() {
     torch::NoGradGuard no_grad;
     auto& net = model->internals().net;
@@ -99,8 +108,8 @@ struct trainer::impl {
       std::vector<torch::Tensor> a, b;
       for (int64_t s = 0; s < x.size(0); s += 16) {
         auto chunk = x.narrow(0, s, std::min<int64_t>(16, x.size(0) - s));
-        a.push_back(net->front(chunk, opts.frozen_stages));
-        b.push_back(net->front(chunk.flip({3}), opts.frozen_stages));
+        a.push_back(net->front(chunk, cached_stages()));
+        b.push_back(net->front(chunk.flip({3}), cached_stages()));
       }
       out = torch::cat(a, 0);
       out_flip = torch::cat(b, 0);
@@ -130,7 +139,7 @@ struct trainer::impl {
   torch::Tensor loss(const torch::Tensor& x,
                      const std::vector<torch::Tensor>& gts) {
     auto raw = yolox::flatten(
-      model->internals().net->forward_from(x, opts.frozen_stages));
+      model->internals().net->forward_from(x, cached_stages()));
     auto xy = (raw.narrow(2, 0, 2) + grid_xy) * grid_s;
     auto wh = torch::exp(raw.narrow(2, 2, 2).clamp_max(10)) * grid_s;
     auto pred_boxes = torch::cat({xy - wh / 2, xy + wh / 2}, 2); // [B,A,4]
@@ -272,6 +281,12 @@ struct trainer::impl {
       torch::nn::utils::clip_grad_norm_(net->parameters(), 10.0);
       optim->step();
       ++steps;
+      if (average) {
+        // Warm-up of the decay: early steps move the average further.
+        auto d = std::min(opts.average_decay,
+                          (1.0 + steps) / (10.0 + steps));
+        average->blend(*model, 1 - d);
+      }
       loss_sum += l.item<double>();
       ++batches;
     }
@@ -290,6 +305,8 @@ trainer::trainer(std::unique_ptr<expert> model, labelled_frames train,
     throw std::invalid_argument("trainer: no frames to train on");
   if (opts.batch == 0)
     throw std::invalid_argument("trainer: batch must be positive");
+  if (!(opts.average_decay >= 0 && opts.average_decay < 1))
+    throw std::invalid_argument("trainer: average_decay must be in [0, 1)");
   impl_->model = std::move(model);
   impl_->opts = opts;
   impl_->rng.seed(opts.seed);
@@ -302,8 +319,9 @@ trainer::trainer(std::unique_ptr<expert> model, labelled_frames train,
     = yolox::grid(o.input_height, o.input_width, gpu::device());
   impl_->centers = (impl_->grid_xy + 0.5) * impl_->grid_s;
   auto& net = impl_->model->internals().net;
-  if (opts.frozen_stages < 0 || opts.frozen_stages > 2)
-    throw std::invalid_argument("trainer: frozen_stages must be 0, 1 or 2");
+  if (opts.frozen_stages < 0 || opts.frozen_stages > max_frozen_stages)
+    throw std::invalid_argument("trainer: frozen_stages must be 0 to "
+                                + std::to_string(max_frozen_stages));
   for (auto& p : net->parameters())
     p.set_requires_grad(true); // a model from an earlier job may carry flags
   std::vector<torch::nn::Module*> frozen;
@@ -313,6 +331,15 @@ trainer::trainer(std::unique_ptr<expert> model, labelled_frames train,
     frozen.push_back(net->dark3_down.get());
     frozen.push_back(net->dark3.get());
   }
+  if (opts.frozen_stages >= 3) {
+    frozen.push_back(net->dark4_down.get());
+    frozen.push_back(net->dark4.get());
+  }
+  if (opts.frozen_stages >= 4) {
+    frozen.push_back(net->dark5_down.get());
+    frozen.push_back(net->dark5_spp.get());
+    frozen.push_back(net->dark5.get());
+  }
   for (auto* m : frozen)
     for (auto& p : m->parameters())
       p.set_requires_grad(false);
@@ -321,6 +348,8 @@ trainer::trainer(std::unique_ptr<expert> model, labelled_frames train,
     if (p.requires_grad())
       params.push_back(p);
   impl_->cache_front();
+  if (opts.average_decay > 0)
+    impl_->average = impl_->model->clone();
   if (opts.optimizer == "sgd")
     impl_->optim = std::make_unique<torch::optim::SGD>(
       params, torch::optim::SGDOptions(opts.lr)
@@ -350,7 +379,8 @@ double trainer::evaluate() {
   if (impl_->holdout.frames.empty())
     return 0;
   if (!impl_->acc) {
-    auto dets = impl_->model->detect_for_scoring(impl_->holdout.frames);
+    auto& scored = impl_->average ? *impl_->average : *impl_->model;
+    auto dets = scored.detect_for_scoring(impl_->holdout.frames);
     impl_->acc = detection_accuracy(dets, impl_->holdout.labels);
   }
   return *impl_->acc;
@@ -380,11 +410,11 @@ double trainer::train_epochs(int epochs) {
 
 expert& trainer::model() {
   impl_->acc.reset(); // the caller may change it
-  return *impl_->model;
+  return impl_->average ? *impl_->average : *impl_->model;
 }
 
 std::unique_ptr<expert> trainer::release() {
-  return std::move(impl_->model);
+  return std::move(impl_->average ? impl_->average : impl_->model);
 }
 
 } // namespace recl

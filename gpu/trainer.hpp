@@ -37,7 +37,8 @@ struct train_options {
   double replay_share = 0.25;
   bool flip = true; ///< random horizontal flips
   /// Backbone stages left as they are (0: train everything; 1: the stem
-  /// and the first stage; 2: also the second). The early, high-resolution
+  /// and the first stage; 2: also the second; 3: also the third; 4: the
+  /// whole backbone, only the neck and head learn). The early, high-resolution
   /// layers are general-purpose and the most expensive to back-propagate
   /// through on a CPU; their output is computed once per job (per frame and
   /// flip) and reused on every step. Measured (recl-bench-specialise, 6
@@ -45,8 +46,16 @@ struct train_options {
   /// +0.25 / +0.27) than 0 (+0.02 / +0.11 / +0.22 / +0.26), and a 32-frame
   /// micro-window trains in 0.78 s instead of 1.3 s on 2 cores.
   int frozen_stages = 2;
+  /// Keep an exponential moving average of the weights (0: off; e.g. 0.99
+  /// averages over roughly the last 100 steps). When on, evaluate(),
+  /// model() and release() see the average, not the last step's weights,
+  /// as YOLOX's own training does.
+  double average_decay = 0;
   uint64_t seed = 1;
 };
+
+/// Most backbone stages a trainer can leave as they are.
+inline constexpr int max_frozen_stages = 4;
 
 /// What one micro-window did.
 struct step_result {
@@ -83,7 +92,8 @@ public:
   /// Trains `epochs` epochs without evaluating; returns the mean loss.
   double train_epochs(int epochs);
 
-  /// The model (still owned by the trainer).
+  /// The model (still owned by the trainer): the weights' average when
+  /// `average_decay` is on.
   expert& model();
 
   /// Parameters the optimizer updates (fewer with frozen stages).

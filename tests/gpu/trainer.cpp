@@ -7,6 +7,7 @@
 #include "tests/gpu/weights.hpp"
 #include "tests/system/process.hpp"
 
+#include <cmath>
 #include <doctest/doctest.h>
 
 using namespace recl;
@@ -95,7 +96,7 @@ TEST_CASE("trainer: bad input is refused") {
   CHECK_THROWS_AS(trainer(model(), odd, {}), std::invalid_argument);
   CHECK_THROWS_AS(trainer(nullptr, odd, {}), std::invalid_argument);
   train_options bad;
-  bad.frozen_stages = 3;
+  bad.frozen_stages = max_frozen_stages + 1;
   CHECK_THROWS_AS(trainer(model(), highway(1), {}, bad), std::invalid_argument);
 }
 
@@ -107,7 +108,7 @@ TEST_CASE("trainer: frozen stages are left out of training, and a later job trai
   auto frames = highway(2);
   std::vector<size_t> counts;
   std::unique_ptr<expert> model = expert::load(test::pretrained_archive());
-  for (int f : {2, 1, 0}) {
+  for (int f : {4, 3, 2, 1, 0}) {
     train_options opts;
     opts.frozen_stages = f;
     trainer job{std::move(model), frames, {}, opts};
@@ -115,11 +116,12 @@ TEST_CASE("trainer: frozen stages are left out of training, and a later job trai
     job.train_epochs(1);
     model = job.release(); // the same model goes on to the next job
   }
-  MESSAGE("trainable parameters with 2/1/0 frozen stages: " << counts[0]
-          << " / " << counts[1] << " / " << counts[2]);
-  CHECK(counts[0] < counts[1]);
-  CHECK(counts[1] < counts[2]);
-  CHECK(counts[2] == 904463); // every parameter of YOLOX-Nano
+  MESSAGE("trainable parameters with 4/3/2/1/0 frozen stages: "
+          << counts[0] << " / " << counts[1] << " / " << counts[2] << " / "
+          << counts[3] << " / " << counts[4]);
+  for (size_t i = 1; i < counts.size(); ++i)
+    CHECK(counts[i - 1] < counts[i]);
+  CHECK(counts[4] == 904463); // every parameter of YOLOX-Nano
 }
 
 TEST_CASE("trainer: accuracy falls back to frame scores on sparse truth") {
@@ -128,4 +130,82 @@ TEST_CASE("trainer: accuracy falls back to frame scores on sparse truth") {
   CHECK(detection_accuracy(dets, truth) == doctest::Approx(1.0));
   dets[1].push_back(box{50, 50, 60, 60, .9f, 2});
   CHECK(detection_accuracy(dets, truth) == doctest::Approx(0.5));
+}
+
+TEST_CASE("expert: blending weights interpolates between two experts") {
+  if (test::data_dir().empty()) {
+    MESSAGE("SKIPPED: no shared data (set RECL_DATA)");
+    return;
+  }
+  auto frames = highway(4, 50);
+  auto coco = expert::load(test::pretrained_archive());
+  train_options opts;
+  opts.batch = 2;
+  opts.frozen_stages = 0; // every layer moves
+  trainer job{coco->clone(), frames, {}, opts};
+  job.train_epochs(2);
+  auto tuned = job.release();
+  REQUIRE(tuned->to_bytes() != coco->to_bytes());
+
+  auto none = tuned->clone();
+  none->blend(*coco, 0);
+  CHECK(none->to_bytes() == tuned->to_bytes());
+
+  auto all = tuned->clone();
+  all->blend(*coco, 1);
+  auto want = coco->detect_for_scoring(frames.frames);
+  auto got = all->detect_for_scoring(frames.frames);
+  REQUIRE(got.size() == want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    REQUIRE(got[i].size() == want[i].size());
+    for (size_t j = 0; j < got[i].size(); ++j)
+      CHECK(got[i][j].score == want[i][j].score);
+  }
+
+  // Halfway is the mean of the two, whichever side it starts from.
+  auto a = tuned->clone();
+  a->blend(*coco, 0.5);
+  auto b = coco->clone();
+  b->blend(*tuned, 0.5);
+  CHECK(a->to_bytes() == b->to_bytes());
+  CHECK(a->to_bytes() != tuned->to_bytes());
+  CHECK(a->to_bytes() != coco->to_bytes());
+
+  CHECK_THROWS_AS(a->blend(*coco, -0.1), std::invalid_argument);
+  CHECK_THROWS_AS(a->blend(*coco, 1.5), std::invalid_argument);
+  CHECK_THROWS_AS(a->blend(*coco, std::nan("")), std::invalid_argument);
+  CHECK(a->to_bytes() == b->to_bytes()); // a refused blend changes nothing
+}
+
+TEST_CASE("trainer: with a moving average of the weights, the average is what is scored and released") {
+  if (test::data_dir().empty()) {
+    MESSAGE("SKIPPED: no shared data (set RECL_DATA)");
+    return;
+  }
+  auto frames = highway(4, 50);
+  auto holdout = highway(2, 37);
+  auto run = [&](double decay, double* acc) {
+    train_options opts;
+    opts.batch = 2;
+    opts.average_decay = decay;
+    trainer job{expert::load(test::pretrained_archive()), frames, holdout, opts};
+    job.train_epochs(2);
+    *acc = job.evaluate();
+    return job.release();
+  };
+  double acc_last = 0, acc_avg = 0;
+  auto last = run(0, &acc_last);
+  auto avg = run(0.9, &acc_avg);
+  CHECK(last->to_bytes() != avg->to_bytes());
+  CHECK(acc_avg == doctest::Approx(detection_accuracy(
+                     avg->detect_for_scoring(holdout.frames), holdout.labels)));
+  CHECK(acc_last == doctest::Approx(detection_accuracy(
+                      last->detect_for_scoring(holdout.frames), holdout.labels)));
+  for (double bad : {-0.1, 1.0}) {
+    train_options opts;
+    opts.average_decay = bad;
+    CHECK_THROWS_AS(trainer(expert::load(test::pretrained_archive()), frames,
+                            {}, opts),
+                    std::invalid_argument);
+  }
 }
