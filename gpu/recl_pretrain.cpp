@@ -40,16 +40,24 @@ int main(int argc, char** argv) {
   o.add("data", "DIR", "shared data folder (default: $RECL_DATA or ../shared/data)")
     .add("onnx-archive", "FILE", "COCO weights converted by recl-convert")
     .add("out", "FILE", "where to write the base expert")
-    .add("frames-per-clip", "N", "frames sampled from each pretraining clip", "24")
+    .add("frames-per-clip", "N", "frames sampled from each pretraining clip "
+                                "(at most its length)", "48")
     .add("epochs", "N", "training epochs", "10")
     .add("input", "WxH", "expert input size, multiples of 32 (recld's "
                          "--expert-input must match)", "256x160")
-    .add("frozen", "N", "backbone stages left untrained (0-2); 2 forgets "
+    .add("frozen", "N", "backbone stages left untrained (0-4); 2 forgets "
                         "least on places outside the split", "2")
     .add("lr", "X", "learning rate after warm-up", "0.0001")
     .add("weight-decay", "X", "weight decay", "0.0005")
+    .add("blend", "T", "share of the COCO weights mixed back into the "
+                       "trained weights (0-1; WiSE-FT: forgets less on "
+                       "places outside the split)", "0.3")
+    .add("average", "D", "decay of the weights' moving average (0 = off)",
+         "0.99")
     .add("eval-frames", "N", "frames scored per held-out clip", "12")
     .add("eval-per-place", "N", "held-out clips scored per place (0 = all)", "2")
+    .add("eval-skip", "N", "non-pretraining clips of each place skipped "
+                           "before scoring (2 scores a second, later set)", "0")
     .add("threads", "N", "LibTorch threads (0 = auto)", "2")
     .add("cache", "DIR", "label cache (default: $RECL_CACHE or ~/.cache/recl)")
     .add("seed", "N", "training seed", "1");
@@ -71,11 +79,16 @@ int main(int argc, char** argv) {
     eopts.input_height = h;
     topts.seed = static_cast<uint64_t>(o.get_int("seed", 0, 1ll << 40));
     topts.replay_share = 0;
-    topts.frozen_stages = static_cast<int>(o.get_int("frozen", 0, 2));
+    topts.frozen_stages = static_cast<int>(o.get_int("frozen", 0, max_frozen_stages));
     topts.lr = o.get_double("lr", 1e-7, 1);
     topts.weight_decay = o.get_double("weight-decay", 0, 1);
     o.get_int("epochs", 0, 1000);
     o.get_int("frames-per-clip", 1, 10000);
+    o.get_double("blend", 0, 1);
+    o.get_int("eval-skip", 0, 100000);
+    o.get_int("eval-per-place", 0, 100000);
+    o.get_int("eval-frames", 1, 10000);
+    topts.average_decay = o.get_double("average", 0, 0.9999);
   } catch (const usage_error& e) {
     std::cerr << "recl-pretrain: " << e.what() << "\n";
     return 2;
@@ -84,6 +97,8 @@ int main(int argc, char** argv) {
     auto started = now_ms();
     gpu::configure_threads(static_cast<int>(o.get_int("threads", 0, 64)));
     auto cat = catalog::load(data);
+    // The weights first: a wrong path fails before minutes of labelling.
+    auto coco = expert::load(o.get("onnx-archive"), eopts);
     auto labels = make_labeller(data, o.get("cache"));
     auto& cache = *labels.cache;
     auto& t = labels.model;
@@ -100,7 +115,6 @@ int main(int argc, char** argv) {
                 "in %.0f s\n",
                 train.frames.size(), cache.computed(),
                 (now_ms() - started) / 1000);
-    auto coco = expert::load(o.get("onnx-archive"), eopts);
     trainer job{coco->clone(), train, {}, topts};
     auto epochs = o.get_int("epochs", 0, 1000);
     for (int64_t e = 1; e <= epochs; ++e) {
@@ -112,6 +126,10 @@ int main(int argc, char** argv) {
       std::fflush(stdout);
     }
     auto base = job.release();
+    if (auto t = o.get_double("blend", 0, 1); t > 0) {
+      base->blend(*coco, t);
+      std::printf("blended %.2f of the COCO weights back in\n", t);
+    }
     auto out = o.get("out");
     auto parent = std::filesystem::path{out}.parent_path();
     if (!parent.empty())
@@ -122,7 +140,8 @@ int main(int argc, char** argv) {
 
     // Held-out clips: the first few non-pretraining clips of every place.
     auto limit = o.get_int("eval-per-place", 0, 100000);
-    std::map<std::string, int> per_place;
+    auto skip = o.get_int("eval-skip", 0, 100000);
+    std::map<std::string, int> per_place, skipped;
     auto nev = static_cast<size_t>(o.get_int("eval-frames", 1, 10000));
     std::printf("\n%-44s %6s %14s %14s\n", "held-out clip", "boxes",
                 "COCO car/mAP", "base car/mAP");
@@ -131,6 +150,10 @@ int main(int argc, char** argv) {
     for (auto& c : cat.clips()) {
       if (is_pretraining_clip(cat, c.id))
         continue;
+      if (skipped[c.place] < skip) {
+        ++skipped[c.place];
+        continue;
+      }
       if (limit > 0 && per_place[c.place] >= limit)
         continue;
       ++per_place[c.place];
