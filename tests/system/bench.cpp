@@ -11,6 +11,28 @@
 
 using namespace recl;
 
+namespace {
+
+/// recl-bench on the shared data, writing to `out`.
+test::run_result run_bench(const std::string& data, const std::string& out,
+                           std::vector<std::string> args) {
+  args.insert(args.begin(), {"--data", data, "--out", out});
+  return test::run(test::bin("recl-bench"), std::move(args), 600);
+}
+
+/// The rows of a CSV file after its header, split into cells; empty lines
+/// are left out.
+std::vector<std::vector<std::string>> csv_rows(const std::string& path) {
+  std::vector<std::vector<std::string>> out;
+  auto lines = split(read_file(path), '\n');
+  for (size_t i = 1; i < lines.size(); ++i)
+    if (!lines[i].empty())
+      out.push_back(split(lines[i], ','));
+  return out;
+}
+
+} // namespace
+
 TEST_CASE("recl-bench: a small run writes its report and the numbers add up") {
   auto data = test::data_dir();
   if (data.empty()) {
@@ -19,24 +41,18 @@ TEST_CASE("recl-bench: a small run writes its report and the numbers add up") {
   }
   test::temp_dir tmp;
   auto out = tmp.path() + "/report";
-  auto r = test::run(test::bin("recl-bench"),
-                     {"--data", data, "--out", out, "--cameras", "1",
-                      "--windows", "2", "--policies",
-                      "recl,generalist,none,selectors",
-                      "--eval-frames", "2", "--budget", "1"},
-                     600);
+  auto r = run_bench(data, out,
+                     {"--cameras", "1", "--windows", "2", "--policies",
+                      "recl,generalist,none,selectors", "--eval-frames", "2",
+                      "--budget", "1"});
   REQUIRE_MESSAGE(r.code == 0, r.err);
   auto report = read_file(out + "/report.md");
   CHECK(report.find("| recl | 1 | 1 | 2 |") != std::string::npos);
   CHECK(report.find("| generalist | 1 | 1 | 2 |") != std::string::npos);
   CHECK(report.find("| none | 1 | 1 | 2 |") != std::string::npos);
   // windows.csv: one row per window and policy; "none" never leaves the base.
-  auto rows = split(read_file(out + "/windows.csv"), '\n');
   size_t n = 0, reused = 0;
-  for (size_t i = 1; i < rows.size(); ++i) {
-    if (rows[i].empty())
-      continue;
-    auto cols = split(rows[i], ',');
+  for (auto& cols : csv_rows(out + "/windows.csv")) {
     REQUIRE(cols.size() == 24);
     ++n;
     if (cols[0] == "recl" && cols[9] == "zoo")
@@ -76,12 +92,8 @@ TEST_CASE("recl-bench: a small run writes its report and the numbers add up") {
     CHECK(report.find("## Reuse vs retraining") == std::string::npos);
   }
   // summary.csv: scored + sparse = windows, for each policy.
-  auto sum = split(read_file(out + "/summary.csv"), '\n');
   size_t policies = 0;
-  for (size_t i = 1; i < sum.size(); ++i) {
-    if (sum[i].empty())
-      continue;
-    auto cols = split(sum[i], ',');
+  for (auto& cols : csv_rows(out + "/summary.csv")) {
     REQUIRE(cols.size() == 13);
     CHECK(std::stoul(cols[4]) + std::stoul(cols[5]) == std::stoul(cols[3]));
     ++policies;
@@ -90,11 +102,9 @@ TEST_CASE("recl-bench: a small run writes its report and the numbers add up") {
   // A budget sweep draws its plot and says which budget each policy needs
   // to match RECL, consistently with summary.csv.
   auto sweep = tmp.path() + "/sweep";
-  auto r2 = test::run(test::bin("recl-bench"),
-                      {"--data", data, "--out", sweep, "--cameras", "1",
-                       "--windows", "1", "--policies", "recl,none", "--budget",
-                       "1,2", "--eval-frames", "2"},
-                      600);
+  auto r2 = run_bench(data, sweep,
+                      {"--cameras", "1", "--windows", "1", "--policies",
+                       "recl,none", "--budget", "1,2", "--eval-frames", "2"});
   REQUIRE_MESSAGE(r2.code == 0, r2.err);
   CHECK(std::ifstream{sweep + "/map_vs_budget.png"}.good());
   auto sweep_report = read_file(sweep + "/report.md");
@@ -103,12 +113,9 @@ TEST_CASE("recl-bench: a small run writes its report and the numbers add up") {
   CHECK(sweep_report.find("## Reuse and compute") != std::string::npos);
   {
     std::map<std::pair<std::string, int>, double> mean;
-    auto lines = split(read_file(sweep + "/summary.csv"), '\n');
-    for (size_t i = 1; i < lines.size(); ++i) {
-      auto cols = split(lines[i], ',');
+    for (auto& cols : csv_rows(sweep + "/summary.csv"))
       if (cols.size() == 13)
         mean[{cols[0], std::stoi(cols[2])}] = std::stod(cols[6]);
-    }
     REQUIRE(mean.size() == 4);
     std::string row = "| none |";
     for (int b : {1, 2}) {
@@ -126,11 +133,10 @@ TEST_CASE("recl-bench: a small run writes its report and the numbers add up") {
   }
   // --vary runs each policy once per value.
   auto vary = tmp.path() + "/vary";
-  auto r3 = test::run(test::bin("recl-bench"),
-                      {"--data", data, "--out", vary, "--cameras", "1",
-                       "--windows", "1", "--policies", "none", "--budget",
-                       "1", "--eval-frames", "2", "--vary", "top-k=1,2"},
-                      600);
+  auto r3 = run_bench(data, vary,
+                      {"--cameras", "1", "--windows", "1", "--policies",
+                       "none", "--budget", "1", "--eval-frames", "2",
+                       "--vary", "top-k=1,2"});
   REQUIRE_MESSAGE(r3.code == 0, r3.err);
   auto vary_report = read_file(vary + "/report.md");
   CHECK(vary_report.find("| none[top-k=1] | 1 | 1 |") != std::string::npos);
@@ -151,21 +157,16 @@ TEST_CASE("recl-bench: every zoo expert RECL served gets a retraining curve") {
   // Two cameras at one place: the second is served the first's expert.
   test::temp_dir tmp;
   auto out = tmp.path() + "/report";
-  auto r = test::run(test::bin("recl-bench"),
-                     {"--data", data, "--out", out, "--cameras", "2",
-                      "--windows", "4", "--window-seconds", "10",
-                      "--sample-fps", "1", "--policies", "recl",
+  auto r = run_bench(data, out,
+                     {"--cameras", "2", "--windows", "4", "--window-seconds",
+                      "10", "--sample-fps", "1", "--policies", "recl",
                       "--eval-frames", "2", "--budget", "2",
-                      "--curve-epochs", "3"},
-                     600);
+                      "--curve-epochs", "3"});
   REQUIRE_MESSAGE(r.code == 0, r.err);
-  auto rows = split(read_file(out + "/windows.csv"), '\n');
   size_t reused = 0;
-  for (size_t i = 1; i < rows.size(); ++i) {
-    auto cols = split(rows[i], ',');
+  for (auto& cols : csv_rows(out + "/windows.csv"))
     if (cols.size() == 24 && cols[9] == "zoo")
       ++reused;
-  }
   size_t profiled = 0, reached = 0;
   for (auto& line : split(r.out, '\n'))
     if (line.find("[profile]") != std::string::npos) {
@@ -199,8 +200,7 @@ TEST_CASE("recl-bench --quick: the smoke run CI relies on") {
   }
   test::temp_dir tmp;
   auto out = tmp.path() + "/quick";
-  auto r = test::run(test::bin("recl-bench"),
-                     {"--data", data, "--out", out, "--quick"}, 600);
+  auto r = run_bench(data, out, {"--quick"});
   REQUIRE_MESSAGE(r.code == 0, r.err);
   auto report = read_file(out + "/report.md");
   CHECK(report.find("Mode: quick.") != std::string::npos);
@@ -208,13 +208,10 @@ TEST_CASE("recl-bench --quick: the smoke run CI relies on") {
   CHECK(report.find("## Reuse and compute") != std::string::npos);
   // 2 cameras x 3 windows for each of recl, ams, none; scored + sparse =
   // windows; no adaptation never leaves the base expert.
-  auto sum = split(read_file(out + "/summary.csv"), '\n');
   std::map<std::string, std::vector<std::string>> by_policy;
-  for (size_t i = 1; i < sum.size(); ++i) {
-    auto cols = split(sum[i], ',');
+  for (auto& cols : csv_rows(out + "/summary.csv"))
     if (cols.size() == 13)
       by_policy[cols[0]] = cols;
-  }
   REQUIRE(by_policy.size() == 3);
   for (auto& [name, cols] : by_policy) {
     CHECK(cols[1] == "2");
@@ -223,10 +220,8 @@ TEST_CASE("recl-bench --quick: the smoke run CI relies on") {
     CHECK(report.find("| " + name + " | 2 |") != std::string::npos);
   }
   size_t rows = 0;
-  for (auto& line : split(read_file(out + "/windows.csv"), '\n')) {
-    auto cols = split(line, ',');
-    if (cols.size() != 24 || cols[0] == "policy")
-      continue;
+  for (auto& cols : csv_rows(out + "/windows.csv")) {
+    REQUIRE(cols.size() == 24);
     ++rows;
     if (cols[0] == "none")
       CHECK(cols[8] == "base");
