@@ -63,7 +63,9 @@ void write_report(const bench_settings& s, const std::vector<window_row>& rows,
          "at that moment, against YOLOX-Nano teacher labels. Budgets: "
       << s.budget_text
       << " micro-windows (epochs) of training per job, replay clock. "
-         "Base expert: YOLOX-Nano COCO weights at 256x160. Machine: "
+         "Base expert: "
+      << (s.base_given ? s.base : std::string{"YOLOX-Nano COCO weights"})
+      << " at 256x160. Machine: "
       << std::thread::hardware_concurrency() << " cores, "
       << gpu::device_name()
       << ". mAP@0.5 and car AP rank every detection down to score 0.01 "

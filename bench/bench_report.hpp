@@ -70,6 +70,7 @@ using run_key = std::tuple<std::string, size_t, int>;
 
 struct bench_settings {
   std::string data, out, base;
+  bool base_given = false; ///< --base-expert, not the COCO weights
   std::vector<size_t> cameras;
   std::vector<int> budgets;
   std::vector<std::string> policies;

@@ -285,6 +285,9 @@ int main(int argc, char** argv) {
     .add("out", "DIR", "where CSV files and report.md go")
     .add_flag("quick", "smoke run: 2 cameras, 3 windows, recl/ams/none")
     .add_flag("standard", "the full comparison (all policies, 2/4/8 cameras)")
+    .add("base-expert", "FILE", "the expert every policy starts from, e.g. "
+                              "one recl-pretrain wrote (default: YOLOX-Nano's "
+                              "COCO weights)")
     .add("cameras", "LIST", "camera counts, comma-separated", "2")
     .add("policies", "LIST",
          "recl, recl-generalist, recl-noreuse, selectors, ams, ekya "
@@ -320,6 +323,12 @@ int main(int argc, char** argv) {
     if (o.flag("quick") && o.flag("standard"))
       throw usage_error("give --quick or --standard, not both");
     s.quick = o.flag("quick");
+    if (o.given("base-expert")) {
+      s.base = o.get("base-expert");
+      s.base_given = true;
+      if (!fs::is_regular_file(s.base))
+        o.fail("base-expert", "'" + s.base + "' is not a file");
+    }
     for (auto& x : split(o.get("cameras"), ','))
       s.cameras.push_back(static_cast<size_t>(std::stoul(x)));
     s.policies = split(o.get("policies"), ',');
@@ -419,7 +428,9 @@ int main(int argc, char** argv) {
     s.budget_text = "2 (the budget sweep at 8 cameras: 1, 2, 4)";
   try {
     fs::create_directories(s.out);
-    s.base = test::pretrained_archive();
+    if (s.base.empty())
+      s.base = test::pretrained_archive();
+    expert::load(s.base); // a file that is no expert fails before any run
     auto cat = catalog::load(s.data);
     auto lab = make_labeller(s.data, "");
     std::mutex lab_mutex;
@@ -445,8 +456,8 @@ int main(int argc, char** argv) {
       std::printf("experiment 7: recl-bench-reuse (7 places, a few "
                   "minutes)\n");
       std::fflush(stdout);
-      auto r = test::run(test::bin("recl-bench-reuse"), {"--data", s.data},
-                         3600);
+      auto r = test::run(test::bin("recl-bench-reuse"),
+                         {"--data", s.data, "--base", s.base}, 3600);
       s.reuse_code = r.code;
       s.reuse_text = r.out + (r.code == 0 ? "" : r.err);
       std::ofstream{s.out + "/reuse.txt"} << s.reuse_text;

@@ -3,6 +3,7 @@
 // which policy wins).
 
 #include "common/util.hpp"
+#include "tests/gpu/weights.hpp"
 #include "tests/system/process.hpp"
 
 #include <doctest/doctest.h>
@@ -136,16 +137,26 @@ TEST_CASE("recl-bench: a small run writes its report and the numbers add up") {
   auto r3 = run_bench(data, vary,
                       {"--cameras", "1", "--windows", "1", "--policies",
                        "none", "--budget", "1", "--eval-frames", "2",
-                       "--vary", "top-k=1,2"});
+                       "--vary", "top-k=1,2", "--base-expert",
+                       test::pretrained_archive()});
   REQUIRE_MESSAGE(r3.code == 0, r3.err);
   auto vary_report = read_file(vary + "/report.md");
   CHECK(vary_report.find("| none[top-k=1] | 1 | 1 |") != std::string::npos);
   CHECK(vary_report.find("| none[top-k=2] | 1 | 1 |") != std::string::npos);
+  CHECK(vary_report.find("Base expert: " + test::pretrained_archive())
+        != std::string::npos);
   // Bad usage is refused with a clear line.
   auto bad = test::run(test::bin("recl-bench"),
                        {"--data", data, "--out", out, "--policies", "magic"});
   CHECK(bad.code == 2);
   CHECK(bad.err.find("unknown policy 'magic'") != std::string::npos);
+  bad = run_bench(data, out, {"--base-expert", tmp.path() + "/none.pt"});
+  CHECK(bad.code == 2);
+  CHECK(bad.err.find("none.pt' is not a file") != std::string::npos);
+  std::ofstream{tmp.path() + "/junk.pt"} << "not an expert";
+  bad = run_bench(data, out, {"--base-expert", tmp.path() + "/junk.pt"});
+  CHECK(bad.code == 1);
+  CHECK(bad.err.find("junk.pt") != std::string::npos);
 }
 
 TEST_CASE("recl-bench: every zoo expert RECL served gets a retraining curve") {
