@@ -45,8 +45,8 @@ int main(int argc, char** argv) {
     .add("epochs", "N", "training epochs", "10")
     .add("input", "WxH", "expert input size, multiples of 32 (recld's "
                          "--expert-input must match)", "256x160")
-    .add("frozen", "N", "backbone stages left untrained (0-4); 2 forgets "
-                        "least on places outside the split", "2")
+    .add("frozen", "N", "backbone stages left untrained (0-4); with the "
+                        "blend, 1 scores best on held-out clips", "1")
     .add("lr", "X", "learning rate after warm-up", "0.0001")
     .add("weight-decay", "X", "weight decay", "0.0005")
     .add("blend", "T", "share of the COCO weights mixed back into the "
