@@ -64,6 +64,10 @@ int main(int argc, char** argv) {
   std::string data;
   expert_options eopts;
   train_options topts;
+  // Every setting is read and checked once, before any work.
+  int64_t epochs = 0, limit = 0, skip = 0, threads = 0;
+  size_t per_clip = 0, nev = 0;
+  double blend = 0;
   try {
     if (!o.parse(argc, argv)) {
       std::cout << o.help();
@@ -82,12 +86,13 @@ int main(int argc, char** argv) {
     topts.frozen_stages = static_cast<int>(o.get_int("frozen", 0, max_frozen_stages));
     topts.lr = o.get_double("lr", 1e-7, 1);
     topts.weight_decay = o.get_double("weight-decay", 0, 1);
-    o.get_int("epochs", 0, 1000);
-    o.get_int("frames-per-clip", 1, 10000);
-    o.get_double("blend", 0, 1);
-    o.get_int("eval-skip", 0, 100000);
-    o.get_int("eval-per-place", 0, 100000);
-    o.get_int("eval-frames", 1, 10000);
+    epochs = o.get_int("epochs", 0, 1000);
+    per_clip = static_cast<size_t>(o.get_int("frames-per-clip", 1, 10000));
+    blend = o.get_double("blend", 0, 1);
+    skip = o.get_int("eval-skip", 0, 100000);
+    limit = o.get_int("eval-per-place", 0, 100000);
+    nev = static_cast<size_t>(o.get_int("eval-frames", 1, 10000));
+    threads = o.get_int("threads", 0, 64);
     topts.average_decay = o.get_double("average", 0, 0.9999);
   } catch (const usage_error& e) {
     std::cerr << "recl-pretrain: " << e.what() << "\n";
@@ -95,14 +100,13 @@ int main(int argc, char** argv) {
   }
   try {
     auto started = now_ms();
-    gpu::configure_threads(static_cast<int>(o.get_int("threads", 0, 64)));
+    gpu::configure_threads(static_cast<int>(threads));
     auto cat = catalog::load(data);
     // The weights first: a wrong path fails before minutes of labelling.
     auto coco = expert::load(o.get("onnx-archive"), eopts);
     auto labels = make_labeller(data, o.get("cache"));
     auto& cache = *labels.cache;
     auto& t = labels.model;
-    auto per_clip = static_cast<size_t>(o.get_int("frames-per-clip", 1, 10000));
     labelled_frames train;
     auto split = pretraining_clips(cat);
     std::printf("pretraining split: %zu clips\n", split.size());
@@ -116,7 +120,6 @@ int main(int argc, char** argv) {
                 train.frames.size(), cache.computed(),
                 (now_ms() - started) / 1000);
     trainer job{coco->clone(), train, {}, topts};
-    auto epochs = o.get_int("epochs", 0, 1000);
     for (int64_t e = 1; e <= epochs; ++e) {
       auto t0 = now_ms();
       auto loss = job.train_epochs(1);
@@ -126,9 +129,9 @@ int main(int argc, char** argv) {
       std::fflush(stdout);
     }
     auto base = job.release();
-    if (auto t = o.get_double("blend", 0, 1); t > 0) {
-      base->blend(*coco, t);
-      std::printf("blended %.2f of the COCO weights back in\n", t);
+    if (blend > 0) {
+      base->blend(*coco, blend);
+      std::printf("blended %.2f of the COCO weights back in\n", blend);
     }
     auto out = o.get("out");
     auto parent = std::filesystem::path{out}.parent_path();
@@ -139,10 +142,7 @@ int main(int argc, char** argv) {
     std::printf("base expert written to %s\n", out.c_str());
 
     // Held-out clips: the first few non-pretraining clips of every place.
-    auto limit = o.get_int("eval-per-place", 0, 100000);
-    auto skip = o.get_int("eval-skip", 0, 100000);
     std::map<std::string, int> per_place, skipped;
-    auto nev = static_cast<size_t>(o.get_int("eval-frames", 1, 10000));
     std::printf("\n%-44s %6s %14s %14s\n", "held-out clip", "boxes",
                 "COCO car/mAP", "base car/mAP");
     double sum_coco = 0, sum_base = 0;
