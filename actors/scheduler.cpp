@@ -66,8 +66,11 @@ ekya_curve fit_ekya(const std::vector<double>& x,
   return best;
 }
 
-scheduler::scheduler(sched_policy p, uint32_t profile_epochs)
-  : policy_(p), profile_epochs_(std::max<uint32_t>(1, profile_epochs)) {
+scheduler::scheduler(sched_policy p, uint32_t profile_epochs,
+                     double gain_tolerance)
+  : policy_(p),
+    profile_epochs_(std::max<uint32_t>(1, profile_epochs)),
+    gain_tolerance_(std::max(0.0, gain_tolerance)) {
 }
 
 void scheduler::add(const std::string& id, double now, double deadline) {
@@ -128,11 +131,17 @@ std::optional<grant> scheduler::next(double now) {
       for (auto j : live)
         if (!j->initialised)
           return grant{j->id, false};
-      // Lines 13-16: the largest gain, while a micro-window fits.
-      auto pick = first_fitting(
+      // Lines 13-16: the largest gain, while a micro-window fits; gains
+      // within the tolerance of it are ties, won by the least trained.
+      auto best = first_fitting(
         [](auto a, auto b) { return a->gain > b->gain; });
-      if (pick == nullptr)
+      if (best == nullptr)
         return std::nullopt;
+      sched_job* pick = nullptr;
+      for (auto j : live)
+        if (fits(j) && j->gain >= best->gain - gain_tolerance_
+            && (pick == nullptr || j->grants < pick->grants))
+          pick = j;
       return grant{pick->id, false};
     }
     case sched_policy::round_robin: {

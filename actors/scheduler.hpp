@@ -10,7 +10,14 @@
 // Policies:
 //  - recl (Algorithm 1): every new job gets one micro-window to initialise
 //    its gain; then always the job with the largest gain per unit of time,
-//    as long as a micro-window still fits before its deadline.
+//    as long as a micro-window still fits before its deadline. A gain is
+//    measured on a handful of frames, so it is noisy: gains within
+//    `gain_tolerance` of the largest count as ties, and a tie goes to the
+//    job trained least. Where the device cannot tell jobs apart it then
+//    shares it fairly, which is what maximises a sum of concave curves; an
+//    exact argmax over noise starves jobs at random instead (measured in
+//    docs/FINDINGS.md: 0.034 mAP below round-robin). 0 is the paper's
+//    exact argmax.
 //  - round-robin (AMS): jobs take turns in arrival order.
 //  - fair: equal shares; the job with the least device time so far goes.
 //  - ekya: each new job is first micro-profiled out of band (a copy trains
@@ -73,7 +80,8 @@ struct sched_job {
 /// One scheduler per GPU owner.
 class scheduler {
 public:
-  explicit scheduler(sched_policy p, uint32_t profile_epochs = 5);
+  explicit scheduler(sched_policy p, uint32_t profile_epochs = 5,
+                     double gain_tolerance = 0);
 
   sched_policy policy() const { return policy_; }
 
@@ -105,6 +113,7 @@ private:
 
   sched_policy policy_;
   uint32_t profile_epochs_;
+  double gain_tolerance_; // recl: gains this close to the best are ties
   std::map<std::string, sched_job> jobs_;
   uint64_t next_order_ = 0;
   uint64_t turn_ = 0; // round-robin: the next job's order at the least
