@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <poll.h>
 #include <stdexcept>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -32,6 +33,11 @@ process::process(const std::string& binary, std::vector<std::string> args) {
   if (pid_ < 0)
     throw std::runtime_error("fork failed");
   if (pid_ == 0) {
+    // A child never outlives its parent, even one that crashed: the kernel
+    // sends SIGKILL when the parent dies (and at once if it already has).
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() == 1)
+      ::_exit(127);
     ::dup2(fds[1], 1);
     int err = ::open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ::dup2(err, 2);
