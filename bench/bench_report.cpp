@@ -4,6 +4,7 @@
 #include "bench/bench_report.hpp"
 
 #include "bench/plot.hpp"
+#include "bench/stats.hpp"
 #include "common/util.hpp"
 #include "gpu/device.hpp"
 
@@ -12,6 +13,7 @@
 #include <cstdio>
 #include <fstream>
 #include <thread>
+#include <tuple>
 
 namespace recl::bench {
 
@@ -25,9 +27,126 @@ double percentile(std::vector<double> xs, double p) {
   return xs[std::min(i, xs.size() - 1)];
 }
 
+/// One pairing key: the same frames under two policies.
+using pair_key = std::tuple<uint64_t, std::string, size_t>;
+
+/// Scored (non-sparse) rows of one run by (seed, camera, window).
+std::map<pair_key, const window_row*>
+scored(const std::vector<window_row>& rows, const std::string& policy,
+       size_t n, int b) {
+  std::map<pair_key, const window_row*> out;
+  for (auto& r : rows)
+    if (r.policy == policy && r.cameras == n && r.budget == b && !r.sparse)
+      out[{r.seed, r.camera, r.window}] = &r;
+  return out;
+}
+
+/// RECL minus `other` on the frames both scored.
+paired_ci paired(const std::map<pair_key, const window_row*>& mine,
+                 const std::map<pair_key, const window_row*>& theirs) {
+  std::vector<double> d;
+  for (auto& [k, r] : mine)
+    if (auto i = theirs.find(k); i != theirs.end())
+      d.push_back(r->map - i->second->map);
+  return bootstrap_mean(d);
+}
+
+std::string verdict(const paired_ci& c) {
+  if (c.n < 2)
+    return "too few pairs";
+  if (!c.measurable())
+    return "no measurable difference";
+  return c.mean > 0 ? "RECL better" : "RECL worse";
+}
+
+/// The paired comparison against RECL and RECL's decomposition, as
+/// markdown; also printed, so a run's verdict is on its console.
+std::string paired_section(const bench_settings& s,
+                           const std::vector<window_row>& rows) {
+  std::string out;
+  for (auto& [name, n, b] : s.plan) {
+    if (name != "recl")
+      continue;
+    auto mine = scored(rows, "recl", n, b);
+    out += cv::format(
+      "\n## Paired against RECL (%zu cameras, budget %d)\n\nEvery "
+      "difference is RECL's mAP@0.5 minus the other policy's on the same "
+      "frames (same seed, camera and window), averaged over the windows "
+      "both scored, with a 95%% bootstrap interval; an interval that "
+      "includes 0 is no measurable difference.\n\n| policy | pairs | "
+      "RECL | policy | RECL - policy | 95%% interval | verdict |\n"
+      "|---|---|---|---|---|---|---|\n", n, b);
+    for (auto& [other, n2, b2] : s.plan) {
+      if (other == "recl" || n2 != n || b2 != b)
+        continue;
+      auto theirs = scored(rows, other, n, b);
+      std::vector<double> a, t;
+      for (auto& [k, r] : mine)
+        if (auto i = theirs.find(k); i != theirs.end()) {
+          a.push_back(r->map);
+          t.push_back(i->second->map);
+        }
+      auto c = paired(mine, theirs);
+      auto avg = [](const std::vector<double>& xs) {
+        double x = 0;
+        for (auto v : xs)
+          x += v;
+        return xs.empty() ? 0.0 : x / static_cast<double>(xs.size());
+      };
+      out += cv::format("| %s | %zu | %.3f | %.3f | %+.3f | %+.3f..%+.3f | "
+                        "%s |\n", other.c_str(), c.n, avg(a), avg(t),
+                        c.mean, c.lo, c.hi, verdict(c).c_str());
+    }
+    // Decomposition: by where the model RECL deployed on a window came
+    // from (what it served after the window before), RECL against AMS on
+    // the same frames, and the winner's-curse gap: the served model's score
+    // on the frames it was picked on minus its score on the next window.
+    auto ams = s.planned("ams", n, b) ? scored(rows, "ams", n, b)
+                                      : decltype(mine){};
+    std::map<std::string, std::vector<double>> vs_ams, gap;
+    std::map<std::string, size_t> count;
+    for (auto& [k, r] : mine) {
+      auto& [seed, cam, w] = k;
+      const window_row* prev = nullptr;
+      for (auto& x : rows)
+        if (x.policy == "recl" && x.cameras == n && x.budget == b
+            && x.seed == seed && x.camera == cam && x.window + 1 == w)
+          prev = &x;
+      if (prev == nullptr)
+        continue;
+      auto src = prev->source;
+      count[src] += 1;
+      if (auto i = ams.find(k); i != ams.end())
+        vs_ams[src].push_back(r->map - i->second->map);
+      if (prev->served_acc >= 0)
+        gap[src].push_back(prev->served_acc - r->map);
+    }
+    if (!count.empty()) {
+      out += "\nRECL's windows by the source of the model it deployed "
+             "(served after the window before): RECL minus AMS on the same "
+             "frames, and the gap between the model's score on the frames "
+             "that chose it and its score on this window (positive: it "
+             "looked better when chosen than it then was).\n\n| deployed "
+             "model | windows | RECL - AMS | 95% interval | selection gap "
+             "|\n|---|---|---|---|---|\n";
+      for (auto& [src, k] : count) {
+        auto c = bootstrap_mean(vs_ams[src]);
+        auto g = bootstrap_mean(gap[src]);
+        out += cv::format("| %s | %zu | %s | %s | %s |\n", src.c_str(), k,
+                          c.n ? cv::format("%+.3f", c.mean).c_str() : "-",
+                          c.n > 1 ? cv::format("%+.3f..%+.3f", c.lo, c.hi).c_str()
+                                  : "-",
+                          g.n ? cv::format("%+.3f", g.mean).c_str() : "-");
+      }
+    }
+  }
+  return out;
+}
+
 } // namespace
 
-void write_report(const bench_settings& s, const std::vector<window_row>& rows,
+void write_report(const bench_settings& s,
+                  const std::vector<window_row>& all_rows,
                   std::map<run_key, run_stats>& stats,
                   std::map<run_key, double>& wall) {
   // windows.csv
@@ -36,8 +155,8 @@ void write_report(const bench_settings& s, const std::vector<window_row>& rows,
     f << "policy,cameras,budget,camera,window,clip,place,deployed,served,"
          "source,map,car_ap,sparse,reply_ms,zoo_size,candidates,"
          "teacher_ms,select_ms,check_ms,served_acc,sel_gating,sel_odin,"
-         "sel_oracle,f1\n";
-    for (auto& r : rows)
+         "sel_oracle,f1,seed,history\n";
+    for (auto& r : all_rows)
       f << r.policy << "," << r.cameras << "," << r.budget << ","
         << r.camera << ","
         << r.window << "," << r.clip << "," << r.place << "," << r.deployed
@@ -46,8 +165,14 @@ void write_report(const bench_settings& s, const std::vector<window_row>& rows,
         << "," << r.zoo_size << "," << r.candidates << "," << r.teacher_ms
         << "," << r.select_ms << "," << r.check_ms << "," << r.served_acc
         << "," << r.sel_gating << "," << r.sel_odin << "," << r.sel_oracle
-        << "," << r.f1 << "\n";
+        << "," << r.f1 << "," << r.seed << "," << (r.history ? 1 : 0)
+        << "\n";
   }
+  // Everything below is about the scored windows only.
+  std::vector<window_row> rows;
+  for (auto& r : all_rows)
+    if (!r.history)
+      rows.push_back(r);
   // summary.csv and report.md
   std::ofstream sum{s.out + "/summary.csv"};
   sum << "policy,cameras,budget,windows,scored,sparse,mean_map,p1_map,"
@@ -55,7 +180,19 @@ void write_report(const bench_settings& s, const std::vector<window_row>& rows,
   std::ofstream rep{s.out + "/report.md"};
   rep << "# recl-bench report\n\n";
   rep << "Mode: "
-      << (s.quick ? "quick" : s.standard ? "standard" : "custom")
+      << (s.quick      ? "quick"
+          : s.standard ? "standard"
+          : s.lifetime ? "lifetime"
+                       : "custom")
+      << ". Plan: " << s.plan_name
+      << (s.plan_name == "roaming"
+            ? " (each camera dwells " + std::to_string(s.dwell)
+                + " windows at a place, then moves to the next; camera c "
+                  "arrives where camera c+1 was one dwell before)"
+            : std::string{" (each camera stays at its place)"})
+      << "; " << s.history
+      << " history windows per camera played but not scored; " << s.seeds
+      << " seed(s) per run"
       << ". Workload: " << s.windows << " windows per camera of up to "
       << s.T << " s of catalog video, " << s.sample_fps
       << " frames/s sent, " << s.eval_frames
@@ -142,6 +279,12 @@ void write_report(const bench_settings& s, const std::vector<window_row>& rows,
           rep << l << "\n";
       }
     }
+  }
+  {
+    auto text = paired_section(s, rows);
+    rep << text;
+    std::printf("%s", text.c_str());
+    std::fflush(stdout);
   }
   // Reuse and compute breakdown (experiments 2 and 5, in part).
   rep << "\n## Reuse and compute\n\nReuse (the safety checker's hit "

@@ -43,6 +43,8 @@ struct window_row {
   /// what it served, and (policy "selectors") of gating's, ODIN's and the
   /// oracle's pick from the same zoo; -1: none.
   double served_acc = -1, sel_gating = -1, sel_odin = -1, sel_oracle = -1;
+  uint64_t seed = 1;    ///< recld's --seed for this run (--seeds K)
+  bool history = false; ///< a history window: played, never scored
 };
 
 /// Experiment 3, profiled: after RECL served a zoo expert, how much
@@ -81,6 +83,11 @@ struct bench_settings {
   size_t eval_frames = 4;
   bool quick = false;
   bool standard = false;
+  bool lifetime = false;
+  std::string plan_name = "fixed"; ///< "fixed" or "roaming"
+  size_t dwell = 4;   ///< roaming: windows at a place before moving on
+  size_t history = 0; ///< first windows of every camera, not scored
+  size_t seeds = 1;   ///< runs of every (policy, cameras, budget)
   int curve_epochs = 10; ///< experiment 3: retraining epochs tried at most
   std::string budget_text; ///< --budget as given
   double t_start = 0;      ///< now_ms() when the run began

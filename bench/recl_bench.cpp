@@ -53,6 +53,7 @@ using bench::run_key;
 using bench::retrain_curve;
 using bench::write_report;
 using bench::make_streams;
+using bench::make_roaming_streams;
 
 namespace {
 
@@ -67,22 +68,39 @@ std::vector<std::string> with(const char* selector, const char* scheduler,
   return args;
 }
 
+/// The rules RECL ran by until 2026-12-01, which the baselines keep: the
+/// scheduler's exact argmax over gains measured on the held-out quarter,
+/// and the safety check's best-on-all-frames (RECL's own changes are not
+/// handed to the policies it is compared with).
+std::vector<std::string> paper_rules(std::vector<std::string> extra = {}) {
+  std::vector<std::string> args{"--gain-tolerance", "0", "--gain-frames",
+                                "holdout", "--selection", "all"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
 const std::vector<policy>& all_policies() {
   static const std::vector<policy> xs{
     {"recl", with("gating", "recl"), "gating-network reuse + Algorithm 1"},
+    {"recl-v0", with("gating", "recl", paper_rules()),
+     "RECL as before 2026-12-01: exact argmax on held-out gains, best on "
+     "all frames"},
+    {"recl-sched", with("gating", "recl", {"--selection", "all"}),
+     "RECL with the new scheduler only (best on all frames)"},
     {"recl-generalist",
      {"--selector", "gating", "--scheduler", "recl", "--generalist", "on"},
      "RECL with the fleet generalist"},
-    {"ams", with("none", "round-robin"), "no reuse, round-robin retraining"},
-    {"ekya", with("none", "ekya", {"--profile-epochs", "1"}),
+    {"ams", with("none", "round-robin", paper_rules()),
+     "no reuse, round-robin retraining"},
+    {"ekya", with("none", "ekya", paper_rules({"--profile-epochs", "1"})),
      "no reuse, micro-profiling + thief"},
     {"recl-noreuse", with("none", "recl"),
      "Algorithm 1 without reuse (the scheduler alone)"},
     {"selectors", with("compare", "recl"),
      "RECL, also scoring gating / ODIN / oracle picks on the same zoo"},
-    {"ekya-p5", with("none", "ekya", {"--profile-epochs", "5"}),
+    {"ekya-p5", with("none", "ekya", paper_rules({"--profile-epochs", "5"})),
      "Ekya with 5 profiling epochs"},
-    {"ekya-p10", with("none", "ekya", {"--profile-epochs", "10"}),
+    {"ekya-p10", with("none", "ekya", paper_rules({"--profile-epochs", "10"})),
      "Ekya with 10 profiling epochs"},
     // Ablations (experiment 6): RECL with one setting changed.
     {"recl-eta0", with("gating", "recl", {"--eta", "0"}),
@@ -91,17 +109,18 @@ const std::vector<policy>& all_policies() {
      "RECL admitting only experts 0.1 better than every rival"},
     {"recl-top1", with("gating", "recl", {"--top-k", "1"}),
      "RECL checking only gating's first choice"},
-    {"odin", with("odin", "recl"), "autoencoder selection (+ retraining)"},
-    {"oracle", with("oracle", "recl"),
+    {"odin", with("odin", "recl", paper_rules()),
+     "autoencoder selection (+ retraining)"},
+    {"oracle", with("oracle", "recl", paper_rules()),
      "every zoo expert evaluated (upper bound of selection)"},
-    {"generalist", {"--selector", "none", "--camera-jobs", "off",
-                    "--generalist", "on"},
+    {"generalist", paper_rules({"--selector", "none", "--camera-jobs",
+                                "off", "--generalist", "on"}),
      "one model retrained on every camera's windows, no zoo"},
-    {"one-time", {"--selector", "none", "--retrain-windows", "1",
-                  "--generalist", "off"},
+    {"one-time", paper_rules({"--selector", "none", "--retrain-windows",
+                              "1", "--generalist", "off"}),
      "retrained on each camera's first window only"},
-    {"none", {"--selector", "none", "--retrain", "off", "--generalist",
-              "off"},
+    {"none", paper_rules({"--selector", "none", "--retrain", "off",
+                          "--generalist", "off"}),
      "no adaptation: the base expert"},
   };
   return xs;
@@ -110,7 +129,8 @@ const std::vector<policy>& all_policies() {
 
 /// Runs one policy with `n` cameras; returns its rows.
 std::vector<window_row> run_policy(const bench_settings& s, const policy& pol,
-                                   size_t n, int budget, const catalog& cat,
+                                   size_t n, int budget, uint64_t seed,
+                                   const bench::streams& streams,
                                    labeller& lab, std::mutex& lab_mutex,
                                    run_stats& stats) {
   test::temp_dir dir;
@@ -118,14 +138,13 @@ std::vector<window_row> run_policy(const bench_settings& s, const policy& pol,
     "--data-dir", dir.path() + "/data", "--listen", "127.0.0.1:0", "--data",
     s.data, "--token", "recl-bench-token", "--base-expert", s.base,
     "--clock", "replay", "--budget", std::to_string(budget), "--gamma", "1",
-    "--log-level", "warning"};
+    "--log-level", "warning", "--seed", std::to_string(seed)};
   args.insert(args.end(), pol.args.begin(), pol.args.end());
   test::process d{test::bin("recld"), args};
   auto line = d.wait_for_line("recld listening on", 60);
   if (line.empty())
     throw std::runtime_error("recld did not start: " + d.err());
   auto address = line.substr(line.rfind(' ') + 1);
-  auto streams = make_streams(cat, n, s.windows, s.T);
   std::vector<window_row> rows;
   std::mutex rows_mutex;
   std::vector<std::thread> threads;
@@ -171,6 +190,8 @@ std::vector<window_row> run_policy(const bench_settings& s, const policy& pol,
           r.budget = budget;
           r.camera = id;
           r.window = w;
+          r.seed = seed;
+          r.history = w < s.history;
           r.clip = seg.c->id;
           r.place = seg.c->place;
           r.deployed = model_id;
@@ -212,9 +233,12 @@ std::vector<window_row> run_policy(const bench_settings& s, const policy& pol,
             model_id = reply.model_id;
           }
           r.served = model_id;
-          std::printf("  [%s %zu cams] %s window %zu (%s): %s %.3f, then "
-                      "%s (%s)\n",
-                      pol.name.c_str(), n, id.c_str(), w, seg.c->place.c_str(),
+          std::printf("  [%s %zu cams seed %llu] %s window %zu/%zu (%s)%s: "
+                      "%s %.3f, then %s (%s)\n",
+                      pol.name.c_str(), n,
+                      static_cast<unsigned long long>(seed), id.c_str(),
+                      w + 1, streams[cam].size(), seg.c->place.c_str(),
+                      r.history ? " history" : "",
                       r.sparse ? "sparse, mAP" : "mAP", r.map,
                       r.served.c_str(), r.source.c_str());
           std::fflush(stdout);
@@ -285,12 +309,24 @@ int main(int argc, char** argv) {
     .add("out", "DIR", "where CSV files and report.md go")
     .add_flag("quick", "smoke run: 2 cameras, 3 windows, recl/ams/none")
     .add_flag("standard", "the full comparison (all policies, 2/4/8 cameras)")
+    .add_flag("lifetime", "roaming cameras' lifetime: 8 cameras, 10 history "
+                          "+ 20 scored windows each, dwell 4, budget 16, "
+                          "recl / ams / ekya / odin / none")
+    .add("plan", "PLAN", "fixed (a camera stays at its place) or roaming "
+                         "(it dwells --dwell windows at a place, then moves "
+                         "on)", "fixed")
+    .add("dwell", "K", "roaming: windows at a place before moving on", "4")
+    .add("history", "N", "first windows of every camera played (they build "
+                         "the zoo) but not scored", "0")
+    .add("seeds", "K", "runs of every policy, recld seeds 1..K; "
+                       "comparisons pair on (seed, camera, window)", "1")
     .add("base-expert", "FILE", "the expert every policy starts from, e.g. "
                               "one recl-pretrain wrote (default: YOLOX-Nano's "
                               "COCO weights)")
     .add("cameras", "LIST", "camera counts, comma-separated", "2")
     .add("policies", "LIST",
-         "recl, recl-generalist, recl-noreuse, selectors, ams, ekya "
+         "recl, recl-v0 (RECL's rules before 2026-12-01), recl-sched, "
+         "recl-generalist, recl-noreuse, selectors, ams, ekya "
          "(1 profiling epoch), ekya-p5, ekya-p10, odin, oracle, generalist, "
          "one-time, none; ablations recl-eta0, recl-alpha0.1, recl-top1",
          "recl,ams,ekya,odin,none")
@@ -320,8 +356,8 @@ int main(int argc, char** argv) {
     if (!o.given("out"))
       throw usage_error("--out DIR is required");
     s.out = o.get("out");
-    if (o.flag("quick") && o.flag("standard"))
-      throw usage_error("give --quick or --standard, not both");
+    if (o.flag("quick") + o.flag("standard") + o.flag("lifetime") > 1)
+      throw usage_error("give one of --quick, --standard, --lifetime");
     s.quick = o.flag("quick");
     if (o.given("base-expert")) {
       s.base = o.get("base-expert");
@@ -336,6 +372,12 @@ int main(int argc, char** argv) {
     s.T = o.get_double("window-seconds", 1, 3600);
     s.sample_fps = o.get_double("sample-fps", 0.1, 30);
     s.eval_frames = static_cast<size_t>(o.get_int("eval-frames", 1, 100));
+    s.plan_name = o.get("plan");
+    if (s.plan_name != "fixed" && s.plan_name != "roaming")
+      o.fail("plan", "'" + s.plan_name + "' is neither fixed nor roaming");
+    s.dwell = static_cast<size_t>(o.get_int("dwell", 1, 1000));
+    s.history = static_cast<size_t>(o.get_int("history", 0, 1000));
+    s.seeds = static_cast<size_t>(o.get_int("seeds", 1, 100));
     for (auto& x : split(o.get("budget"), ',')) {
       auto b = std::stoi(x);
       if (b < 1 || b > 1000)
@@ -348,6 +390,22 @@ int main(int argc, char** argv) {
       s.policies = {"recl", "ams", "none"};
       s.eval_frames = 3;
     }
+    if (o.flag("lifetime")) {
+      s.lifetime = true;
+      s.plan_name = "roaming";
+      s.dwell = 4;
+      s.cameras = {8};
+      s.history = 10;
+      s.windows = 30;
+      s.T = 5;
+      s.sample_fps = 2;
+      s.eval_frames = 8;
+      s.budgets = {16};
+      s.policies = {"recl", "ams", "ekya", "odin", "none"};
+    }
+    if (s.history >= s.windows)
+      o.fail("history", "leaves no window to score (--windows "
+                          + std::to_string(s.windows) + ")");
     if (o.flag("standard")) {
       s.cameras = {2, 4, 8};
       s.windows = 4;
@@ -437,21 +495,42 @@ int main(int argc, char** argv) {
     std::vector<window_row> rows;
     std::map<run_key, double> wall;
     std::map<run_key, run_stats> stats;
-    size_t runs = s.plan.size();
+    // Every camera count's streams, checked before any daemon starts: a
+    // catalog that cannot feed the plan is one line on stderr.
+    std::map<size_t, bench::streams> streams;
+    for (auto& [name, n, b] : s.plan)
+      if (!streams.count(n)) {
+        streams[n] = s.plan_name == "roaming"
+                       ? make_roaming_streams(cat, n, s.windows, s.T, s.dwell)
+                       : make_streams(cat, n, s.windows, s.T);
+        bench::check_streams(streams[n], s.windows, s.plan_name);
+      }
+    size_t runs = s.plan.size() * s.seeds;
     size_t run = 0;
-    for (auto& [name, n, b] : s.plan) {
-      auto& pol = *std::find_if(s.runs.begin(), s.runs.end(),
-                                [&](auto& p) { return p.name == name; });
-      std::printf("[%zu/%zu] %s, %zu cameras, budget %d (%s)\n", ++run, runs,
-                  name.c_str(), n, b, pol.what.c_str());
-      std::fflush(stdout);
-      auto t0 = now_ms();
-      run_stats st;
-      auto r = run_policy(s, pol, n, b, cat, lab, lab_mutex, st);
-      wall[{name, n, b}] = (now_ms() - t0) / 1000;
-      stats[{name, n, b}] = st;
-      rows.insert(rows.end(), r.begin(), r.end());
-    }
+    for (uint64_t seed = 1; seed <= s.seeds; ++seed)
+      for (auto& [name, n, b] : s.plan) {
+        auto& pol = *std::find_if(s.runs.begin(), s.runs.end(),
+                                  [&](auto& p) { return p.name == name; });
+        auto spent = (now_ms() - t_start) / 1000;
+        std::printf("[%zu/%zu] %s, %zu cameras, budget %d, seed %llu (%s); "
+                    "%.0f s so far%s\n", run + 1, runs, name.c_str(), n, b,
+                    static_cast<unsigned long long>(seed), pol.what.c_str(),
+                    spent,
+                    run == 0 ? ""
+                             : (", about "
+                                + std::to_string(static_cast<long>(
+                                  spent / run * (runs - run)))
+                                + " s to go").c_str());
+        std::fflush(stdout);
+        ++run;
+        auto t0 = now_ms();
+        run_stats st;
+        auto r = run_policy(s, pol, n, b, seed, streams[n], lab, lab_mutex,
+                            st);
+        wall[{name, n, b}] += (now_ms() - t0) / 1000;
+        stats[{name, n, b}] = st;
+        rows.insert(rows.end(), r.begin(), r.end());
+      }
     if (s.reuse_matrix) {
       std::printf("experiment 7: recl-bench-reuse (7 places, a few "
                   "minutes)\n");

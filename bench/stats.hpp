@@ -16,3 +16,50 @@ inline double median(std::vector<double> xs) {
 }
 
 } // namespace recl::bench
+
+#include <cstdint>
+#include <random>
+
+namespace recl::bench {
+
+/// The mean of paired differences with a 95% bootstrap interval.
+struct paired_ci {
+  size_t n = 0;
+  double mean = 0, lo = 0, hi = 0;
+  /// A difference counts only when its interval excludes 0.
+  bool measurable() const { return n > 1 && (lo > 0 || hi < 0); }
+};
+
+/// Percentile bootstrap over the pairs (`resamples` draws with replacement,
+/// a fixed seed so a report is reproducible from its rows).
+inline paired_ci bootstrap_mean(const std::vector<double>& diffs,
+                                int resamples = 4000, uint64_t seed = 12345) {
+  paired_ci r;
+  r.n = diffs.size();
+  if (diffs.empty())
+    return r;
+  double sum = 0;
+  for (auto d : diffs)
+    sum += d;
+  r.mean = sum / static_cast<double>(diffs.size());
+  std::mt19937_64 rng{seed};
+  std::uniform_int_distribution<size_t> pick{0, diffs.size() - 1};
+  std::vector<double> means;
+  means.reserve(static_cast<size_t>(resamples));
+  for (int b = 0; b < resamples; ++b) {
+    double t = 0;
+    for (size_t i = 0; i < diffs.size(); ++i)
+      t += diffs[pick(rng)];
+    means.push_back(t / static_cast<double>(diffs.size()));
+  }
+  std::sort(means.begin(), means.end());
+  auto at = [&](double p) {
+    auto i = static_cast<size_t>(p * static_cast<double>(means.size() - 1));
+    return means[i];
+  };
+  r.lo = at(0.025);
+  r.hi = at(0.975);
+  return r;
+}
+
+} // namespace recl::bench

@@ -7,8 +7,11 @@
 #include "tests/system/process.hpp"
 
 #include <doctest/doctest.h>
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 
 using namespace recl;
 
@@ -54,7 +57,7 @@ TEST_CASE("recl-bench: a small run writes its report and the numbers add up") {
   // windows.csv: one row per window and policy; "none" never leaves the base.
   size_t n = 0, reused = 0;
   for (auto& cols : csv_rows(out + "/windows.csv")) {
-    REQUIRE(cols.size() == 24);
+    REQUIRE(cols.size() == 26);
     ++n;
     if (cols[0] == "recl" && cols[9] == "zoo")
       ++reused;
@@ -176,7 +179,7 @@ TEST_CASE("recl-bench: every zoo expert RECL served gets a retraining curve") {
   REQUIRE_MESSAGE(r.code == 0, r.err);
   size_t reused = 0;
   for (auto& cols : csv_rows(out + "/windows.csv"))
-    if (cols.size() == 24 && cols[9] == "zoo")
+    if (cols.size() == 26 && cols[9] == "zoo")
       ++reused;
   size_t profiled = 0, reached = 0;
   for (auto& line : split(r.out, '\n'))
@@ -217,6 +220,11 @@ TEST_CASE("recl-bench --quick: the smoke run CI relies on") {
   CHECK(report.find("Mode: quick.") != std::string::npos);
   CHECK(report.find("## Where RECL does not win") != std::string::npos);
   CHECK(report.find("## Reuse and compute") != std::string::npos);
+  // RECL is paired against each other policy on the same frames.
+  CHECK(report.find("## Paired against RECL (2 cameras") != std::string::npos);
+  CHECK(report.find("| ams | ") != std::string::npos);
+  CHECK(report.find("| none | ") != std::string::npos);
+  CHECK(r.out.find("95% interval") != std::string::npos);
   // 2 cameras x 3 windows for each of recl, ams, none; scored + sparse =
   // windows; no adaptation never leaves the base expert.
   std::map<std::string, std::vector<std::string>> by_policy;
@@ -232,11 +240,99 @@ TEST_CASE("recl-bench --quick: the smoke run CI relies on") {
   }
   size_t rows = 0;
   for (auto& cols : csv_rows(out + "/windows.csv")) {
-    REQUIRE(cols.size() == 24);
+    REQUIRE(cols.size() == 26);
     ++rows;
     if (cols[0] == "none")
       CHECK(cols[8] == "base");
   }
   CHECK(rows == 18);
   CHECK(std::ifstream{out + "/map_over_time.png"}.good());
+}
+
+TEST_CASE("recl-bench --plan roaming: cameras move, history is played but not scored") {
+  auto data = test::data_dir();
+  if (data.empty()) {
+    MESSAGE("SKIPPED: no shared data");
+    return;
+  }
+  test::temp_dir tmp;
+  auto out = tmp.path() + "/roam";
+  auto r = run_bench(data, out,
+                     {"--plan", "roaming", "--dwell", "2", "--cameras", "2",
+                      "--windows", "4", "--history", "1", "--window-seconds",
+                      "2", "--eval-frames", "2", "--budget", "2",
+                      "--policies", "recl,ams"});
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  // Per camera: 2 windows at a place, then 2 at the next; camera 1 starts
+  // where camera 0 goes next. History rows are written but flagged.
+  std::map<std::string, std::vector<std::string>> places; // recl, by camera
+  size_t history = 0, rows = 0;
+  for (auto& cols : csv_rows(out + "/windows.csv")) {
+    REQUIRE(cols.size() == 26);
+    ++rows;
+    CHECK(cols[25] == (cols[4] == "0" ? "1" : "0"));
+    history += cols[25] == "1";
+    if (cols[0] == "recl")
+      places[cols[3]].push_back(cols[6]);
+  }
+  CHECK(rows == 16);
+  CHECK(history == 4);
+  REQUIRE(places.size() == 2);
+  for (auto& [cam, ps] : places) {
+    REQUIRE(ps.size() == 4);
+    CHECK(ps[0] == ps[1]);
+    CHECK(ps[2] == ps[3]);
+    CHECK(ps[1] != ps[2]);
+  }
+  CHECK(places["cam-0"][2] == places["cam-1"][0]);
+  // The summary counts scored windows only: 2 cameras x 3.
+  for (auto& cols : csv_rows(out + "/summary.csv"))
+    if (cols.size() == 13)
+      CHECK(cols[3] == "6");
+  auto report = read_file(out + "/report.md");
+  CHECK(report.find("Plan: roaming") != std::string::npos);
+  CHECK(report.find("| ams | ") != std::string::npos);
+}
+
+TEST_CASE("recl-bench: a catalog that cannot feed the plan is one clear line, and no daemon is left") {
+  auto data = test::data_dir();
+  if (data.empty()) {
+    MESSAGE("SKIPPED: no shared data");
+    return;
+  }
+  // The shared data with one clip per place: no place has two clips, so
+  // the fixed plan has nothing to play (this used to die with SIGFPE and
+  // leave its recld children running).
+  test::temp_dir tmp;
+  auto dir = tmp.path() + "/data";
+  std::filesystem::create_directories(dir);
+  for (auto sub : {"models", "video", "images"})
+    if (std::filesystem::exists(data + "/" + sub))
+      std::filesystem::create_directory_symlink(data + "/" + sub,
+                                                dir + "/" + sub);
+  auto lines = split(read_file(data + "/catalog.tsv"), '\n');
+  std::set<std::string> seen;
+  std::string cat = lines.at(0) + "\n";
+  for (size_t i = 1; i < lines.size(); ++i) {
+    auto f = split(lines[i], '\t');
+    if (f.size() > 8 && seen.insert(f[8]).second)
+      cat += lines[i] + "\n";
+  }
+  write_file_atomic(dir + "/catalog.tsv", cat);
+  auto out = tmp.path() + "/out";
+  auto r = run_bench(dir, out, {"--cameras", "2", "--windows", "2",
+                                "--policies", "recl"});
+  CHECK(r.code == 1);
+  CHECK(r.err.find("no place with two clips") != std::string::npos);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  // Roaming, asking for more than the catalog holds: refused the same way.
+  r = run_bench(dir, out, {"--plan", "roaming", "--cameras", "2",
+                           "--windows", "1000", "--policies", "recl"});
+  CHECK(r.code == 1);
+  CHECK(r.err.find("cannot feed the roaming plan") != std::string::npos);
+  // Bad plan settings are usage errors.
+  r = run_bench(dir, out, {"--plan", "wandering"});
+  CHECK(r.code == 2);
+  r = run_bench(dir, out, {"--windows", "3", "--history", "3"});
+  CHECK(r.code == 2);
 }
