@@ -222,6 +222,12 @@ struct gpu_owner_config {
   expert_options expert;
   train_options train;
   std::string scheduler = "recl";
+  /// recl: gains this close to the best are ties (scheduler.hpp).
+  double gain_tolerance = 0.01;
+  /// What a micro-window's gain is measured on: "window" (all the
+  /// window's frames) or "holdout" (the held-out quarter: 2 of 10 frames,
+  /// too few to rank jobs on).
+  std::string gain_frames = "window";
   uint32_t profile_epochs = 5; ///< ekya
   std::string clock = "wall";  ///< or "replay"
   double budget = 30;          ///< a job's window: seconds or micro-windows
@@ -247,6 +253,7 @@ struct node_config {
   std::string tiling = "off";
   uint32_t labelers = 1;
   uint32_t top_k = 10;
+  std::string selection = "confirm"; ///< safety check rule (camera_deps)
   std::string version;
   std::string selector = "gating";
   bool retrain = true;       ///< false: selection only (no training)
@@ -298,6 +305,12 @@ struct camera_deps {
   bool retrain = true;
   uint32_t retrain_windows = 0;
   bool compare_selectors = false; ///< --selector compare
+  /// The safety check's rule: "confirm" ranks the candidates on one half of
+  /// the window's frames and serves the winner only if it also beats the
+  /// edge's model on the other half (the winner of many noisy comparisons
+  /// is, on average, worse than its score said); "all" serves the best on
+  /// all frames if it beats the edge's model there.
+  std::string selection = "confirm";
   double alpha = 0.02;
   float min_fps = 0.1f, max_fps = 10.0f;
   uint64_t max_reply_bytes = 256ull << 20;

@@ -204,6 +204,15 @@ void serve(self_ptr self, caf::typed_response_promise<decision> rp,
   auto d = st.make_decision(lw);
   d.time.select_ms = select_ms;
   d.time.check_ms = now_ms() - t_check;
+  // The GPU owner scored every id on all frames, then on the even and on
+  // the odd frames (the two halves of the "confirm" rule).
+  std::vector<float> on_a = scores, on_b = scores;
+  if (scores.size() == 3 * ids.size()) {
+    auto n = static_cast<std::ptrdiff_t>(ids.size());
+    on_a.assign(scores.begin() + n, scores.begin() + 2 * n);
+    on_b.assign(scores.begin() + 2 * n, scores.end());
+    scores.resize(ids.size());
+  }
   // --selector compare: the first `real` ids are the window's candidates;
   // the rest were evaluated only to score what gating, ODIN and the oracle
   // would pick from the same zoo (picks: gating's, ODIN's, then the zoo).
@@ -221,6 +230,8 @@ void serve(self_ptr self, caf::typed_response_promise<decision> rp,
       d.sel_oracle = std::max(d.sel_oracle, score_of(picks[i]));
     ids.resize(real);
     scores.resize(std::min(scores.size(), real));
+    on_a.resize(std::min(on_a.size(), real));
+    on_b.resize(std::min(on_b.size(), real));
   }
   d.candidates = static_cast<uint32_t>(ids.size());
   auto current = lw.source.model_id;
@@ -232,7 +243,9 @@ void serve(self_ptr self, caf::typed_response_promise<decision> rp,
   d.accuracy = current_score;
   std::string start = current.empty() ? "base" : current;
   // The best candidate, and only if it beats the edge's own on these frames.
-  auto best = safety_choice(ids, scores, current);
+  auto best = st.deps.selection == "confirm"
+                ? safety_choice(ids, on_a, on_b, current)
+                : safety_choice(ids, scores, current);
   if (best < ids.size()) {
     d.swap = true;
     d.model_id = ids[best];

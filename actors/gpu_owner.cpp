@@ -72,8 +72,19 @@ void finish(self_ptr self, job& j) {
     auto model = j.train->release();
     r.model_id = "r-" + j.camera + "-" + std::to_string(j.window);
     auto& truth = j.holdout.labels;
-    // The last micro-window measured it on the held-out slice already.
+    // Its accuracy on the held-out slice, where its rivals are measured too
+    // (the last micro-window measured it there already unless gains are
+    // measured on the whole window).
     r.accuracy = static_cast<float>(j.acc);
+    if (st.cfg.gain_frames != "holdout") {
+      try {
+        r.accuracy = static_cast<float>(detection_accuracy(
+          model->detect_for_scoring(j.holdout.frames), truth));
+      } catch (const std::exception& e) {
+        log::warning("gpu-owner", "job ", j.id, ": held-out accuracy: ",
+                     e.what());
+      }
+    }
     try {
       st.db->put(family::experts, "model/" + r.model_id, model->to_bytes());
       st.forget(r.model_id);
@@ -275,7 +286,8 @@ gpu_owner(self_ptr self, gpu_owner_config cfg, std::shared_ptr<store> db) {
   st.cfg = std::move(cfg);
   st.db = std::move(db);
   st.sched = std::make_unique<scheduler>(parse_sched_policy(st.cfg.scheduler),
-                                         st.cfg.profile_epochs);
+                                         st.cfg.profile_epochs,
+                                         st.cfg.gain_tolerance);
   if (!st.cfg.base_expert.empty()) {
     try {
       st.base = expert::load(st.cfg.base_expert, st.cfg.expert);
@@ -316,14 +328,32 @@ gpu_owner(self_ptr self, gpu_owner_config cfg, std::shared_ptr<store> db) {
         throw std::runtime_error("RECL_CRASH_AT=gpu-owner-evaluate");
       }
       auto t0 = clock_type::now();
-      std::vector<float> out;
+      // Three blocks of ids.size() scores: on all frames, on the even and
+      // on the odd ones (the safety check's two halves; with fewer than
+      // two frames both halves are all frames). -1: unknown model.
+      auto n = ids.size();
+      std::vector<float> out(3 * n, -1.0f);
       try {
         auto imgs = st.images_of(lw.source);
         auto truth = boxes_of(lw.labels);
-        for (auto& id : ids) {
-          auto x = st.find(id);
-          out.push_back(x ? static_cast<float>(st.accuracy(*x, *imgs, truth))
-                          : -1.0f);
+        auto half = [&](const std::vector<std::vector<box>>& xs, size_t r) {
+          if (xs.size() < 2)
+            return xs;
+          std::vector<std::vector<box>> h;
+          for (size_t i = r; i < xs.size(); i += 2)
+            h.push_back(xs[i]);
+          return h;
+        };
+        for (size_t k = 0; k < n; ++k) {
+          auto x = st.find(ids[k]);
+          if (!x)
+            continue;
+          auto dets = x->detect_for_scoring(*imgs);
+          out[k] = static_cast<float>(detection_accuracy(dets, truth));
+          out[n + k] = static_cast<float>(
+            detection_accuracy(half(dets, 0), half(truth, 0)));
+          out[2 * n + k] = static_cast<float>(
+            detection_accuracy(half(dets, 1), half(truth, 1)));
         }
       } catch (const std::exception& e) {
         return caf::make_error(ec::model, std::string{"safety check: "}
@@ -417,8 +447,16 @@ gpu_owner(self_ptr self, gpu_owner_config cfg, std::shared_ptr<store> db) {
           }
         auto opts = st.cfg.train;
         opts.seed = st.cfg.train.seed + lw.source.index;
+        // Algorithm 1's gains are measured on the whole window (frames the
+        // job trains on included) unless told otherwise: the held-out
+        // quarter alone is too few frames to rank jobs by.
+        labelled_frames gain_set = std::move(holdout);
+        if (st.cfg.gain_frames != "holdout") {
+          gain_set.frames = *imgs;
+          gain_set.labels = truth;
+        }
         j.train = std::make_unique<trainer>(x->clone(), std::move(train),
-                                            std::move(holdout), opts);
+                                            std::move(gain_set), opts);
         if (st.cfg.generalist) {
           for (size_t i = 0; i < imgs->size(); ++i)
             st.buffer.emplace_back((*imgs)[i], truth[i]);

@@ -73,6 +73,17 @@ options make_options() {
          "256x160")
     .add("selector", "POLICY", "gating, odin, oracle, none, or compare (gating serves; each reply also scores what gating, ODIN and the oracle pick from the same zoo)", "gating")
     .add("scheduler", "POLICY", "recl, round-robin, fair or ekya", "recl")
+    .add("gain-tolerance", "X",
+         "recl scheduler: gains this close to the best are ties, won by the "
+         "least trained job (0: exact argmax)", "0.01")
+    .add("gain-frames", "SET",
+         "what Algorithm 1 measures gains on: window (all the window's "
+         "frames) or holdout (its held-out quarter)", "window")
+    .add("selection", "RULE",
+         "safety check: confirm (pick on half the frames, serve only if it "
+         "also beats the edge's model on the other half) or all (best on "
+         "all frames)", "confirm")
+    .add("seed", "N", "seed of retraining (shuffles, augmentation)", "1")
     .add("clock", "CLOCK",
          "wall (live) or replay (evaluation: a camera's next window waits "
          "for its previous budget)", "wall")
@@ -241,6 +252,16 @@ daemon_settings read_settings(options& o) {
   g.expert_cache = static_cast<uint32_t>(o.get_int("expert-cache", 1, 100000));
   g.profile_epochs
     = static_cast<uint32_t>(o.get_int("profile-epochs", 1, 100));
+  g.gain_tolerance = o.get_double("gain-tolerance", 0, 1);
+  g.gain_frames = o.get("gain-frames");
+  if (g.gain_frames != "window" && g.gain_frames != "holdout")
+    o.fail("gain-frames", "'" + g.gain_frames
+                            + "' is neither window nor holdout");
+  s.node.selection = o.get("selection");
+  if (s.node.selection != "confirm" && s.node.selection != "all")
+    o.fail("selection", "'" + s.node.selection
+                          + "' is neither confirm nor all");
+  g.train.seed = static_cast<uint64_t>(o.get_int("seed", 0, 1000000000));
   g.train.frozen_stages = static_cast<int>(o.get_int("frozen-stages", 0, max_frozen_stages));
   s.node.min_fps = static_cast<float>(o.get_double("min-sample-fps", 0.01, 1000));
   s.node.max_fps = static_cast<float>(o.get_double("max-sample-fps", 0.01, 1000));

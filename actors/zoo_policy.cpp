@@ -14,21 +14,28 @@ bool promising(double acc, const std::vector<double>& others, double alpha) {
 size_t safety_choice(const std::vector<std::string>& ids,
                      const std::vector<float>& scores,
                      const std::string& current) {
-  auto n = std::min(ids.size(), scores.size());
+  return safety_choice(ids, scores, scores, current);
+}
+
+size_t safety_choice(const std::vector<std::string>& ids,
+                     const std::vector<float>& pick,
+                     const std::vector<float>& confirm,
+                     const std::string& current) {
+  auto n = std::min({ids.size(), pick.size(), confirm.size()});
   float current_score = -1;
   bool has_current = false;
   size_t best = ids.size();
   for (size_t i = 0; i < n; ++i) {
     if (ids[i] == current) {
-      current_score = scores[i];
+      current_score = confirm[i];
       has_current = true;
     }
-    if (scores[i] >= 0 && (best == ids.size() || scores[i] > scores[best]))
+    if (pick[i] >= 0 && (best == ids.size() || pick[i] > pick[best]))
       best = i;
   }
   if (best == ids.size() || ids[best] == current)
     return ids.size();
-  if (!current.empty() && has_current && !(scores[best] > current_score))
+  if (!current.empty() && has_current && !(confirm[best] > current_score))
     return ids.size();
   return best;
 }

@@ -36,6 +36,16 @@ size_t safety_choice(const std::vector<std::string>& ids,
                      const std::vector<float>& scores,
                      const std::string& current);
 
+/// The same choice made on two disjoint sets of frames: the best candidate
+/// by `pick` scores, served only if its `confirm` score is strictly higher
+/// than the edge's current model's. The winner of many noisy comparisons is
+/// on average worse than the score that made it win; a score on frames that
+/// played no part in picking it is not.
+size_t safety_choice(const std::vector<std::string>& ids,
+                     const std::vector<float>& pick,
+                     const std::vector<float>& confirm,
+                     const std::string& current);
+
 /// Whether a queue of `queued` promising models is admitted (gamma).
 inline bool admit_now(size_t queued, uint32_t gamma) {
   return queued >= gamma;
