@@ -254,6 +254,7 @@ struct node_config {
   uint32_t labelers = 1;
   uint32_t top_k = 10;
   std::string selection = "confirm"; ///< safety check rule (camera_deps)
+  std::string admission = "next";    ///< when promising is judged (camera_deps)
   std::string version;
   std::string selector = "gating";
   bool retrain = true;       ///< false: selection only (no training)
@@ -311,6 +312,11 @@ struct camera_deps {
   /// is, on average, worse than its score said); "all" serves the best on
   /// all frames if it beats the edge's model there.
   std::string selection = "confirm";
+  /// When a retrained model is judged promising (it beats every rival by
+  /// alpha): "next", at the camera's next window, on frames it never
+  /// trained on, against that window's candidates; or "holdout", when its
+  /// job ends, on its window's held-out quarter (2 of 10 frames).
+  std::string admission = "next";
   double alpha = 0.02;
   float min_fps = 0.1f, max_fps = 10.0f;
   uint64_t max_reply_bytes = 256ull << 20;

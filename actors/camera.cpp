@@ -29,6 +29,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <map>
+#include <optional>
 
 namespace recl {
 
@@ -41,6 +42,9 @@ struct camera_state {
   camera_info info;
   uint32_t pending = 0;  // training requests not answered yet
   bool closing = false;  // the session ended; quit when pending is 0
+  /// --admission next: the last retrained model, waiting for the next
+  /// window's safety check to say whether it is promising.
+  std::optional<candidate> on_probation;
 
   /// Persists the record; a failure is logged, not fatal to the reply.
   void persist() {
@@ -130,6 +134,51 @@ struct camera_state {
 
 using self_ptr = camera_actor::stateful_pointer<camera_state>;
 
+/// Offers a promising retrained model to the zoo.
+void offer(self_ptr self, candidate c) {
+  self->request(self->state.deps.zoo, caf::infinite, admit_atom_v,
+                std::move(c))
+    .then([](uint64_t) {},
+          [=](caf::error& e) {
+            log::warning("camera", self->state.id,
+                         ": the zoo refused a candidate: ", describe(e));
+          });
+}
+
+/// --admission next: the model on probation was scored with every other
+/// candidate on this window's frames, none of which it trained on. It is
+/// promising if it beats each of them by alpha there.
+void judge_probation(self_ptr self, const std::vector<std::string>& ids,
+                     const std::vector<float>& scores) {
+  auto& st = self->state;
+  if (!st.on_probation)
+    return;
+  auto c = std::move(*st.on_probation);
+  st.on_probation.reset();
+  double mine = -1;
+  std::vector<double> others;
+  for (size_t i = 0; i < ids.size() && i < scores.size(); ++i) {
+    if (ids[i] == c.model_id)
+      mine = scores[i];
+    else if (scores[i] >= 0)
+      others.push_back(scores[i]);
+  }
+  if (mine < 0)
+    return;
+  bool good = promising(mine, others, st.deps.alpha);
+  double best = others.empty()
+                  ? 0
+                  : *std::max_element(others.begin(), others.end());
+  log::info("camera", st.id, ": ", c.model_id, " on the next window's ",
+            "frames: ", mine, ", best other ", best,
+            good ? ": promising" : "");
+  if (!good)
+    return;
+  c.info.accuracy = static_cast<float>(mine);
+  c.best_rival = static_cast<float>(best);
+  offer(self, std::move(c));
+}
+
 /// A job ended: its model becomes the camera's last retrained model and, if
 /// promising, a candidate for the zoo.
 void on_trained(self_ptr self, const labelled_window& lw,
@@ -164,6 +213,17 @@ void on_trained(self_ptr self, const labelled_window& lw,
       log::warning("camera", st.id, ": cannot drop ", old, ": ", e.what());
     }
   }
+  candidate c;
+  c.model_id = r.model_id;
+  c.info.origin_camera = st.id;
+  c.info.origin_window = r.window;
+  c.frames = lw.source.frames;
+  c.labels = lw.labels;
+  if (st.deps.admission == "next") {
+    // Judged at the next window's safety check, on frames it never saw.
+    st.on_probation = std::move(c);
+    return;
+  }
   std::vector<double> rivals;
   for (auto a : r.rival_accuracy)
     if (a >= 0)
@@ -178,20 +238,9 @@ void on_trained(self_ptr self, const labelled_window& lw,
             good ? ": promising" : "");
   if (!good)
     return;
-  candidate c;
-  c.model_id = r.model_id;
-  c.info.origin_camera = st.id;
-  c.info.origin_window = r.window;
   c.info.accuracy = r.accuracy;
   c.best_rival = static_cast<float>(best_rival);
-  c.frames = lw.source.frames;
-  c.labels = lw.labels;
-  self->request(st.deps.zoo, caf::infinite, admit_atom_v, std::move(c))
-    .then([](uint64_t) {},
-          [=](caf::error& e) {
-            log::warning("camera", self->state.id,
-                         ": the zoo refused a candidate: ", describe(e));
-          });
+  offer(self, std::move(c));
 }
 
 /// Safety check done: reply, log the selection, submit the training request.
@@ -243,6 +292,7 @@ void serve(self_ptr self, caf::typed_response_promise<decision> rp,
   d.accuracy = current_score;
   std::string start = current.empty() ? "base" : current;
   // The best candidate, and only if it beats the edge's own on these frames.
+  judge_probation(self, ids, scores);
   auto best = st.deps.selection == "confirm"
                 ? safety_choice(ids, on_a, on_b, current)
                 : safety_choice(ids, scores, current);

@@ -169,6 +169,7 @@ node_actor::behavior_type node(node_actor::stateful_pointer<node_state> self,
       deps.top_k = st.cfg.top_k;
       deps.compare_selectors = st.cfg.selector == "compare";
       deps.selection = st.cfg.selection;
+      deps.admission = st.cfg.admission;
       deps.teacher = st.parts.teacher;
       auto cam = spawn_camera(self->system(), id, std::move(deps));
       self->monitor(cam);

@@ -83,6 +83,10 @@ options make_options() {
          "safety check: confirm (pick on half the frames, serve only if it "
          "also beats the edge's model on the other half) or all (best on "
          "all frames)", "confirm")
+    .add("admission", "WHEN",
+         "when a retrained model is judged promising: next (at the "
+         "camera's next window, on frames it never trained on) or holdout "
+         "(when its job ends, on the held-out quarter)", "next")
     .add("seed", "N", "seed of retraining (shuffles, augmentation)", "1")
     .add("clock", "CLOCK",
          "wall (live) or replay (evaluation: a camera's next window waits "
@@ -262,6 +266,10 @@ daemon_settings read_settings(options& o) {
     o.fail("selection", "'" + s.node.selection
                           + "' is neither confirm nor all");
   g.train.seed = static_cast<uint64_t>(o.get_int("seed", 0, 1000000000));
+  s.node.admission = o.get("admission");
+  if (s.node.admission != "next" && s.node.admission != "holdout")
+    o.fail("admission", "'" + s.node.admission
+                          + "' is neither next nor holdout");
   g.train.frozen_stages = static_cast<int>(o.get_int("frozen-stages", 0, max_frozen_stages));
   s.node.min_fps = static_cast<float>(o.get_double("min-sample-fps", 0.01, 1000));
   s.node.max_fps = static_cast<float>(o.get_double("max-sample-fps", 0.01, 1000));
