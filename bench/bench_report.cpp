@@ -12,6 +12,7 @@
 #include <array>
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 #include <thread>
 #include <tuple>
 
@@ -145,6 +146,100 @@ std::string paired_section(const bench_settings& s,
 
 } // namespace
 
+const char* const window_csv_header
+  = "policy,cameras,budget,camera,window,clip,place,deployed,served,"
+    "source,map,car_ap,sparse,reply_ms,zoo_size,candidates,teacher_ms,"
+    "select_ms,check_ms,served_acc,sel_gating,sel_odin,sel_oracle,f1,seed,"
+    "history";
+
+std::string to_csv(const window_row& r) {
+  std::ostringstream f;
+  f.precision(10);
+  f << r.policy << "," << r.cameras << "," << r.budget << "," << r.camera
+    << "," << r.window << "," << r.clip << "," << r.place << ","
+    << r.deployed << "," << r.served << "," << r.source << "," << r.map
+    << "," << r.car_ap << "," << (r.sparse ? 1 : 0) << "," << r.reply_ms
+    << "," << r.zoo_size << "," << r.candidates << "," << r.teacher_ms
+    << "," << r.select_ms << "," << r.check_ms << "," << r.served_acc << ","
+    << r.sel_gating << "," << r.sel_odin << "," << r.sel_oracle << ","
+    << r.f1 << "," << r.seed << "," << (r.history ? 1 : 0);
+  return f.str();
+}
+
+window_row from_csv(const std::string& line) {
+  auto c = split(line, ',');
+  if (c.size() != 26)
+    throw std::runtime_error("a windows row has " + std::to_string(c.size())
+                             + " cells, not 26");
+  window_row r;
+  try {
+    r.policy = c[0];
+    r.cameras = std::stoul(c[1]);
+    r.budget = std::stoi(c[2]);
+    r.camera = c[3];
+    r.window = std::stoul(c[4]);
+    r.clip = c[5];
+    r.place = c[6];
+    r.deployed = c[7];
+    r.served = c[8];
+    r.source = c[9];
+    r.map = std::stod(c[10]);
+    r.car_ap = std::stod(c[11]);
+    r.sparse = c[12] == "1";
+    r.reply_ms = std::stod(c[13]);
+    r.zoo_size = static_cast<uint32_t>(std::stoul(c[14]));
+    r.candidates = static_cast<uint32_t>(std::stoul(c[15]));
+    r.teacher_ms = std::stod(c[16]);
+    r.select_ms = std::stod(c[17]);
+    r.check_ms = std::stod(c[18]);
+    r.served_acc = std::stod(c[19]);
+    r.sel_gating = std::stod(c[20]);
+    r.sel_odin = std::stod(c[21]);
+    r.sel_oracle = std::stod(c[22]);
+    r.f1 = std::stod(c[23]);
+    r.seed = std::stoull(c[24]);
+    r.history = c[25] == "1";
+  } catch (const std::logic_error&) {
+    throw std::runtime_error("a windows row has a malformed number");
+  }
+  return r;
+}
+
+void save_run(const std::string& path, const std::string& fingerprint,
+              const std::vector<window_row>& rows, const run_stats& st,
+              double wall_s) {
+  std::ostringstream f;
+  f.precision(10);
+  f << "# " << fingerprint << "\n";
+  f << "# stats " << st.zoo << " " << st.sched.training << " "
+    << st.sched.profiling << " " << st.sched.selector_s << " "
+    << st.sched.busy_s << " " << st.sched.elapsed_s << " " << wall_s << "\n";
+  for (auto& r : rows)
+    f << to_csv(r) << "\n";
+  write_file_atomic(path, f.str());
+}
+
+bool load_run(const std::string& path, const std::string& fingerprint,
+              std::vector<window_row>& rows, run_stats& st, double& wall_s) {
+  if (!std::ifstream{path})
+    return false;
+  auto lines = split(read_file(path), '\n');
+  if (lines.size() < 2 || lines[0] != "# " + fingerprint
+      || lines[1].rfind("# stats ", 0) != 0)
+    return false;
+  std::istringstream in{lines[1].substr(8)};
+  in >> st.zoo >> st.sched.training >> st.sched.profiling
+    >> st.sched.selector_s >> st.sched.busy_s >> st.sched.elapsed_s >> wall_s;
+  if (!in)
+    return false;
+  std::vector<window_row> out;
+  for (size_t i = 2; i < lines.size(); ++i)
+    if (!lines[i].empty())
+      out.push_back(from_csv(lines[i]));
+  rows.insert(rows.end(), out.begin(), out.end());
+  return true;
+}
+
 void write_report(const bench_settings& s,
                   const std::vector<window_row>& all_rows,
                   std::map<run_key, run_stats>& stats,
@@ -152,21 +247,9 @@ void write_report(const bench_settings& s,
   // windows.csv
   {
     std::ofstream f{s.out + "/windows.csv"};
-    f << "policy,cameras,budget,camera,window,clip,place,deployed,served,"
-         "source,map,car_ap,sparse,reply_ms,zoo_size,candidates,"
-         "teacher_ms,select_ms,check_ms,served_acc,sel_gating,sel_odin,"
-         "sel_oracle,f1,seed,history\n";
+    f << window_csv_header << "\n";
     for (auto& r : all_rows)
-      f << r.policy << "," << r.cameras << "," << r.budget << ","
-        << r.camera << ","
-        << r.window << "," << r.clip << "," << r.place << "," << r.deployed
-        << "," << r.served << "," << r.source << "," << r.map << ","
-        << r.car_ap << "," << (r.sparse ? 1 : 0) << "," << r.reply_ms
-        << "," << r.zoo_size << "," << r.candidates << "," << r.teacher_ms
-        << "," << r.select_ms << "," << r.check_ms << "," << r.served_acc
-        << "," << r.sel_gating << "," << r.sel_odin << "," << r.sel_oracle
-        << "," << r.f1 << "," << r.seed << "," << (r.history ? 1 : 0)
-        << "\n";
+      f << to_csv(r) << "\n";
   }
   // Everything below is about the scored windows only.
   std::vector<window_row> rows;

@@ -106,6 +106,24 @@ struct bench_settings {
 };
 
 
+/// windows.csv's header and one row of it (no newline); from_csv reads
+/// such a row back and throws std::runtime_error on a malformed one.
+extern const char* const window_csv_header;
+std::string to_csv(const window_row& r);
+window_row from_csv(const std::string& line);
+
+/// A finished run kept under `out/runs/`, so an interrupted recl-bench
+/// resumes where it stopped: its rows and what the daemon said, behind a
+/// line naming every setting that shapes the result (`fingerprint`); a file
+/// with another fingerprint is not reused.
+void save_run(const std::string& path, const std::string& fingerprint,
+              const std::vector<window_row>& rows, const run_stats& st,
+              double wall_s);
+/// True and the run's rows, stats and wall time if `path` holds a run with
+/// this fingerprint.
+bool load_run(const std::string& path, const std::string& fingerprint,
+              std::vector<window_row>& rows, run_stats& st, double& wall_s);
+
 /// Writes windows.csv, summary.csv, report.md and the plots into s.out.
 void write_report(const bench_settings& s, const std::vector<window_row>& rows,
                   std::map<run_key, run_stats>& stats,

@@ -70,11 +70,13 @@ std::vector<std::string> with(const char* selector, const char* scheduler,
 
 /// The rules RECL ran by until 2026-12-01, which the baselines keep: the
 /// scheduler's exact argmax over gains measured on the held-out quarter,
-/// and the safety check's best-on-all-frames (RECL's own changes are not
-/// handed to the policies it is compared with).
+/// the safety check's best-on-all-frames, and admission judged on the
+/// held-out quarter (RECL's own changes are not handed to the policies it
+/// is compared with).
 std::vector<std::string> paper_rules(std::vector<std::string> extra = {}) {
   std::vector<std::string> args{"--gain-tolerance", "0", "--gain-frames",
-                                "holdout", "--selection", "all"};
+                                "holdout", "--selection", "all",
+                                "--admission", "holdout"};
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
 }
@@ -85,8 +87,13 @@ const std::vector<policy>& all_policies() {
     {"recl-v0", with("gating", "recl", paper_rules()),
      "RECL as before 2026-12-01: exact argmax on held-out gains, best on "
      "all frames"},
-    {"recl-sched", with("gating", "recl", {"--selection", "all"}),
-     "RECL with the new scheduler only (best on all frames)"},
+    {"recl-sched", with("gating", "recl", {"--selection", "all",
+                                           "--admission", "holdout"}),
+     "RECL with the new scheduler only"},
+    {"recl-noconfirm", with("gating", "recl", {"--selection", "all"}),
+     "RECL, but the safety check serves the best on all frames"},
+    {"recl-holdout", with("gating", "recl", {"--admission", "holdout"}),
+     "RECL, but admission is judged on the held-out quarter"},
     {"recl-generalist",
      {"--selector", "gating", "--scheduler", "recl", "--generalist", "on"},
      "RECL with the fleet generalist"},
@@ -157,7 +164,7 @@ std::vector<window_row> run_policy(const bench_settings& s, const policy& pol,
     double reply_ms;
   };
   std::vector<reuse_event> events;
-  const bool profile = pol.name == "recl";
+  const bool profile = pol.name == "recl" && s.curve_epochs > 0;
   for (size_t cam = 0; cam < n; ++cam)
     threads.emplace_back([&, cam] {
       try {
@@ -298,6 +305,24 @@ std::vector<window_row> run_policy(const bench_settings& s, const policy& pol,
 }
 
 
+/// Every setting that shapes one run's rows: a saved run is reused only
+/// under the same fingerprint.
+std::string fingerprint(const bench_settings& s, const policy& pol, size_t n,
+                        int b, uint64_t seed) {
+  std::string args;
+  for (auto& a : pol.args)
+    args += a + " ";
+  char line[512];
+  std::snprintf(line, sizeof line,
+                "recl-bench run 1 | cameras %zu budget %d seed %llu | plan "
+                "%s dwell %zu history %zu windows %zu T %g fps %g eval %zu | ",
+                n, b, static_cast<unsigned long long>(seed),
+                s.plan_name.c_str(), s.dwell, s.history, s.windows, s.T,
+                s.sample_fps, s.eval_frames);
+  return line + pol.name + " | " + args + "| base " + s.base + " | data "
+         + s.data;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -326,6 +351,7 @@ int main(int argc, char** argv) {
     .add("cameras", "LIST", "camera counts, comma-separated", "2")
     .add("policies", "LIST",
          "recl, recl-v0 (RECL's rules before 2026-12-01), recl-sched, "
+         "recl-noconfirm, recl-holdout, "
          "recl-generalist, recl-noreuse, selectors, ams, ekya "
          "(1 profiling epoch), ekya-p5, ekya-p10, odin, oracle, generalist, "
          "one-time, none; ablations recl-eta0, recl-alpha0.1, recl-top1",
@@ -340,7 +366,8 @@ int main(int argc, char** argv) {
          "ablation: run every policy once per value of recld's --NAME (e.g. "
          "alpha=0,0.02,0.1, eta=0,4, top-k=1,10)")
     .add("curve-epochs", "N", "experiment 3: epochs of retraining tried "
-                              "against each zoo expert RECL served", "10")
+                              "against each zoo expert RECL served (0: "
+                              "off; off with --lifetime)", "10")
     .add_flag("reuse-matrix", "also run recl-bench-reuse (experiment 7; "
                               "on with --standard)")
     .add("threads", "N", "LibTorch threads in this process", "1");
@@ -452,7 +479,9 @@ int main(int argc, char** argv) {
     // (experiment 1); anything else: every combination given.
     s.sweep_cameras = s.cameras.back();
     s.reuse_matrix = o.flag("reuse-matrix") || o.flag("standard");
-    s.curve_epochs = static_cast<int>(o.get_int("curve-epochs", 1, 1000));
+    s.curve_epochs = static_cast<int>(o.get_int("curve-epochs", 0, 1000));
+    if (s.lifetime && !o.given("curve-epochs"))
+      s.curve_epochs = 0; // experiment 3 is the standard run's
     if (o.flag("standard") && !o.given("vary")) {
       for (auto n : s.cameras)
         for (auto& p : {"recl", "ams", "ekya", "odin", "none"})
@@ -523,13 +552,29 @@ int main(int argc, char** argv) {
                                 + " s to go").c_str());
         std::fflush(stdout);
         ++run;
-        auto t0 = now_ms();
+        // A run finished before (an interrupted bench started again with
+        // the same --out and settings) is read back, not repeated.
+        auto saved = s.out + "/runs/" + name + "-" + std::to_string(n) + "-"
+                     + std::to_string(b) + "-" + std::to_string(seed)
+                     + ".csv";
+        auto fp = fingerprint(s, pol, n, b, seed);
         run_stats st;
+        double secs = 0;
+        if (bench::load_run(saved, fp, rows, st, secs)) {
+          std::printf("  resumed from %s\n", saved.c_str());
+          wall[{name, n, b}] += secs;
+          stats[{name, n, b}] = st;
+          continue;
+        }
+        auto t0 = now_ms();
         auto r = run_policy(s, pol, n, b, seed, streams[n], lab, lab_mutex,
                             st);
-        wall[{name, n, b}] += (now_ms() - t0) / 1000;
+        secs = (now_ms() - t0) / 1000;
+        wall[{name, n, b}] += secs;
         stats[{name, n, b}] = st;
         rows.insert(rows.end(), r.begin(), r.end());
+        fs::create_directories(s.out + "/runs");
+        bench::save_run(saved, fp, r, st, secs);
       }
     if (s.reuse_matrix) {
       std::printf("experiment 7: recl-bench-reuse (7 places, a few "

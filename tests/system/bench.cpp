@@ -292,6 +292,27 @@ TEST_CASE("recl-bench --plan roaming: cameras move, history is played but not sc
   auto report = read_file(out + "/report.md");
   CHECK(report.find("Plan: roaming") != std::string::npos);
   CHECK(report.find("| ams | ") != std::string::npos);
+  // Started again with the same --out and settings, it resumes: both runs
+  // are read back (no daemon), and the summary comes out the same.
+  auto summary = read_file(out + "/summary.csv");
+  auto again = run_bench(data, out,
+                         {"--plan", "roaming", "--dwell", "2", "--cameras",
+                          "2", "--windows", "4", "--history", "1",
+                          "--window-seconds", "2", "--eval-frames", "2",
+                          "--budget", "2", "--policies", "recl,ams"});
+  REQUIRE_MESSAGE(again.code == 0, again.err);
+  size_t resumed = 0;
+  for (size_t at = 0; (at = again.out.find("resumed from", at)) != std::string::npos; ++at)
+    ++resumed;
+  CHECK(resumed == 2);
+  CHECK(again.out.find("window 1/4") == std::string::npos);
+  // Same rows; only the wall-time column may differ (it is rounded).
+  auto a = csv_rows(out + "/summary.csv");
+  REQUIRE(a.size() == 2);
+  for (auto& cols : a)
+    CHECK(summary.find(cols[0] + "," + cols[1] + "," + cols[2] + ","
+                       + cols[3] + "," + cols[4] + "," + cols[5] + ","
+                       + cols[6]) != std::string::npos);
 }
 
 TEST_CASE("recl-bench: a catalog that cannot feed the plan is one clear line, and no daemon is left") {
