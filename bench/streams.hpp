@@ -108,8 +108,10 @@ inline streams make_streams(const catalog& cat, size_t cameras,
 }
 
 /// Roaming cameras: each camera dwells `dwell` windows at a place, then
-/// moves to the next. Places are those with at least `dwell` segments, most
-/// segments first; camera c starts at place c (mod their number). A place's
+/// moves to the next. Places are those with at least `dwell` segments, the
+/// most often filmed first (most clips, then most segments): those are the
+/// places that recur over days, which is what a shared zoo is for; camera c
+/// starts at place c (mod their number). A place's
 /// segments are handed out in catalog order, `dwell` at a time, so no
 /// segment is played twice; a place that cannot feed a whole dwell any more
 /// is skipped. Throws std::runtime_error when no place can feed a dwell.
@@ -117,10 +119,13 @@ inline streams make_roaming_streams(const catalog& cat, size_t cameras,
                                     size_t windows, double T, size_t dwell) {
   dwell = std::max<size_t>(1, dwell);
   std::map<std::string, std::deque<segment>> left;
-  for (auto& [p, cs] : detail::clips_by_place(cat))
+  std::map<std::string, size_t> clips;
+  for (auto& [p, cs] : detail::clips_by_place(cat)) {
+    clips[p] = cs.size();
     for (auto* c : cs)
       for (auto& sg : detail::cut(c, T))
         left[p].push_back(sg);
+  }
   std::vector<std::string> places;
   for (auto& [p, sgs] : left)
     if (sgs.size() >= dwell)
@@ -131,6 +136,8 @@ inline streams make_roaming_streams(const catalog& cat, size_t cameras,
                              + std::to_string(T)
                              + " s to feed one dwell of the roaming plan");
   std::stable_sort(places.begin(), places.end(), [&](auto& a, auto& b) {
+    if (clips[a] != clips[b])
+      return clips[a] > clips[b];
     return left[a].size() > left[b].size();
   });
   streams out(cameras);
