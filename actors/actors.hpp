@@ -253,7 +253,7 @@ struct node_config {
   std::string tiling = "off";
   uint32_t labelers = 1;
   uint32_t top_k = 10;
-  std::string selection = "confirm"; ///< safety check rule (camera_deps)
+  std::string selection = "lineage"; ///< safety check rule (camera_deps)
   std::string admission = "next";    ///< when promising is judged (camera_deps)
   std::string version;
   std::string selector = "gating";
@@ -306,12 +306,14 @@ struct camera_deps {
   bool retrain = true;
   uint32_t retrain_windows = 0;
   bool compare_selectors = false; ///< --selector compare
-  /// The safety check's rule: "confirm" ranks the candidates on one half of
-  /// the window's frames and serves the winner only if it also beats the
-  /// edge's model on the other half (the winner of many noisy comparisons
-  /// is, on average, worse than its score said); "all" serves the best on
-  /// all frames if it beats the edge's model there.
-  std::string selection = "confirm";
+  /// The safety check's rule (zoo_policy.hpp): "lineage" serves the
+  /// camera's own line (the better on all frames of the edge's model and
+  /// its last retrained one) unless another candidate wins on one half of
+  /// the frames and beats that line on the other; "confirm" is the same
+  /// against the edge's model alone; "all" serves the best on all frames if
+  /// it beats the edge's model there (the winner of many noisy comparisons
+  /// looks better than it is).
+  std::string selection = "lineage";
   /// When a retrained model is judged promising (it beats every rival by
   /// alpha): "next", at the camera's next window, on frames it never
   /// trained on, against that window's candidates; or "holdout", when its

@@ -291,9 +291,12 @@ void serve(self_ptr self, caf::typed_response_promise<decision> rp,
   d.current_accuracy = current_score;
   d.accuracy = current_score;
   std::string start = current.empty() ? "base" : current;
-  // The best candidate, and only if it beats the edge's own on these frames.
+  // The best candidate by the selection rule (camera_deps::selection).
   judge_probation(self, ids, scores);
-  auto best = st.deps.selection == "confirm"
+  auto best = st.deps.selection == "lineage"
+                ? lineage_choice(ids, scores, on_a, on_b, current,
+                                 st.info.last_retrained_id)
+              : st.deps.selection == "confirm"
                 ? safety_choice(ids, on_a, on_b, current)
                 : safety_choice(ids, scores, current);
   if (best < ids.size()) {

@@ -80,9 +80,10 @@ options make_options() {
          "what Algorithm 1 measures gains on: window (all the window's "
          "frames) or holdout (its held-out quarter)", "window")
     .add("selection", "RULE",
-         "safety check: confirm (pick on half the frames, serve only if it "
-         "also beats the edge's model on the other half) or all (best on "
-         "all frames)", "confirm")
+         "safety check: lineage (the camera's own line unless another "
+         "candidate wins on half the frames and beats it on the other "
+         "half), confirm (the same against the edge's model alone) or all "
+         "(best on all frames)", "lineage")
     .add("admission", "WHEN",
          "when a retrained model is judged promising: next (at the "
          "camera's next window, on frames it never trained on) or holdout "
@@ -262,9 +263,10 @@ daemon_settings read_settings(options& o) {
     o.fail("gain-frames", "'" + g.gain_frames
                             + "' is neither window nor holdout");
   s.node.selection = o.get("selection");
-  if (s.node.selection != "confirm" && s.node.selection != "all")
+  if (s.node.selection != "lineage" && s.node.selection != "confirm"
+      && s.node.selection != "all")
     o.fail("selection", "'" + s.node.selection
-                          + "' is neither confirm nor all");
+                          + "' is not lineage, confirm or all");
   g.train.seed = static_cast<uint64_t>(o.get_int("seed", 0, 1000000000));
   s.node.admission = o.get("admission");
   if (s.node.admission != "next" && s.node.admission != "holdout")

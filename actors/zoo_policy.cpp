@@ -40,6 +40,36 @@ size_t safety_choice(const std::vector<std::string>& ids,
   return best;
 }
 
+size_t lineage_choice(const std::vector<std::string>& ids,
+                      const std::vector<float>& all,
+                      const std::vector<float>& pick,
+                      const std::vector<float>& confirm,
+                      const std::string& current, const std::string& own) {
+  auto n = std::min({ids.size(), all.size(), pick.size(), confirm.size()});
+  auto index = [&](const std::string& id) {
+    for (size_t i = 0; i < n; ++i)
+      if (!id.empty() && ids[i] == id && all[i] >= 0)
+        return i;
+    return ids.size();
+  };
+  // The default: the edge's model, or the camera's own retrained model
+  // where it scores higher on all frames (or the edge's could not be
+  // scored).
+  auto cur = index(current), mine = index(own), line = cur;
+  if (mine < ids.size() && (cur == ids.size() || all[mine] > all[cur]))
+    line = mine;
+  auto keep_or = [&](size_t i) { return i == cur ? ids.size() : i; };
+  size_t best = ids.size();
+  for (size_t i = 0; i < n; ++i)
+    if (pick[i] >= 0 && (best == ids.size() || pick[i] > pick[best]))
+      best = i;
+  if (best == ids.size() || best == line)
+    return keep_or(line);
+  if (line < ids.size() && !(confirm[best] > confirm[line]))
+    return keep_or(line);
+  return keep_or(best);
+}
+
 std::vector<uint64_t> selection_log::record(uint64_t seq,
                                             const std::string& id) {
   recent_.emplace_back(seq, id);

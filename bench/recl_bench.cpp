@@ -92,6 +92,9 @@ const std::vector<policy>& all_policies() {
      "RECL with the new scheduler only"},
     {"recl-noconfirm", with("gating", "recl", {"--selection", "all"}),
      "RECL, but the safety check serves the best on all frames"},
+    {"recl-confirm", with("gating", "recl", {"--selection", "confirm"}),
+     "RECL, but a switch is confirmed against the edge's model, not the "
+     "camera's own line"},
     {"recl-holdout", with("gating", "recl", {"--admission", "holdout"}),
      "RECL, but admission is judged on the held-out quarter"},
     {"recl-generalist",
@@ -351,7 +354,7 @@ int main(int argc, char** argv) {
     .add("cameras", "LIST", "camera counts, comma-separated", "2")
     .add("policies", "LIST",
          "recl, recl-v0 (RECL's rules before 2026-12-01), recl-sched, "
-         "recl-noconfirm, recl-holdout, "
+         "recl-noconfirm, recl-confirm, recl-holdout, "
          "recl-generalist, recl-noreuse, selectors, ams, ekya "
          "(1 profiling epoch), ekya-p5, ekya-p10, odin, oracle, generalist, "
          "one-time, none; ablations recl-eta0, recl-alpha0.1, recl-top1",

@@ -401,6 +401,68 @@ TEST_CASE("zoo policy: confirm picks on one half of the frames and serves only w
   CHECK(swaps_confirm * 2 < swaps_all);
 }
 
+TEST_CASE("zoo policy: lineage serves the camera's own line unless a confirmed candidate beats it") {
+  // ids: two zoo experts, the edge's model, the camera's retrained model.
+  std::vector<std::string> ids{"z1", "z2", "cur", "own"};
+  auto choose = [&](std::vector<float> all, std::vector<float> a,
+                    std::vector<float> b) {
+    return lineage_choice(ids, all, a, b, "cur", "own");
+  };
+  // The retrained model beats the edge's on all frames: served, with no
+  // confirmation needed (AMS's rule), even though z1 wins the picking half
+  // -- z1 does not beat it on the confirming half.
+  CHECK(choose({.5f, .5f, .6f, .7f}, {.9f, .5f, .6f, .7f},
+               {.5f, .5f, .6f, .7f}) == 3);
+  // z1 wins the picking half and beats the line on the confirming one.
+  CHECK(choose({.7f, .5f, .6f, .65f}, {.8f, .5f, .6f, .7f},
+               {.75f, .5f, .6f, .6f}) == 0);
+  // The edge's model is the line (retrained worse) and nothing confirms:
+  // keep.
+  CHECK(choose({.5f, .5f, .6f, .55f}, {.9f, .5f, .6f, .55f},
+               {.5f, .5f, .6f, .55f}) == 4);
+  // The line wins the picking half: served as it is.
+  CHECK(choose({.5f, .5f, .6f, .7f}, {.5f, .5f, .6f, .7f},
+               {.5f, .5f, .6f, .7f}) == 3);
+  // No retrained model yet: the same as confirm against the edge's model.
+  std::mt19937 rng{5};
+  std::uniform_real_distribution<float> u{0.f, 1.f};
+  for (int t = 0; t < 500; ++t) {
+    std::vector<std::string> xs{"a", "b", "cur"};
+    std::vector<float> all, a, b;
+    for (int i = 0; i < 3; ++i) {
+      a.push_back(std::round(u(rng) * 10) / 10);
+      b.push_back(std::round(u(rng) * 10) / 10);
+      all.push_back((a.back() + b.back()) / 2);
+    }
+    CHECK(lineage_choice(xs, all, a, b, "cur", "")
+          == safety_choice(xs, a, b, "cur"));
+  }
+  // The edge runs nothing: the picking half decides, confirmed against
+  // the retrained model if there is one.
+  CHECK(lineage_choice({"z", "own"}, {.5f, .4f}, {.6f, .4f}, {.5f, .4f}, "",
+                       "own") == 0);
+  CHECK(lineage_choice({"z"}, {.5f}, {.6f}, {.5f}, "", "") == 0);
+  // Whatever is served scores no worse on all frames than the better of
+  // the edge's and the retrained model, or was confirmed on the other half.
+  for (int t = 0; t < 2000; ++t) {
+    std::vector<float> all, a, b;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      a.push_back(std::round(u(rng) * 20) / 20);
+      b.push_back(std::round(u(rng) * 20) / 20);
+      all.push_back((a.back() + b.back()) / 2);
+    }
+    auto c = choose(all, a, b);
+    auto line = all[3] > all[2] ? 3u : 2u;
+    if (c == ids.size())
+      CHECK(line == 2u);
+    else if (c != line) {
+      CHECK(b[c] > b[line]);
+      for (auto x : a)
+        CHECK(a[c] >= x);
+    }
+  }
+}
+
 TEST_CASE("zoo policy: a queue is admitted exactly at gamma") {
   CHECK_FALSE(admit_now(1, 2));
   CHECK(admit_now(2, 2));
