@@ -219,8 +219,10 @@ void on_trained(self_ptr self, const labelled_window& lw,
   c.info.origin_window = r.window;
   c.frames = lw.source.frames;
   c.labels = lw.labels;
-  if (st.deps.admission == "next") {
+  if (st.deps.admission == "next" && !st.closing) {
     // Judged at the next window's safety check, on frames it never saw.
+    // (A camera whose session has ended has no next window: its model is
+    // judged on the held-out quarter below.)
     st.on_probation = std::move(c);
     return;
   }

@@ -329,7 +329,7 @@ std::string fingerprint(const bench_settings& s, const policy& pol, size_t n,
 } // namespace
 
 int main(int argc, char** argv) {
-  options o{"recl-bench", "--out DIR [--quick | --standard] [options]",
+  options o{"recl-bench", "--out DIR [--quick | --standard | --lifetime] [options]",
             "Plays real video through a real recld for each policy and scores "
             "what every\nedge really ran, against teacher labels."};
   o.add("data", "DIR", "shared data folder (default: $RECL_DATA or "
