@@ -6,13 +6,15 @@
 //   3. the selector proposes the top-K zoo experts;
 //   4. the safety check evaluates top-K + the edge's current model + the
 //      camera's last retrained model + the fleet generalist on the labelled
-//      frames; the best one is served, but never one that scores below the
-//      edge's current model;
+//      frames and serves by the selection rule (zoo_policy.hpp; by default
+//      the camera's own line unless a candidate that wins on the even
+//      frames also beats it on the odd ones);
 //   5. the reply goes out, then the training request (starting from the
 //      served model) goes to the GPU owner; the reply never waits for it;
 //   6. when the job ends, its model becomes the camera's last retrained
-//      model; if it beat every rival by alpha on the held-out frames it is
-//      offered to the zoo.
+//      model; if it beats every other candidate by alpha at the camera's
+//      next window (or, with --admission holdout or once the session has
+//      ended, every rival on its held-out frames) it is offered to the zoo.
 // The next sampling rate follows AMS: fewer frames when consecutive teacher
 // labels agree, more when they change. The camera's record (current and
 // last retrained model, counters) is persisted after each change.

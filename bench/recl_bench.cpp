@@ -117,6 +117,8 @@ const std::vector<policy>& all_policies() {
      "RECL without pruning (eta 0)"},
     {"recl-alpha0.1", with("gating", "recl", {"--alpha", "0.1"}),
      "RECL admitting only experts 0.1 better than every rival"},
+    {"recl-alpha0", with("gating", "recl", {"--alpha", "0"}),
+     "RECL admitting every retrained model that beats every rival"},
     {"recl-top1", with("gating", "recl", {"--top-k", "1"}),
      "RECL checking only gating's first choice"},
     {"odin", with("odin", "recl", paper_rules()),
@@ -357,7 +359,8 @@ int main(int argc, char** argv) {
          "recl-noconfirm, recl-confirm, recl-holdout, "
          "recl-generalist, recl-noreuse, selectors, ams, ekya "
          "(1 profiling epoch), ekya-p5, ekya-p10, odin, oracle, generalist, "
-         "one-time, none; ablations recl-eta0, recl-alpha0.1, recl-top1",
+         "one-time, none; ablations recl-eta0, recl-alpha0.1, "
+         "recl-alpha0, recl-top1",
          "recl,ams,ekya,odin,none")
     .add("windows", "N", "windows per camera", "3")
     .add("window-seconds", "T", "stream seconds per window", "5")

@@ -257,11 +257,11 @@ TEST_CASE("recl-bench --plan roaming: cameras move, history is played but not sc
   }
   test::temp_dir tmp;
   auto out = tmp.path() + "/roam";
-  auto r = run_bench(data, out,
-                     {"--plan", "roaming", "--dwell", "2", "--cameras", "2",
-                      "--windows", "4", "--history", "1", "--window-seconds",
-                      "2", "--eval-frames", "2", "--budget", "2",
-                      "--policies", "recl,ams"});
+  const std::vector<std::string> plan{
+    "--plan", "roaming", "--dwell", "2", "--cameras", "2", "--windows", "4",
+    "--history", "1", "--window-seconds", "2", "--eval-frames", "2",
+    "--budget", "2", "--policies", "recl,ams"};
+  auto r = run_bench(data, out, plan);
   REQUIRE_MESSAGE(r.code == 0, r.err);
   // Per camera: 2 windows at a place, then 2 at the next; camera 1 starts
   // where camera 0 goes next. History rows are written but flagged.
@@ -295,11 +295,7 @@ TEST_CASE("recl-bench --plan roaming: cameras move, history is played but not sc
   // Started again with the same --out and settings, it resumes: both runs
   // are read back (no daemon), and the summary comes out the same.
   auto summary = read_file(out + "/summary.csv");
-  auto again = run_bench(data, out,
-                         {"--plan", "roaming", "--dwell", "2", "--cameras",
-                          "2", "--windows", "4", "--history", "1",
-                          "--window-seconds", "2", "--eval-frames", "2",
-                          "--budget", "2", "--policies", "recl,ams"});
+  auto again = run_bench(data, out, plan);
   REQUIRE_MESSAGE(again.code == 0, again.err);
   size_t resumed = 0;
   for (size_t at = 0; (at = again.out.find("resumed from", at)) != std::string::npos; ++at)
