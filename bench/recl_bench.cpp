@@ -542,6 +542,8 @@ int main(int argc, char** argv) {
       }
     size_t runs = s.plan.size() * s.seeds;
     size_t run = 0;
+    size_t fresh = 0;     // runs played here (not resumed) ...
+    double fresh_s = 0;   // ... and their seconds, for the ETA
     for (uint64_t seed = 1; seed <= s.seeds; ++seed)
       for (auto& [name, n, b] : s.plan) {
         auto& pol = *std::find_if(s.runs.begin(), s.runs.end(),
@@ -551,11 +553,11 @@ int main(int argc, char** argv) {
                     "%.0f s so far%s\n", run + 1, runs, name.c_str(), n, b,
                     static_cast<unsigned long long>(seed), pol.what.c_str(),
                     spent,
-                    run == 0 ? ""
-                             : (", about "
-                                + std::to_string(static_cast<long>(
-                                  spent / run * (runs - run)))
-                                + " s to go").c_str());
+                    fresh == 0 ? ""
+                               : (", about "
+                                  + std::to_string(static_cast<long>(
+                                    fresh_s / fresh * (runs - run)))
+                                  + " s to go").c_str());
         std::fflush(stdout);
         ++run;
         // A run finished before (an interrupted bench started again with
@@ -576,6 +578,8 @@ int main(int argc, char** argv) {
         auto r = run_policy(s, pol, n, b, seed, streams[n], lab, lab_mutex,
                             st);
         secs = (now_ms() - t0) / 1000;
+        fresh += 1;
+        fresh_s += secs;
         wall[{name, n, b}] += secs;
         stats[{name, n, b}] = st;
         rows.insert(rows.end(), r.begin(), r.end());
