@@ -344,6 +344,7 @@ gpu_owner(self_ptr self, gpu_owner_config cfg, std::shared_ptr<store> db) {
             h.push_back(xs[i]);
           return h;
         };
+        auto truth_a = half(truth, 0), truth_b = half(truth, 1);
         for (size_t k = 0; k < n; ++k) {
           auto x = st.find(ids[k]);
           if (!x)
@@ -351,9 +352,9 @@ gpu_owner(self_ptr self, gpu_owner_config cfg, std::shared_ptr<store> db) {
           auto dets = x->detect_for_scoring(*imgs);
           out[k] = static_cast<float>(detection_accuracy(dets, truth));
           out[n + k] = static_cast<float>(
-            detection_accuracy(half(dets, 0), half(truth, 0)));
+            detection_accuracy(half(dets, 0), truth_a));
           out[2 * n + k] = static_cast<float>(
-            detection_accuracy(half(dets, 1), half(truth, 1)));
+            detection_accuracy(half(dets, 1), truth_b));
         }
       } catch (const std::exception& e) {
         return caf::make_error(ec::model, std::string{"safety check: "}

@@ -106,15 +106,17 @@ std::string paired_section(const bench_settings& s,
                                       : decltype(mine){};
     std::map<std::string, std::vector<double>> vs_ams, gap;
     std::map<std::string, size_t> count;
+    // Every RECL row, sparse ones too: a window's predecessor may be one.
+    std::map<pair_key, const window_row*> every;
+    for (auto& x : rows)
+      if (x.policy == "recl" && x.cameras == n && x.budget == b)
+        every[{x.seed, x.camera, x.window}] = &x;
     for (auto& [k, r] : mine) {
       auto& [seed, cam, w] = k;
-      const window_row* prev = nullptr;
-      for (auto& x : rows)
-        if (x.policy == "recl" && x.cameras == n && x.budget == b
-            && x.seed == seed && x.camera == cam && x.window + 1 == w)
-          prev = &x;
-      if (prev == nullptr)
+      auto p = w > 0 ? every.find({seed, cam, w - 1}) : every.end();
+      if (p == every.end())
         continue;
+      auto prev = p->second;
       auto src = prev->source;
       count[src] += 1;
       if (auto i = ams.find(k); i != ams.end())
