@@ -36,7 +36,7 @@ admin(admin_actor::stateful_pointer<admin_state> self,
     st.db->scan(family::cameras, "",
                 [&](std::string_view k, std::string_view v) {
                   auto id = std::string{k};
-                  st.cameras[id] = camera_info::decode(id, std::string{v});
+                  st.cameras[id] = decode_camera_info(id, std::string{v});
                   return true;
                 });
   } catch (const std::exception& e) {

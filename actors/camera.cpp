@@ -51,7 +51,7 @@ struct camera_state {
   /// Persists the record; a failure is logged, not fatal to the reply.
   void persist() {
     try {
-      deps.db->put(family::cameras, id, info.encode());
+      deps.db->put(family::cameras, id, encode(info));
     } catch (const std::exception& e) {
       log::error("camera", id, ": cannot persist its record: ", e.what());
     }
@@ -195,7 +195,7 @@ void on_trained(self_ptr self, const labelled_window& lw,
     // change only the last retrained model.
     try {
       if (auto rec = st.deps.db->get(family::cameras, st.id)) {
-        auto now = camera_info::decode(st.id, *rec);
+        auto now = decode_camera_info(st.id, *rec);
         if (now.windows > st.info.windows) {
           now.last_retrained_id = r.model_id;
           st.info = now;
@@ -277,10 +277,10 @@ void serve(self_ptr self, caf::typed_response_promise<decision> rp,
           return scores[i];
       return -1.f;
     };
-    d.sel_gating = picks[0].empty() ? -1.f : score_of(picks[0]);
-    d.sel_odin = picks.size() > 1 && !picks[1].empty() ? score_of(picks[1]) : -1.f;
+    d.compare.gating = picks[0].empty() ? -1.f : score_of(picks[0]);
+    d.compare.odin = picks.size() > 1 && !picks[1].empty() ? score_of(picks[1]) : -1.f;
     for (size_t i = 2; i < picks.size(); ++i)
-      d.sel_oracle = std::max(d.sel_oracle, score_of(picks[i]));
+      d.compare.oracle = std::max(d.compare.oracle, score_of(picks[i]));
     ids.resize(real);
     scores.resize(std::min(scores.size(), real));
     on_a.resize(std::min(on_a.size(), real));
@@ -409,7 +409,7 @@ camera_actor::behavior_type camera(self_ptr self, std::string id,
   st.info.id = id;
   try {
     if (auto rec = st.deps.db->get(family::cameras, id))
-      st.info = camera_info::decode(id, *rec);
+      st.info = decode_camera_info(id, *rec);
   } catch (const std::exception& e) {
     log::error("camera", id, ": cannot read its record: ", e.what());
   }

@@ -6,7 +6,7 @@
 #include "common/log.hpp"
 #include "common/settings.hpp"
 #include "common/util.hpp"
-#include "edge/gateway.hpp"
+#include "actors/gateway.hpp"
 #include "gpu/detection.hpp"
 #include "gpu/device.hpp"
 #include "gpu/label_cache.hpp"

@@ -51,19 +51,19 @@ std::string describe(const caf::error& x) {
   return out;
 }
 
-std::string camera_info::encode() const {
+std::string encode(const camera_info& x) {
   std::ostringstream out;
-  out << "windows=" << windows << "\n"
-      << "frames_labelled=" << frames_labelled << "\n"
-      << "last_reply_ms=" << last_reply_ms << "\n"
-      << "last_reply_unix_ms=" << last_reply_unix_ms << "\n"
-      << "model_id=" << model_id << "\n"
-      << "last_retrained_id=" << last_retrained_id << "\n";
+  out << "windows=" << x.windows << "\n"
+      << "frames_labelled=" << x.frames_labelled << "\n"
+      << "last_reply_ms=" << x.last_reply_ms << "\n"
+      << "last_reply_unix_ms=" << x.last_reply_unix_ms << "\n"
+      << "model_id=" << x.model_id << "\n"
+      << "last_retrained_id=" << x.last_retrained_id << "\n";
   return out.str();
 }
 
-camera_info camera_info::decode(const std::string& id,
-                                const std::string& text) {
+camera_info decode_camera_info(const std::string& id,
+                               const std::string& text) {
   camera_info x;
   x.id = id;
   for (auto& line : split(text, '\n')) {
@@ -92,20 +92,20 @@ camera_info camera_info::decode(const std::string& id,
   return x;
 }
 
-std::string expert_info::encode() const {
+std::string encode(const expert_info& x) {
   std::ostringstream out;
   out.precision(9);
-  out << "origin_camera=" << origin_camera << "\n"
-      << "origin_window=" << origin_window << "\n"
-      << "admitted_unix_ms=" << admitted_unix_ms << "\n"
-      << "weight_bytes=" << weight_bytes << "\n"
-      << "accuracy=" << accuracy << "\n"
-      << "admitted_seq=" << admitted_seq << "\n";
+  out << "origin_camera=" << x.origin_camera << "\n"
+      << "origin_window=" << x.origin_window << "\n"
+      << "admitted_unix_ms=" << x.admitted_unix_ms << "\n"
+      << "weight_bytes=" << x.weight_bytes << "\n"
+      << "accuracy=" << x.accuracy << "\n"
+      << "admitted_seq=" << x.admitted_seq << "\n";
   return out.str();
 }
 
-expert_info expert_info::decode(const std::string& id,
-                                const std::string& text) {
+expert_info decode_expert_info(const std::string& id,
+                               const std::string& text) {
   expert_info x;
   x.id = id;
   for (auto& line : split(text, '\n')) {

@@ -1,8 +1,8 @@
 #pragma once
-// The messages actors exchange: plain structs with CAF inspectors. Frames
-// travel as the JPEG bytes the edge sent; decoding happens on the labeler.
+// The messages actors exchange: those that also cross the wire
+// (schema/messages.hpp), those only actors see, and CAF's inspectors for all.
 
-#include "gpu/detection.hpp"
+#include "schema/messages.hpp"
 
 #include <caf/meta/type_name.hpp>
 
@@ -12,22 +12,6 @@
 
 namespace recl {
 
-/// One sampled frame as the edge sent it.
-struct frame {
-  std::vector<uint8_t> bytes; ///< JPEG or PNG
-  uint64_t ts_ms = 0;         ///< position in the camera's stream
-};
-
-/// One model-update window of one camera.
-struct window {
-  std::string camera;
-  uint32_t index = 0;
-  std::vector<frame> frames;
-  float sample_fps = 0;
-  std::string model_id; ///< what the edge runs now ("" = none)
-  double arrived_ms = 0; ///< now_ms() when the gateway received it
-};
-
 /// A window together with its teacher labels and what labelling cost.
 struct labelled_window {
   window source;
@@ -35,72 +19,6 @@ struct labelled_window {
   double queue_ms = 0;   ///< waiting for the labeler
   double decode_ms = 0;  ///< JPEG decoding, all frames
   double teacher_ms = 0; ///< teacher inference, all frames
-};
-
-/// The answer to one window.
-struct decision {
-  uint32_t window = 0;
-  bool swap = false;             ///< false: keep the current model
-  std::string model_id;          ///< the model to run
-  std::vector<uint8_t> weights;  ///< when the edge lacks the model
-  std::vector<frame_labels> labels;
-  float next_sample_fps = 0;
-  window_timing time;
-  std::string teacher;
-  std::string source;           ///< zoo, retrained, generalist, base, kept
-  float accuracy = -1;          ///< the chosen model on this window (-1: none)
-  float current_accuracy = -1;  ///< the edge's model on this window
-  uint32_t zoo_size = 0;
-  uint32_t candidates = 0;      ///< models the safety check evaluated
-  /// With --selector compare (same-zoo comparison of selectors, experiment
-  /// 2): the accuracy on this window of the gating network's first choice,
-  /// ODIN's first choice and the best zoo expert (-1: none / not compared).
-  float sel_gating = -1, sel_odin = -1, sel_oracle = -1;
-};
-
-/// Statistics an edge reports about itself.
-struct edge_stats {
-  std::string camera;
-  uint32_t window = 0;
-  uint64_t frames_seen = 0;
-  std::string model_id;
-  float accuracy = -1;
-};
-
-/// What the server knows about one camera; persisted in `cameras`.
-struct camera_info {
-  std::string id;
-  uint64_t windows = 0;
-  uint64_t frames_labelled = 0;
-  double last_reply_ms = 0;
-  int64_t last_reply_unix_ms = 0;
-  std::string model_id;          ///< current model ("" = the edge's own)
-  std::string last_retrained_id; ///< last model retrained for it
-  bool connected = false;        ///< not persisted
-
-  /// Serialises the persisted fields as `key=value` lines.
-  std::string encode() const;
-
-  /// Parses `encode()`'s output; unknown keys are ignored.
-  static camera_info decode(const std::string& id, const std::string& text);
-};
-
-/// One expert in the zoo, without its weights.
-struct expert_info {
-  std::string id;
-  std::string origin_camera;
-  uint32_t origin_window = 0;
-  int64_t admitted_unix_ms = 0;
-  uint64_t weight_bytes = 0;
-  float accuracy = 0;        ///< on its window's held-out frames
-  uint64_t admitted_seq = 0; ///< selections made before its admission
-  uint32_t chosen = 0;       ///< times served in the last q selections
-
-  /// Serialises the persisted fields as `key=value` lines.
-  std::string encode() const;
-
-  /// Parses `encode()`'s output; unknown keys and damaged values are ignored.
-  static expert_info decode(const std::string& id, const std::string& text);
 };
 
 /// What a retraining job delivered when its window ended.
@@ -154,43 +72,13 @@ struct gating_update {
   std::vector<std::vector<float>> centroids;
 };
 
-/// One decision of the GPU owner's scheduler.
-struct grant_record {
-  double at = 0; ///< clock when granted
-  std::string job;
-  bool profile = false;
-  float acc_before = 0;
-  float acc_after = 0;
-  double cost = 0;      ///< clock units
-  double switch_ms = 0; ///< choosing the job and reaching its resident state
-};
-
-/// The scheduler as `recl-admin scheduler` shows it.
-struct scheduler_report {
-  std::string policy;
-  std::string clock;
-  double now = 0;
-  std::vector<std::string> jobs; ///< one line per live job
-  std::vector<grant_record> recent;
-  double busy_s = 0;    ///< device time spent on grants and priority work
-  double elapsed_s = 0; ///< since the GPU owner started
-  double profiling = 0; ///< clock units spent profiling (ekya)
-  double training = 0;  ///< clock units spent training
-  uint64_t grants = 0;
-  /// Device seconds spent updating the selectors (the gating network and
-  /// ODIN: relabelling and training on admissions, shrinking on prunes).
-  double selector_s = 0;
-};
-
-/// The answer to an admin's status query.
-struct status_info {
-  double uptime_s = 0;
-  std::string teacher;
-  uint64_t store_bytes = 0;
-  std::string data_dir;
-  std::vector<camera_info> cameras;
-  std::string version;
-};
+/// Stored records of the wire's camera_info and expert_info, as `key=value`
+/// lines (`connected` and `chosen` are not persisted). Decoding ignores
+/// unknown keys and reads a damaged value as its default.
+std::string encode(const camera_info& x);
+camera_info decode_camera_info(const std::string& id, const std::string& text);
+std::string encode(const expert_info& x);
+expert_info decode_expert_info(const std::string& id, const std::string& text);
 
 /// CAF's binary form of a message type, for the store (candidate,
 /// gating_sample). from_bytes throws std::runtime_error on damaged input.
@@ -237,11 +125,17 @@ typename Inspector::result_type inspect(Inspector& f, window_timing& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, selector_comparison& x) {
+  return f(caf::meta::type_name("recl.selector_comparison"), x.gating, x.odin,
+           x.oracle);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, decision& x) {
   return f(caf::meta::type_name("recl.decision"), x.window, x.swap,
            x.model_id, x.weights, x.labels, x.next_sample_fps, x.time,
            x.teacher, x.source, x.accuracy, x.current_accuracy, x.zoo_size,
-           x.candidates, x.sel_gating, x.sel_odin, x.sel_oracle);
+           x.candidates, x.compare);
 }
 
 template <class Inspector>

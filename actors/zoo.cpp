@@ -66,7 +66,7 @@ struct zoo_state {
     db->scan(family::experts, "info/",
              [&](std::string_view k, std::string_view v) {
                auto id = std::string{k.substr(5)};
-               experts[id] = expert_info::decode(id, std::string{v});
+               experts[id] = decode_expert_info(id, std::string{v});
                return true;
              });
     queue.clear();
@@ -167,7 +167,7 @@ void admit_batch(self_ptr self) {
             info.admitted_unix_ms = unix_ms();
             info.admitted_seq = st.log.total();
             info.weight_bytes = w->size();
-            b.put(family::experts, "info/" + info.id, info.encode());
+            b.put(family::experts, "info/" + info.id, encode(info));
             b.put(family::experts, "weights/" + info.id, *w);
             b.erase(family::experts, "queue/" + info.id);
             b.erase(family::experts, "qinfo/" + info.id);

@@ -27,14 +27,14 @@ inline std::string data_folder(const options& o) {
 
 /// `n` frames of catalog clip `clip_id`, spread over the clip, as JPEG at
 /// most `width` pixels wide.
-inline std::vector<encoded_frame> sample_frames(const std::string& data,
+inline std::vector<frame> sample_frames(const std::string& data,
                                                 const std::string& clip_id,
                                                 size_t n, int width) {
   auto cat = catalog::load(data);
   auto& c = cat.find(clip_id);
   auto src = frame_source::open("catalog:" + clip_id, data);
   auto step = std::max(1, c.frames / static_cast<int>(n));
-  std::vector<encoded_frame> out;
+  std::vector<frame> out;
   cv::Mat img;
   double t = 0;
   for (int i = 0; src->next(img, t) && out.size() < n; ++i)

@@ -10,6 +10,7 @@
 //     the time the device was idle while jobs were live.
 
 #include "bench/data.hpp"
+#include "actors/types.hpp"
 #include "bench/stats.hpp"
 #include "common/settings.hpp"
 #include "common/util.hpp"
@@ -49,7 +50,7 @@ void seed_zoo(const std::string& dir, const std::string& base, size_t n) {
     x.origin_camera = "seed";
     x.origin_window = static_cast<uint32_t>(i);
     x.weight_bytes = weights.size();
-    b.put(family::experts, "info/" + x.id, x.encode());
+    b.put(family::experts, "info/" + x.id, encode(x));
     b.put(family::experts, "weights/" + x.id, weights);
     ids += x.id + "\n";
   }
@@ -144,14 +145,14 @@ int main(int argc, char** argv) {
       // The edge runs nothing: every window is a fresh selection.
       auto r = c.update(static_cast<uint32_t>(w + 1), frames, 1, "");
       rtt.push_back(r.round_trip_ms);
-      q.push_back(r.timing.queue_ms);
-      de.push_back(r.timing.decode_ms);
-      te.push_back(r.timing.teacher_ms);
-      se.push_back(r.timing.select_ms);
-      ch.push_back(r.timing.check_ms);
-      ot.push_back(r.round_trip_ms - r.timing.queue_ms - r.timing.decode_ms
-                   - r.timing.teacher_ms - r.timing.select_ms
-                   - r.timing.check_ms);
+      q.push_back(r.time.queue_ms);
+      de.push_back(r.time.decode_ms);
+      te.push_back(r.time.teacher_ms);
+      se.push_back(r.time.select_ms);
+      ch.push_back(r.time.check_ms);
+      ot.push_back(r.round_trip_ms - r.time.queue_ms - r.time.decode_ms
+                   - r.time.teacher_ms - r.time.select_ms
+                   - r.time.check_ms);
       cands = r.candidates;
     }
     c.close_session();

@@ -114,12 +114,12 @@ int main(int argc, char** argv) {
   for (int64_t w = 0; w < nwindows; ++w) {
     auto r = c.update(static_cast<uint32_t>(w + 1), frames, 1);
     rtt.push_back(r.round_trip_ms);
-    transfer.push_back(r.round_trip_ms - r.timing.total_ms);
-    queue.push_back(r.timing.queue_ms);
-    dec.push_back(r.timing.decode_ms);
-    teach.push_back(r.timing.teacher_ms);
-    other.push_back(r.timing.total_ms - r.timing.queue_ms - r.timing.decode_ms
-                    - r.timing.teacher_ms);
+    transfer.push_back(r.round_trip_ms - r.time.total_ms);
+    queue.push_back(r.time.queue_ms);
+    dec.push_back(r.time.decode_ms);
+    teach.push_back(r.time.teacher_ms);
+    other.push_back(r.time.total_ms - r.time.queue_ms - r.time.decode_ms
+                    - r.time.teacher_ms);
     std::printf("window %lld: round trip %.0f ms\n",
                 static_cast<long long>(w + 1), r.round_trip_ms);
     std::fflush(stdout);

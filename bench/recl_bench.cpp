@@ -22,7 +22,7 @@
 #include "edge/catalog.hpp"
 #include "edge/client.hpp"
 #include "edge/frame_source.hpp"
-#include "edge/samples.hpp"
+#include "bench/samples.hpp"
 #include "gpu/device.hpp"
 #include "gpu/expert.hpp"
 #include "gpu/metrics.hpp"
@@ -212,7 +212,7 @@ std::vector<window_row> run_policy(const bench_settings& s, const policy& pol,
           r.sparse = m.sparse;
           for (size_t i = 0; i < dets.size(); ++i)
             r.f1 += frame_score(dets[i], truth.labels[i]) / dets.size();
-          std::vector<encoded_frame> frames;
+          std::vector<frame> frames;
           for (size_t i = 0; i < sent.mats.size(); ++i)
             frames.push_back({encode_jpeg(sent.mats[i], 640),
                               static_cast<uint64_t>(sent.index[i])});
@@ -221,19 +221,19 @@ std::vector<window_row> run_policy(const bench_settings& s, const policy& pol,
           r.reply_ms = reply.round_trip_ms;
           r.zoo_size = reply.zoo_size;
           r.candidates = reply.candidates;
-          r.teacher_ms = reply.timing.teacher_ms;
-          r.select_ms = reply.timing.select_ms;
-          r.check_ms = reply.timing.check_ms;
+          r.teacher_ms = reply.time.teacher_ms;
+          r.select_ms = reply.time.select_ms;
+          r.check_ms = reply.time.check_ms;
           r.served_acc = reply.accuracy;
-          r.sel_gating = reply.sel_gating;
-          r.sel_odin = reply.sel_odin;
-          r.sel_oracle = reply.sel_oracle;
+          r.sel_gating = reply.compare.gating;
+          r.sel_odin = reply.compare.odin;
+          r.sel_oracle = reply.compare.oracle;
           r.source = reply.swap ? reply.source : "kept";
           if (reply.swap && !reply.weights.empty()) {
             std::string bytes(reply.weights.begin(), reply.weights.end());
             if (profile && reply.source == "zoo") {
               reuse_event ev{id, w, model->to_bytes(), bytes, {},
-                             reply.timing.select_ms + reply.timing.check_ms};
+                             reply.time.select_ms + reply.time.check_ms};
               {
                 std::lock_guard<std::mutex> g{lab_mutex};
                 ev.data = label(sent, lab);

@@ -8,7 +8,7 @@
 #include "bench/data.hpp"
 #include "common/settings.hpp"
 #include "common/util.hpp"
-#include "edge/samples.hpp"
+#include "bench/samples.hpp"
 #include "gpu/device.hpp"
 #include "gpu/gating.hpp"
 #include "gpu/metrics.hpp"

@@ -1,7 +1,7 @@
 #include "edge/client.hpp"
 
 #include "common/util.hpp"
-#include "schema/recl.capnp.h"
+#include "schema/wire.hpp"
 
 #include <capnp/ez-rpc.h>
 #include <cstdlib>
@@ -78,70 +78,32 @@ server_limits client::register_camera(const std::string& camera,
     req.setToken(token);
     auto resp = req.send().wait(ws);
     impl_->session.emplace(resp.getSession());
-    auto l = resp.getLimits();
-    server_limits out;
-    out.max_frames = l.getMaxFrames();
-    out.max_frame_bytes = l.getMaxFrameBytes();
-    out.max_message_bytes = l.getMaxMessageBytes();
+    auto out = wire::get<server_limits>(resp.getLimits());
     return out;
   });
 }
 
 window_reply client::update(uint32_t index,
-                            const std::vector<encoded_frame>& frames,
+                            const std::vector<frame>& frames,
                             float sample_fps, const std::string& model_id) {
   if (!impl_->session)
     throw rpc_error("no camera session: register first");
   return guarded([&] {
     auto& ws = impl_->ez->getWaitScope();
+    window w;
+    w.index = index;
+    w.sample_fps = sample_fps;
+    w.model_id = model_id;
+    w.frames = frames;
     auto req = impl_->session->updateRequest();
-    auto w = req.initWindow();
-    w.setIndex(index);
-    w.setSampleFps(sample_fps);
-    w.setModelId(model_id);
-    auto list = w.initFrames(static_cast<unsigned>(frames.size()));
+    wire::write(w, req.initWindow());
     window_reply out;
-    for (size_t i = 0; i < frames.size(); ++i) {
-      auto f = list[static_cast<unsigned>(i)];
-      f.setJpeg(kj::arrayPtr(frames[i].bytes.data(), frames[i].bytes.size()));
-      f.setTimestampMs(frames[i].ts_ms);
-      out.request_bytes += frames[i].bytes.size();
-    }
+    for (auto& f : frames)
+      out.request_bytes += f.bytes.size();
     auto t0 = now_ms();
     auto resp = req.send().wait(ws);
     out.round_trip_ms = now_ms() - t0;
-    auto d = resp.getDecision();
-    out.window = d.getWindow();
-    out.swap = d.getAction() == rpc::Decision::Action::SWAP;
-    out.model_id = d.getModelId();
-    auto wt = d.getWeights();
-    out.weights.assign(wt.begin(), wt.end());
-    for (auto fl : d.getLabels()) {
-      frame_labels x;
-      x.width = static_cast<int32_t>(fl.getWidth());
-      x.height = static_cast<int32_t>(fl.getHeight());
-      for (auto b : fl.getBoxes())
-        x.boxes.push_back(box{b.getX0(), b.getY0(), b.getX1(), b.getY1(),
-                              b.getScore(), b.getCls()});
-      out.labels.push_back(std::move(x));
-    }
-    out.next_sample_fps = d.getNextSampleFps();
-    auto t = d.getTiming();
-    out.timing.queue_ms = t.getQueueMs();
-    out.timing.decode_ms = t.getDecodeMs();
-    out.timing.teacher_ms = t.getTeacherMs();
-    out.timing.select_ms = t.getSelectMs();
-    out.timing.check_ms = t.getCheckMs();
-    out.timing.total_ms = t.getTotalMs();
-    out.teacher = d.getTeacher();
-    out.source = d.getSource();
-    out.accuracy = d.getAccuracy();
-    out.current_accuracy = d.getCurrentAccuracy();
-    out.zoo_size = d.getZooSize();
-    out.candidates = d.getCandidates();
-    out.sel_gating = d.getSelGating();
-    out.sel_odin = d.getSelOdin();
-    out.sel_oracle = d.getSelOracle();
+    wire::read(resp.getDecision(), out);
     return out;
   });
 }
@@ -153,11 +115,12 @@ void client::report(uint32_t window, uint64_t frames_seen,
   guarded([&] {
     auto& ws = impl_->ez->getWaitScope();
     auto req = impl_->session->reportRequest();
-    auto s = req.initStats();
-    s.setWindow(window);
-    s.setFramesSeen(frames_seen);
-    s.setModelId(model_id);
-    s.setAccuracy(accuracy);
+    edge_stats x;
+    x.window = window;
+    x.frames_seen = frames_seen;
+    x.model_id = model_id;
+    x.accuracy = accuracy;
+    wire::write(x, req.initStats());
     req.send().wait(ws);
     return 0;
   });
@@ -173,31 +136,12 @@ void client::close_session() {
   });
 }
 
-server_status client::status(const std::string& token) {
+status_info client::status(const std::string& token) {
   return guarded([&] {
     auto& ws = impl_->ez->getWaitScope();
     auto admin = impl_->admin(token);
     auto resp = admin.statusRequest().send().wait(ws);
-    auto s = resp.getStatus();
-    server_status out;
-    out.uptime_s = s.getUptimeS();
-    out.teacher = s.getTeacher();
-    out.store_bytes = s.getStoreBytes();
-    out.data_dir = s.getDataDir();
-    out.version = s.getVersion();
-    for (auto c : s.getCameras()) {
-      camera_status x;
-      x.id = c.getId();
-      x.windows = c.getWindows();
-      x.frames_labelled = c.getFramesLabelled();
-      x.last_reply_ms = c.getLastReplyMs();
-      x.last_reply_unix_ms = c.getLastReplyUnixMs();
-      x.connected = c.getConnected();
-      x.model_id = c.getModelId();
-      x.last_retrained_id = c.getLastRetrainedId();
-      out.cameras.push_back(std::move(x));
-    }
-    return out;
+    return wire::get<status_info>(resp.getStatus());
   });
 }
 
@@ -206,19 +150,7 @@ std::vector<expert_info> client::zoo(const std::string& token) {
     auto& ws = impl_->ez->getWaitScope();
     auto admin = impl_->admin(token);
     auto resp = admin.zooRequest().send().wait(ws);
-    std::vector<expert_info> out;
-    for (auto e : resp.getExperts()) {
-      expert_info x;
-      x.id = e.getId();
-      x.origin_camera = e.getOriginCamera();
-      x.origin_window = e.getOriginWindow();
-      x.admitted_unix_ms = e.getAdmittedUnixMs();
-      x.weight_bytes = e.getWeightBytes();
-      x.accuracy = e.getAccuracy();
-      x.chosen = e.getChosen();
-      out.push_back(std::move(x));
-    }
-    return out;
+    return wire::get<std::vector<expert_info>>(resp.getExperts());
   });
 }
 
@@ -227,31 +159,7 @@ scheduler_report client::scheduler(const std::string& token) {
     auto& ws = impl_->ez->getWaitScope();
     auto admin = impl_->admin(token);
     auto resp = admin.schedulerRequest().send().wait(ws);
-    auto r = resp.getReport();
-    scheduler_report out;
-    out.policy = r.getPolicy();
-    out.clock = r.getClock();
-    out.now = r.getNow();
-    for (auto j : r.getJobs())
-      out.jobs.emplace_back(j);
-    for (auto g : r.getRecent()) {
-      grant_record x;
-      x.at = g.getAt();
-      x.job = g.getJob();
-      x.profile = g.getProfile();
-      x.acc_before = g.getAccBefore();
-      x.acc_after = g.getAccAfter();
-      x.cost = g.getCost();
-      x.switch_ms = g.getSwitchMs();
-      out.recent.push_back(std::move(x));
-    }
-    out.busy_s = r.getBusyS();
-    out.elapsed_s = r.getElapsedS();
-    out.profiling = r.getProfiling();
-    out.training = r.getTraining();
-    out.grants = r.getGrants();
-    out.selector_s = r.getSelectorS();
-    return out;
+    return wire::get<scheduler_report>(resp.getReport());
   });
 }
 

@@ -3,8 +3,7 @@
 // the benchmarks and the tests. Owns its own kj event loop: one client per
 // thread.
 
-#include "actors/types.hpp"
-#include "gpu/detection.hpp"
+#include "schema/messages.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -20,61 +19,10 @@ struct rpc_error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// One frame as the edge sends it.
-struct encoded_frame {
-  std::vector<uint8_t> bytes; ///< JPEG
-  uint64_t ts_ms = 0;
-};
-
 /// The server's answer to one window, with what the client measured.
-struct window_reply {
-  uint32_t window = 0;
-  bool swap = false;
-  std::string model_id;
-  std::vector<uint8_t> weights;
-  std::vector<frame_labels> labels;
-  float next_sample_fps = 0;
-  window_timing timing;
-  std::string teacher;
-  std::string source;          ///< zoo, retrained, generalist, base, kept
-  float accuracy = -1;         ///< served model on the window (server)
-  float current_accuracy = -1; ///< the edge's model on it
-  uint32_t zoo_size = 0;
-  uint32_t candidates = 0;
-  /// --selector compare on the server: accuracy of gating's, ODIN's and the
-  /// best zoo expert on the window (-1: none).
-  float sel_gating = -1, sel_odin = -1, sel_oracle = -1;
-  double round_trip_ms = 0; ///< measured by the client
+struct window_reply : decision {
+  double round_trip_ms = 0;   ///< measured by the client
   uint64_t request_bytes = 0; ///< frame bytes sent
-};
-
-/// Limits the server announced at registration.
-struct server_limits {
-  uint32_t max_frames = 0;
-  uint64_t max_frame_bytes = 0;
-  uint64_t max_message_bytes = 0;
-};
-
-/// One camera as the admin interface reports it.
-struct camera_status {
-  std::string id;
-  uint64_t windows = 0;
-  uint64_t frames_labelled = 0;
-  double last_reply_ms = 0;
-  int64_t last_reply_unix_ms = 0;
-  bool connected = false;
-  std::string model_id;
-  std::string last_retrained_id;
-};
-
-/// The daemon's status.
-struct server_status {
-  double uptime_s = 0;
-  std::string teacher;
-  uint64_t store_bytes = 0;
-  std::string data_dir;
-  std::string version;
-  std::vector<camera_status> cameras;
 };
 
 /// A connection to recld.
@@ -94,7 +42,7 @@ public:
                                 const std::string& token);
 
   /// Sends one window and waits for the decision.
-  window_reply update(uint32_t index, const std::vector<encoded_frame>& frames,
+  window_reply update(uint32_t index, const std::vector<frame>& frames,
                       float sample_fps, const std::string& model_id = "");
 
   /// Reports the edge's own statistics.
@@ -105,7 +53,7 @@ public:
   void close_session();
 
   /// The daemon's status through the admin interface.
-  server_status status(const std::string& token);
+  status_info status(const std::string& token);
 
   /// The zoo's experts.
   std::vector<expert_info> zoo(const std::string& token);

@@ -29,7 +29,7 @@ options make_options() {
   return o;
 }
 
-void print_status(const server_status& s, bool json) {
+void print_status(const status_info& s, bool json) {
   if (json) {
     nlohmann::json j;
     j["uptime_s"] = s.uptime_s;
@@ -89,7 +89,7 @@ void print_zoo(const std::vector<expert_info>& xs, bool json) {
                 x.chosen, human_bytes(x.weight_bytes).c_str());
 }
 
-void print_cameras(const server_status& s, bool json) {
+void print_cameras(const status_info& s, bool json) {
   if (json) {
     nlohmann::json j = nlohmann::json::array();
     for (auto& c : s.cameras)

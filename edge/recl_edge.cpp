@@ -105,7 +105,7 @@ int main(int argc, char** argv) {
                 window_s, sample_fps, limits.max_frames);
     std::fflush(stdout);
     run_stats stats;
-    std::vector<encoded_frame> pending;
+    std::vector<frame> pending;
     std::string model_id;
     double window_start = 0, next_sample = 0;
     uint32_t index = 0;
@@ -122,10 +122,10 @@ int main(int argc, char** argv) {
       for (auto& l : r.labels)
         nboxes += l.boxes.size();
       double per_frame = r.labels.empty() ? 0 : double(nboxes) / r.labels.size();
-      auto transfer = std::max(0.0, r.round_trip_ms - r.timing.total_ms);
-      auto other = std::max(0.0, r.timing.total_ms - r.timing.queue_ms
-                                   - r.timing.decode_ms - r.timing.teacher_ms
-                                   - r.timing.select_ms - r.timing.check_ms);
+      auto transfer = std::max(0.0, r.round_trip_ms - r.time.total_ms);
+      auto other = std::max(0.0, r.time.total_ms - r.time.queue_ms
+                                   - r.time.decode_ms - r.time.teacher_ms
+                                   - r.time.select_ms - r.time.check_ms);
       std::string served;
       if (r.swap)
         served = "swap to " + r.model_id + " (" + r.source + ")";
@@ -144,14 +144,14 @@ int main(int argc, char** argv) {
                   camera.c_str(), index, pending.size(),
                   human_bytes(r.request_bytes).c_str(), per_frame,
                   served.c_str(), acc, r.zoo_size, r.candidates,
-                  r.round_trip_ms, transfer, r.timing.queue_ms,
-                  r.timing.decode_ms, r.timing.teacher_ms,
-                  r.timing.select_ms, r.timing.check_ms, other);
-      if (r.sel_oracle >= 0) // the server compares selectors
+                  r.round_trip_ms, transfer, r.time.queue_ms,
+                  r.time.decode_ms, r.time.teacher_ms,
+                  r.time.select_ms, r.time.check_ms, other);
+      if (r.compare.oracle >= 0) // the server compares selectors
         std::printf("[%s] window %u: same zoo: gating's pick %.3f, ODIN's "
                     "%.3f, best expert %.3f\n",
-                    camera.c_str(), index, r.sel_gating, r.sel_odin,
-                    r.sel_oracle);
+                    camera.c_str(), index, r.compare.gating, r.compare.odin,
+                    r.compare.oracle);
       std::fflush(stdout);
       if (r.swap)
         model_id = r.model_id;
@@ -184,7 +184,7 @@ int main(int argc, char** argv) {
       if (done)
         break;
       if (t + 1e-9 >= next_sample) {
-        pending.push_back(encoded_frame{
+        pending.push_back(frame{
           encode_jpeg(img, static_cast<int>(frame_width),
                       static_cast<int>(quality)),
           static_cast<uint64_t>(t * 1000)});

@@ -26,16 +26,6 @@ struct frame_labels {
   std::vector<box> boxes;
 };
 
-/// Server-side time spent on one window, in milliseconds.
-struct window_timing {
-  double queue_ms = 0;   ///< waiting for a labeler
-  double decode_ms = 0;  ///< image decoding
-  double teacher_ms = 0; ///< teacher inference
-  double select_ms = 0;  ///< selection (top-K)
-  double check_ms = 0;   ///< safety check (candidates evaluated)
-  double total_ms = 0;   ///< arrival to reply
-};
-
 /// The 80 COCO class names in YOLOX's output order.
 const std::vector<std::string>& coco_names();
 

@@ -138,7 +138,7 @@ TEST_CASE_FIXTURE(fixture, "node and camera: a window is labelled, answered "
              });
   auto rec = db->get(family::cameras, "cam-a");
   REQUIRE(rec);
-  auto info = camera_info::decode("cam-a", *rec);
+  auto info = decode_camera_info("cam-a", *rec);
   CHECK(info.windows == 2);
   CHECK(info.frames_labelled == 4);
   self->request(node, caf::infinite, status_atom_v)

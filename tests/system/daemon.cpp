@@ -70,10 +70,10 @@ std::vector<uint8_t> picture() {
   return out;
 }
 
-std::vector<encoded_frame> frames(size_t n) {
-  std::vector<encoded_frame> out;
+std::vector<frame> frames(size_t n) {
+  std::vector<frame> out;
   for (size_t i = 0; i < n; ++i)
-    out.push_back(encoded_frame{picture(), i * 1000});
+    out.push_back(frame{picture(), i * 1000});
   return out;
 }
 
@@ -91,7 +91,7 @@ bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
-uint64_t windows_of(const server_status& s, const std::string& id) {
+uint64_t windows_of(const status_info& s, const std::string& id) {
   for (auto& c : s.cameras)
     if (c.id == id)
       return c.windows;
@@ -227,7 +227,7 @@ TEST_CASE("rpc: a message over the size limit is refused, the server lives") {
   {
     client big{d.address, 64ull << 20}; // this side allows large messages
     big.register_camera("cam-big", d.token);
-    std::vector<encoded_frame> fat(3);
+    std::vector<frame> fat(3);
     for (auto& f : fat)
       f.bytes.assign(700 * 1024, 0x42);
     auto why = rpc_failure([&] { big.update(0, fat, 1); });

@@ -1,9 +1,9 @@
-#include "edge/gateway.hpp"
+#include "actors/gateway.hpp"
 
 #include "actors/actors.hpp"
 #include "common/log.hpp"
 #include "common/util.hpp"
-#include "schema/recl.capnp.h"
+#include "schema/wire.hpp"
 
 #include <caf/all.hpp>
 #include <capnp/ez-rpc.h>
@@ -59,115 +59,6 @@ kj::Promise<T> ask(caf::actor_system& sys, const Handle& dest, Ts... xs) {
       throw_rpc_error(o.error);
     return std::move(*o.value);
   });
-}
-
-// -- conversions -------------------------------------------------------------------
-
-void fill(rpc::Decision::Builder out, const decision& d) {
-  out.setWindow(d.window);
-  out.setAction(d.swap ? rpc::Decision::Action::SWAP
-                       : rpc::Decision::Action::KEEP);
-  out.setModelId(d.model_id);
-  if (!d.weights.empty())
-    out.setWeights(kj::arrayPtr(d.weights.data(), d.weights.size()));
-  auto labels = out.initLabels(static_cast<unsigned>(d.labels.size()));
-  for (size_t i = 0; i < d.labels.size(); ++i) {
-    auto& src = d.labels[i];
-    auto fl = labels[static_cast<unsigned>(i)];
-    fl.setWidth(static_cast<uint32_t>(src.width));
-    fl.setHeight(static_cast<uint32_t>(src.height));
-    auto boxes = fl.initBoxes(static_cast<unsigned>(src.boxes.size()));
-    for (size_t j = 0; j < src.boxes.size(); ++j) {
-      auto b = boxes[static_cast<unsigned>(j)];
-      auto& s = src.boxes[j];
-      b.setX0(s.x0);
-      b.setY0(s.y0);
-      b.setX1(s.x1);
-      b.setY1(s.y1);
-      b.setScore(s.score);
-      b.setCls(s.cls);
-    }
-  }
-  out.setNextSampleFps(d.next_sample_fps);
-  auto t = out.initTiming();
-  t.setQueueMs(d.time.queue_ms);
-  t.setDecodeMs(d.time.decode_ms);
-  t.setTeacherMs(d.time.teacher_ms);
-  t.setSelectMs(d.time.select_ms);
-  t.setTotalMs(d.time.total_ms);
-  t.setCheckMs(d.time.check_ms);
-  out.setTeacher(d.teacher);
-  out.setSource(d.source);
-  out.setAccuracy(d.accuracy);
-  out.setCurrentAccuracy(d.current_accuracy);
-  out.setZooSize(d.zoo_size);
-  out.setCandidates(d.candidates);
-  out.setSelGating(d.sel_gating);
-  out.setSelOdin(d.sel_odin);
-  out.setSelOracle(d.sel_oracle);
-}
-
-void fill(capnp::List<rpc::ExpertInfo>::Builder out,
-          const std::vector<expert_info>& xs) {
-  for (size_t i = 0; i < xs.size(); ++i) {
-    auto e = out[static_cast<unsigned>(i)];
-    auto& x = xs[i];
-    e.setId(x.id);
-    e.setOriginCamera(x.origin_camera);
-    e.setOriginWindow(x.origin_window);
-    e.setAdmittedUnixMs(x.admitted_unix_ms);
-    e.setWeightBytes(x.weight_bytes);
-    e.setAccuracy(x.accuracy);
-    e.setChosen(x.chosen);
-  }
-}
-
-void fill(rpc::SchedulerReport::Builder out, const scheduler_report& r) {
-  out.setPolicy(r.policy);
-  out.setClock(r.clock);
-  out.setNow(r.now);
-  auto jobs = out.initJobs(static_cast<unsigned>(r.jobs.size()));
-  for (size_t i = 0; i < r.jobs.size(); ++i)
-    jobs.set(static_cast<unsigned>(i), r.jobs[i]);
-  auto rec = out.initRecent(static_cast<unsigned>(r.recent.size()));
-  for (size_t i = 0; i < r.recent.size(); ++i) {
-    auto g = rec[static_cast<unsigned>(i)];
-    auto& x = r.recent[i];
-    g.setAt(x.at);
-    g.setJob(x.job);
-    g.setProfile(x.profile);
-    g.setAccBefore(x.acc_before);
-    g.setAccAfter(x.acc_after);
-    g.setCost(x.cost);
-    g.setSwitchMs(x.switch_ms);
-  }
-  out.setBusyS(r.busy_s);
-  out.setElapsedS(r.elapsed_s);
-  out.setProfiling(r.profiling);
-  out.setTraining(r.training);
-  out.setGrants(r.grants);
-  out.setSelectorS(r.selector_s);
-}
-
-void fill(rpc::Status::Builder out, const status_info& s) {
-  out.setUptimeS(s.uptime_s);
-  out.setTeacher(s.teacher);
-  out.setStoreBytes(s.store_bytes);
-  out.setDataDir(s.data_dir);
-  out.setVersion(s.version);
-  auto cams = out.initCameras(static_cast<unsigned>(s.cameras.size()));
-  for (size_t i = 0; i < s.cameras.size(); ++i) {
-    auto c = cams[static_cast<unsigned>(i)];
-    auto& x = s.cameras[i];
-    c.setId(x.id);
-    c.setWindows(x.windows);
-    c.setLastReplyMs(x.last_reply_ms);
-    c.setLastReplyUnixMs(x.last_reply_unix_ms);
-    c.setConnected(x.connected);
-    c.setFramesLabelled(x.frames_labelled);
-    c.setModelId(x.model_id);
-    c.setLastRetrainedId(x.last_retrained_id);
-  }
 }
 
 // -- the capability implementations -------------------------------------------------
@@ -227,33 +118,24 @@ public:
     msg.model_id = w.getModelId();
     msg.frames.reserve(frames.size());
     for (unsigned i = 0; i < frames.size(); ++i) {
-      auto data = frames[i].getJpeg();
-      if (data.size() > opts.max_frame_bytes)
+      auto bytes = frames[i].getJpeg().size();
+      if (bytes > opts.max_frame_bytes)
         throw_rpc_error("limit_exceeded: " + where + ", frame "
-                        + std::to_string(i) + ": "
-                        + std::to_string(data.size())
+                        + std::to_string(i) + ": " + std::to_string(bytes)
                         + " bytes; the limit is "
                         + std::to_string(opts.max_frame_bytes));
-      frame f;
-      f.bytes.assign(data.begin(), data.end());
-      f.ts_ms = frames[i].getTimestampMs();
-      msg.frames.push_back(std::move(f));
+      msg.frames.push_back(wire::get<frame>(frames[i]));
     }
     return ask<decision>(shared_->sys, cam_, update_atom_v, std::move(msg))
       .then([context](decision&& d) mutable {
-        fill(context.getResults().initDecision(), d);
+        wire::write(d, context.getResults().initDecision());
       });
   }
 
   kj::Promise<void> report(ReportContext context) override {
     check_open();
-    auto s = context.getParams().getStats();
-    edge_stats x;
+    auto x = wire::get<edge_stats>(context.getParams().getStats());
     x.camera = id_;
-    x.window = s.getWindow();
-    x.frames_seen = s.getFramesSeen();
-    x.model_id = s.getModelId();
-    x.accuracy = s.getAccuracy();
     caf::anon_send(cam_, report_atom_v, std::move(x));
     return kj::READY_NOW;
   }
@@ -285,7 +167,7 @@ public:
   kj::Promise<void> status(StatusContext context) override {
     return ask<status_info>(shared_->sys, shared_->node, status_atom_v)
       .then([context](status_info&& s) mutable {
-        fill(context.getResults().initStatus(), s);
+        wire::write(s, context.getResults().initStatus());
       });
   }
 
@@ -293,9 +175,8 @@ public:
     return ask<std::vector<expert_info>>(shared_->sys, shared_->node,
                                          list_atom_v)
       .then([context](std::vector<expert_info>&& xs) mutable {
-        fill(context.getResults().initExperts(
-               static_cast<unsigned>(xs.size())),
-             xs);
+        wire::write(xs, context.getResults().initExperts(
+                          static_cast<unsigned>(xs.size())));
       });
   }
 
@@ -303,7 +184,7 @@ public:
     return ask<scheduler_report>(shared_->sys, shared_->node,
                                  scheduler_atom_v)
       .then([context](scheduler_report&& r) mutable {
-        fill(context.getResults().initReport(), r);
+        wire::write(r, context.getResults().initReport());
       });
   }
 
@@ -346,10 +227,11 @@ public:
         shared->live[id] = impl.get();
         auto results = context.getResults();
         results.setSession(kj::mv(impl));
-        auto limits = results.initLimits();
-        limits.setMaxFrames(shared->opts.max_frames);
-        limits.setMaxFrameBytes(shared->opts.max_frame_bytes);
-        limits.setMaxMessageBytes(shared->opts.max_message_bytes);
+        server_limits limits;
+        limits.max_frames = shared->opts.max_frames;
+        limits.max_frame_bytes = shared->opts.max_frame_bytes;
+        limits.max_message_bytes = shared->opts.max_message_bytes;
+        wire::write(limits, results.initLimits());
         log::info("gateway", "camera ", id, " registered");
       });
   }

@@ -1,4 +1,4 @@
-#include "edge/samples.hpp"
+#include "bench/samples.hpp"
 
 #include "edge/frame_source.hpp"
 

@@ -7,7 +7,7 @@
 #include "common/util.hpp"
 #include "edge/catalog.hpp"
 #include "edge/frame_source.hpp"
-#include "edge/samples.hpp"
+#include "bench/samples.hpp"
 #include "gpu/device.hpp"
 #include "gpu/label_cache.hpp"
 #include "gpu/metrics.hpp"

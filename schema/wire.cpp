@@ -1,0 +1,266 @@
+#include "schema/wire.hpp"
+
+namespace recl::wire {
+
+namespace {
+
+unsigned size(size_t n) {
+  return static_cast<unsigned>(n);
+}
+
+} // namespace
+
+void write(const frame_labels& x, rpc::FrameLabels::Builder out) {
+  out.setWidth(static_cast<uint32_t>(x.width));
+  out.setHeight(static_cast<uint32_t>(x.height));
+  auto boxes = out.initBoxes(size(x.boxes.size()));
+  for (size_t j = 0; j < x.boxes.size(); ++j) {
+    auto b = boxes[size(j)];
+    auto& s = x.boxes[j];
+    b.setX0(s.x0);
+    b.setY0(s.y0);
+    b.setX1(s.x1);
+    b.setY1(s.y1);
+    b.setScore(s.score);
+    b.setCls(s.cls);
+  }
+}
+
+void read(rpc::FrameLabels::Reader in, frame_labels& x) {
+  x.width = static_cast<int32_t>(in.getWidth());
+  x.height = static_cast<int32_t>(in.getHeight());
+  x.boxes.clear();
+  for (auto b : in.getBoxes())
+    x.boxes.push_back(box{b.getX0(), b.getY0(), b.getX1(), b.getY1(),
+                          b.getScore(), b.getCls()});
+}
+
+void write(const window& x, rpc::Window::Builder out) {
+  out.setIndex(x.index);
+  out.setSampleFps(x.sample_fps);
+  out.setModelId(x.model_id);
+  auto list = out.initFrames(size(x.frames.size()));
+  for (size_t i = 0; i < x.frames.size(); ++i) {
+    auto f = list[size(i)];
+    f.setJpeg(kj::arrayPtr(x.frames[i].bytes.data(), x.frames[i].bytes.size()));
+    f.setTimestampMs(x.frames[i].ts_ms);
+  }
+}
+
+void read(rpc::Frame::Reader in, frame& x) {
+  auto data = in.getJpeg();
+  x.bytes.assign(data.begin(), data.end());
+  x.ts_ms = in.getTimestampMs();
+}
+
+void write(const decision& x, rpc::Decision::Builder out) {
+  out.setWindow(x.window);
+  out.setAction(x.swap ? rpc::Decision::Action::SWAP
+                       : rpc::Decision::Action::KEEP);
+  out.setModelId(x.model_id);
+  if (!x.weights.empty())
+    out.setWeights(kj::arrayPtr(x.weights.data(), x.weights.size()));
+  auto labels = out.initLabels(size(x.labels.size()));
+  for (size_t i = 0; i < x.labels.size(); ++i)
+    write(x.labels[i], labels[size(i)]);
+  out.setNextSampleFps(x.next_sample_fps);
+  auto t = out.initTiming();
+  t.setQueueMs(x.time.queue_ms);
+  t.setDecodeMs(x.time.decode_ms);
+  t.setTeacherMs(x.time.teacher_ms);
+  t.setSelectMs(x.time.select_ms);
+  t.setCheckMs(x.time.check_ms);
+  t.setTotalMs(x.time.total_ms);
+  out.setTeacher(x.teacher);
+  out.setSource(x.source);
+  out.setAccuracy(x.accuracy);
+  out.setCurrentAccuracy(x.current_accuracy);
+  out.setZooSize(x.zoo_size);
+  out.setCandidates(x.candidates);
+  out.setSelGating(x.compare.gating);
+  out.setSelOdin(x.compare.odin);
+  out.setSelOracle(x.compare.oracle);
+}
+
+void read(rpc::Decision::Reader in, decision& x) {
+  x.window = in.getWindow();
+  x.swap = in.getAction() == rpc::Decision::Action::SWAP;
+  x.model_id = in.getModelId();
+  auto w = in.getWeights();
+  x.weights.assign(w.begin(), w.end());
+  x.labels.clear();
+  for (auto fl : in.getLabels())
+    x.labels.push_back(get<frame_labels>(fl));
+  x.next_sample_fps = in.getNextSampleFps();
+  auto t = in.getTiming();
+  x.time.queue_ms = t.getQueueMs();
+  x.time.decode_ms = t.getDecodeMs();
+  x.time.teacher_ms = t.getTeacherMs();
+  x.time.select_ms = t.getSelectMs();
+  x.time.check_ms = t.getCheckMs();
+  x.time.total_ms = t.getTotalMs();
+  x.teacher = in.getTeacher();
+  x.source = in.getSource();
+  x.accuracy = in.getAccuracy();
+  x.current_accuracy = in.getCurrentAccuracy();
+  x.zoo_size = in.getZooSize();
+  x.candidates = in.getCandidates();
+  x.compare.gating = in.getSelGating();
+  x.compare.odin = in.getSelOdin();
+  x.compare.oracle = in.getSelOracle();
+}
+
+void write(const edge_stats& x, rpc::EdgeStats::Builder out) {
+  out.setWindow(x.window);
+  out.setFramesSeen(x.frames_seen);
+  out.setModelId(x.model_id);
+  out.setAccuracy(x.accuracy);
+}
+
+void read(rpc::EdgeStats::Reader in, edge_stats& x) {
+  x.window = in.getWindow();
+  x.frames_seen = in.getFramesSeen();
+  x.model_id = in.getModelId();
+  x.accuracy = in.getAccuracy();
+}
+
+void write(const server_limits& x, rpc::Limits::Builder out) {
+  out.setMaxFrames(x.max_frames);
+  out.setMaxFrameBytes(x.max_frame_bytes);
+  out.setMaxMessageBytes(x.max_message_bytes);
+}
+
+void read(rpc::Limits::Reader in, server_limits& x) {
+  x.max_frames = in.getMaxFrames();
+  x.max_frame_bytes = in.getMaxFrameBytes();
+  x.max_message_bytes = in.getMaxMessageBytes();
+}
+
+void write(const std::vector<expert_info>& xs,
+           capnp::List<rpc::ExpertInfo>::Builder out) {
+  for (size_t i = 0; i < xs.size(); ++i) {
+    auto e = out[size(i)];
+    auto& x = xs[i];
+    e.setId(x.id);
+    e.setOriginCamera(x.origin_camera);
+    e.setOriginWindow(x.origin_window);
+    e.setAdmittedUnixMs(x.admitted_unix_ms);
+    e.setWeightBytes(x.weight_bytes);
+    e.setAccuracy(x.accuracy);
+    e.setChosen(x.chosen);
+  }
+}
+
+void read(capnp::List<rpc::ExpertInfo>::Reader in,
+          std::vector<expert_info>& xs) {
+  xs.clear();
+  for (auto e : in) {
+    expert_info x;
+    x.id = e.getId();
+    x.origin_camera = e.getOriginCamera();
+    x.origin_window = e.getOriginWindow();
+    x.admitted_unix_ms = e.getAdmittedUnixMs();
+    x.weight_bytes = e.getWeightBytes();
+    x.accuracy = e.getAccuracy();
+    x.chosen = e.getChosen();
+    xs.push_back(std::move(x));
+  }
+}
+
+void write(const scheduler_report& x, rpc::SchedulerReport::Builder out) {
+  out.setPolicy(x.policy);
+  out.setClock(x.clock);
+  out.setNow(x.now);
+  auto jobs = out.initJobs(size(x.jobs.size()));
+  for (size_t i = 0; i < x.jobs.size(); ++i)
+    jobs.set(size(i), x.jobs[i]);
+  auto rec = out.initRecent(size(x.recent.size()));
+  for (size_t i = 0; i < x.recent.size(); ++i) {
+    auto g = rec[size(i)];
+    auto& r = x.recent[i];
+    g.setAt(r.at);
+    g.setJob(r.job);
+    g.setProfile(r.profile);
+    g.setAccBefore(r.acc_before);
+    g.setAccAfter(r.acc_after);
+    g.setCost(r.cost);
+    g.setSwitchMs(r.switch_ms);
+  }
+  out.setBusyS(x.busy_s);
+  out.setElapsedS(x.elapsed_s);
+  out.setProfiling(x.profiling);
+  out.setTraining(x.training);
+  out.setGrants(x.grants);
+  out.setSelectorS(x.selector_s);
+}
+
+void read(rpc::SchedulerReport::Reader in, scheduler_report& x) {
+  x.policy = in.getPolicy();
+  x.clock = in.getClock();
+  x.now = in.getNow();
+  x.jobs.clear();
+  for (auto j : in.getJobs())
+    x.jobs.emplace_back(j);
+  x.recent.clear();
+  for (auto g : in.getRecent()) {
+    grant_record r;
+    r.at = g.getAt();
+    r.job = g.getJob();
+    r.profile = g.getProfile();
+    r.acc_before = g.getAccBefore();
+    r.acc_after = g.getAccAfter();
+    r.cost = g.getCost();
+    r.switch_ms = g.getSwitchMs();
+    x.recent.push_back(std::move(r));
+  }
+  x.busy_s = in.getBusyS();
+  x.elapsed_s = in.getElapsedS();
+  x.profiling = in.getProfiling();
+  x.training = in.getTraining();
+  x.grants = in.getGrants();
+  x.selector_s = in.getSelectorS();
+}
+
+void write(const status_info& x, rpc::Status::Builder out) {
+  out.setUptimeS(x.uptime_s);
+  out.setTeacher(x.teacher);
+  out.setStoreBytes(x.store_bytes);
+  out.setDataDir(x.data_dir);
+  out.setVersion(x.version);
+  auto cams = out.initCameras(size(x.cameras.size()));
+  for (size_t i = 0; i < x.cameras.size(); ++i) {
+    auto c = cams[size(i)];
+    auto& s = x.cameras[i];
+    c.setId(s.id);
+    c.setWindows(s.windows);
+    c.setLastReplyMs(s.last_reply_ms);
+    c.setLastReplyUnixMs(s.last_reply_unix_ms);
+    c.setConnected(s.connected);
+    c.setFramesLabelled(s.frames_labelled);
+    c.setModelId(s.model_id);
+    c.setLastRetrainedId(s.last_retrained_id);
+  }
+}
+
+void read(rpc::Status::Reader in, status_info& x) {
+  x.uptime_s = in.getUptimeS();
+  x.teacher = in.getTeacher();
+  x.store_bytes = in.getStoreBytes();
+  x.data_dir = in.getDataDir();
+  x.version = in.getVersion();
+  x.cameras.clear();
+  for (auto c : in.getCameras()) {
+    camera_info s;
+    s.id = c.getId();
+    s.windows = c.getWindows();
+    s.last_reply_ms = c.getLastReplyMs();
+    s.last_reply_unix_ms = c.getLastReplyUnixMs();
+    s.connected = c.getConnected();
+    s.frames_labelled = c.getFramesLabelled();
+    s.model_id = c.getModelId();
+    s.last_retrained_id = c.getLastRetrainedId();
+    x.cameras.push_back(std::move(s));
+  }
+}
+
+} // namespace recl::wire

@@ -1,0 +1,183 @@
+// The wire module: every message written into its Cap'n Proto form and read
+// back is the message it was, field by field.
+
+#include "schema/wire.hpp"
+
+#include <capnp/message.h>
+#include <doctest/doctest.h>
+
+using namespace recl;
+
+namespace {
+
+template <class Struct, class T>
+T round_trip(const T& x) {
+  capnp::MallocMessageBuilder msg;
+  auto root = msg.initRoot<Struct>();
+  wire::write(x, root);
+  return wire::get<T>(root.asReader());
+}
+
+frame_labels some_labels() {
+  frame_labels l;
+  l.width = 640;
+  l.height = 360;
+  l.boxes.push_back(box{1, 2, 30, 40, 0.9f, 2});
+  l.boxes.push_back(box{5, 6, 70, 80, 0.4f, 0});
+  return l;
+}
+
+} // namespace
+
+TEST_CASE("wire: a decision survives the round trip, every field") {
+  decision d;
+  d.window = 7;
+  d.swap = true;
+  d.model_id = "e-cam-1-3-abc";
+  d.weights = {1, 2, 3, 250};
+  d.labels = {some_labels(), frame_labels{}};
+  d.next_sample_fps = 1.5f;
+  d.time = window_timing{1, 2, 3, 4, 5, 6};
+  d.teacher = "yolox-nano-416";
+  d.source = "zoo";
+  d.accuracy = 0.61f;
+  d.current_accuracy = 0.42f;
+  d.zoo_size = 12;
+  d.candidates = 9;
+  d.compare = selector_comparison{0.5f, 0.4f, 0.7f};
+  auto r = round_trip<rpc::Decision>(d);
+  CHECK(r.window == 7);
+  CHECK(r.swap);
+  CHECK(r.model_id == d.model_id);
+  CHECK(r.weights == d.weights);
+  REQUIRE(r.labels.size() == 2);
+  CHECK(r.labels[0].width == 640);
+  CHECK(r.labels[0].height == 360);
+  REQUIRE(r.labels[0].boxes.size() == 2);
+  CHECK(r.labels[0].boxes[1].x1 == 70);
+  CHECK(r.labels[0].boxes[1].cls == 0);
+  CHECK(r.labels[1].boxes.empty());
+  CHECK(r.next_sample_fps == 1.5f);
+  CHECK(r.time.queue_ms == 1);
+  CHECK(r.time.check_ms == 5);
+  CHECK(r.time.total_ms == 6);
+  CHECK(r.teacher == d.teacher);
+  CHECK(r.source == "zoo");
+  CHECK(r.accuracy == 0.61f);
+  CHECK(r.current_accuracy == 0.42f);
+  CHECK(r.zoo_size == 12);
+  CHECK(r.candidates == 9);
+  CHECK(r.compare.gating == 0.5f);
+  CHECK(r.compare.odin == 0.4f);
+  CHECK(r.compare.oracle == 0.7f);
+}
+
+TEST_CASE("wire: a kept decision without comparison reads -1 for it") {
+  decision d;
+  auto r = round_trip<rpc::Decision>(d);
+  CHECK_FALSE(r.swap);
+  CHECK(r.weights.empty());
+  CHECK(r.accuracy == -1);
+  CHECK(r.compare.gating == -1);
+  CHECK(r.compare.oracle == -1);
+}
+
+TEST_CASE("wire: windows, stats, limits and admin replies round-trip") {
+  SUBCASE("a window's frames, as the gateway reads them") {
+    window w;
+    w.index = 3;
+    w.sample_fps = 2;
+    w.model_id = "base";
+    w.frames = {frame{{0xff, 0xd8, 1}, 100}, frame{{9}, 200}};
+    capnp::MallocMessageBuilder msg;
+    auto root = msg.initRoot<rpc::Window>();
+    wire::write(w, root);
+    auto in = root.asReader();
+    CHECK(in.getIndex() == 3);
+    CHECK(in.getSampleFps() == 2);
+    CHECK(std::string{in.getModelId().cStr()} == "base");
+    REQUIRE(in.getFrames().size() == 2);
+    auto f = wire::get<frame>(in.getFrames()[1]);
+    CHECK(f.bytes == std::vector<uint8_t>{9});
+    CHECK(f.ts_ms == 200);
+  }
+  SUBCASE("edge stats") {
+    edge_stats s{"", 4, 99, "m", 0.3f};
+    auto r = round_trip<rpc::EdgeStats>(s);
+    CHECK(r.window == 4);
+    CHECK(r.frames_seen == 99);
+    CHECK(r.model_id == "m");
+    CHECK(r.accuracy == 0.3f);
+  }
+  SUBCASE("limits") {
+    server_limits l{10, 1000, 100000};
+    auto r = round_trip<rpc::Limits>(l);
+    CHECK(r.max_frames == 10);
+    CHECK(r.max_frame_bytes == 1000);
+    CHECK(r.max_message_bytes == 100000);
+  }
+  SUBCASE("status") {
+    status_info s;
+    s.uptime_s = 12.5;
+    s.teacher = "t";
+    s.store_bytes = 4096;
+    s.data_dir = "/d";
+    s.version = "0.1.0";
+    camera_info c;
+    c.id = "cam-a";
+    c.windows = 3;
+    c.frames_labelled = 30;
+    c.last_reply_ms = 80;
+    c.last_reply_unix_ms = 1700000000000;
+    c.model_id = "m1";
+    c.last_retrained_id = "r1";
+    c.connected = true;
+    s.cameras = {c};
+    auto r = round_trip<rpc::Status>(s);
+    CHECK(r.uptime_s == 12.5);
+    CHECK(r.store_bytes == 4096);
+    CHECK(r.version == "0.1.0");
+    REQUIRE(r.cameras.size() == 1);
+    CHECK(r.cameras[0].id == "cam-a");
+    CHECK(r.cameras[0].frames_labelled == 30);
+    CHECK(r.cameras[0].last_reply_unix_ms == 1700000000000);
+    CHECK(r.cameras[0].last_retrained_id == "r1");
+    CHECK(r.cameras[0].connected);
+  }
+  SUBCASE("scheduler report") {
+    scheduler_report s;
+    s.policy = "recl";
+    s.clock = "replay";
+    s.now = 3;
+    s.jobs = {"a", "b"};
+    s.recent = {grant_record{1, "a", true, 0.1f, 0.2f, 1, 0.5}};
+    s.busy_s = 2;
+    s.grants = 5;
+    s.selector_s = 0.25;
+    auto r = round_trip<rpc::SchedulerReport>(s);
+    CHECK(r.jobs == s.jobs);
+    REQUIRE(r.recent.size() == 1);
+    CHECK(r.recent[0].job == "a");
+    CHECK(r.recent[0].profile);
+    CHECK(r.recent[0].acc_after == 0.2f);
+    CHECK(r.grants == 5);
+    CHECK(r.selector_s == 0.25);
+  }
+  SUBCASE("the zoo's experts") {
+    capnp::MallocMessageBuilder msg;
+    auto root = msg.initRoot<rpc::Admin::ZooResults>();
+    std::vector<expert_info> xs(2);
+    xs[0].id = "e1";
+    xs[0].origin_camera = "cam-a";
+    xs[0].origin_window = 4;
+    xs[0].accuracy = 0.5f;
+    xs[1].id = "e2";
+    xs[1].chosen = 3;
+    wire::write(xs, root.initExperts(2));
+    auto r = wire::get<std::vector<expert_info>>(root.asReader().getExperts());
+    REQUIRE(r.size() == 2);
+    CHECK(r[0].origin_camera == "cam-a");
+    CHECK(r[0].origin_window == 4);
+    CHECK(r[1].chosen == 3);
+  }
+}
