@@ -9,6 +9,7 @@
 //                                     camera ─ check/train ─▶ gpu-owner ─▶ trainer-job
 //                                     camera ─ stats ──▶ admin
 
+#include "actors/modes.hpp"
 #include "actors/types.hpp"
 #include "actors/zoo_policy.hpp"
 #include "gpu/expert.hpp"
@@ -225,12 +226,9 @@ struct gpu_owner_config {
   std::string scheduler = "recl";
   /// recl: gains this close to the best are ties (scheduler.hpp).
   double gain_tolerance = 0.01;
-  /// What a micro-window's gain is measured on: "window" (all the
-  /// window's frames) or "holdout" (the held-out quarter: 2 of 10 frames,
-  /// too few to rank jobs on).
-  std::string gain_frames = "window";
+  gain_frames gains_on = gain_frames::window;
   uint32_t profile_epochs = 5; ///< ekya
-  std::string clock = "wall";  ///< or "replay"
+  clock_kind clock = clock_kind::wall;
   double budget = 30;          ///< a job's window: seconds or micro-windows
   bool generalist = true;
   bool camera_jobs = true; ///< false: requests only feed the generalist
@@ -238,7 +236,7 @@ struct gpu_owner_config {
   uint32_t expert_cache = 32;
   uint32_t gating_samples = 256;
   int gating_epochs = 10;
-  std::string selector = "gating"; ///< odin: the autoencoder selects
+  selector_kind selector = selector_kind::gating;
   int odin_epochs = 10;
 };
 
@@ -254,10 +252,10 @@ struct node_config {
   std::string tiling = "off";
   uint32_t labelers = 1;
   uint32_t top_k = 10;
-  std::string selection = "lineage"; ///< safety check rule (camera_deps)
-  std::string admission = "next";    ///< when promising is judged (camera_deps)
+  selection_rule selection = selection_rule::lineage;
+  admission_rule admission = admission_rule::next;
   std::string version;
-  std::string selector = "gating";
+  selector_kind selector = selector_kind::gating;
   bool retrain = true;       ///< false: selection only (no training)
   uint32_t retrain_windows = 0; ///< retrain only a camera's first N (0: all)
   double alpha = 0.02;
@@ -281,10 +279,7 @@ labeler_actor spawn_labeler(caf::actor_system& sys,
 zoo_actor spawn_zoo(caf::actor_system& sys, std::shared_ptr<store> db,
                     zoo_options opts, gpu_owner_actor gpu);
 
-/// Throws std::invalid_argument for a policy other than gating, oracle, none.
-void check_selector_policy(const std::string& policy);
-
-selector_actor spawn_selector(caf::actor_system& sys, std::string policy,
+selector_actor spawn_selector(caf::actor_system& sys, selector_kind policy,
                               zoo_actor zoo, gpu_owner_actor gpu);
 
 gpu_owner_actor spawn_gpu_owner(caf::actor_system& sys, gpu_owner_config cfg,
@@ -307,19 +302,8 @@ struct camera_deps {
   bool retrain = true;
   uint32_t retrain_windows = 0;
   bool compare_selectors = false; ///< --selector compare
-  /// The safety check's rule (zoo_policy.hpp): "lineage" serves the
-  /// camera's own line (the better on all frames of the edge's model and
-  /// its last retrained one) unless another candidate wins on one half of
-  /// the frames and beats that line on the other; "confirm" is the same
-  /// against the edge's model alone; "all" serves the best on all frames if
-  /// it beats the edge's model there (the winner of many noisy comparisons
-  /// looks better than it is).
-  std::string selection = "lineage";
-  /// When a retrained model is judged promising (it beats every rival by
-  /// alpha): "next", at the camera's next window, on frames it never
-  /// trained on, against that window's candidates; or "holdout", when its
-  /// job ends, on its window's held-out quarter (2 of 10 frames).
-  std::string admission = "next";
+  selection_rule selection = selection_rule::lineage; ///< modes.hpp
+  admission_rule admission = admission_rule::next;    ///< modes.hpp
   double alpha = 0.02;
   float min_fps = 0.1f, max_fps = 10.0f;
   uint64_t max_reply_bytes = 256ull << 20;

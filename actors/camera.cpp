@@ -221,7 +221,7 @@ void on_trained(self_ptr self, const labelled_window& lw,
   c.info.origin_window = r.window;
   c.frames = lw.source.frames;
   c.labels = lw.labels;
-  if (st.deps.admission == "next" && !st.closing) {
+  if (st.deps.admission == admission_rule::next && !st.closing) {
     // Judged at the next window's safety check, on frames it never saw.
     // (A camera whose session has ended has no next window: its model is
     // judged on the held-out quarter below.)
@@ -297,10 +297,10 @@ void serve(self_ptr self, caf::typed_response_promise<decision> rp,
   std::string start = current.empty() ? "base" : current;
   // The best candidate by the selection rule (camera_deps::selection).
   judge_probation(self, ids, scores);
-  auto best = st.deps.selection == "lineage"
+  auto best = st.deps.selection == selection_rule::lineage
                 ? lineage_choice(ids, scores, on_a, on_b, current,
                                  st.info.last_retrained_id)
-              : st.deps.selection == "confirm"
+              : st.deps.selection == selection_rule::confirm
                 ? safety_choice(ids, on_a, on_b, current)
                 : safety_choice(ids, scores, current);
   if (best < ids.size()) {

@@ -76,7 +76,7 @@ void finish(self_ptr self, job& j) {
     // (the last micro-window measured it there already unless gains are
     // measured on the whole window).
     r.accuracy = static_cast<float>(j.acc);
-    if (st.cfg.gain_frames != "holdout") {
+    if (st.cfg.gains_on == gain_frames::window) {
       try {
         r.accuracy = static_cast<float>(detection_accuracy(
           model->detect_for_scoring(j.holdout.frames), truth));
@@ -177,7 +177,7 @@ void tick(self_ptr self) {
     double soonest = 1e300;
     for (auto& kv : st.sched->jobs())
       soonest = std::min(soonest, kv.second.deadline);
-    if (st.cfg.clock == "replay") {
+    if (st.cfg.clock == clock_kind::replay) {
       st.replay_units = std::max(st.replay_units, soonest);
       schedule_tick(self);
     } else {
@@ -220,12 +220,12 @@ void tick(self_ptr self) {
       j.micro_windows += 1;
       j.device_s += r.seconds;
     }
-    double cost = st.cfg.clock == "replay" ? 1.0 : seconds_since(t0);
+    double cost = st.cfg.clock == clock_kind::replay ? 1.0 : seconds_since(t0);
     st.sched->report(*g, r.acc_before, r.acc_after, cost);
     rec.acc_before = static_cast<float>(r.acc_before);
     rec.acc_after = static_cast<float>(r.acc_after);
     rec.cost = cost;
-    if (st.cfg.clock == "replay")
+    if (st.cfg.clock == clock_kind::replay)
       st.replay_units += 1;
   } catch (const std::exception& e) {
     log::error("gpu-owner", "job ", j.id, " failed: ", e.what());
@@ -244,7 +244,7 @@ void tick(self_ptr self) {
     st.recent.pop_front();
   log::debug("gpu-owner", "granted ", rec.job, rec.profile ? " (profile)" : "",
              ": ", rec.acc_before, " -> ", rec.acc_after, " in ", rec.cost,
-             st.cfg.clock == "replay" ? " units" : " s");
+             st.cfg.clock == clock_kind::replay ? " units" : " s");
   schedule_tick(self);
 }
 
@@ -299,9 +299,9 @@ gpu_owner(self_ptr self, gpu_owner_config cfg, std::shared_ptr<store> db) {
       }
       st.load_gating();
       log::info("gpu-owner", "base expert ", st.cfg.base_expert,
-                ", scheduler ", st.cfg.scheduler, ", clock ", st.cfg.clock,
+                ", scheduler ", st.cfg.scheduler, ", clock ", to_string(st.cfg.clock),
                 ", budget ", st.cfg.budget,
-                st.cfg.clock == "replay" ? " micro-windows" : " s",
+                st.cfg.clock == clock_kind::replay ? " micro-windows" : " s",
                 ", gating over ", st.gate_ids.size(), " experts");
     } catch (const std::exception& e) {
       log::error("gpu-owner", e.what(), "; running without expert models");
@@ -368,12 +368,12 @@ gpu_owner(self_ptr self, gpu_owner_config cfg, std::shared_ptr<store> db) {
       auto& st = self->state;
       auto t0 = clock_type::now();
       try {
-        auto out = st.cfg.selector == "odin" ? odin_top_k(st, lw, k)
+        auto out = st.cfg.selector == selector_kind::odin ? odin_top_k(st, lw, k)
                                              : gating_top_k(st, lw, k);
         st.busy_s += seconds_since(t0);
         return out;
       } catch (const std::exception& e) {
-        return caf::make_error(ec::model, st.cfg.selector + ": " + e.what());
+        return caf::make_error(ec::model, std::string{to_string(st.cfg.selector)} + ": " + e.what());
       }
     },
     [=](compare_atom,
@@ -452,7 +452,7 @@ gpu_owner(self_ptr self, gpu_owner_config cfg, std::shared_ptr<store> db) {
         // job trains on included) unless told otherwise: the held-out
         // quarter alone is too few frames to rank jobs by.
         labelled_frames gain_set = std::move(holdout);
-        if (st.cfg.gain_frames != "holdout") {
+        if (st.cfg.gains_on == gain_frames::window) {
           gain_set.frames = *imgs;
           gain_set.labels = truth;
         }
@@ -483,7 +483,7 @@ gpu_owner(self_ptr self, gpu_owner_config cfg, std::shared_ptr<store> db) {
       bool busy = false;
       for (auto& kv : st.jobs)
         busy = busy || kv.second.camera == cam;
-      if (!busy || st.cfg.clock != "replay")
+      if (!busy || st.cfg.clock != clock_kind::replay)
         return true;
       auto rp = self->make_response_promise<bool>();
       st.waiting[cam].push_back(rp);
@@ -527,7 +527,7 @@ gpu_owner(self_ptr self, gpu_owner_config cfg, std::shared_ptr<store> db) {
       auto& st = self->state;
       scheduler_report r;
       r.policy = to_string(st.sched->policy());
-      r.clock = st.cfg.clock;
+      r.clock = to_string(st.cfg.clock);
       r.now = st.now();
       for (auto& [id, j] : st.sched->jobs()) {
         char line[256];

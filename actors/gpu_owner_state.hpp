@@ -117,7 +117,7 @@ struct gpu_owner_state {
   bool models() const { return base != nullptr; }
 
   double now() const {
-    return cfg.clock == "replay" ? replay_units
+    return cfg.clock == clock_kind::replay ? replay_units
                                  : seconds_since(started);
   }
 

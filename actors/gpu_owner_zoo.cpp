@@ -99,7 +99,8 @@ prepare_admission(gpu_owner_state& st, const std::vector<candidate>& news,
     if (!imgs.empty())
       g->train(imgs, targets, st.cfg.gating_epochs);
     up.checkpoint = g->to_bytes();
-    if (st.cfg.selector == "odin" || st.cfg.selector == "compare") {
+    if (st.cfg.selector == selector_kind::odin
+        || st.cfg.selector == selector_kind::compare) {
       // ODIN's autoencoder is trained once, on the first admission's
       // frames, then kept fixed so that centroids stay comparable.
       std::unique_ptr<embedder> e;

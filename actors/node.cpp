@@ -167,7 +167,7 @@ node_actor::behavior_type node(node_actor::stateful_pointer<node_state> self,
       deps.admin = st.parts.admin;
       deps.db = st.db;
       deps.top_k = st.cfg.top_k;
-      deps.compare_selectors = st.cfg.selector == "compare";
+      deps.compare_selectors = st.cfg.selector == selector_kind::compare;
       deps.selection = st.cfg.selection;
       deps.admission = st.cfg.admission;
       deps.teacher = st.parts.teacher;

@@ -221,23 +221,24 @@ daemon_settings read_settings(options& o) {
     = o.get_size("expert-input", 1024);
   g.expert.classes = s.node.classes.empty() ? default_classes()
                                             : s.node.classes;
-  s.node.selector = o.get("selector");
+  // A mode: parsed once; a bad one fails naming the choices.
+  auto mode = [&](const char* name, auto parse) {
+    try {
+      return parse(o.get(name));
+    } catch (const std::invalid_argument& e) {
+      o.fail(name, e.what());
+    }
+  };
+  s.node.selector = mode("selector", parse_selector);
   g.selector = s.node.selector;
-  try {
-    check_selector_policy(s.node.selector);
-  } catch (const std::invalid_argument& e) {
-    o.fail("selector", e.what());
-  }
   g.scheduler = o.get("scheduler");
   try {
     parse_sched_policy(g.scheduler);
   } catch (const std::invalid_argument& e) {
     o.fail("scheduler", e.what());
   }
-  g.clock = o.get("clock");
-  if (g.clock != "wall" && g.clock != "replay")
-    o.fail("clock", "'" + g.clock + "' is neither wall nor replay");
-  g.budget = g.clock == "wall"
+  g.clock = mode("clock", parse_clock);
+  g.budget = g.clock == clock_kind::wall
                ? o.get_double("window-seconds", 0.5, 86400)
                : static_cast<double>(o.get_int("budget", 1, 100000));
   g.generalist = on_off("generalist");
@@ -258,20 +259,10 @@ daemon_settings read_settings(options& o) {
   g.profile_epochs
     = static_cast<uint32_t>(o.get_int("profile-epochs", 1, 100));
   g.gain_tolerance = o.get_double("gain-tolerance", 0, 1);
-  g.gain_frames = o.get("gain-frames");
-  if (g.gain_frames != "window" && g.gain_frames != "holdout")
-    o.fail("gain-frames", "'" + g.gain_frames
-                            + "' is neither window nor holdout");
-  s.node.selection = o.get("selection");
-  if (s.node.selection != "lineage" && s.node.selection != "confirm"
-      && s.node.selection != "all")
-    o.fail("selection", "'" + s.node.selection
-                          + "' is not lineage, confirm or all");
+  g.gains_on = mode("gain-frames", parse_gain_frames);
+  s.node.selection = mode("selection", parse_selection);
   g.train.seed = static_cast<uint64_t>(o.get_int("seed", 0, 1000000000));
-  s.node.admission = o.get("admission");
-  if (s.node.admission != "next" && s.node.admission != "holdout")
-    o.fail("admission", "'" + s.node.admission
-                          + "' is neither next nor holdout");
+  s.node.admission = mode("admission", parse_admission);
   g.train.frozen_stages = static_cast<int>(o.get_int("frozen-stages", 0, max_frozen_stages));
   s.node.min_fps = static_cast<float>(o.get_double("min-sample-fps", 0.01, 1000));
   s.node.max_fps = static_cast<float>(o.get_double("max-sample-fps", 0.01, 1000));

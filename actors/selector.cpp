@@ -28,7 +28,7 @@ struct selector_state {
 
 selector_actor::behavior_type
 selector(selector_actor::stateful_pointer<selector_state> self,
-         std::string policy, zoo_actor z0, gpu_owner_actor gpu0) {
+         selector_kind policy, zoo_actor z0, gpu_owner_actor gpu0) {
   self->state.zoo = std::move(z0);
   self->state.gpu = std::move(gpu0);
   return {
@@ -41,11 +41,10 @@ selector(selector_actor::stateful_pointer<selector_state> self,
     },
     [=](select_atom, const labelled_window& lw,
         uint32_t k) -> caf::result<std::vector<std::string>> {
-      if (policy == "none")
+      if (policy == selector_kind::none)
         return std::vector<std::string>{};
-      if (policy == "gating" || policy == "odin" || policy == "compare")
+      if (policy != selector_kind::oracle)
         return self->delegate(self->state.gpu, select_atom_v, lw, k);
-      // oracle
       auto rp = self->make_response_promise<std::vector<std::string>>();
       self->request(self->state.zoo, caf::infinite, list_atom_v)
         .then(
@@ -61,7 +60,7 @@ selector(selector_actor::stateful_pointer<selector_state> self,
     [=](compare_atom,
         const labelled_window& lw) -> caf::result<std::vector<std::string>> {
       auto rp = self->make_response_promise<std::vector<std::string>>();
-      if (policy != "compare") {
+      if (policy != selector_kind::compare) {
         rp.deliver(std::vector<std::string>{});
         return rp;
       }
@@ -87,17 +86,9 @@ selector(selector_actor::stateful_pointer<selector_state> self,
 
 } // namespace
 
-void check_selector_policy(const std::string& policy) {
-  if (policy != "gating" && policy != "odin" && policy != "oracle"
-      && policy != "none" && policy != "compare")
-    throw std::invalid_argument("unknown selector '" + policy
-                                + "' (gating, odin, oracle, none or compare)");
-}
-
-selector_actor spawn_selector(caf::actor_system& sys, std::string policy,
+selector_actor spawn_selector(caf::actor_system& sys, selector_kind policy,
                               zoo_actor z, gpu_owner_actor gpu) {
-  check_selector_policy(policy);
-  return sys.spawn(selector, std::move(policy), std::move(z), std::move(gpu));
+  return sys.spawn(selector, policy, std::move(z), std::move(gpu));
 }
 
 } // namespace recl

@@ -1,0 +1,85 @@
+#include "actors/modes.hpp"
+
+#include <stdexcept>
+#include <utility>
+
+namespace recl {
+
+namespace {
+
+/// One table per enum: its values and their names, in order.
+template <class E, size_t N>
+using names = std::pair<E, const char*>[N];
+
+template <class E, size_t N>
+E parse(const char* what, const std::string& name, const names<E, N>& table) {
+  std::string choices;
+  for (auto& [value, text] : table) {
+    if (name == text)
+      return value;
+    choices += choices.empty() ? "" : ", ";
+    choices += text;
+  }
+  throw std::invalid_argument("unknown " + std::string{what} + " '" + name
+                              + "' (" + choices + ")");
+}
+
+template <class E, size_t N>
+const char* name_of(E x, const names<E, N>& table) {
+  for (auto& [value, text] : table)
+    if (value == x)
+      return text;
+  return "?";
+}
+
+const names<clock_kind, 2> clocks{{clock_kind::wall, "wall"},
+                                  {clock_kind::replay, "replay"}};
+const names<selector_kind, 5> selectors{{selector_kind::gating, "gating"},
+                                        {selector_kind::odin, "odin"},
+                                        {selector_kind::oracle, "oracle"},
+                                        {selector_kind::none, "none"},
+                                        {selector_kind::compare, "compare"}};
+const names<gain_frames, 2> gains{{gain_frames::window, "window"},
+                                  {gain_frames::holdout, "holdout"}};
+const names<selection_rule, 3> selections{
+  {selection_rule::lineage, "lineage"},
+  {selection_rule::confirm, "confirm"},
+  {selection_rule::all, "all"}};
+const names<admission_rule, 2> admissions{{admission_rule::next, "next"},
+                                          {admission_rule::holdout, "holdout"}};
+
+} // namespace
+
+clock_kind parse_clock(const std::string& name) {
+  return parse("clock", name, clocks);
+}
+selector_kind parse_selector(const std::string& name) {
+  return parse("selector", name, selectors);
+}
+gain_frames parse_gain_frames(const std::string& name) {
+  return parse("gain-frames", name, gains);
+}
+selection_rule parse_selection(const std::string& name) {
+  return parse("selection", name, selections);
+}
+admission_rule parse_admission(const std::string& name) {
+  return parse("admission", name, admissions);
+}
+
+const char* to_string(clock_kind x) {
+  return name_of(x, clocks);
+}
+const char* to_string(selector_kind x) {
+  return name_of(x, selectors);
+}
+const char* to_string(gain_frames x) {
+  return name_of(x, gains);
+}
+const char* to_string(selection_rule x) {
+  return name_of(x, selections);
+}
+const char* to_string(admission_rule x) {
+  return name_of(x, admissions);
+}
+
+} // namespace recl
