@@ -1,26 +1,19 @@
-// The camera actor: one per edge session. Each window (DESIGN.md, "One
-// model-update window"):
-//   1. (replay clock) wait until this camera's previous job has spent its
-//      budget;
-//   2. the labeler labels the frames;
-//   3. the selector proposes the top-K zoo experts;
-//   4. the safety check evaluates top-K + the edge's current model + the
-//      camera's last retrained model + the fleet generalist on the labelled
-//      frames and serves by the selection rule (zoo_policy.hpp; by default
-//      the camera's own line unless a candidate that wins on the even
-//      frames also beats it on the odd ones);
-//   5. the reply goes out, then the training request (starting from the
-//      served model) goes to the GPU owner; the reply never waits for it;
-//   6. when the job ends, its model becomes the camera's last retrained
-//      model; if it beats every other candidate by alpha at the camera's
-//      next window (or, with --admission holdout or once the session has
-//      ended, every rival on its held-out frames) it is offered to the zoo.
-// The next sampling rate follows AMS: fewer frames when consecutive teacher
-// labels agree, more when they change. The camera's record (current and
-// last retrained model, counters) is persisted after each change.
+// The camera actor: one per edge session. One window's journey, from the
+// edge's frames to the reply and the training request, is window.cpp; this
+// file is the actor itself and what happens after a window:
+//   - when a window's job ends, its model becomes the camera's last
+//     retrained model; if it beats every other candidate by alpha at the
+//     camera's next window (or, with --admission holdout or once the session
+//     has ended, every rival on its held-out frames) it is offered to the
+//     zoo;
+//   - the next sampling rate follows AMS: fewer frames when consecutive
+//     teacher labels agree, more when they change;
+//   - the camera's record (current and last retrained model, counters) is
+//     persisted after each change.
 
-#include "actors/actors.hpp"
+#include "actors/camera_state.hpp"
 
+#include "actors/zoo_policy.hpp"
 #include "common/log.hpp"
 #include "common/util.hpp"
 #include "gpu/metrics.hpp"
@@ -35,109 +28,95 @@
 
 namespace recl {
 
+/// Persists the record; a failure is logged, not fatal to the reply.
+void camera_state::persist() {
+  try {
+    deps.db->put(family::cameras, id, encode(info));
+  } catch (const std::exception& e) {
+    log::error("camera", id, ": cannot persist its record: ", e.what());
+  }
+}
+
+/// What kind of model an id is, as the edge is told.
+std::string camera_state::source_of(const std::string& model) const {
+  if (model.rfind("e-", 0) == 0)
+    return "zoo";
+  if (model == "generalist" || model == "base")
+    return model;
+  if (model.rfind("r-" + id + "-", 0) == 0)
+    return "retrained";
+  if (model.rfind("r-", 0) == 0)
+    return "retrained-elsewhere";
+  return "edge";
+}
+
+/// AMS's rule on label drift: how much consecutive frames' teacher labels
+/// agree, as the overlap of their per-class box counts (1 = same counts).
+/// High agreement lowers the rate, low agreement raises it. (Box-level IoU
+/// is useless here: at 1 frame/s every car has moved.)
+float camera_state::next_rate(const labelled_window& lw) const {
+  float fps = lw.source.sample_fps;
+  if (fps <= 0 || lw.labels.size() < 2)
+    return fps;
+  auto counts = [](const frame_labels& f) {
+    std::map<int, int> c;
+    for (auto& b : f.boxes)
+      c[b.cls] += 1;
+    return c;
+  };
+  double agree = 0;
+  for (size_t i = 1; i < lw.labels.size(); ++i) {
+    auto a = counts(lw.labels[i - 1]);
+    auto b = counts(lw.labels[i]);
+    int diff = 0, na = 0, nb = 0;
+    for (auto& [k, v] : a) {
+      na += v;
+      diff += std::abs(v - (b.count(k) ? b[k] : 0));
+    }
+    for (auto& [k, v] : b) {
+      nb += v;
+      if (!a.count(k))
+        diff += v;
+    }
+    agree += 1.0 - static_cast<double>(diff) / std::max({na, nb, 1}) / 2.0;
+  }
+  agree /= static_cast<double>(lw.labels.size() - 1);
+  if (agree > deps.agree_high)
+    fps *= 0.75f;
+  else if (agree < deps.agree_low)
+    fps *= 1.5f;
+  return std::clamp(fps, deps.min_fps, deps.max_fps);
+}
+
+decision camera_state::make_decision(const labelled_window& lw) const {
+  decision d;
+  d.window = lw.source.index;
+  d.swap = false;
+  d.model_id = lw.source.model_id;
+  d.labels = lw.labels;
+  d.next_sample_fps = next_rate(lw);
+  d.time.queue_ms = lw.queue_ms;
+  d.time.decode_ms = lw.decode_ms;
+  d.time.teacher_ms = lw.teacher_ms;
+  d.teacher = deps.teacher;
+  d.source = "kept";
+  return d;
+}
+
+void camera_state::account(const labelled_window& lw, const decision& d) {
+  info.windows += 1;
+  info.frames_labelled += lw.labels.size();
+  info.last_reply_ms = d.time.total_ms;
+  info.last_reply_unix_ms = unix_ms();
+  info.model_id = d.model_id;
+  info.connected = true;
+  persist();
+}
+
 namespace {
 
-struct camera_state {
-  static inline const char* name = "camera";
-  std::string id;
-  camera_deps deps;
-  camera_info info;
-  uint32_t pending = 0;  // training requests not answered yet
-  bool closing = false;  // the session ended; quit when pending is 0
-  /// --admission next: the last retrained model, waiting for the next
-  /// window's safety check to say whether it is promising.
-  std::optional<candidate> on_probation;
-
-  /// Persists the record; a failure is logged, not fatal to the reply.
-  void persist() {
-    try {
-      deps.db->put(family::cameras, id, encode(info));
-    } catch (const std::exception& e) {
-      log::error("camera", id, ": cannot persist its record: ", e.what());
-    }
-  }
-
-  /// What kind of model an id is, as the edge is told.
-  std::string source_of(const std::string& model) const {
-    if (model.rfind("e-", 0) == 0)
-      return "zoo";
-    if (model == "generalist" || model == "base")
-      return model;
-    if (model.rfind("r-" + id + "-", 0) == 0)
-      return "retrained";
-    if (model.rfind("r-", 0) == 0)
-      return "retrained-elsewhere";
-    return "edge";
-  }
-
-  /// AMS's rule on label drift: how much consecutive frames' teacher labels
-  /// agree, as the overlap of their per-class box counts (1 = same counts).
-  /// High agreement lowers the rate, low agreement raises it. (Box-level IoU
-  /// is useless here: at 1 frame/s every car has moved.)
-  float next_rate(const labelled_window& lw) const {
-    float fps = lw.source.sample_fps;
-    if (fps <= 0 || lw.labels.size() < 2)
-      return fps;
-    auto counts = [](const frame_labels& f) {
-      std::map<int, int> c;
-      for (auto& b : f.boxes)
-        c[b.cls] += 1;
-      return c;
-    };
-    double agree = 0;
-    for (size_t i = 1; i < lw.labels.size(); ++i) {
-      auto a = counts(lw.labels[i - 1]);
-      auto b = counts(lw.labels[i]);
-      int diff = 0, na = 0, nb = 0;
-      for (auto& [k, v] : a) {
-        na += v;
-        diff += std::abs(v - (b.count(k) ? b[k] : 0));
-      }
-      for (auto& [k, v] : b) {
-        nb += v;
-        if (!a.count(k))
-          diff += v;
-      }
-      agree += 1.0 - static_cast<double>(diff) / std::max({na, nb, 1}) / 2.0;
-    }
-    agree /= static_cast<double>(lw.labels.size() - 1);
-    if (agree > deps.agree_high)
-      fps *= 0.75f;
-    else if (agree < deps.agree_low)
-      fps *= 1.5f;
-    return std::clamp(fps, deps.min_fps, deps.max_fps);
-  }
-
-  decision make_decision(const labelled_window& lw) {
-    decision d;
-    d.window = lw.source.index;
-    d.swap = false;
-    d.model_id = lw.source.model_id;
-    d.labels = lw.labels;
-    d.next_sample_fps = next_rate(lw);
-    d.time.queue_ms = lw.queue_ms;
-    d.time.decode_ms = lw.decode_ms;
-    d.time.teacher_ms = lw.teacher_ms;
-    d.teacher = deps.teacher;
-    d.source = "kept";
-    return d;
-  }
-
-  void account(const labelled_window& lw, const decision& d) {
-    info.windows += 1;
-    info.frames_labelled += lw.labels.size();
-    info.last_reply_ms = d.time.total_ms;
-    info.last_reply_unix_ms = unix_ms();
-    info.model_id = d.model_id;
-    info.connected = true;
-    persist();
-  }
-};
-
-using self_ptr = camera_actor::stateful_pointer<camera_state>;
-
 /// Offers a promising retrained model to the zoo.
-void offer(self_ptr self, candidate c) {
+void offer(camera_self self, candidate c) {
   self->request(self->state.deps.zoo, caf::infinite, admit_atom_v,
                 std::move(c))
     .then([](uint64_t) {},
@@ -147,10 +126,12 @@ void offer(self_ptr self, candidate c) {
           });
 }
 
+} // namespace
+
 /// --admission next: the model on probation was scored with every other
 /// candidate on this window's frames, none of which it trained on. It is
 /// promising if it beats each of them by alpha there.
-void judge_probation(self_ptr self, const std::vector<std::string>& ids,
+void judge_probation(camera_self self, const std::vector<std::string>& ids,
                      const std::vector<float>& scores) {
   auto& st = self->state;
   if (!st.on_probation)
@@ -183,7 +164,7 @@ void judge_probation(self_ptr self, const std::vector<std::string>& ids,
 
 /// A job ended: its model becomes the camera's last retrained model and, if
 /// promising, a candidate for the zoo.
-void on_trained(self_ptr self, const labelled_window& lw,
+void on_trained(camera_self self, const labelled_window& lw,
                 training_result& r) {
   auto& st = self->state;
   if (r.model_id.empty())
@@ -247,161 +228,9 @@ void on_trained(self_ptr self, const labelled_window& lw,
   offer(self, std::move(c));
 }
 
-/// Safety check done: reply, log the selection, submit the training request.
-void serve(self_ptr self, caf::typed_response_promise<decision> rp,
-           labelled_window lw, std::vector<std::string> ids,
-           std::vector<float> scores, double select_ms, double t_check,
-           std::vector<std::string> picks = {},
-           size_t real = static_cast<size_t>(-1)) {
-  auto& st = self->state;
-  auto d = st.make_decision(lw);
-  d.time.select_ms = select_ms;
-  d.time.check_ms = now_ms() - t_check;
-  // The GPU owner scored every id on all frames, then on the even and on
-  // the odd frames (the two halves of the "confirm" rule).
-  std::vector<float> on_a = scores, on_b = scores;
-  if (scores.size() == 3 * ids.size()) {
-    auto n = static_cast<std::ptrdiff_t>(ids.size());
-    on_a.assign(scores.begin() + n, scores.begin() + 2 * n);
-    on_b.assign(scores.begin() + 2 * n, scores.end());
-    scores.resize(ids.size());
-  }
-  // --selector compare: the first `real` ids are the window's candidates;
-  // the rest were evaluated only to score what gating, ODIN and the oracle
-  // would pick from the same zoo (picks: gating's, ODIN's, then the zoo).
-  real = std::min(real, ids.size());
-  if (!picks.empty()) {
-    auto score_of = [&](const std::string& x) {
-      for (size_t i = 0; i < ids.size() && i < scores.size(); ++i)
-        if (ids[i] == x)
-          return scores[i];
-      return -1.f;
-    };
-    d.compare.gating = picks[0].empty() ? -1.f : score_of(picks[0]);
-    d.compare.odin = picks.size() > 1 && !picks[1].empty() ? score_of(picks[1]) : -1.f;
-    for (size_t i = 2; i < picks.size(); ++i)
-      d.compare.oracle = std::max(d.compare.oracle, score_of(picks[i]));
-    ids.resize(real);
-    scores.resize(std::min(scores.size(), real));
-    on_a.resize(std::min(on_a.size(), real));
-    on_b.resize(std::min(on_b.size(), real));
-  }
-  d.candidates = static_cast<uint32_t>(ids.size());
-  auto current = lw.source.model_id;
-  float current_score = -1;
-  for (size_t i = 0; i < ids.size() && i < scores.size(); ++i)
-    if (ids[i] == current)
-      current_score = scores[i];
-  d.current_accuracy = current_score;
-  d.accuracy = current_score;
-  std::string start = current.empty() ? "base" : current;
-  // The best candidate by the selection rule (camera_deps::selection).
-  judge_probation(self, ids, scores);
-  auto best = st.deps.selection == selection_rule::lineage
-                ? lineage_choice(ids, scores, on_a, on_b, current,
-                                 st.info.last_retrained_id)
-              : st.deps.selection == selection_rule::confirm
-                ? safety_choice(ids, on_a, on_b, current)
-                : safety_choice(ids, scores, current);
-  if (best < ids.size()) {
-    d.swap = true;
-    d.model_id = ids[best];
-    d.accuracy = scores[best];
-    d.source = st.source_of(ids[best]);
-    start = ids[best];
-  }
-  auto finish = [=](decision d) mutable {
-    auto& st = self->state;
-    d.time.total_ms = now_ms() - lw.source.arrived_ms;
-    st.account(lw, d);
-    self->send(st.deps.admin, camstats_atom_v, st.info);
-    self->send(st.deps.zoo, selected_atom_v,
-               d.model_id.empty() ? std::string{"edge"} : d.model_id);
-    log::info("camera", st.id, ": window ", d.window, ", ", lw.labels.size(),
-              " frames, ", d.candidates, " candidates, ",
-              d.swap ? "swap to " + d.model_id + " (" + d.source + ")"
-                     : std::string{"keep"},
-              ", accuracy ", d.accuracy, ", reply ",
-              static_cast<int>(d.time.total_ms), " ms");
-    rp.deliver(std::move(d));
-    // Training starts after the reply, from the model now served.
-    if (!st.deps.retrain)
-      return;
-    // One-time adaptation: only a camera's first N windows (ever) train.
-    if (st.deps.retrain_windows > 0
-        && st.info.windows > st.deps.retrain_windows)
-      return;
-    st.pending += 1;
-    auto done = [=] {
-      auto& st = self->state;
-      st.pending -= 1;
-      if (st.closing && st.pending == 0)
-        self->quit();
-    };
-    self
-      ->request(st.deps.gpu_owner, caf::infinite, train_atom_v, lw, start,
-                ids)
-      .then(
-        [=](training_result& r) {
-          on_trained(self, lw, r);
-          done();
-        },
-        [=](caf::error& e) {
-          log::warning("camera", self->state.id,
-                       ": retraining failed: ", describe(e));
-          done();
-        });
-  };
-  // Zoo size for the edge's display; then weights when swapping.
-  self->request(st.deps.zoo, caf::infinite, size_atom_v)
-    .then(
-      [=](uint64_t n) mutable {
-        d.zoo_size = static_cast<uint32_t>(n);
-        if (!d.swap) {
-          finish(std::move(d));
-          return;
-        }
-        self
-          ->request(self->state.deps.gpu_owner, caf::infinite, fetch_atom_v,
-                    d.model_id)
-          .then(
-            [=](std::string& bytes) mutable {
-              // The reply must fit one RPC message (labels and all): a model
-              // too large for it is not served.
-              uint64_t labels = 0;
-              for (auto& l : d.labels)
-                labels += 64 + 32 * l.boxes.size();
-              if (bytes.size() + labels + (64u << 10)
-                  > self->state.deps.max_reply_bytes) {
-                log::warning("camera", self->state.id, ": ", d.model_id,
-                             " (", human_bytes(bytes.size()),
-                             ") does not fit the RPC message limit (",
-                             human_bytes(self->state.deps.max_reply_bytes),
-                             "); keeping");
-                d.swap = false;
-                d.model_id = lw.source.model_id;
-                d.source = "kept";
-                d.accuracy = d.current_accuracy;
-                finish(std::move(d));
-                return;
-              }
-              d.weights.assign(bytes.begin(), bytes.end());
-              finish(std::move(d));
-            },
-            [=](caf::error& e) mutable {
-              log::warning("camera", self->state.id, ": cannot fetch ",
-                           d.model_id, ": ", describe(e), "; keeping");
-              d.swap = false;
-              d.model_id = lw.source.model_id;
-              d.source = "kept";
-              d.accuracy = d.current_accuracy;
-              finish(std::move(d));
-            });
-      },
-      [=](caf::error& e) mutable { finish(std::move(d)); });
-}
+namespace {
 
-camera_actor::behavior_type camera(self_ptr self, std::string id,
+camera_actor::behavior_type camera(camera_self self, std::string id,
                                    camera_deps deps) {
   auto& st = self->state;
   st.id = id;
@@ -437,112 +266,7 @@ camera_actor::behavior_type camera(self_ptr self, std::string id,
                                "camera " + w.camera + ", window "
                                  + std::to_string(w.index) + ": no frames");
       auto rp = self->make_response_promise<decision>();
-      auto cam = self->state.id;
-      // Replay clock: the previous window's budget first.
-      self->request(self->state.deps.gpu_owner, caf::infinite, await_atom_v,
-                    cam)
-        .then(
-          [=](bool) mutable {
-            auto& st = self->state;
-            self
-              ->request(st.deps.labeler, caf::infinite, label_atom_v,
-                        std::move(w))
-              .then(
-                [=](labelled_window& lw) mutable {
-                  auto t_select = now_ms();
-                  auto& st = self->state;
-                  self
-                    ->request(st.deps.selector, caf::infinite, select_atom_v,
-                              lw, st.deps.top_k)
-                    .then(
-                      [=](std::vector<std::string>& top) mutable {
-                        auto& st = self->state;
-                        auto select_ms = now_ms() - t_select;
-                        // Candidates: top-K, the edge's model, the last
-                        // retrained model, the generalist (the base when the
-                        // edge runs nothing yet).
-                        std::vector<std::string> ids = top;
-                        auto add = [&](const std::string& x) {
-                          if (!x.empty()
-                              && std::find(ids.begin(), ids.end(), x)
-                                   == ids.end())
-                            ids.push_back(x);
-                        };
-                        add(lw.source.model_id);
-                        add(st.info.last_retrained_id);
-                        if (st.deps.generalist)
-                          add("generalist");
-                        if (lw.source.model_id.empty())
-                          add("base");
-                        auto t_check = now_ms();
-                        auto check = [=](std::vector<std::string> picks) mutable {
-                          auto& st = self->state;
-                          auto all = ids;
-                          for (auto& x : picks)
-                            if (!x.empty()
-                                && std::find(all.begin(), all.end(), x)
-                                     == all.end())
-                              all.push_back(x);
-                          auto real = ids.size();
-                        self
-                          ->request(st.deps.gpu_owner, caf::infinite,
-                                    evaluate_atom_v, lw, all)
-                          .then(
-                            [=](std::vector<float>& scores) mutable {
-                              serve(self, rp, lw, all, std::move(scores),
-                                    select_ms, t_check, picks, real);
-                            },
-                            [=](caf::error& e) mutable {
-                              // No models (or they failed): keep.
-                              log::debug("camera", self->state.id,
-                                         ": safety check: ", describe(e));
-                              auto& st = self->state;
-                              auto d = st.make_decision(lw);
-                              d.time.select_ms = select_ms;
-                              d.time.total_ms = now_ms() - lw.source.arrived_ms;
-                              st.account(lw, d);
-                              self->send(st.deps.admin, camstats_atom_v,
-                                         st.info);
-                              log::info("camera", st.id, ": window ",
-                                        d.window, ", ", lw.labels.size(),
-                                        " frames, teacher ",
-                                        static_cast<int>(lw.teacher_ms),
-                                        " ms, keep, reply ",
-                                        static_cast<int>(d.time.total_ms),
-                                        " ms");
-                              rp.deliver(std::move(d));
-                            });
-                        };
-                        if (!st.deps.compare_selectors) {
-                          check({});
-                          return;
-                        }
-                        self
-                          ->request(st.deps.selector, caf::infinite,
-                                    compare_atom_v, lw)
-                          .then(
-                            [=](std::vector<std::string>& picks) mutable {
-                              check(std::move(picks));
-                            },
-                            [=](caf::error& e) mutable {
-                              log::warning("camera", self->state.id,
-                                           ": selector comparison: ",
-                                           describe(e));
-                              check({});
-                            });
-                      },
-                      [=](caf::error& e) mutable {
-                        log::warning("camera", self->state.id,
-                                     ": selection failed: ", describe(e));
-                        rp.deliver(std::move(e));
-                      });
-                },
-                [=](caf::error& e) mutable {
-                  log::warning("camera", self->state.id, ": ", describe(e));
-                  rp.deliver(std::move(e));
-                });
-          },
-          [=](caf::error& e) mutable { rp.deliver(std::move(e)); });
+      begin_window(self, std::move(w), rp);
       return rp;
     },
     [=](restart_atom, const caf::actor_addr& dead, const caf::actor& x) {

@@ -1,0 +1,60 @@
+#pragma once
+// The camera actor's state, shared by its two files: camera.cpp (the actor,
+// its retrained models and their admission) and window.cpp (one window's
+// journey from frames to reply).
+
+#include "actors/actors.hpp"
+
+#include <caf/typed_event_based_actor.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace recl {
+
+struct camera_state {
+  static inline const char* name = "camera";
+  std::string id;
+  camera_deps deps;
+  camera_info info;
+  uint32_t pending = 0;  // training requests not answered yet
+  bool closing = false;  // the session ended; quit when pending is 0
+  /// --admission next: the last retrained model, waiting for the next
+  /// window's safety check to say whether it is promising.
+  std::optional<candidate> on_probation;
+
+  /// Persists the record; a failure is logged, not fatal to the reply.
+  void persist();
+
+  /// What kind of model an id is, as the edge is told.
+  std::string source_of(const std::string& model) const;
+
+  /// The next window's sampling rate (AMS's rule on label drift).
+  float next_rate(const labelled_window& lw) const;
+
+  /// The answer "keep your model", with the window's labels and timing.
+  decision make_decision(const labelled_window& lw) const;
+
+  /// Counts a served window in the camera's record and persists it.
+  void account(const labelled_window& lw, const decision& d);
+};
+
+using camera_self = camera_actor::stateful_pointer<camera_state>;
+
+/// Takes one window from the edge to its reply, then to training
+/// (window.cpp). Delivers the decision, or the error, to `rp`.
+void begin_window(camera_self self, window w,
+                  caf::typed_response_promise<decision> rp);
+
+/// --admission next: judges the model on probation on this window's
+/// candidates' scores (camera.cpp).
+void judge_probation(camera_self self, const std::vector<std::string>& ids,
+                     const std::vector<float>& scores);
+
+/// A job ended: its model becomes the camera's last retrained model and, if
+/// promising, a candidate for the zoo (camera.cpp).
+void on_trained(camera_self self, const labelled_window& lw,
+                training_result& r);
+
+} // namespace recl

@@ -1,0 +1,358 @@
+// One window's journey through the camera actor, top to bottom:
+//
+//   begin      (replay clock) wait until the camera's previous job has spent
+//              its budget, then the labeler labels the frames;
+//   select     the selector proposes the top-K zoo experts; the candidates
+//              are those, the edge's model, the camera's last retrained
+//              model and the generalist (the base when the edge runs none);
+//   compare    (--selector compare only) what gating and ODIN would pick;
+//   check      the safety check: the GPU owner scores every candidate on
+//              the teacher-labelled frames (all, even and odd frames);
+//   decide     the selection rule (zoo_policy.hpp; by default the camera's
+//              own line unless a candidate that wins on the even frames
+//              also beats it on the odd ones); the model on probation is
+//              judged on the same scores;
+//   attach     the zoo's size, and the weights when the edge must swap;
+//   answer     the reply goes out and the window is recorded;
+//   train      then the training request (from the served model) goes to
+//              the GPU owner; the reply never waits for it (camera.cpp
+//              handles its result).
+//
+// A failure before the safety check goes back to the edge as an error; from
+// the safety check on, every failure ends in the edge keeping its model.
+
+#include "actors/camera_state.hpp"
+
+#include "actors/zoo_policy.hpp"
+#include "common/log.hpp"
+#include "common/util.hpp"
+
+#include <caf/all.hpp>
+
+#include <algorithm>
+#include <memory>
+
+namespace recl {
+
+namespace {
+
+// -- one window's journey ------------------------------------------------------
+//
+// begin -> (replay clock) await the previous job -> label -> select top-K
+// -> [--selector compare: compare] -> check (the safety check) -> decide
+// -> attach weights -> answer -> submit training.
+// Each step asks one actor and hands the journey to the next. A failure
+// before the safety check goes back to the edge as an error; from the safety
+// check on, every failure ends in the edge keeping its model (`keep`).
+
+/// What the steps of one window have learned so far.
+struct journey {
+  caf::typed_response_promise<decision> rp;
+  labelled_window lw;
+  double t_select = 0; ///< selection started (now_ms)
+  double t_check = 0;  ///< safety check started
+  /// The safety check's candidates: top-K, the edge's model, the last
+  /// retrained model, the generalist (the base when the edge runs nothing).
+  std::vector<std::string> ids;
+  /// --selector compare: gating's pick, ODIN's, then every zoo expert;
+  /// scored alongside `ids` but never served.
+  std::vector<std::string> picks;
+  decision d;
+  std::string start; ///< the model the window's training job starts from
+};
+
+using journey_ptr = std::shared_ptr<journey>;
+
+void select(camera_self self, journey_ptr j);
+void compare(camera_self self, journey_ptr j);
+void check(camera_self self, journey_ptr j);
+void decide(camera_self self, journey_ptr j, const std::vector<std::string>& all,
+            std::vector<float> raw);
+void attach_weights(camera_self self, journey_ptr j);
+void answer(camera_self self, journey_ptr j, bool checked = true);
+void submit_training(camera_self self, journey_ptr j);
+
+/// The GPU owner's evaluate reply for n ids: every id scored on all frames,
+/// then on the even and on the odd frames (the two halves of the confirm
+/// rule). A reply of another length is all-frames scores only.
+struct check_scores {
+  std::vector<float> all, even, odd;
+
+  check_scores(std::vector<float> s, size_t n) : all(s), even(s), odd(s) {
+    if (s.size() == 3 * n) {
+      auto k = static_cast<std::ptrdiff_t>(n);
+      all.assign(s.begin(), s.begin() + k);
+      even.assign(s.begin() + k, s.begin() + 2 * k);
+      odd.assign(s.begin() + 2 * k, s.end());
+    }
+  }
+
+  /// Keeps the first n ids' scores.
+  void keep_first(size_t n) {
+    for (auto* v : {&all, &even, &odd})
+      v->resize(std::min(v->size(), n));
+  }
+};
+
+/// The score on all frames of `x` among `ids`, or -1.
+float score_of(const std::vector<std::string>& ids,
+               const std::vector<float>& scores, const std::string& x) {
+  for (size_t i = 0; i < ids.size() && i < scores.size(); ++i)
+    if (ids[i] == x)
+      return scores[i];
+  return -1.f;
+}
+
+/// The one fallback: the edge keeps the model it runs.
+void keep(journey& j) {
+  j.d.swap = false;
+  j.d.model_id = j.lw.source.model_id;
+  j.d.source = "kept";
+  j.d.accuracy = j.d.current_accuracy;
+}
+
+/// Waits (replay clock) for the camera's previous job, then labels.
+void begin(camera_self self, window w,
+           caf::typed_response_promise<decision> rp) {
+  auto& st = self->state;
+  auto fail = [=](caf::error& e) mutable {
+    log::warning("camera", self->state.id, ": ", describe(e));
+    rp.deliver(std::move(e));
+  };
+  self->request(st.deps.gpu_owner, caf::infinite, await_atom_v, st.id)
+    .then(
+      [=](bool) mutable {
+        self
+          ->request(self->state.deps.labeler, caf::infinite, label_atom_v,
+                    std::move(w))
+          .then(
+            [=](labelled_window& lw) mutable {
+              auto j = std::make_shared<journey>();
+              j->rp = rp;
+              j->lw = std::move(lw);
+              select(self, j);
+            },
+            fail);
+      },
+      fail);
+}
+
+/// Asks the selector for the top-K experts and makes the candidate list.
+void select(camera_self self, journey_ptr j) {
+  auto& st = self->state;
+  j->t_select = now_ms();
+  self
+    ->request(st.deps.selector, caf::infinite, select_atom_v, j->lw,
+              st.deps.top_k)
+    .then(
+      [=](std::vector<std::string>& top) {
+        auto& st = self->state;
+        auto& ids = j->ids;
+        ids = std::move(top);
+        auto add = [&](const std::string& x) {
+          if (!x.empty() && std::find(ids.begin(), ids.end(), x) == ids.end())
+            ids.push_back(x);
+        };
+        add(j->lw.source.model_id);
+        add(st.info.last_retrained_id);
+        if (st.deps.generalist)
+          add("generalist");
+        if (j->lw.source.model_id.empty())
+          add("base");
+        j->d = st.make_decision(j->lw);
+        j->d.time.select_ms = now_ms() - j->t_select;
+        if (st.deps.compare_selectors)
+          compare(self, j);
+        else
+          check(self, j);
+      },
+      [=](caf::error& e) {
+        log::warning("camera", self->state.id,
+                     ": selection failed: ", describe(e));
+        j->rp.deliver(std::move(e));
+      });
+}
+
+/// --selector compare: what gating and ODIN would pick from the same zoo.
+void compare(camera_self self, journey_ptr j) {
+  self
+    ->request(self->state.deps.selector, caf::infinite, compare_atom_v, j->lw)
+    .then(
+      [=](std::vector<std::string>& picks) {
+        j->picks = std::move(picks);
+        check(self, j);
+      },
+      [=](caf::error& e) {
+        log::warning("camera", self->state.id, ": selector comparison: ",
+                     describe(e));
+        check(self, j);
+      });
+}
+
+/// The safety check: the GPU owner scores every candidate on the window's
+/// teacher-labelled frames.
+void check(camera_self self, journey_ptr j) {
+  j->t_check = now_ms();
+  auto all = j->ids;
+  for (auto& x : j->picks)
+    if (!x.empty() && std::find(all.begin(), all.end(), x) == all.end())
+      all.push_back(x);
+  self
+    ->request(self->state.deps.gpu_owner, caf::infinite, evaluate_atom_v,
+              j->lw, all)
+    .then(
+      [=](std::vector<float>& scores) {
+        decide(self, j, all, std::move(scores));
+      },
+      [=](caf::error& e) {
+        // No models (or they failed): keep, and nothing to train from.
+        log::debug("camera", self->state.id, ": safety check: ",
+                   describe(e));
+        answer(self, j, false);
+      });
+}
+
+/// Applies the selection rule (camera_deps::selection) to the scores.
+void decide(camera_self self, journey_ptr j, const std::vector<std::string>& all,
+            std::vector<float> raw) {
+  auto& st = self->state;
+  auto& d = j->d;
+  auto& ids = j->ids;
+  d.time.check_ms = now_ms() - j->t_check;
+  check_scores s{std::move(raw), all.size()};
+  if (!j->picks.empty()) {
+    auto& p = j->picks;
+    d.compare.gating = p[0].empty() ? -1.f : score_of(all, s.all, p[0]);
+    d.compare.odin
+      = p.size() > 1 && !p[1].empty() ? score_of(all, s.all, p[1]) : -1.f;
+    for (size_t i = 2; i < p.size(); ++i)
+      d.compare.oracle = std::max(d.compare.oracle, score_of(all, s.all, p[i]));
+  }
+  s.keep_first(ids.size());
+  d.candidates = static_cast<uint32_t>(ids.size());
+  auto current = j->lw.source.model_id;
+  d.current_accuracy = score_of(ids, s.all, current);
+  d.accuracy = d.current_accuracy;
+  j->start = current.empty() ? "base" : current;
+  judge_probation(self, ids, s.all);
+  auto best = st.deps.selection == selection_rule::lineage
+                ? lineage_choice(ids, s.all, s.even, s.odd, current,
+                                 st.info.last_retrained_id)
+              : st.deps.selection == selection_rule::confirm
+                ? safety_choice(ids, s.even, s.odd, current)
+                : safety_choice(ids, s.all, current);
+  if (best < ids.size()) {
+    d.swap = true;
+    d.model_id = ids[best];
+    d.accuracy = s.all[best];
+    d.source = st.source_of(ids[best]);
+    j->start = ids[best];
+  }
+  attach_weights(self, j);
+}
+
+/// The zoo's size for the edge's display; the weights when swapping.
+void attach_weights(camera_self self, journey_ptr j) {
+  self->request(self->state.deps.zoo, caf::infinite, size_atom_v)
+    .then(
+      [=](uint64_t n) {
+        j->d.zoo_size = static_cast<uint32_t>(n);
+        if (!j->d.swap) {
+          answer(self, j);
+          return;
+        }
+        self
+          ->request(self->state.deps.gpu_owner, caf::infinite, fetch_atom_v,
+                    j->d.model_id)
+          .then(
+            [=](std::string& bytes) {
+              auto& st = self->state;
+              auto& d = j->d;
+              // The reply must fit one RPC message (labels and all): a model
+              // too large for it is not served.
+              uint64_t labels = 0;
+              for (auto& l : d.labels)
+                labels += 64 + 32 * l.boxes.size();
+              if (bytes.size() + labels + (64u << 10)
+                  > st.deps.max_reply_bytes) {
+                log::warning("camera", st.id, ": ", d.model_id, " (",
+                             human_bytes(bytes.size()),
+                             ") does not fit the RPC message limit (",
+                             human_bytes(st.deps.max_reply_bytes),
+                             "); keeping");
+                keep(*j);
+              } else {
+                d.weights.assign(bytes.begin(), bytes.end());
+              }
+              answer(self, j);
+            },
+            [=](caf::error& e) {
+              log::warning("camera", self->state.id, ": cannot fetch ",
+                           j->d.model_id, ": ", describe(e), "; keeping");
+              keep(*j);
+              answer(self, j);
+            });
+      },
+      [=](caf::error&) { answer(self, j); });
+}
+
+/// Replies to the edge and records the window; a checked window (the safety
+/// check ran) also counts as a selection for the zoo and goes to training.
+void answer(camera_self self, journey_ptr j, bool checked) {
+  auto& st = self->state;
+  auto& d = j->d;
+  d.time.total_ms = now_ms() - j->lw.source.arrived_ms;
+  st.account(j->lw, d);
+  self->send(st.deps.admin, camstats_atom_v, st.info);
+  if (checked)
+    self->send(st.deps.zoo, selected_atom_v,
+               d.model_id.empty() ? std::string{"edge"} : d.model_id);
+  log::info("camera", st.id, ": window ", d.window, ", ", j->lw.labels.size(),
+            " frames, teacher ", static_cast<int>(j->lw.teacher_ms), " ms, ",
+            d.candidates, " candidates, ",
+            d.swap ? "swap to " + d.model_id + " (" + d.source + ")"
+                   : std::string{"keep"},
+            ", accuracy ", d.accuracy, ", reply ",
+            static_cast<int>(d.time.total_ms), " ms");
+  j->rp.deliver(d);
+  if (checked)
+    submit_training(self, j);
+}
+
+/// Training starts after the reply, from the model now served.
+void submit_training(camera_self self, journey_ptr j) {
+  auto& st = self->state;
+  if (!st.deps.retrain)
+    return;
+  // One-time adaptation: only a camera's first N windows (ever) train.
+  if (st.deps.retrain_windows > 0 && st.info.windows > st.deps.retrain_windows)
+    return;
+  st.pending += 1;
+  auto done = [=] {
+    auto& st = self->state;
+    st.pending -= 1;
+    if (st.closing && st.pending == 0)
+      self->quit();
+  };
+  self
+    ->request(st.deps.gpu_owner, caf::infinite, train_atom_v, j->lw, j->start,
+              j->ids)
+    .then(
+      [=](training_result& r) {
+        on_trained(self, j->lw, r);
+        done();
+      },
+      [=](caf::error& e) {
+        log::warning("camera", self->state.id,
+                     ": retraining failed: ", describe(e));
+        done();
+      });
+}
+} // namespace
+
+void begin_window(camera_self self, window w,
+                  caf::typed_response_promise<decision> rp) {
+  begin(self, std::move(w), std::move(rp));
+}
+
+} // namespace recl
