@@ -10,10 +10,9 @@
 // scheduler's choice (actors/scheduler.hpp: Algorithm 1 by default).
 
 #include "actors/gpu_owner_state.hpp"
+#include "common/fault.hpp"
 
 #include <caf/all.hpp>
-
-#include <cstdlib>
 
 namespace recl {
 
@@ -320,13 +319,8 @@ gpu_owner(self_ptr self, gpu_owner_config cfg, std::shared_ptr<store> db) {
         return caf::make_error(ec::model, "no expert models (recld started "
                                           "without a base expert)");
       // Fault injection for the restart test: fail once per process.
-      static bool injected = false;
-      if (auto* at = std::getenv("RECL_CRASH_AT");
-          at != nullptr && std::string{at} == "gpu-owner-evaluate"
-          && !injected) {
-        injected = true;
+      if (fault_at("gpu-owner-evaluate"))
         throw std::runtime_error("RECL_CRASH_AT=gpu-owner-evaluate");
-      }
       auto t0 = clock_type::now();
       // Three blocks of ids.size() scores: on all frames, on the even and
       // on the odd ones (the safety check's two halves; with fewer than

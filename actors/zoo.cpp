@@ -13,32 +13,23 @@
 // An admission (experts + samples + gating checkpoint, queue entries
 // removed) and a pruning (experts removed + gating checkpoint) are each one
 // atomic write: a crash leaves the old zoo or the new one. For tests of that
-// claim the environment variable RECL_CRASH_AT=admit-prepared|admit-written
-// makes the process kill itself (SIGKILL) at that point.
+// claim RECL_CRASH_AT=admit-prepared|admit-written (common/fault.hpp) makes
+// the process kill itself (SIGKILL) at that point.
 
 #include "actors/actors.hpp"
 
+#include "common/fault.hpp"
 #include "common/log.hpp"
 #include "common/util.hpp"
 #include "store/store.hpp"
 
 #include <caf/all.hpp>
 
-#include <csignal>
 #include <cstdio>
-#include <cstdlib>
 
 namespace recl {
 
 namespace {
-
-void crash_point(const char* name) {
-  auto* at = std::getenv("RECL_CRASH_AT");
-  if (at != nullptr && std::string{at} == name) {
-    log::warning("zoo", "RECL_CRASH_AT=", name, ": killing the process");
-    std::raise(SIGKILL);
-  }
-}
 
 std::string seq_key(uint64_t seq) {
   char buf[32];
@@ -154,7 +145,7 @@ void admit_batch(self_ptr self) {
     .then(
       [=](gating_update& up) {
         auto& st = self->state;
-        crash_point("admit-prepared");
+        crash_at("admit-prepared");
         try {
           write_batch b;
           std::vector<expert_info> admitted;
@@ -185,7 +176,7 @@ void admit_batch(self_ptr self) {
             b.put(family::samples, seq_key(i), up.samples[i].encode());
           put_gating(b, up);
           st.db->write(b);
-          crash_point("admit-written");
+          crash_at("admit-written");
           for (auto& info : admitted)
             st.experts[info.id] = info;
           st.queue.erase(st.queue.begin(),

@@ -341,7 +341,7 @@ int main(int argc, char** argv) {
     .add_flag("standard", "the full comparison (all policies, 2/4/8 cameras)")
     .add_flag("lifetime", "roaming cameras' lifetime: 8 cameras, 10 history "
                           "+ 20 scored windows each, dwell 4, budget 16, "
-                          "recl / ams / ekya / odin / none")
+                          "recl / ams / ekya / odin / none (or --policies)")
     .add("plan", "PLAN", "fixed (a camera stays at its place) or roaming "
                          "(it dwells --dwell windows at a place, then moves "
                          "on)", "fixed")
@@ -434,7 +434,10 @@ int main(int argc, char** argv) {
       s.sample_fps = 2;
       s.eval_frames = 8;
       s.budgets = {16};
-      s.policies = {"recl", "ams", "ekya", "odin", "none"};
+      // --policies picks a subset: the rest can be added later, resuming
+      // from the same --out.
+      if (!o.given("policies"))
+        s.policies = {"recl", "ams", "ekya", "odin", "none"};
     }
     if (s.history >= s.windows)
       o.fail("history", "leaves no window to score (--windows "
