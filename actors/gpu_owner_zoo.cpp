@@ -50,6 +50,19 @@ prepare_admission(gpu_owner_state& st, const std::vector<candidate>& news,
       std::shuffle(all.begin(), all.end(), rng);
       all.resize(st.cfg.gating_samples);
     }
+    // Only gating and ODIN select with what follows. Under --selector none
+    // or oracle the samples are kept as they are and no network is trained
+    // (the zoo holds none; a later admission under gating scores what is
+    // missing and trains one): relabelling every sample with every expert
+    // would cost device time for nothing.
+    if (st.cfg.selector == selector_kind::none
+        || st.cfg.selector == selector_kind::oracle) {
+      up.samples = std::move(all);
+      up.prepare_ms = seconds_since(t0) * 1000;
+      st.pending = up;
+      st.pending_gate.reset();
+      return up;
+    }
     // Score every expert missing from a sample on it.
     std::vector<image> imgs;
     for (auto& s : all)
