@@ -518,7 +518,9 @@ int main(int argc, char** argv) {
   }
   auto t_start = now_ms();
   s.t_start = t_start;
-  s.budget_text = o.get("budget");
+  // The budgets played (--lifetime sets its own).
+  for (auto b : s.budgets)
+    s.budget_text += (s.budget_text.empty() ? "" : ",") + std::to_string(b);
   s.standard = o.flag("standard");
   if (s.standard && !o.given("vary"))
     s.budget_text = "2 (the budget sweep at 8 cameras: 1, 2, 4)";
