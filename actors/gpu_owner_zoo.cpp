@@ -50,88 +50,83 @@ prepare_admission(gpu_owner_state& st, const std::vector<candidate>& news,
       std::shuffle(all.begin(), all.end(), rng);
       all.resize(st.cfg.gating_samples);
     }
-    // Only gating and ODIN select with what follows. Under --selector none
+    // Only gating and ODIN select with the network. Under --selector none
     // or oracle the samples are kept as they are and no network is trained
     // (the zoo holds none; a later admission under gating scores what is
     // missing and trains one): relabelling every sample with every expert
     // would cost device time for nothing.
-    if (st.cfg.selector == selector_kind::none
-        || st.cfg.selector == selector_kind::oracle) {
-      up.samples = std::move(all);
-      up.prepare_ms = seconds_since(t0) * 1000;
-      st.pending = up;
-      st.pending_gate.reset();
-      return up;
-    }
-    // Score every expert missing from a sample on it.
-    std::vector<image> imgs;
-    for (auto& s : all)
-      imgs.push_back(decode(s.jpeg));
-    for (auto& id : up.experts) {
-      std::vector<size_t> need;
-      for (size_t i = 0; i < all.size(); ++i)
-        if (std::find(all[i].experts.begin(), all[i].experts.end(), id)
-            == all[i].experts.end())
-          need.push_back(i);
-      if (need.empty())
-        continue;
-      auto x = st.find(id);
-      if (!x)
-        return caf::make_error(ec::unknown_expert, "no expert " + id);
-      std::vector<image> sub;
-      std::vector<std::vector<box>> truth;
-      for (auto i : need) {
-        sub.push_back(imgs[i]);
-        truth.push_back(all[i].labels.boxes);
-      }
-      auto sc = st.frame_scores(*x, sub, truth);
-      for (size_t n = 0; n < need.size(); ++n) {
-        all[need[n]].experts.push_back(id);
-        all[need[n]].scores.push_back(sc[n]);
-      }
-    }
-    // Grow (or create) the network and fine-tune it.
     std::unique_ptr<gating> g;
-    if (st.gate)
-      g = gating::from_bytes(st.gate->to_bytes());
-    else
-      g = std::make_unique<gating>(0);
-    g->grow(up.experts.size() - g->experts());
-    std::vector<std::vector<float>> targets;
-    for (auto& s : all) {
-      std::vector<float> row;
+    if (st.cfg.selector != selector_kind::none
+        && st.cfg.selector != selector_kind::oracle) {
+      // Score every expert missing from a sample on it.
+      std::vector<image> imgs;
+      for (auto& s : all)
+        imgs.push_back(decode(s.jpeg));
       for (auto& id : up.experts) {
-        auto p = std::find(s.experts.begin(), s.experts.end(), id);
-        row.push_back(p == s.experts.end()
-                        ? 0.0f
-                        : s.scores[static_cast<size_t>(
-                            p - s.experts.begin())]);
+        std::vector<size_t> need;
+        for (size_t i = 0; i < all.size(); ++i)
+          if (std::find(all[i].experts.begin(), all[i].experts.end(), id)
+              == all[i].experts.end())
+            need.push_back(i);
+        if (need.empty())
+          continue;
+        auto x = st.find(id);
+        if (!x)
+          return caf::make_error(ec::unknown_expert, "no expert " + id);
+        std::vector<image> sub;
+        std::vector<std::vector<box>> truth;
+        for (auto i : need) {
+          sub.push_back(imgs[i]);
+          truth.push_back(all[i].labels.boxes);
+        }
+        auto sc = st.frame_scores(*x, sub, truth);
+        for (size_t n = 0; n < need.size(); ++n) {
+          all[need[n]].experts.push_back(id);
+          all[need[n]].scores.push_back(sc[n]);
+        }
       }
-      targets.push_back(std::move(row));
-    }
-    if (!imgs.empty())
-      g->train(imgs, targets, st.cfg.gating_epochs);
-    up.checkpoint = g->to_bytes();
-    if (st.cfg.selector == selector_kind::odin
-        || st.cfg.selector == selector_kind::compare) {
-      // ODIN's autoencoder is trained once, on the first admission's
-      // frames, then kept fixed so that centroids stay comparable.
-      std::unique_ptr<embedder> e;
-      if (st.odin) {
-        e = embedder::from_bytes(st.odin->to_bytes());
-      } else {
-        e = std::make_unique<embedder>();
-        e->train(imgs, st.cfg.odin_epochs);
+      // Grow (or create) the network and fine-tune it.
+      if (st.gate)
+        g = gating::from_bytes(st.gate->to_bytes());
+      else
+        g = std::make_unique<gating>(0);
+      g->grow(up.experts.size() - g->experts());
+      std::vector<std::vector<float>> targets;
+      for (auto& s : all) {
+        std::vector<float> row;
+        for (auto& id : up.experts) {
+          auto p = std::find(s.experts.begin(), s.experts.end(), id);
+          row.push_back(p == s.experts.end()
+                          ? 0.0f
+                          : s.scores[static_cast<size_t>(
+                              p - s.experts.begin())]);
+        }
+        targets.push_back(std::move(row));
       }
-      for (auto& c : news) {
-        std::vector<image> own;
-        for (auto& f : c.frames)
-          own.push_back(decode(f.bytes));
-        up.centroid_ids.push_back(c.info.id);
-        up.centroids.push_back(e->embed(own));
+      if (!imgs.empty())
+        g->train(imgs, targets, st.cfg.gating_epochs);
+      up.checkpoint = g->to_bytes();
+      if (st.cfg.selector == selector_kind::odin
+          || st.cfg.selector == selector_kind::compare) {
+        // ODIN's autoencoder is trained once, on the first admission's
+        // frames, then kept fixed so that centroids stay comparable.
+        std::unique_ptr<embedder> e;
+        if (st.odin) {
+          e = embedder::from_bytes(st.odin->to_bytes());
+        } else {
+          e = std::make_unique<embedder>();
+          e->train(imgs, st.cfg.odin_epochs);
+        }
+        for (auto& c : news) {
+          std::vector<image> own;
+          for (auto& f : c.frames)
+            own.push_back(decode(f.bytes));
+          up.centroid_ids.push_back(c.info.id);
+          up.centroids.push_back(e->embed(own));
+        }
+        up.odin = e->to_bytes();
+        st.pending_odin = std::move(e);
       }
-      up.odin = e->to_bytes();
-      st.pending_odin = std::move(e);
     }
     up.samples = std::move(all);
     up.prepare_ms = seconds_since(t0) * 1000;
