@@ -250,6 +250,7 @@ struct node_config {
   int teacher_width = 416;
   int teacher_height = 416;
   std::string tiling = "off";
+  bool flip = false; ///< teacher also runs on the mirrored frame
   uint32_t labelers = 1;
   uint32_t top_k = 10;
   selection_rule selection = selection_rule::lineage;

@@ -54,6 +54,10 @@ options make_options() {
          "off, on, or auto (whole frame + 2x2 tiles for frames <= 400 px "
          "wide or >= 2.5:1)",
          "off")
+    .add("teacher-flip", "on|off",
+         "also run the teacher on the mirrored frame and fuse the two "
+         "views' boxes (~2x the cost)",
+         "off")
     .add("labelers", "N", "teacher instances (one thread each)", "1")
     .add("top-k", "K", "experts the selector proposes", "10")
     .add("max-frames", "N", "most frames in one window", "256")
@@ -241,6 +245,7 @@ daemon_settings read_settings(options& o) {
   g.budget = g.clock == clock_kind::wall
                ? o.get_double("window-seconds", 0.5, 86400)
                : static_cast<double>(o.get_int("budget", 1, 100000));
+  s.node.flip = on_off("teacher-flip");
   g.generalist = on_off("generalist");
   s.node.retrain = on_off("retrain");
   g.camera_jobs = on_off("camera-jobs");

@@ -97,4 +97,49 @@ std::vector<box> nms_per_class(std::vector<box> boxes, float iou_threshold) {
   return kept;
 }
 
+std::vector<box> fuse_boxes(const std::vector<std::vector<box>>& views,
+                            float iou_threshold) {
+  std::vector<box> all;
+  for (auto& v : views)
+    all.insert(all.end(), v.begin(), v.end());
+  std::stable_sort(all.begin(), all.end(),
+                   [](const box& a, const box& b) { return a.score > b.score; });
+  struct cluster {
+    box fused;                  // score-weighted mean of the members so far
+    double x0, y0, x1, y1, sum; // weighted sums behind it
+  };
+  std::vector<cluster> clusters;
+  for (auto& b : all) {
+    // The best-overlapping cluster of the same class, if it overlaps enough.
+    cluster* home = nullptr;
+    float best = iou_threshold;
+    for (auto& c : clusters)
+      if (c.fused.cls == b.cls)
+        if (auto o = iou(c.fused, b); o > best) {
+          best = o;
+          home = &c;
+        }
+    if (!home) { // the first member has the highest score: the cluster's
+      clusters.push_back({b, 0, 0, 0, 0, 0});
+      home = &clusters.back();
+    }
+    auto& c = *home;
+    c.x0 += b.score * b.x0;
+    c.y0 += b.score * b.y0;
+    c.x1 += b.score * b.x1;
+    c.y1 += b.score * b.y1;
+    c.sum += b.score;
+    c.fused.x0 = static_cast<float>(c.x0 / c.sum);
+    c.fused.y0 = static_cast<float>(c.y0 / c.sum);
+    c.fused.x1 = static_cast<float>(c.x1 / c.sum);
+    c.fused.y1 = static_cast<float>(c.y1 / c.sum);
+  }
+  std::vector<box> out;
+  for (auto& c : clusters)
+    out.push_back(c.fused);
+  std::stable_sort(out.begin(), out.end(),
+                   [](const box& a, const box& b) { return a.score > b.score; });
+  return out;
+}
+
 } // namespace recl

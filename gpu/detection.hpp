@@ -46,4 +46,15 @@ float iou(const box& a, const box& b);
 /// Returns the kept boxes by descending score.
 std::vector<box> nms_per_class(std::vector<box> boxes, float iou_threshold);
 
+/// Weighted box fusion (Solovyev et al., 2019) of `views`, the boxes one
+/// detector found in each of several views of the same frame (e.g. the frame
+/// and its mirror, mapped back). Per class, boxes overlapping a cluster's fused
+/// box by more than `iou_threshold` join it; a cluster's box is the
+/// score-weighted mean of its members and its score their highest (WBF's
+/// "max" confidence): an object any view finds is kept, and where several
+/// find it, its box is their consensus. Returns the boxes by descending
+/// score.
+std::vector<box> fuse_boxes(const std::vector<std::vector<box>>& views,
+                            float iou_threshold);
+
 } // namespace recl

@@ -238,9 +238,50 @@ private:
   teacher_options opts_;
 };
 
+/// Runs a teacher on the frame and on its mirror image and fuses the two
+/// views' boxes: what either view finds is kept, and an object both find
+/// gets their score-weighted mean box.
+class flip_teacher : public teacher {
+public:
+  flip_teacher(std::unique_ptr<teacher> inner, const teacher_options& opts)
+    : inner_(std::move(inner)), opts_(opts) {
+  }
+
+  std::vector<box> detect(const cv::Mat& bgr) override {
+    auto direct = inner_->detect(bgr);
+    cv::Mat mirror;
+    cv::flip(bgr, mirror, 1);
+    auto mirrored = inner_->detect(mirror);
+    const auto w = static_cast<float>(bgr.cols);
+    for (auto& b : mirrored) {
+      auto x0 = w - b.x1;
+      b.x1 = w - b.x0;
+      b.x0 = x0;
+    }
+    // 0.55: the overlap at which WBF's authors fuse boxes of one object.
+    return fuse_boxes({direct, mirrored}, 0.55f);
+  }
+
+  std::string describe() const override {
+    return inner_->describe() + ", flip";
+  }
+
+private:
+  std::unique_ptr<teacher> inner_;
+  teacher_options opts_;
+};
+
 std::unique_ptr<teacher> make_plain_teacher(const teacher_options& opts);
 
 } // namespace
+
+teacher_options strong_teacher(teacher_options base) {
+  base.input_width = 640;
+  base.input_height = 640;
+  base.tiling = "on";
+  base.flip = true;
+  return base;
+}
 
 struct class_teacher::impl {
   std::string path;
@@ -291,10 +332,12 @@ std::string parse_tiling(const std::string& x) {
 
 std::unique_ptr<teacher> make_teacher(const teacher_options& opts) {
   parse_tiling(opts.tiling);
-  auto plain = make_plain_teacher(opts);
+  auto t = make_plain_teacher(opts);
+  if (opts.flip)
+    t = std::make_unique<flip_teacher>(std::move(t), opts);
   if (opts.tiling == "off")
-    return plain;
-  return std::make_unique<tiled_teacher>(std::move(plain), opts);
+    return t;
+  return std::make_unique<tiled_teacher>(std::move(t), opts);
 }
 
 namespace {

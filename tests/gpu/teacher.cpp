@@ -1,3 +1,4 @@
+#include "gpu/label_cache.hpp"
 #include "gpu/teacher.hpp"
 
 #include "tests/system/process.hpp"
@@ -44,6 +45,31 @@ TEST_CASE("detection: class sets, IoU and per-class NMS") {
   CHECK(kept[0].cls == 0);
   CHECK(kept[1].score == doctest::Approx(0.9f));
   CHECK(kept[2].score == doctest::Approx(0.8f));
+}
+
+TEST_CASE("detection: weighted box fusion averages views' boxes of one object") {
+  // Both views see the same car, slightly shifted; only view 1 sees a
+  // person, and view 2 alone a second car.
+  box car1{0, 0, 10, 10, 0.9f, 2};
+  box car2{2, 0, 12, 10, 0.3f, 2};
+  box person{50, 50, 60, 70, 0.8f, 0};
+  box other{80, 0, 90, 10, 0.4f, 2};
+  auto fused = fuse_boxes({{car1, person}, {car2, other}}, 0.55f);
+  REQUIRE(fused.size() == 3);
+  // The car: score-weighted coordinates, the higher score.
+  CHECK(fused[0].cls == 2);
+  CHECK(fused[0].score == doctest::Approx(0.9f));
+  CHECK(fused[0].x0 == doctest::Approx(0.5f));  // (0.9*0 + 0.3*2) / 1.2
+  CHECK(fused[0].x1 == doctest::Approx(10.5f)); // (0.9*10 + 0.3*12) / 1.2
+  // What one view alone sees is kept as it was.
+  CHECK(fused[1].cls == 0);
+  CHECK(fused[1].score == doctest::Approx(0.8f));
+  CHECK(fused[1].y1 == doctest::Approx(70.f));
+  CHECK(fused[2].x0 == doctest::Approx(80.f));
+  // Boxes of another class never fuse, however they overlap.
+  box bus{0, 0, 10, 10, 0.9f, 5};
+  CHECK(fuse_boxes({{car1}, {bus}}, 0.55f).size() == 2);
+  CHECK(fuse_boxes({}, 0.55f).empty());
 }
 
 TEST_CASE("teacher: letterbox keeps the aspect in the top-left corner") {
@@ -179,4 +205,54 @@ TEST_CASE("teacher: tiling finds more of the small cars of CCTV frames") {
   // A large frame is not tiled in auto mode.
   auto bus = cv::imread(data + "/images/bus.jpg");
   CHECK(automatic->detect(bus).size() == plain->detect(bus).size());
+}
+
+TEST_CASE("teacher: the mirror view and the strong teacher") {
+  auto data = test::data_dir();
+  if (data.empty()) {
+    MESSAGE("SKIPPED: no shared data (set RECL_DATA)");
+    return;
+  }
+  auto o = yolox(data);
+  auto plain = make_teacher(o);
+  o.flip = true;
+  auto flipped = make_teacher(o);
+  CHECK(flipped->describe().find("flip") != std::string::npos);
+  // The flip is part of a label cache's key; the default's key is unchanged.
+  auto o_plain = yolox(data);
+  CHECK(teacher_key(o) != teacher_key(o_plain));
+  CHECK(teacher_key(o).find("-flip-") != std::string::npos);
+  CHECK(teacher_key(o_plain).find("flip") == std::string::npos);
+  // The bus picture: the mirror view finds the same bus and people, with
+  // boxes where the plain teacher puts them (mapped back, not mirrored).
+  auto bus = cv::imread(data + "/images/bus.jpg");
+  auto a = plain->detect(bus);
+  auto b = flipped->detect(bus);
+  CHECK(count(b, 5, 0.5f) >= 1);
+  CHECK(count(b, 0, 0.5f) >= 3);
+  for (auto& x : b) {
+    if (x.score < 0.5f)
+      continue;
+    float best = 0;
+    for (auto& y : a)
+      if (y.cls == x.cls)
+        best = std::max(best, iou(x, y));
+    CHECK(best > 0.7f);
+  }
+  // The strong preset: 640, tiles and the mirror, on a small CCTV frame
+  // with dense cars; it finds at least as many as the 416 default.
+  auto strong = strong_teacher(yolox(data));
+  CHECK(strong.input_width == 640);
+  CHECK(strong.tiling == "on");
+  CHECK(strong.flip);
+  CHECK(strong.spec == yolox(data).spec);
+  auto src = cv::VideoCapture(data + "/video/caltrans/n280-at-indiana-st/"
+                                     "2c0bb445-2d09-45ed-a494-79ecb13a23b4.mp4");
+  cv::Mat img;
+  REQUIRE(src.read(img));
+  auto n_plain = plain->detect(img).size();
+  auto n_strong = make_teacher(strong)->detect(img).size();
+  MESSAGE("Caltrans frame: 416 teacher " << n_plain << " boxes, strong "
+                                         << n_strong);
+  CHECK(n_strong >= n_plain);
 }
