@@ -2,6 +2,7 @@
 // one run. Every number comes from those rows.
 
 #include "bench/bench_report.hpp"
+#include "bench/report_sections.hpp"
 
 #include "bench/plot.hpp"
 #include "bench/stats.hpp"
@@ -19,14 +20,6 @@
 namespace recl::bench {
 
 namespace {
-
-double percentile(std::vector<double> xs, double p) {
-  if (xs.empty())
-    return 0;
-  std::sort(xs.begin(), xs.end());
-  auto i = static_cast<size_t>(p / 100.0 * (xs.size() - 1) + 0.5);
-  return xs[std::min(i, xs.size() - 1)];
-}
 
 /// One pairing key: the same frames under two policies.
 using pair_key = std::tuple<uint64_t, std::string, size_t>;
@@ -146,6 +139,154 @@ std::string paired_section(const bench_settings& s,
   return out;
 }
 
+/// The title and what was run, on what.
+void write_header(std::ostream& rep, const bench_settings& s) {
+  rep << "# recl-bench report\n\n";
+  rep << "Mode: "
+      << (s.quick      ? "quick"
+          : s.standard ? "standard"
+          : s.lifetime ? "lifetime"
+                       : "custom")
+      << ". Plan: " << s.plan_name
+      << (s.plan_name == "roaming"
+            ? " (each camera dwells " + std::to_string(s.dwell)
+                + " windows at a place, then moves to the next; camera c "
+                  "arrives where camera c+1 was one dwell before)"
+            : std::string{" (each camera stays at its place)"})
+      << "; " << s.history
+      << " history windows per camera played but not scored; " << s.seeds
+      << " seed(s) per run"
+      << ". Workload: " << s.windows << " windows per camera of up to "
+      << s.T << " s of catalog video, " << s.sample_fps
+      << " frames/s sent, " << s.eval_frames
+      << " frames per window scored with the model deployed on the edge "
+         "at that moment, against the labels of the teacher "
+      << (s.teacher.empty() ? std::string{"YOLOX-Nano 416"} : s.teacher)
+      << ". Budgets: " << s.budget_text
+      << " micro-windows (epochs) of training per job, replay clock. "
+         "Base expert: "
+      << (s.base_given ? s.base : std::string{"YOLOX-Nano COCO weights"})
+      << " at 256x160. Machine: "
+      << std::thread::hardware_concurrency() << " cores, "
+      << gpu::device_name()
+      << ". mAP@0.5 and car AP rank every detection down to score 0.01 "
+         "(COCO-style); mean F1 at 0.3 scores what the edge reports (boxes "
+         "with score >= 0.3) per frame against the teacher's.\n\n";
+}
+
+/// One line per run in report.md and in summary.csv (`sum`); fills
+/// in.mean_map.
+void summary_table(std::ostream& rep, std::ostream& sum, report_input& in) {
+  auto& s = in.s;
+  auto& rows = in.rows;
+  auto& mean_map = in.mean_map;
+  auto& wall = in.wall;
+  rep << "| policy | cameras | budget | windows | scored | sparse (left "
+         "out) | mean mAP@0.5 | 1st pct mAP | mean car AP | mean F1 at 0.3 | "
+         "mean reply ms | wall s |\n|---|---|---|---|---|---|---|---|---|---|"
+         "---|---|\n";
+  for (auto& [name, n, b] : s.plan) {
+      std::vector<double> maps, cars, reply, f1s;
+      size_t total = 0, sparse = 0;
+      for (auto& r : rows)
+        if (r.policy == name && r.cameras == n && r.budget == b) {
+          ++total;
+          reply.push_back(r.reply_ms);
+          if (r.sparse) {
+            ++sparse;
+            continue;
+          }
+          maps.push_back(r.map);
+          f1s.push_back(r.f1);
+          if (r.car_ap >= 0)
+            cars.push_back(r.car_ap);
+        }
+      auto mean = [](const std::vector<double>& xs) {
+        double t = 0;
+        for (auto x : xs)
+          t += x;
+        return xs.empty() ? 0.0 : t / xs.size();
+      };
+      char line[512];
+      std::snprintf(line, sizeof line,
+                    "| %s | %zu | %d | %zu | %zu | %zu | %.3f | %.3f | %.3f "
+                    "| %.3f | %.0f | %.0f |\n",
+                    name.c_str(), n, b, total, maps.size(), sparse,
+                    mean(maps), percentile(maps, 1), mean(cars), mean(f1s),
+                    mean(reply), wall[{name, n, b}]);
+      rep << line;
+      mean_map[{name, n, b}] = mean(maps);
+      sum << name << "," << n << "," << b << "," << total << ","
+          << maps.size() << "," << sparse << "," << mean(maps) << ","
+          << percentile(maps, 1) << "," << mean(cars) << "," << cars.size()
+          << "," << mean(reply) << "," << wall[{name, n, b}] << ","
+          << mean(f1s) << "\n";
+    }
+}
+
+/// Every run where another policy's mean mAP@0.5 reached RECL's with the
+/// same cameras and budget, plainly.
+void where_recl_loses(std::ostream& rep, report_input& in) {
+  auto& s = in.s;
+  auto& mean_map = in.mean_map;
+  // Where RECL does not win, plainly: every run where another policy's mean
+  // mAP@0.5 reached RECL's with the same cameras and budget.
+  {
+    std::vector<std::string> lines;
+    for (auto& [name, n, b] : s.plan) {
+      if (name == "recl" || !s.planned("recl", n, b))
+        continue;
+      auto mine = mean_map[{"recl", n, b}], theirs = mean_map[{name, n, b}];
+      if (theirs >= mine)
+        lines.push_back(cv::format("- %s with %zu cameras, budget %d: "
+                                   "%.3f vs RECL's %.3f",
+                                   name.c_str(), n, b, theirs, mine));
+    }
+    bool any_recl = false;
+    for (auto& k : s.plan)
+      any_recl = any_recl || std::get<0>(k) == "recl";
+    if (any_recl) {
+      rep << "\n## Where RECL does not win\n\n";
+      if (lines.empty())
+        rep << "Every other policy's mean mAP@0.5 stayed below RECL's in "
+               "every run with the same cameras and budget.\n";
+      else {
+        rep << "Runs where another policy's mean mAP@0.5 matched or beat "
+               "RECL's with the same cameras and budget:\n\n";
+        for (auto& l : lines)
+          rep << l << "\n";
+      }
+    }
+  }
+}
+
+/// The reuse matrix if it ran, what did not run, and the wall time.
+void write_footer(std::ostream& rep, const bench_settings& s) {
+  if (s.reuse_matrix) {
+    rep << "\n## The reuse premise (experiment 7)\n\nOne expert per place "
+           "fine-tuned on a window of that place's first held-out clip, "
+           "scored on a later clip of every place (car AP; recl-bench-reuse, "
+           "run now as part of this run, exit code "
+        << s.reuse_code << "; output also in reuse.txt):\n\n```\n"
+        << s.reuse_text << "```\n";
+  }
+  rep << "\nEvery number above comes from this run (" << s.out
+      << "/windows.csv has one row per window). Each other experiment has "
+         "its section above when its runs were part of the plan. "
+      << (s.reuse_matrix ? "" : "Not run: the reuse matrix (7: "
+                                "--reuse-matrix). ")
+      << (std::find(s.policies.begin(), s.policies.end(), "selectors")
+              != s.policies.end()
+            ? ""
+            : "Not run: the same-zoo comparison of selectors (2: policy "
+              "'selectors'). ")
+      << "The held-out slices that measure training gains are a few "
+         "frames per window and the public footage allows only a few "
+         "windows per camera, so differences of a few hundredths between "
+         "policies are within noise.\n";
+  rep << "\nWall time: " << (now_ms() - s.t_start) / 1000 << " s.\n";
+}
+
 } // namespace
 
 const char* const window_csv_header
@@ -246,7 +387,6 @@ void write_report(const bench_settings& s,
                   const std::vector<window_row>& all_rows,
                   std::map<run_key, run_stats>& stats,
                   std::map<run_key, double>& wall) {
-  // windows.csv
   {
     std::ofstream f{s.out + "/windows.csv"};
     f << window_csv_header << "\n";
@@ -254,522 +394,33 @@ void write_report(const bench_settings& s,
       f << to_csv(r) << "\n";
   }
   // Everything below is about the scored windows only.
-  std::vector<window_row> rows;
+  report_input in{s, {}, stats, wall, {}};
   for (auto& r : all_rows)
     if (!r.history)
-      rows.push_back(r);
-  // summary.csv and report.md
+      in.rows.push_back(r);
   std::ofstream sum{s.out + "/summary.csv"};
   sum << "policy,cameras,budget,windows,scored,sparse,mean_map,p1_map,"
          "mean_car_ap,car_ap_windows,mean_reply_ms,wall_s,mean_f1\n";
   std::ofstream rep{s.out + "/report.md"};
-  rep << "# recl-bench report\n\n";
-  rep << "Mode: "
-      << (s.quick      ? "quick"
-          : s.standard ? "standard"
-          : s.lifetime ? "lifetime"
-                       : "custom")
-      << ". Plan: " << s.plan_name
-      << (s.plan_name == "roaming"
-            ? " (each camera dwells " + std::to_string(s.dwell)
-                + " windows at a place, then moves to the next; camera c "
-                  "arrives where camera c+1 was one dwell before)"
-            : std::string{" (each camera stays at its place)"})
-      << "; " << s.history
-      << " history windows per camera played but not scored; " << s.seeds
-      << " seed(s) per run"
-      << ". Workload: " << s.windows << " windows per camera of up to "
-      << s.T << " s of catalog video, " << s.sample_fps
-      << " frames/s sent, " << s.eval_frames
-      << " frames per window scored with the model deployed on the edge "
-         "at that moment, against YOLOX-Nano teacher labels. Budgets: "
-      << s.budget_text
-      << " micro-windows (epochs) of training per job, replay clock. "
-         "Base expert: "
-      << (s.base_given ? s.base : std::string{"YOLOX-Nano COCO weights"})
-      << " at 256x160. Machine: "
-      << std::thread::hardware_concurrency() << " cores, "
-      << gpu::device_name()
-      << ". mAP@0.5 and car AP rank every detection down to score 0.01 "
-         "(COCO-style); mean F1 at 0.3 scores what the edge reports (boxes "
-         "with score >= 0.3) per frame against the teacher's.\n\n";
-  rep << "| policy | cameras | budget | windows | scored | sparse (left "
-         "out) | mean mAP@0.5 | 1st pct mAP | mean car AP | mean F1 at 0.3 | "
-         "mean reply ms | wall s |\n|---|---|---|---|---|---|---|---|---|---|"
-         "---|---|\n";
-  // (policy, cameras, budget) -> mean mAP, for the plots
-  std::map<std::tuple<std::string, size_t, int>, double> mean_map;
-  for (auto& [name, n, b] : s.plan) {
-      std::vector<double> maps, cars, reply, f1s;
-      size_t total = 0, sparse = 0;
-      for (auto& r : rows)
-        if (r.policy == name && r.cameras == n && r.budget == b) {
-          ++total;
-          reply.push_back(r.reply_ms);
-          if (r.sparse) {
-            ++sparse;
-            continue;
-          }
-          maps.push_back(r.map);
-          f1s.push_back(r.f1);
-          if (r.car_ap >= 0)
-            cars.push_back(r.car_ap);
-        }
-      auto mean = [](const std::vector<double>& xs) {
-        double t = 0;
-        for (auto x : xs)
-          t += x;
-        return xs.empty() ? 0.0 : t / xs.size();
-      };
-      char line[512];
-      std::snprintf(line, sizeof line,
-                    "| %s | %zu | %d | %zu | %zu | %zu | %.3f | %.3f | %.3f "
-                    "| %.3f | %.0f | %.0f |\n",
-                    name.c_str(), n, b, total, maps.size(), sparse,
-                    mean(maps), percentile(maps, 1), mean(cars), mean(f1s),
-                    mean(reply), wall[{name, n, b}]);
-      rep << line;
-      mean_map[{name, n, b}] = mean(maps);
-      sum << name << "," << n << "," << b << "," << total << ","
-          << maps.size() << "," << sparse << "," << mean(maps) << ","
-          << percentile(maps, 1) << "," << mean(cars) << "," << cars.size()
-          << "," << mean(reply) << "," << wall[{name, n, b}] << ","
-          << mean(f1s) << "\n";
-    }
-  // Where RECL does not win, plainly: every run where another policy's mean
-  // mAP@0.5 reached RECL's with the same cameras and budget.
-  {
-    std::vector<std::string> lines;
-    for (auto& [name, n, b] : s.plan) {
-      if (name == "recl" || !s.planned("recl", n, b))
-        continue;
-      auto mine = mean_map[{"recl", n, b}], theirs = mean_map[{name, n, b}];
-      if (theirs >= mine)
-        lines.push_back(cv::format("- %s with %zu cameras, budget %d: "
-                                   "%.3f vs RECL's %.3f",
-                                   name.c_str(), n, b, theirs, mine));
-    }
-    bool any_recl = false;
-    for (auto& k : s.plan)
-      any_recl = any_recl || std::get<0>(k) == "recl";
-    if (any_recl) {
-      rep << "\n## Where RECL does not win\n\n";
-      if (lines.empty())
-        rep << "Every other policy's mean mAP@0.5 stayed below RECL's in "
-               "every run with the same cameras and budget.\n";
-      else {
-        rep << "Runs where another policy's mean mAP@0.5 matched or beat "
-               "RECL's with the same cameras and budget:\n\n";
-        for (auto& l : lines)
-          rep << l << "\n";
-      }
-    }
-  }
-  {
-    auto text = paired_section(s, rows);
-    rep << text;
-    std::printf("%s", text.c_str());
-    std::fflush(stdout);
-  }
-  // Reuse and compute breakdown (experiments 2 and 5, in part).
-  rep << "\n## Reuse and compute\n\nReuse (the safety checker's hit "
-         "rate for zoo models): share of windows with a non-empty zoo "
-         "that were served a zoo expert. Compute per window "
-         "(means): labelling (teacher), selection (top-K), safety check; "
-         "device time in micro-windows for training and (Ekya) profiling; "
-         "device seconds of the whole run spent updating the selectors "
-         "(gating network or ODIN, on admissions and prunes); "
-         "the device's busy share.\n\n| policy | cameras | budget | zoo "
-         "at end | reuse | teacher ms | select ms | check ms | training "
-         "units | profiling units | selector updates s | device busy |\n"
-         "|---|---|---|---|---|---|---|---|---|---|---|---|\n";
-  for (auto& [name, n, b] : s.plan) {
-        size_t with_zoo = 0, reused = 0, k = 0;
-        double te = 0, se = 0, ce = 0;
-        for (auto& r : rows)
-          if (r.policy == name && r.cameras == n && r.budget == b) {
-            ++k;
-            te += r.teacher_ms;
-            se += r.select_ms;
-            ce += r.check_ms;
-            if (r.zoo_size > 0) {
-              ++with_zoo;
-              reused += r.source == "zoo";
-            }
-          }
-        auto& st = stats[{name, n, b}];
-        char line[512];
-        std::snprintf(
-          line, sizeof line,
-          "| %s | %zu | %d | %zu | %s | %.0f | %.0f | %.0f | %.0f | %.0f "
-          "| %.1f | %.0f%% |\n",
-          name.c_str(), n, b, st.zoo,
-          with_zoo ? cv::format("%zu/%zu", reused, with_zoo).c_str() : "-",
-          k ? te / k : 0, k ? se / k : 0, k ? ce / k : 0,
-          st.sched.training, st.sched.profiling, st.sched.selector_s,
-          st.sched.elapsed_s > 0 ? 100 * st.sched.busy_s / st.sched.elapsed_s
-                                 : 0.0);
-        rep << line;
-      }
-  // Experiment 3, in part: after RECL served a zoo expert for window w,
-  // how long a retraining-only policy took, on the same camera and
-  // stream, to deploy a model at least as accurate as RECL's on w+1.
-  for (auto n : s.cameras)
-    for (auto b : s.budgets) {
-      auto find = [&](const std::string& pol, const std::string& cam,
-                      size_t w) -> const window_row* {
-        for (auto& r : rows)
-          if (r.policy == pol && r.cameras == n && r.budget == b
-              && r.camera == cam && r.window == w)
-            return &r;
-        return nullptr;
-      };
-      bool header = false;
-      for (auto& other : s.policies) {
-        if ((other != "ams" && other != "ekya") || !s.planned(other, n, b)
-            || !s.planned("recl", n, b))
-          continue;
-        size_t events = 0, reached = 0;
-        double waited = 0;
-        for (auto& r : rows) {
-          if (r.policy != "recl" || r.cameras != n || r.budget != b
-              || r.source != "zoo")
-            continue;
-          auto next = find("recl", r.camera, r.window + 1);
-          if (next == nullptr || next->sparse)
-            continue;
-          ++events;
-          for (size_t w = r.window + 1; w < s.windows; ++w) {
-            auto o = find(other, r.camera, w);
-            if (o != nullptr && !o->sparse && o->map >= next->map) {
-              ++reached;
-              waited += (w - r.window - 1) * s.T;
-              break;
-            }
-          }
-        }
-        if (!header) {
-          rep << "\n## Time to RECL's accuracy (" << n << " cameras, budget "
-              << b << ")\n\nFor every window after which RECL served a "
-                 "zoo expert: the stream seconds a retraining-only policy "
-                 "needed to deploy a model at least as accurate on the "
-                 "same camera (0 = it already was).\n\n| policy | reuse "
-                 "events | reached | mean seconds when reached |\n"
-                 "|---|---|---|---|\n";
-          header = true;
-        }
-        rep << "| " << other << " | " << events << " | " << reached
-            << " | "
-            << (reached ? cv::format("%.0f", waited / reached)
-                        : std::string{"-"})
-            << " |\n";
-      }
-    }
-  // Plots: mean mAP vs cameras (first budget), vs budget (most cameras).
-  if (s.cameras.size() > 1) {
-    std::map<std::string, std::vector<std::pair<double, double>>> series;
-    for (auto& name : s.policies)
-      for (auto n : s.cameras)
-        if (s.planned(name, n, s.budgets[0]))
-          series[name].emplace_back(n, mean_map[{name, n, s.budgets[0]}]);
-    plot(s.out + "/map_vs_cameras.png", "mean mAP@0.5 vs cameras (budget "
-         + std::to_string(s.budgets[0]) + ")", "cameras", series);
-    rep << "\n![mAP vs cameras](map_vs_cameras.png)\n";
-  }
-  {
-    // Experiment 2, in part: the served model's accuracy over time (mean
-    // over cameras per window index), most cameras, first budget.
-    std::map<std::string, std::vector<std::pair<double, double>>> series;
-    auto n = s.cameras.back();
-    for (auto& name : s.policies)
-      for (size_t w = 0; w < s.windows && s.planned(name, n, s.budgets[0]); ++w) {
-        double sum = 0;
-        size_t k = 0;
-        for (auto& r : rows)
-          if (r.policy == name && r.cameras == n
-              && r.budget == s.budgets[0] && r.window == w && !r.sparse) {
-            sum += r.map;
-            ++k;
-          }
-        if (k > 0)
-          series[name].emplace_back(static_cast<double>(w), sum / k);
-      }
-    plot(s.out + "/map_over_time.png", "mean mAP@0.5 per window ("
-         + std::to_string(n) + " cameras, budget "
-         + std::to_string(s.budgets[0]) + ")", "window", series);
-    rep << "\n![mAP over time](map_over_time.png)\n";
-    // Experiment 5, in part: the zoo's size and the share of windows served
-    // from it, per window index, for the policies that keep a zoo.
-    std::map<std::string, std::vector<std::pair<double, double>>> zoo, reuse;
-    for (auto& name : s.policies) {
-      // Only policies that serve from the zoo (others may fill one unused).
-      bool serves = false;
-      for (auto& r : rows)
-        serves = serves || (r.policy == name && r.source == "zoo");
-      for (size_t w = 0;
-           serves && w < s.windows && s.planned(name, n, s.budgets[0]); ++w) {
-        double size = 0, served = 0;
-        size_t k = 0;
-        for (auto& r : rows)
-          if (r.policy == name && r.cameras == n && r.budget == s.budgets[0]
-              && r.window == w) {
-            size += r.zoo_size;
-            served += r.source == "zoo";
-            ++k;
-          }
-        if (k > 0) {
-          zoo[name].emplace_back(static_cast<double>(w), size / k);
-          reuse[name].emplace_back(static_cast<double>(w), served / k);
-        }
-      }
-    }
-    if (!zoo.empty()) {
-      plot(s.out + "/zoo_over_time.png", "zoo size per window ("
-           + std::to_string(n) + " cameras)", "window", zoo, 0);
-      plot(s.out + "/reuse_over_time.png", "share of windows served from "
-           "the zoo (" + std::to_string(n) + " cameras)", "window", reuse);
-      rep << "\n![zoo size over time](zoo_over_time.png)\n"
-             "![reuse over time](reuse_over_time.png)\n";
-    }
-    // Experiment 5: RECL's per-window compute over time (means over the
-    // cameras): labelling, selection and safety check.
-    if (s.planned("recl", n, s.budgets[0])) {
-      std::map<std::string, std::vector<std::pair<double, double>>> ms;
-      for (size_t w = 0; w < s.windows; ++w) {
-        double te = 0, se = 0, ce = 0;
-        size_t k = 0;
-        for (auto& r : rows)
-          if (r.policy == "recl" && r.cameras == n
-              && r.budget == s.budgets[0] && r.window == w) {
-            te += r.teacher_ms;
-            se += r.select_ms;
-            ce += r.check_ms;
-            ++k;
-          }
-        if (k == 0)
-          continue;
-        ms["labelling"].emplace_back(static_cast<double>(w), te / k);
-        ms["selection"].emplace_back(static_cast<double>(w), se / k);
-        ms["safety check"].emplace_back(static_cast<double>(w), ce / k);
-      }
-      if (!ms.empty()) {
-        plot(s.out + "/compute_over_time.png", "RECL's compute per window, ms ("
-             + std::to_string(n) + " cameras)", "window", ms, 0);
-        rep << "![RECL's compute over time](compute_over_time.png)\n";
-      }
-    }
-  }
-  if (s.budgets.size() > 1) {
-    std::map<std::string, std::vector<std::pair<double, double>>> series;
-    auto n = s.sweep_cameras;
-    for (auto& name : s.policies)
-      for (auto b : s.budgets)
-        if (s.planned(name, n, b))
-          series[name].emplace_back(b, mean_map[{name, n, b}]);
-    plot(s.out + "/map_vs_budget.png", "mean mAP@0.5 vs budget ("
-         + std::to_string(n) + " cameras)", "micro-windows per window",
-         series);
-    rep << "\n![mAP vs budget](map_vs_budget.png)\n";
-  }
-  // Experiment 2: selectors on the same zoo, from runs of "selectors"
-  // (gating serves; every zoo expert is also evaluated on each window).
-  for (auto& [name, n, b] : s.plan) {
-    if (name.rfind("selectors", 0) != 0)
-      continue;
-    double g = 0, od = 0, orc = 0, served = 0;
-    size_t k = 0, g_best = 0, o_best = 0;
-    std::map<std::string, std::vector<std::pair<double, double>>> series;
-    std::map<size_t, std::array<double, 5>> per_w; // sums and count
-    for (auto& r : rows) {
-      // Windows where all three had a pick (the gating network and ODIN
-      // cover an admitted expert a moment after the zoo lists it).
-      if (r.policy != name || r.cameras != n || r.budget != b
-          || r.sel_oracle < 0 || r.sel_gating < 0 || r.sel_odin < 0)
-        continue;
-      ++k;
-      auto gv = std::max(0.0, r.sel_gating), ov = std::max(0.0, r.sel_odin);
-      g += gv;
-      od += ov;
-      orc += r.sel_oracle;
-      served += std::max(0.0, r.served_acc);
-      g_best += gv >= r.sel_oracle;
-      o_best += ov >= r.sel_oracle;
-      auto& a = per_w[r.window];
-      a[0] += gv;
-      a[1] += ov;
-      a[2] += r.sel_oracle;
-      a[3] += std::max(0.0, r.served_acc);
-      a[4] += 1;
-    }
-    rep << "\n## Selectors on the same zoo (" << name << ", " << n
-        << " cameras, budget " << b << ")\n\nWindows where gating, "
-           "ODIN and the oracle each had a pick from the zoo: "
-        << k << ". Accuracy on each window's teacher-labelled frames of "
-           "the gating network's first choice, ODIN's first choice and the "
-           "best zoo expert (oracle), and of what RECL served after its "
-           "safety check (gating's top-K plus the edge's, the last "
-           "retrained and the base model).\n\n";
-    if (k > 0) {
-      rep << "| selector | mean accuracy | picked the best zoo expert |\n"
-             "|---|---|---|\n"
-          << cv::format("| gating top-1 | %.3f | %zu/%zu |\n", g / k, g_best, k)
-          << cv::format("| ODIN top-1 | %.3f | %zu/%zu |\n", od / k, o_best, k)
-          << cv::format("| oracle | %.3f | %zu/%zu |\n", orc / k, k, k)
-          << cv::format("| RECL served (safety-checked) | %.3f | - |\n",
-                        served / k);
-      for (auto& [w, a] : per_w) {
-        series["gating top-1"].emplace_back(w, a[0] / a[4]);
-        series["ODIN top-1"].emplace_back(w, a[1] / a[4]);
-        series["oracle"].emplace_back(w, a[2] / a[4]);
-        series["RECL served"].emplace_back(w, a[3] / a[4]);
-      }
-      auto file = cv::format("selectors_%zu_%d.png", n, b);
-      plot(s.out + "/" + file, "selected model's accuracy per window ("
-           + std::to_string(n) + " cameras)", "window", series);
-      rep << "\n![selectors](" << file << ")\n";
-    }
-  }
-  // Experiment 3, profiled: retraining the edge's previous model on the
-  // window's frames until it matched the zoo expert RECL served at once.
-  {
-    bool header = false;
-    for (auto& [name, n, b] : s.plan) {
-      auto it = stats.find({name, n, b});
-      if (name != "recl" || it == stats.end() || it->second.curves.empty())
-        continue;
-      if (!header) {
-        rep << "\n## Reuse vs retraining: time to the same accuracy "
-               "(experiment 3)\n\nFor every window RECL served a zoo "
-               "expert: its accuracy on the window's frames (teacher labels), "
-               "and the epochs and training seconds (this machine, "
-            << gpu::device_name()
-            << ", after the run) that retraining the edge's previous model on "
-               "those frames needed to reach it, at most "
-            << s.curve_epochs
-            << " epochs; RECL's answer took its selection + safety check. "
-               "Retraining is scored on the frames it trains on, which "
-               "favours it, and its time excludes waiting for the "
-               "accelerator.\n\n"
-               "| cameras | budget | reuse events | reached | median epochs "
-               "| median training s | not reached | RECL reply (select + "
-               "check) ms |\n|---|---|---|---|---|---|---|---|\n";
-        header = true;
-      }
-      std::vector<double> ep, sec, reply;
-      size_t missed = 0;
-      for (auto& c : it->second.curves) {
-        reply.push_back(c.reply_ms);
-        if (c.epochs < 0) {
-          ++missed;
-          continue;
-        }
-        ep.push_back(c.epochs);
-        sec.push_back(c.seconds);
-      }
-      rep << cv::format("| %zu | %d | %zu | %zu | %s | %s | %zu | %.0f |\n", n, b,
-                        it->second.curves.size(), ep.size(),
-                        ep.empty() ? "-" : cv::format("%.0f", percentile(ep, 50)).c_str(),
-                        sec.empty() ? "-" : cv::format("%.1f", percentile(sec, 50)).c_str(),
-                        missed, percentile(reply, 50));
-    }
-  }
-  // Experiment 6: ablations next to RECL with the same cameras and budget.
-  {
-    bool header = false;
-    for (auto& [name, n, b] : s.plan) {
-      bool ablation = name == "recl-eta0" || name == "recl-alpha0.1"
-                      || name == "recl-top1" || name.rfind("recl[", 0) == 0;
-      if (!ablation)
-        continue;
-      if (!header) {
-        rep << "\n## Ablations (experiment 6)\n\nRECL with one setting "
-               "changed, against RECL as configured (pruning eta 4, "
-               "admission alpha 0.02, top-K 10) with the same cameras and "
-               "budget.\n\n| variant | cameras | budget | mean mAP@0.5 | "
-               "RECL's | zoo at end | reuse |\n|---|---|---|---|---|---|---|\n";
-        header = true;
-      }
-      size_t with_zoo = 0, reused = 0;
-      for (auto& r : rows)
-        if (r.policy == name && r.cameras == n && r.budget == b
-            && r.zoo_size > 0) {
-          ++with_zoo;
-          reused += r.source == "zoo";
-        }
-      rep << cv::format("| %s | %zu | %d | %.3f | %s | %zu | %zu/%zu |\n",
-                        name.c_str(), n, b, mean_map[{name, n, b}],
-                        s.planned("recl", n, b)
-                          ? cv::format("%.3f", mean_map[{"recl", n, b}]).c_str()
-                          : "-",
-                        stats[{name, n, b}].zoo, reused, with_zoo);
-    }
-  }
-  // Experiment 1's second half: the smallest budget in this run at which
-  // each other policy's mean mAP reached RECL's at each budget.
-  auto swept = [&](const std::string& name) {
-    size_t k = 0;
-    for (auto b : s.budgets)
-      k += s.planned(name, s.sweep_cameras, b);
-    return k > 1;
-  };
-  if (swept("recl")) {
-    auto n = s.sweep_cameras;
-    auto budgets = s.budgets;
-    std::sort(budgets.begin(), budgets.end());
-    rep << "\n## Budget needed to match RECL (" << n << " cameras)\n\n"
-           "The smallest budget of this run at which each policy's mean "
-           "mAP@0.5 reached RECL's at the budget of the column (\"> B\": "
-           "not within the budgets run).\n\n| policy |";
-    for (auto b : budgets)
-      rep << " RECL at " << b << " (" << cv::format("%.3f", mean_map[{"recl", n, b}])
-          << ") |";
-    rep << "\n|---|";
-    for (size_t i = 0; i < budgets.size(); ++i)
-      rep << "---|";
-    rep << "\n";
-    for (auto& name : s.policies) {
-      if (name == "recl" || !swept(name))
-        continue;
-      rep << "| " << name << " |";
-      for (auto b : budgets) {
-        auto target = mean_map[{"recl", n, b}];
-        std::string need = "> " + std::to_string(budgets.back());
-        if (!s.planned("recl", n, b))
-          need = "-";
-        for (auto c : budgets)
-          if (s.planned("recl", n, b) && s.planned(name, n, c)
-              && mean_map[{name, n, c}] >= target) {
-            need = std::to_string(c);
-            break;
-          }
-        rep << " " << need << " |";
-      }
-      rep << "\n";
-    }
-  }
-  if (s.reuse_matrix) {
-    rep << "\n## The reuse premise (experiment 7)\n\nOne expert per place "
-           "fine-tuned on a window of that place's first held-out clip, "
-           "scored on a later clip of every place (car AP; recl-bench-reuse, "
-           "run now as part of this run, exit code "
-        << s.reuse_code << "; output also in reuse.txt):\n\n```\n"
-        << s.reuse_text << "```\n";
-  }
-  rep << "\nEvery number above comes from this run (" << s.out
-      << "/windows.csv has one row per window). Each other experiment has "
-         "its section above when its runs were part of the plan. "
-      << (s.reuse_matrix ? "" : "Not run: the reuse matrix (7: "
-                                "--reuse-matrix). ")
-      << (std::find(s.policies.begin(), s.policies.end(), "selectors")
-              != s.policies.end()
-            ? ""
-            : "Not run: the same-zoo comparison of selectors (2: policy "
-              "'selectors'). ")
-      << "The held-out slices that measure training gains are a few "
-         "frames per window and the public footage allows only a few "
-         "windows per camera, so differences of a few hundredths between "
-         "policies are within noise.\n";
-  rep << "\nWall time: " << (now_ms() - s.t_start) / 1000 << " s.\n";
+  write_header(rep, s);
+  summary_table(rep, sum, in);
+  where_recl_loses(rep, in);
+  auto paired_text = paired_section(s, in.rows);
+  rep << paired_text;
+  std::printf("%s", paired_text.c_str()); // the verdict, on the console too
+  std::fflush(stdout);
+  reuse_and_compute(rep, in);
+  time_to_accuracy(rep, in);
+  plot_vs_cameras(rep, in);
+  plot_accuracy_over_time(rep, in);
+  plot_zoo_over_time(rep, in);
+  plot_compute_over_time(rep, in);
+  plot_vs_budget(rep, in);
+  selectors_section(rep, in);
+  curves_section(rep, in);
+  ablations_section(rep, in);
+  budget_to_match(rep, in);
+  write_footer(rep, s);
 }
 
 } // namespace recl::bench

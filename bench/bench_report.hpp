@@ -89,6 +89,8 @@ struct bench_settings {
   size_t history = 0; ///< first windows of every camera, not scored
   size_t seeds = 1;   ///< runs of every (policy, cameras, budget)
   int curve_epochs = 10; ///< experiment 3: retraining epochs tried at most
+  bool strong_teacher = false; ///< --teacher strong: server and scoring
+  std::string teacher;         ///< the teacher's description, for the report
   std::string budget_text; ///< --budget as given
   double t_start = 0;      ///< now_ms() when the run began
   std::vector<run_key> plan; ///< the runs, in order

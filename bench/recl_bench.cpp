@@ -151,6 +151,16 @@ std::vector<window_row> run_policy(const bench_settings& s, const policy& pol,
     s.data, "--token", "recl-bench-token", "--base-expert", s.base,
     "--clock", "replay", "--budget", std::to_string(budget), "--gamma", "1",
     "--log-level", "warning", "--seed", std::to_string(seed)};
+  if (s.strong_teacher) {
+    // The server labels with the same teacher the frames are scored with.
+    auto t = lab.opts;
+    args.insert(args.end(),
+                {"--teacher", t.spec, "--teacher-input",
+                 std::to_string(t.input_width) + "x"
+                   + std::to_string(t.input_height),
+                 "--teacher-tiling", t.tiling, "--teacher-flip",
+                 t.flip ? "on" : "off"});
+  }
   args.insert(args.end(), pol.args.begin(), pol.args.end());
   test::process d{test::bin("recld"), args};
   auto line = d.wait_for_line("recld listening on", 60);
@@ -324,8 +334,9 @@ std::string fingerprint(const bench_settings& s, const policy& pol, size_t n,
                 n, b, static_cast<unsigned long long>(seed),
                 s.plan_name.c_str(), s.dwell, s.history, s.windows, s.T,
                 s.sample_fps, s.eval_frames);
+  // The teacher only when strong: runs saved before --teacher keep resuming.
   return line + pol.name + " | " + args + "| base " + s.base + " | data "
-         + s.data;
+         + s.data + (s.strong_teacher ? " | teacher strong" : "");
 }
 
 } // namespace
@@ -376,6 +387,11 @@ int main(int argc, char** argv) {
                               "off; off with --lifetime)", "10")
     .add_flag("reuse-matrix", "also run recl-bench-reuse (experiment 7; "
                               "on with --standard)")
+    .add("teacher", "KIND",
+         "standard (YOLOX-Nano at 416) or strong (at 640 on the whole frame "
+         "and 2x2 tiles, each with its mirror, boxes fused; ~20x the cost): "
+         "what the server labels with and windows are scored against",
+         "standard")
     .add("threads", "N", "LibTorch threads in this process", "1");
   bench_settings s;
   try {
@@ -405,6 +421,10 @@ int main(int argc, char** argv) {
     s.T = o.get_double("window-seconds", 1, 3600);
     s.sample_fps = o.get_double("sample-fps", 0.1, 30);
     s.eval_frames = static_cast<size_t>(o.get_int("eval-frames", 1, 100));
+    if (o.get("teacher") != "standard" && o.get("teacher") != "strong")
+      o.fail("teacher", "'" + o.get("teacher")
+                          + "' is neither standard nor strong");
+    s.strong_teacher = o.get("teacher") == "strong";
     s.plan_name = o.get("plan");
     if (s.plan_name != "fixed" && s.plan_name != "roaming")
       o.fail("plan", "'" + s.plan_name + "' is neither fixed nor roaming");
@@ -530,7 +550,8 @@ int main(int argc, char** argv) {
       s.base = test::pretrained_archive();
     expert::load(s.base); // a file that is no expert fails before any run
     auto cat = catalog::load(s.data);
-    auto lab = make_labeller(s.data, "");
+    auto lab = make_labeller(data_teacher(s.data, s.strong_teacher), "");
+    s.teacher = lab.model->describe();
     std::mutex lab_mutex;
     std::vector<window_row> rows;
     std::map<run_key, double> wall;

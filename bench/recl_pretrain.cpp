@@ -104,7 +104,7 @@ int main(int argc, char** argv) {
     auto cat = catalog::load(data);
     // The weights first: a wrong path fails before minutes of labelling.
     auto coco = expert::load(o.get("onnx-archive"), eopts);
-    auto labels = make_labeller(data, o.get("cache"));
+    auto labels = make_labeller(data_teacher(data, false), o.get("cache"));
     auto& cache = *labels.cache;
     auto& t = labels.model;
     labelled_frames train;

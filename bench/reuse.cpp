@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
   auto started = now_ms();
   gpu::configure_threads(static_cast<int>(o.get_int("threads", 0, 64)));
   auto cat = catalog::load(data);
-  auto labels = make_labeller(data, o.get("cache"));
+  auto labels = make_labeller(data_teacher(data, false), o.get("cache"));
   auto base = expert::load(o.given("base") ? o.get("base")
                                            : test::pretrained_archive());
   auto epochs = static_cast<int>(o.get_int("epochs", 1, 1000));

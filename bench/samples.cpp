@@ -30,9 +30,16 @@ labelled_frames label(const sampled_frames& s, label_cache& cache, teacher& t) {
   return out;
 }
 
-labeller make_labeller(const std::string& data, const std::string& cache_dir) {
+teacher_options data_teacher(const std::string& data, bool strong) {
+  teacher_options o;
+  o.spec = "yolox:" + data + "/models/yolox_nano.onnx";
+  return strong ? strong_teacher(o) : o;
+}
+
+labeller make_labeller(const teacher_options& opts,
+                       const std::string& cache_dir) {
   labeller l;
-  l.opts.spec = "yolox:" + data + "/models/yolox_nano.onnx";
+  l.opts = opts;
   l.model = make_teacher(l.opts);
   l.cache = std::make_unique<label_cache>(
     cache_dir.empty() ? default_cache_dir() : cache_dir, teacher_key(l.opts));

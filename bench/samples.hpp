@@ -20,9 +20,14 @@ struct labeller {
   std::unique_ptr<label_cache> cache;
 };
 
-/// The YOLOX-Nano teacher of `data` (416x416, default classes), caching in
-/// `cache_dir` (default_cache_dir() when empty).
-labeller make_labeller(const std::string& data, const std::string& cache_dir);
+/// The YOLOX-Nano teacher of `data`: 416x416, default classes; with
+/// `strong`, strong_teacher() of it.
+teacher_options data_teacher(const std::string& data, bool strong);
+
+/// The teacher `opts` with its label cache in `cache_dir`
+/// (default_cache_dir() when empty).
+labeller make_labeller(const teacher_options& opts,
+                       const std::string& cache_dir);
 
 /// Frames taken from clips, with where each came from.
 struct sampled_frames {

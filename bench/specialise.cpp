@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
   }
   gpu::configure_threads(static_cast<int>(o.get_int("threads", 0, 64)));
   auto cat = catalog::load(data);
-  auto labels = make_labeller(data, o.get("cache"));
+  auto labels = make_labeller(data_teacher(data, false), o.get("cache"));
   auto base = expert::load(test::pretrained_archive());
   std::vector<int> epochs;
   for (auto& e : split(o.get("epochs"), ','))

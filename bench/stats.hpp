@@ -15,6 +15,15 @@ inline double median(std::vector<double> xs) {
   return xs[xs.size() / 2];
 }
 
+/// The p-th percentile (0..100, nearest rank) of `xs`; 0 when empty.
+inline double percentile(std::vector<double> xs, double p) {
+  if (xs.empty())
+    return 0;
+  std::sort(xs.begin(), xs.end());
+  auto i = static_cast<size_t>(p / 100.0 * (xs.size() - 1) + 0.5);
+  return xs[std::min(i, xs.size() - 1)];
+}
+
 } // namespace recl::bench
 
 #include <cstdint>

@@ -153,6 +153,10 @@ TEST_CASE("recl-bench: a small run writes its report and the numbers add up") {
                        {"--data", data, "--out", out, "--policies", "magic"});
   CHECK(bad.code == 2);
   CHECK(bad.err.find("unknown policy 'magic'") != std::string::npos);
+  bad = run_bench(data, out, {"--teacher", "huge"});
+  CHECK(bad.code == 2);
+  CHECK(bad.err.find("--teacher: 'huge' is neither standard nor strong")
+        != std::string::npos);
   bad = run_bench(data, out, {"--base-expert", tmp.path() + "/none.pt"});
   CHECK(bad.code == 2);
   CHECK(bad.err.find("none.pt' is not a file") != std::string::npos);

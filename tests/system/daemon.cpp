@@ -151,6 +151,7 @@ TEST_CASE("commands: --help, and bad settings refused with one line") {
   bad({"--data-dir", dd, "--classes", "car,unicorn"}, 2, "'unicorn' is not a COCO class");
   bad({"--data-dir", dd, "--teacher-input", "400x400"}, 2, "--teacher-input");
   bad({"--data-dir", dd, "--teacher", "magic"}, 2, "--teacher");
+  bad({"--data-dir", dd, "--teacher-flip", "maybe"}, 2, "--teacher-flip: 'maybe' is neither on nor off");
   bad({"--data-dir", dd, "--teacher", "yolox:/nonexistent.onnx"}, 1, "cannot load");
   bad({"--data-dir", dd, "--bogus"}, 2, "unknown option '--bogus'");
   auto conf = tmp.path() + "/recld.conf";
@@ -169,11 +170,14 @@ TEST_CASE("commands: --help, and bad settings refused with one line") {
 TEST_CASE("recld: settings come from a config file") {
   test::temp_dir tmp;
   auto conf = tmp.path() + "/recld.conf";
-  write_file_atomic(conf, "# test\nmax-frames = 3\ntoken = configured-secret\n");
+  write_file_atomic(conf, "# test\nmax-frames = 3\ntoken = configured-secret\n"
+                          "teacher-flip = on\n");
   recld_process d{{"--config", conf, "--token", "cli-wins-secret"}};
   client c{d.address};
   CHECK(contains(rpc_failure([&] { c.status("configured-secret"); }),
                  "unauthorized"));
+  // The teacher runs on each frame and its mirror.
+  CHECK(contains(c.status("cli-wins-secret").teacher, ", flip"));
   auto limits = c.register_camera("cfg", "cli-wins-secret");
   CHECK(limits.max_frames == 3);
   CHECK(d.stop() == 0);
