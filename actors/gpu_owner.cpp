@@ -247,36 +247,95 @@ void tick(self_ptr self) {
   schedule_tick(self);
 }
 
-/// ODIN's K nearest experts (mean embedding of the window vs each
-/// expert's centroid, L2); none before the first admission.
-std::vector<std::string> odin_top_k(gpu_owner_state& st,
-                                    const labelled_window& lw, uint32_t k) {
-  if (!st.odin || st.centroids.empty())
-    return {};
-  auto q = st.odin->embed(*st.images_of(lw.source));
-  std::vector<std::pair<double, std::string>> by;
-  for (auto& [id, c] : st.centroids) {
-    double d = 0;
-    for (size_t i = 0; i < c.size() && i < q.size(); ++i)
-      d += (c[i] - q[i]) * (c[i] - q[i]);
-    by.emplace_back(d, id);
-  }
-  std::sort(by.begin(), by.end());
-  std::vector<std::string> out;
-  for (size_t i = 0; i < by.size() && i < k; ++i)
-    out.push_back(by[i].second);
-  return out;
+/// Adds a window's labelled frames to the generalist's replay buffer,
+/// dropping the oldest beyond its size.
+void feed_generalist(gpu_owner_state& st, const std::vector<image>& imgs,
+                     const std::vector<std::vector<box>>& truth) {
+  for (size_t i = 0; i < imgs.size(); ++i)
+    st.buffer.emplace_back(imgs[i], truth[i]);
+  while (st.buffer.size() > st.cfg.generalist_frames)
+    st.buffer.pop_front();
+  st.buffer_fresh = true;
 }
 
-/// The gating network's top-K; none while the zoo is empty.
-std::vector<std::string> gating_top_k(gpu_owner_state& st,
-                                      const labelled_window& lw, uint32_t k) {
-  if (!st.gate || st.gate_ids.empty())
-    return {};
-  std::vector<std::string> out;
-  for (auto i : st.gate->top_k(*st.images_of(lw.source), k))
-    out.push_back(st.gate_ids[i]);
-  return out;
+/// A retraining job for the window `lw`, from model `start`, scored at its
+/// end against `rivals`; it replaces the camera's previous job. Answers
+/// when the job ends (or at once without per-camera jobs).
+caf::result<training_result> start_job(self_ptr self, const labelled_window& lw,
+                                       const std::string& start,
+                                       const std::vector<std::string>& rivals) {
+  auto& st = self->state;
+  if (!st.models())
+    return caf::make_error(ec::model, "no expert models to retrain");
+  auto& cam = lw.source.camera;
+  if (!st.cfg.camera_jobs) {
+    // Generalist only: the window feeds its replay buffer, no job.
+    if (st.cfg.generalist) {
+      try {
+        feed_generalist(st, *st.images_of(lw.source), boxes_of(lw.labels));
+        maybe_start_generalist(self);
+        schedule_tick(self);
+      } catch (const std::exception& e) {
+        return caf::make_error(ec::model, e.what());
+      }
+    }
+    training_result none;
+    none.camera = cam;
+    none.window = lw.source.index;
+    return none;
+  }
+  // A camera has one job at a time: its previous window's job ends now.
+  for (auto& kv : st.jobs)
+    if (kv.second.camera == cam) {
+      end_job(self, kv.first);
+      break;
+    }
+  job j;
+  j.id = cam + "/" + std::to_string(lw.source.index);
+  j.camera = cam;
+  j.window = lw.source.index;
+  j.start_id = start;
+  j.rivals = rivals;
+  try {
+    auto x = st.find(start);
+    if (!x)
+      return caf::make_error(ec::unknown_expert, "no model '" + start
+                                                   + "' to retrain");
+    auto imgs = st.images_of(lw.source);
+    auto truth = boxes_of(lw.labels);
+    labelled_frames train, holdout;
+    split_window(*imgs, truth, train, holdout);
+    j.holdout = holdout;
+    if (st.sched->policy() == sched_policy::ekya)
+      for (size_t i = 0; i < train.frames.size(); i += 2) {
+        j.subset.frames.push_back(train.frames[i]);
+        j.subset.labels.push_back(train.labels[i]);
+      }
+    auto opts = st.cfg.train;
+    opts.seed = st.cfg.train.seed + lw.source.index;
+    // Algorithm 1's gains are measured on the whole window (frames the
+    // job trains on included) unless told otherwise: the held-out
+    // quarter alone is too few frames to rank jobs by.
+    labelled_frames gain_set = std::move(holdout);
+    if (st.cfg.gains_on == gain_frames::window) {
+      gain_set.frames = *imgs;
+      gain_set.labels = truth;
+    }
+    j.train = std::make_unique<trainer>(x->clone(), std::move(train),
+                                        std::move(gain_set), opts);
+    if (st.cfg.generalist)
+      feed_generalist(st, *imgs, truth);
+  } catch (const std::exception& e) {
+    return caf::make_error(ec::model, std::string{"retraining: "}
+                                        + e.what());
+  }
+  j.rp = self->make_response_promise<training_result>();
+  j.has_rp = true;
+  auto rp = j.rp;
+  st.sched->add(j.id, st.now(), st.now() + st.cfg.budget);
+  st.jobs.emplace(j.id, std::move(j));
+  schedule_tick(self);
+  return rp;
 }
 
 gpu_owner_actor::behavior_type
@@ -287,189 +346,25 @@ gpu_owner(self_ptr self, gpu_owner_config cfg, std::shared_ptr<store> db) {
   st.sched = std::make_unique<scheduler>(parse_sched_policy(st.cfg.scheduler),
                                          st.cfg.profile_epochs,
                                          st.cfg.gain_tolerance);
-  if (!st.cfg.base_expert.empty()) {
-    try {
-      st.base = expert::load(st.cfg.base_expert, st.cfg.expert);
-      if (st.cfg.generalist) {
-        if (auto g = st.db->get(family::experts, "model/generalist"))
-          st.generalist = expert::from_bytes(*g, st.cfg.expert);
-        else
-          st.generalist = st.base->clone();
-      }
-      st.load_gating();
-      log::info("gpu-owner", "base expert ", st.cfg.base_expert,
-                ", scheduler ", st.cfg.scheduler, ", clock ", to_string(st.cfg.clock),
-                ", budget ", st.cfg.budget,
-                st.cfg.clock == clock_kind::replay ? " micro-windows" : " s",
-                ", gating over ", st.gate_ids.size(), " experts");
-    } catch (const std::exception& e) {
-      log::error("gpu-owner", e.what(), "; running without expert models");
-      st.base.reset();
-    }
-  } else {
-    log::info("gpu-owner", "no base expert: selection and retraining are "
-                           "off, every window keeps the edge's model");
-  }
+  load_models(st);
   return {
     [=](evaluate_atom, const labelled_window& lw,
         const std::vector<std::string>& ids)
       -> caf::result<std::vector<float>> {
-      auto& st = self->state;
-      if (!st.models())
-        return caf::make_error(ec::model, "no expert models (recld started "
-                                          "without a base expert)");
-      // Fault injection for the restart test: fail once per process.
-      if (fault_at("gpu-owner-evaluate"))
-        throw std::runtime_error("RECL_CRASH_AT=gpu-owner-evaluate");
-      auto t0 = clock_type::now();
-      // Three blocks of ids.size() scores: on all frames, on the even and
-      // on the odd ones (the safety check's two halves; with fewer than
-      // two frames both halves are all frames). -1: unknown model.
-      auto n = ids.size();
-      std::vector<float> out(3 * n, -1.0f);
-      try {
-        auto imgs = st.images_of(lw.source);
-        auto truth = boxes_of(lw.labels);
-        auto half = [&](const std::vector<std::vector<box>>& xs, size_t r) {
-          if (xs.size() < 2)
-            return xs;
-          std::vector<std::vector<box>> h;
-          for (size_t i = r; i < xs.size(); i += 2)
-            h.push_back(xs[i]);
-          return h;
-        };
-        auto truth_a = half(truth, 0), truth_b = half(truth, 1);
-        for (size_t k = 0; k < n; ++k) {
-          auto x = st.find(ids[k]);
-          if (!x)
-            continue;
-          auto dets = x->detect_for_scoring(*imgs);
-          out[k] = static_cast<float>(detection_accuracy(dets, truth));
-          out[n + k] = static_cast<float>(
-            detection_accuracy(half(dets, 0), truth_a));
-          out[2 * n + k] = static_cast<float>(
-            detection_accuracy(half(dets, 1), truth_b));
-        }
-      } catch (const std::exception& e) {
-        return caf::make_error(ec::model, std::string{"safety check: "}
-                                            + e.what());
-      }
-      st.busy_s += seconds_since(t0);
-      return out;
+      return score_candidates(self->state, lw, ids);
     },
     [=](select_atom, const labelled_window& lw,
         uint32_t k) -> caf::result<std::vector<std::string>> {
-      auto& st = self->state;
-      auto t0 = clock_type::now();
-      try {
-        auto out = st.cfg.selector == selector_kind::odin ? odin_top_k(st, lw, k)
-                                             : gating_top_k(st, lw, k);
-        st.busy_s += seconds_since(t0);
-        return out;
-      } catch (const std::exception& e) {
-        return caf::make_error(ec::model, std::string{to_string(st.cfg.selector)} + ": " + e.what());
-      }
+      return top_k(self->state, lw, k);
     },
     [=](compare_atom,
         const labelled_window& lw) -> caf::result<std::vector<std::string>> {
-      auto& st = self->state;
-      auto t0 = clock_type::now();
-      try {
-        auto g = gating_top_k(st, lw, 1);
-        auto o = odin_top_k(st, lw, 1);
-        st.busy_s += seconds_since(t0);
-        return std::vector<std::string>{g.empty() ? "" : g[0],
-                                        o.empty() ? "" : o[0]};
-      } catch (const std::exception& e) {
-        return caf::make_error(ec::model, std::string{"compare: "} + e.what());
-      }
+      return compare_picks(self->state, lw);
     },
     [=](train_atom, const labelled_window& lw, const std::string& start,
         const std::vector<std::string>& rivals)
       -> caf::result<training_result> {
-      auto& st = self->state;
-      if (!st.models())
-        return caf::make_error(ec::model, "no expert models to retrain");
-      auto& cam = lw.source.camera;
-      if (!st.cfg.camera_jobs) {
-        // Generalist only: the window feeds its replay buffer, no job.
-        if (st.cfg.generalist) {
-          try {
-            auto imgs = st.images_of(lw.source);
-            auto truth = boxes_of(lw.labels);
-            for (size_t i = 0; i < imgs->size(); ++i)
-              st.buffer.emplace_back((*imgs)[i], truth[i]);
-            while (st.buffer.size() > st.cfg.generalist_frames)
-              st.buffer.pop_front();
-            st.buffer_fresh = true;
-            maybe_start_generalist(self);
-            schedule_tick(self);
-          } catch (const std::exception& e) {
-            return caf::make_error(ec::model, e.what());
-          }
-        }
-        training_result none;
-        none.camera = cam;
-        none.window = lw.source.index;
-        return none;
-      }
-      // A camera has one job at a time: its previous window's job ends now.
-      for (auto& kv : st.jobs)
-        if (kv.second.camera == cam) {
-          end_job(self, kv.first);
-          break;
-        }
-      job j;
-      j.id = cam + "/" + std::to_string(lw.source.index);
-      j.camera = cam;
-      j.window = lw.source.index;
-      j.start_id = start;
-      j.rivals = rivals;
-      try {
-        auto x = st.find(start);
-        if (!x)
-          return caf::make_error(ec::unknown_expert, "no model '" + start
-                                                       + "' to retrain");
-        auto imgs = st.images_of(lw.source);
-        auto truth = boxes_of(lw.labels);
-        labelled_frames train, holdout;
-        split_window(*imgs, truth, train, holdout);
-        j.holdout = holdout;
-        if (st.sched->policy() == sched_policy::ekya)
-          for (size_t i = 0; i < train.frames.size(); i += 2) {
-            j.subset.frames.push_back(train.frames[i]);
-            j.subset.labels.push_back(train.labels[i]);
-          }
-        auto opts = st.cfg.train;
-        opts.seed = st.cfg.train.seed + lw.source.index;
-        // Algorithm 1's gains are measured on the whole window (frames the
-        // job trains on included) unless told otherwise: the held-out
-        // quarter alone is too few frames to rank jobs by.
-        labelled_frames gain_set = std::move(holdout);
-        if (st.cfg.gains_on == gain_frames::window) {
-          gain_set.frames = *imgs;
-          gain_set.labels = truth;
-        }
-        j.train = std::make_unique<trainer>(x->clone(), std::move(train),
-                                            std::move(gain_set), opts);
-        if (st.cfg.generalist) {
-          for (size_t i = 0; i < imgs->size(); ++i)
-            st.buffer.emplace_back((*imgs)[i], truth[i]);
-          while (st.buffer.size() > st.cfg.generalist_frames)
-            st.buffer.pop_front();
-          st.buffer_fresh = true;
-        }
-      } catch (const std::exception& e) {
-        return caf::make_error(ec::model, std::string{"retraining: "}
-                                            + e.what());
-      }
-      j.rp = self->make_response_promise<training_result>();
-      j.has_rp = true;
-      auto rp = j.rp;
-      st.sched->add(j.id, st.now(), st.now() + st.cfg.budget);
-      st.jobs.emplace(j.id, std::move(j));
-      schedule_tick(self);
-      return rp;
+      return start_job(self, lw, start, rivals);
     },
     [=](tick_atom) { tick(self); },
     [=](await_atom, const std::string& cam) -> caf::result<bool> {
@@ -484,14 +379,7 @@ gpu_owner(self_ptr self, gpu_owner_config cfg, std::shared_ptr<store> db) {
       return rp;
     },
     [=](fetch_atom, const std::string& id) -> caf::result<std::string> {
-      auto& st = self->state;
-      try {
-        if (auto x = st.find(id))
-          return x->to_bytes();
-      } catch (const std::exception& e) {
-        return caf::make_error(ec::model, e.what());
-      }
-      return caf::make_error(ec::unknown_expert, "no model '" + id + "'");
+      return weights_of(self->state, id);
     },
     [=](admit_atom, const std::vector<candidate>& news,
         const std::vector<gating_sample>& samples)
@@ -518,26 +406,7 @@ gpu_owner(self_ptr self, gpu_owner_config cfg, std::shared_ptr<store> db) {
       commit_update(self->state, version, ok);
     },
     [=](scheduler_atom) -> scheduler_report {
-      auto& st = self->state;
-      scheduler_report r;
-      r.policy = to_string(st.sched->policy());
-      r.clock = to_string(st.cfg.clock);
-      r.now = st.now();
-      for (auto& [id, j] : st.sched->jobs()) {
-        char line[256];
-        std::snprintf(line, sizeof line,
-                      "%s deadline=%.1f grants=%u gain=%.4f acc=%.3f", id.c_str(),
-                      j.deadline, j.grants, j.gain, j.acc);
-        r.jobs.push_back(line);
-      }
-      r.recent.assign(st.recent.begin(), st.recent.end());
-      r.busy_s = st.busy_s;
-      r.elapsed_s = seconds_since(st.started);
-      r.profiling = st.sched->profiling_spent();
-      r.training = st.sched->training_spent();
-      r.grants = st.grants;
-      r.selector_s = st.selector_s;
-      return r;
+      return report_of(self->state);
     },
   };
 }

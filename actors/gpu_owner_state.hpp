@@ -224,6 +224,34 @@ inline void split_window(const std::vector<image>& imgs,
     holdout = train;
 }
 
+/// Loads the base expert, the generalist and the gating network named by
+/// the configuration; without a base expert (or when it fails to load) the
+/// owner runs without models and every window keeps the edge's model.
+void load_models(gpu_owner_state& st);
+
+/// The safety check: three blocks of ids.size() scores, on all of the
+/// window's frames, on the even and on the odd ones (with fewer than two
+/// frames both halves are all frames); -1 for an unknown model.
+caf::expected<std::vector<float>>
+score_candidates(gpu_owner_state& st, const labelled_window& lw,
+                 const std::vector<std::string>& ids);
+
+/// The configured selector's (gating or ODIN) top-K experts for `lw`.
+caf::expected<std::vector<std::string>>
+top_k(gpu_owner_state& st, const labelled_window& lw, uint32_t k);
+
+/// The gating network's and ODIN's first choices for `lw`, "" where one
+/// has none.
+caf::expected<std::vector<std::string>>
+compare_picks(gpu_owner_state& st, const labelled_window& lw);
+
+/// A model's serialized weights.
+caf::expected<std::string> weights_of(gpu_owner_state& st,
+                                      const std::string& id);
+
+/// The scheduler's state for the admin.
+scheduler_report report_of(const gpu_owner_state& st);
+
 /// Grows the gating network by `news`, relabels and subsamples the gating
 /// samples, fine-tunes; kept pending until committed.
 caf::expected<gating_update>

@@ -1,0 +1,183 @@
+// The GPU owner's answers about models, served between micro-windows: the
+// safety check's scores, the selectors' top-K, a model's weights, and what
+// it loads at start-up. Training jobs are in gpu_owner.cpp; zoo changes in
+// gpu_owner_zoo.cpp.
+
+#include "actors/gpu_owner_state.hpp"
+#include "common/fault.hpp"
+
+#include <algorithm>
+
+namespace recl::detail {
+
+namespace {
+
+/// ODIN's K nearest experts (mean embedding of the window vs each
+/// expert's centroid, L2); none before the first admission.
+std::vector<std::string> odin_top_k(gpu_owner_state& st,
+                                    const labelled_window& lw, uint32_t k) {
+  if (!st.odin || st.centroids.empty())
+    return {};
+  auto q = st.odin->embed(*st.images_of(lw.source));
+  std::vector<std::pair<double, std::string>> by;
+  for (auto& [id, c] : st.centroids) {
+    double d = 0;
+    for (size_t i = 0; i < c.size() && i < q.size(); ++i)
+      d += (c[i] - q[i]) * (c[i] - q[i]);
+    by.emplace_back(d, id);
+  }
+  std::sort(by.begin(), by.end());
+  std::vector<std::string> out;
+  for (size_t i = 0; i < by.size() && i < k; ++i)
+    out.push_back(by[i].second);
+  return out;
+}
+
+/// The gating network's top-K; none while the zoo is empty.
+std::vector<std::string> gating_top_k(gpu_owner_state& st,
+                                      const labelled_window& lw, uint32_t k) {
+  if (!st.gate || st.gate_ids.empty())
+    return {};
+  std::vector<std::string> out;
+  for (auto i : st.gate->top_k(*st.images_of(lw.source), k))
+    out.push_back(st.gate_ids[i]);
+  return out;
+}
+
+/// Every other element of `xs` from `r` (0: even, 1: odd); all of them when
+/// there are fewer than two.
+std::vector<std::vector<box>> half(const std::vector<std::vector<box>>& xs,
+                                   size_t r) {
+  if (xs.size() < 2)
+    return xs;
+  std::vector<std::vector<box>> h;
+  for (size_t i = r; i < xs.size(); i += 2)
+    h.push_back(xs[i]);
+  return h;
+}
+
+} // namespace
+
+void load_models(gpu_owner_state& st) {
+  if (st.cfg.base_expert.empty()) {
+    log::info("gpu-owner", "no base expert: selection and retraining are "
+                           "off, every window keeps the edge's model");
+    return;
+  }
+  try {
+    st.base = expert::load(st.cfg.base_expert, st.cfg.expert);
+    if (st.cfg.generalist) {
+      if (auto g = st.db->get(family::experts, "model/generalist"))
+        st.generalist = expert::from_bytes(*g, st.cfg.expert);
+      else
+        st.generalist = st.base->clone();
+    }
+    st.load_gating();
+    log::info("gpu-owner", "base expert ", st.cfg.base_expert,
+              ", scheduler ", st.cfg.scheduler, ", clock ",
+              to_string(st.cfg.clock), ", budget ", st.cfg.budget,
+              st.cfg.clock == clock_kind::replay ? " micro-windows" : " s",
+              ", gating over ", st.gate_ids.size(), " experts");
+  } catch (const std::exception& e) {
+    log::error("gpu-owner", e.what(), "; running without expert models");
+    st.base.reset();
+  }
+}
+
+caf::expected<std::vector<float>>
+score_candidates(gpu_owner_state& st, const labelled_window& lw,
+                 const std::vector<std::string>& ids) {
+  if (!st.models())
+    return caf::make_error(ec::model, "no expert models (recld started "
+                                      "without a base expert)");
+  // Fault injection for the restart test: fail once per process.
+  if (fault_at("gpu-owner-evaluate"))
+    throw std::runtime_error("RECL_CRASH_AT=gpu-owner-evaluate");
+  auto t0 = clock_type::now();
+  auto n = ids.size();
+  std::vector<float> out(3 * n, -1.0f);
+  try {
+    auto imgs = st.images_of(lw.source);
+    auto truth = boxes_of(lw.labels);
+    auto truth_a = half(truth, 0), truth_b = half(truth, 1);
+    for (size_t k = 0; k < n; ++k) {
+      auto x = st.find(ids[k]);
+      if (!x)
+        continue;
+      auto dets = x->detect_for_scoring(*imgs);
+      out[k] = static_cast<float>(detection_accuracy(dets, truth));
+      out[n + k]
+        = static_cast<float>(detection_accuracy(half(dets, 0), truth_a));
+      out[2 * n + k]
+        = static_cast<float>(detection_accuracy(half(dets, 1), truth_b));
+    }
+  } catch (const std::exception& e) {
+    return caf::make_error(ec::model, std::string{"safety check: "}
+                                        + e.what());
+  }
+  st.busy_s += seconds_since(t0);
+  return out;
+}
+
+caf::expected<std::vector<std::string>>
+top_k(gpu_owner_state& st, const labelled_window& lw, uint32_t k) {
+  auto t0 = clock_type::now();
+  try {
+    auto out = st.cfg.selector == selector_kind::odin ? odin_top_k(st, lw, k)
+                                                      : gating_top_k(st, lw, k);
+    st.busy_s += seconds_since(t0);
+    return out;
+  } catch (const std::exception& e) {
+    return caf::make_error(ec::model, std::string{to_string(st.cfg.selector)}
+                                        + ": " + e.what());
+  }
+}
+
+caf::expected<std::vector<std::string>>
+compare_picks(gpu_owner_state& st, const labelled_window& lw) {
+  auto t0 = clock_type::now();
+  try {
+    auto g = gating_top_k(st, lw, 1);
+    auto o = odin_top_k(st, lw, 1);
+    st.busy_s += seconds_since(t0);
+    return std::vector<std::string>{g.empty() ? "" : g[0],
+                                    o.empty() ? "" : o[0]};
+  } catch (const std::exception& e) {
+    return caf::make_error(ec::model, std::string{"compare: "} + e.what());
+  }
+}
+
+caf::expected<std::string> weights_of(gpu_owner_state& st,
+                                      const std::string& id) {
+  try {
+    if (auto x = st.find(id))
+      return x->to_bytes();
+  } catch (const std::exception& e) {
+    return caf::make_error(ec::model, e.what());
+  }
+  return caf::make_error(ec::unknown_expert, "no model '" + id + "'");
+}
+
+scheduler_report report_of(const gpu_owner_state& st) {
+  scheduler_report r;
+  r.policy = to_string(st.sched->policy());
+  r.clock = to_string(st.cfg.clock);
+  r.now = st.now();
+  for (auto& [id, j] : st.sched->jobs()) {
+    char line[256];
+    std::snprintf(line, sizeof line,
+                  "%s deadline=%.1f grants=%u gain=%.4f acc=%.3f", id.c_str(),
+                  j.deadline, j.grants, j.gain, j.acc);
+    r.jobs.push_back(line);
+  }
+  r.recent.assign(st.recent.begin(), st.recent.end());
+  r.busy_s = st.busy_s;
+  r.elapsed_s = seconds_since(st.started);
+  r.profiling = st.sched->profiling_spent();
+  r.training = st.sched->training_spent();
+  r.grants = st.grants;
+  r.selector_s = st.selector_s;
+  return r;
+}
+
+} // namespace recl::detail
