@@ -1,0 +1,295 @@
+// recl-bench's runs: one real recld per (policy, cameras, budget, seed),
+// fed by one edge client per camera over loopback RPC; saved runs are read
+// back instead of played again.
+
+#include "bench/play.hpp"
+
+#include "bench/streams.hpp"
+#include "common/util.hpp"
+#include "edge/client.hpp"
+#include "edge/frame_source.hpp"
+#include "gpu/expert.hpp"
+#include "gpu/metrics.hpp"
+#include "gpu/trainer.hpp"
+#include "tests/system/process.hpp"
+
+#include <algorithm>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+namespace fs = std::filesystem;
+
+namespace recl::bench {
+
+namespace {
+
+/// Runs one policy with `n` cameras; returns its rows.
+std::vector<window_row> run_policy(const bench_settings& s, const policy& pol,
+                                   size_t n, int budget, uint64_t seed,
+                                   const bench::streams& streams,
+                                   labeller& lab, std::mutex& lab_mutex,
+                                   run_stats& stats) {
+  test::temp_dir dir;
+  std::vector<std::string> args{
+    "--data-dir", dir.path() + "/data", "--listen", "127.0.0.1:0", "--data",
+    s.data, "--token", "recl-bench-token", "--base-expert", s.base,
+    "--clock", "replay", "--budget", std::to_string(budget), "--gamma", "1",
+    "--log-level", "warning", "--seed", std::to_string(seed)};
+  if (s.strong_teacher) {
+    // The server labels with the same teacher the frames are scored with.
+    auto t = lab.opts;
+    args.insert(args.end(),
+                {"--teacher", t.spec, "--teacher-input",
+                 std::to_string(t.input_width) + "x"
+                   + std::to_string(t.input_height),
+                 "--teacher-tiling", t.tiling, "--teacher-flip",
+                 t.flip ? "on" : "off"});
+  }
+  args.insert(args.end(), pol.args.begin(), pol.args.end());
+  test::process d{test::bin("recld"), args};
+  auto line = d.wait_for_line("recld listening on", 60);
+  if (line.empty())
+    throw std::runtime_error("recld did not start: " + d.err());
+  auto address = line.substr(line.rfind(' ') + 1);
+  std::vector<window_row> rows;
+  std::mutex rows_mutex;
+  std::vector<std::thread> threads;
+  std::string failure;
+  struct reuse_event {
+    std::string camera;
+    size_t window;
+    std::string before, after; // model bytes
+    labelled_frames data;       // the window's sent frames, teacher-labelled
+    double reply_ms;
+  };
+  std::vector<reuse_event> events;
+  const bool profile = pol.name == "recl" && s.curve_epochs > 0;
+  for (size_t cam = 0; cam < n; ++cam)
+    threads.emplace_back([&, cam] {
+      try {
+        auto id = "cam-" + std::to_string(cam);
+        client c{address};
+        c.register_camera(id, "recl-bench-token");
+        std::unique_ptr<expert> model = expert::load(s.base);
+        std::string model_id = "base";
+        for (size_t w = 0; w < streams[cam].size(); ++w) {
+          auto& seg = streams[cam][w];
+          // Score the window's evaluation frames with what is deployed.
+          sampled_frames ev, sent;
+          auto span = seg.to - seg.from;
+          auto off = std::max(1, span / static_cast<int>(s.eval_frames) / 2);
+          sample_clip(*seg.c, s.data, seg.from + off, seg.to, s.eval_frames,
+                      ev);
+          auto nsend = static_cast<size_t>(
+            std::max(1.0, std::round(seg.seconds() * s.sample_fps)));
+          sample_clip(*seg.c, s.data, seg.from, seg.to, nsend, sent);
+          labelled_frames truth;
+          {
+            std::lock_guard<std::mutex> g{lab_mutex};
+            truth = label(ev, lab);
+          }
+          auto dets = model->detect_for_scoring(truth.frames);
+          auto m = mean_ap(dets, truth.labels);
+          window_row r;
+          r.policy = pol.name;
+          r.cameras = n;
+          r.budget = budget;
+          r.camera = id;
+          r.window = w;
+          r.seed = seed;
+          r.history = w < s.history;
+          r.clip = seg.c->id;
+          r.place = seg.c->place;
+          r.deployed = model_id;
+          r.map = m.map;
+          r.car_ap = m.car_ap;
+          r.sparse = m.sparse;
+          for (size_t i = 0; i < dets.size(); ++i)
+            r.f1 += frame_score(dets[i], truth.labels[i]) / dets.size();
+          std::vector<frame> frames;
+          for (size_t i = 0; i < sent.mats.size(); ++i)
+            frames.push_back({encode_jpeg(sent.mats[i], 640),
+                              static_cast<uint64_t>(sent.index[i])});
+          auto reply = c.update(static_cast<uint32_t>(w), frames,
+                                static_cast<float>(s.sample_fps), model_id);
+          r.reply_ms = reply.round_trip_ms;
+          r.zoo_size = reply.zoo_size;
+          r.candidates = reply.candidates;
+          r.teacher_ms = reply.time.teacher_ms;
+          r.select_ms = reply.time.select_ms;
+          r.check_ms = reply.time.check_ms;
+          r.served_acc = reply.accuracy;
+          r.sel_gating = reply.compare.gating;
+          r.sel_odin = reply.compare.odin;
+          r.sel_oracle = reply.compare.oracle;
+          r.source = reply.swap ? reply.source : "kept";
+          if (reply.swap && !reply.weights.empty()) {
+            std::string bytes(reply.weights.begin(), reply.weights.end());
+            if (profile && reply.source == "zoo") {
+              reuse_event ev{id, w, model->to_bytes(), bytes, {},
+                             reply.time.select_ms + reply.time.check_ms};
+              {
+                std::lock_guard<std::mutex> g{lab_mutex};
+                ev.data = label(sent, lab);
+              }
+              std::lock_guard<std::mutex> g{rows_mutex};
+              events.push_back(std::move(ev));
+            }
+            model = expert::from_bytes(bytes);
+            model_id = reply.model_id;
+          }
+          r.served = model_id;
+          std::printf("  [%s %zu cams seed %llu] %s window %zu/%zu (%s)%s: "
+                      "%s %.3f, then %s (%s)\n",
+                      pol.name.c_str(), n,
+                      static_cast<unsigned long long>(seed), id.c_str(),
+                      w + 1, streams[cam].size(), seg.c->place.c_str(),
+                      r.history ? " history" : "",
+                      r.sparse ? "sparse, mAP" : "mAP", r.map,
+                      r.served.c_str(), r.source.c_str());
+          std::fflush(stdout);
+          std::lock_guard<std::mutex> g{rows_mutex};
+          rows.push_back(std::move(r));
+        }
+        c.close_session();
+      } catch (const std::exception& e) {
+        std::lock_guard<std::mutex> g{rows_mutex};
+        failure = e.what();
+      }
+    });
+  for (auto& t : threads)
+    t.join();
+  try {
+    client admin{address};
+    stats.sched = admin.scheduler("recl-bench-token");
+    stats.zoo = admin.zoo("recl-bench-token").size();
+  } catch (const std::exception& e) {
+    failure = std::string{"admin: "} + e.what();
+  }
+  d.signal(SIGTERM);
+  d.wait(60);
+  if (!failure.empty())
+    throw std::runtime_error(pol.name + ": " + failure);
+  // Experiment 3, profiled, with the daemon gone (nothing else trains):
+  // retrain the edge's previous model on the window's frames, one epoch at
+  // a time, until it is as accurate there as the zoo expert RECL served.
+  for (auto& ev : events) {
+    auto before = expert::from_bytes(ev.before);
+    auto after = expert::from_bytes(ev.after);
+    retrain_curve c;
+    c.camera = ev.camera;
+    c.window = ev.window;
+    c.reply_ms = ev.reply_ms;
+    c.target = detection_accuracy(after->detect_for_scoring(ev.data.frames), ev.data.labels);
+    trainer job{std::move(before), ev.data, ev.data};
+    c.start = job.evaluate();
+    if (c.start >= c.target)
+      c.epochs = 0;
+    for (int e = 1; c.epochs < 0 && e <= s.curve_epochs; ++e) {
+      auto r = job.micro_window();
+      c.seconds += r.seconds;
+      if (r.acc_after >= c.target)
+        c.epochs = e;
+    }
+    std::printf("  [profile] %s window %zu: zoo expert %.3f, previous model "
+                "%.3f, retraining %s (%.1f s)\n",
+                c.camera.c_str(), c.window, c.target, c.start,
+                c.epochs < 0 ? "did not reach it"
+                             : ("reached it in " + std::to_string(c.epochs)
+                                + " epochs").c_str(),
+                c.seconds);
+    stats.curves.push_back(c);
+  }
+  return rows;
+}
+
+
+/// Every setting that shapes one run's rows: a saved run is reused only
+/// under the same fingerprint.
+std::string fingerprint(const bench_settings& s, const policy& pol, size_t n,
+                        int b, uint64_t seed) {
+  std::string args;
+  for (auto& a : pol.args)
+    args += a + " ";
+  char line[512];
+  std::snprintf(line, sizeof line,
+                "recl-bench run 1 | cameras %zu budget %d seed %llu | plan "
+                "%s dwell %zu history %zu windows %zu T %g fps %g eval %zu | ",
+                n, b, static_cast<unsigned long long>(seed),
+                s.plan_name.c_str(), s.dwell, s.history, s.windows, s.T,
+                s.sample_fps, s.eval_frames);
+  // The teacher only when strong: runs saved before --teacher keep resuming.
+  return line + pol.name + " | " + args + "| base " + s.base + " | data "
+         + s.data + (s.strong_teacher ? " | teacher strong" : "");
+}
+
+} // namespace
+
+void play_plan(const bench_settings& s, labeller& lab,
+               std::vector<window_row>& rows,
+               std::map<run_key, run_stats>& stats,
+               std::map<run_key, double>& wall) {
+  auto t_start = s.t_start;
+  auto cat = catalog::load(s.data);
+  std::mutex lab_mutex;
+  // Every camera count's streams, checked before any daemon starts: a
+  // catalog that cannot feed the plan is one line on stderr.
+  std::map<size_t, bench::streams> streams;
+  for (auto& [name, n, b] : s.plan)
+    if (!streams.count(n)) {
+      streams[n] = s.plan_name == "roaming"
+                     ? make_roaming_streams(cat, n, s.windows, s.T, s.dwell)
+                     : make_streams(cat, n, s.windows, s.T);
+      bench::check_streams(streams[n], s.windows, s.plan_name);
+    }
+  size_t runs = s.plan.size() * s.seeds;
+  size_t run = 0;
+  size_t fresh = 0;     // runs played here (not resumed) ...
+  double fresh_s = 0;   // ... and their seconds, for the ETA
+  for (uint64_t seed = 1; seed <= s.seeds; ++seed)
+    for (auto& [name, n, b] : s.plan) {
+      auto& pol = *std::find_if(s.runs.begin(), s.runs.end(),
+                                [&](auto& p) { return p.name == name; });
+      auto spent = (now_ms() - t_start) / 1000;
+      std::printf("[%zu/%zu] %s, %zu cameras, budget %d, seed %llu (%s); "
+                  "%.0f s so far%s\n", run + 1, runs, name.c_str(), n, b,
+                  static_cast<unsigned long long>(seed), pol.what.c_str(),
+                  spent,
+                  fresh == 0 ? ""
+                             : (", about "
+                                + std::to_string(static_cast<long>(
+                                  fresh_s / fresh * (runs - run)))
+                                + " s to go").c_str());
+      std::fflush(stdout);
+      ++run;
+      // A run finished before (an interrupted bench started again with
+      // the same --out and settings) is read back, not repeated.
+      auto saved = s.out + "/runs/" + name + "-" + std::to_string(n) + "-"
+                   + std::to_string(b) + "-" + std::to_string(seed)
+                   + ".csv";
+      auto fp = fingerprint(s, pol, n, b, seed);
+      run_stats st;
+      double secs = 0;
+      if (bench::load_run(saved, fp, rows, st, secs)) {
+        std::printf("  resumed from %s\n", saved.c_str());
+        wall[{name, n, b}] += secs;
+        stats[{name, n, b}] = st;
+        continue;
+      }
+      auto t0 = now_ms();
+      auto r = run_policy(s, pol, n, b, seed, streams[n], lab, lab_mutex,
+                          st);
+      secs = (now_ms() - t0) / 1000;
+      fresh += 1;
+      fresh_s += secs;
+      wall[{name, n, b}] += secs;
+      stats[{name, n, b}] = st;
+      rows.insert(rows.end(), r.begin(), r.end());
+      fs::create_directories(s.out + "/runs");
+      bench::save_run(saved, fp, r, st, secs);
+    }
+}
+
+} // namespace recl::bench
