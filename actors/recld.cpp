@@ -136,9 +136,27 @@ struct daemon_settings {
   int threads = 0;
 };
 
-/// A `WxH` setting with multiples of 32 in [32, max]; fails naming it.
-daemon_settings read_settings(options& o) {
-  daemon_settings s;
+/// `name`'s value, on or off; fails naming it otherwise.
+bool on_off(const options& o, const char* name) {
+  auto v = o.get(name);
+  if (v != "on" && v != "off")
+    o.fail(name, "'" + v + "' is neither on nor off");
+  return v == "on";
+}
+
+/// A mode, parsed once; a bad one fails naming the choices.
+template <class Parse>
+auto mode(const options& o, const char* name, Parse parse) {
+  try {
+    return parse(o.get(name));
+  } catch (const std::invalid_argument& e) {
+    o.fail(name, e.what());
+  }
+}
+
+/// The service: the store's folder, logging, the RPC address and limits,
+/// the token, threads.
+void read_service(daemon_settings& s, const options& o) {
   if (!o.given("data-dir"))
     throw usage_error("--data-dir is required (see --help)");
   s.node.data_dir = o.get("data-dir");
@@ -153,43 +171,12 @@ daemon_settings read_settings(options& o) {
     o.fail("listen", e.what());
   }
   s.gw.listen = o.get("listen");
-  try {
-    s.node.classes = parse_class_set(o.get("classes"));
-  } catch (const std::invalid_argument& e) {
-    o.fail("classes", e.what());
-  }
-  s.node.score_threshold
-    = static_cast<float>(o.get_double("score-threshold", 0.01, 0.99));
-  s.node.nms_threshold
-    = static_cast<float>(o.get_double("nms-threshold", 0.01, 0.99));
-  std::tie(s.node.teacher_width, s.node.teacher_height)
-    = o.get_size("teacher-input", 2048);
-  try {
-    s.node.tiling = parse_tiling(o.get("teacher-tiling"));
-  } catch (const std::invalid_argument& e) {
-    o.fail("teacher-tiling", e.what());
-  }
-  s.node.labelers = static_cast<uint32_t>(o.get_int("labelers", 1, 64));
-  s.node.top_k = static_cast<uint32_t>(o.get_int("top-k", 1, 1000));
   s.gw.max_frames = static_cast<uint32_t>(o.get_int("max-frames", 1, 100000));
   s.gw.max_frame_bytes
     = static_cast<uint64_t>(o.get_int("max-frame-mib", 1, 512)) << 20;
   s.gw.max_message_bytes
     = static_cast<uint64_t>(o.get_int("max-message-mib", 1, 2047)) << 20;
   s.node.max_reply_bytes = s.gw.max_message_bytes;
-  if (o.given("teacher")) {
-    s.node.teacher_spec = o.get("teacher");
-    if (s.node.teacher_spec != "hog"
-        && s.node.teacher_spec.rfind("yolox:", 0) != 0)
-      o.fail("teacher", "'" + s.node.teacher_spec
-                          + "' is neither yolox:PATH nor hog");
-  } else {
-    auto data = o.given("data") ? o.get("data") : default_data_dir();
-    auto model = data + "/models/yolox_nano.onnx";
-    if (fs::exists(model))
-      model = fs::absolute(model).lexically_normal().string();
-    s.node.teacher_spec = fs::exists(model) ? "yolox:" + model : "hog";
-  }
   if (o.given("token") && o.given("token-file"))
     throw usage_error("give --token or --token-file, not both");
   if (o.given("token")) {
@@ -200,13 +187,49 @@ daemon_settings read_settings(options& o) {
   s.token_file = o.given("token-file") ? o.get("token-file")
                                        : s.node.data_dir + "/auth-token";
   s.node.version = version;
-  auto on_off = [&](const char* name) {
-    auto v = o.get(name);
-    if (v != "on" && v != "off")
-      o.fail(name, "'" + v + "' is neither on nor off");
-    return v == "on";
-  };
-  auto& g = s.node.gpu;
+  s.threads = static_cast<int>(o.get_int("threads", 0, 256));
+}
+
+/// The teacher: its model, classes, thresholds, input, tiling, mirror view
+/// and instances.
+void read_teacher(node_config& n, const options& o) {
+  try {
+    n.classes = parse_class_set(o.get("classes"));
+  } catch (const std::invalid_argument& e) {
+    o.fail("classes", e.what());
+  }
+  n.score_threshold
+    = static_cast<float>(o.get_double("score-threshold", 0.01, 0.99));
+  n.nms_threshold
+    = static_cast<float>(o.get_double("nms-threshold", 0.01, 0.99));
+  std::tie(n.teacher_width, n.teacher_height)
+    = o.get_size("teacher-input", 2048);
+  try {
+    n.tiling = parse_tiling(o.get("teacher-tiling"));
+  } catch (const std::invalid_argument& e) {
+    o.fail("teacher-tiling", e.what());
+  }
+  n.labelers = static_cast<uint32_t>(o.get_int("labelers", 1, 64));
+  if (o.given("teacher")) {
+    n.teacher_spec = o.get("teacher");
+    if (n.teacher_spec != "hog"
+        && n.teacher_spec.rfind("yolox:", 0) != 0)
+      o.fail("teacher", "'" + n.teacher_spec
+                          + "' is neither yolox:PATH nor hog");
+  } else {
+    auto data = o.given("data") ? o.get("data") : default_data_dir();
+    auto model = data + "/models/yolox_nano.onnx";
+    if (fs::exists(model))
+      model = fs::absolute(model).lexically_normal().string();
+    n.teacher_spec = fs::exists(model) ? "yolox:" + model : "hog";
+  }
+  n.flip = on_off(o, "teacher-flip");
+}
+
+/// The expert models: the base every model starts from, their input and
+/// classes (the teacher's).
+void read_models(gpu_owner_config& g, const node_config& n,
+                 const options& o) {
   if (o.given("base-expert") && o.get("base-expert") == "none") {
     g.base_expert.clear();
   } else if (o.given("base-expert")) {
@@ -223,57 +246,64 @@ daemon_settings read_settings(options& o) {
   }
   std::tie(g.expert.input_width, g.expert.input_height)
     = o.get_size("expert-input", 1024);
-  g.expert.classes = s.node.classes.empty() ? default_classes()
-                                            : s.node.classes;
-  // A mode: parsed once; a bad one fails naming the choices.
-  auto mode = [&](const char* name, auto parse) {
-    try {
-      return parse(o.get(name));
-    } catch (const std::invalid_argument& e) {
-      o.fail(name, e.what());
-    }
-  };
-  s.node.selector = mode("selector", parse_selector);
-  g.selector = s.node.selector;
+  g.expert.classes = n.classes.empty() ? default_classes()
+                                            : n.classes;
+}
+
+/// Adaptation: selection, the scheduler and its clock, retraining and the
+/// zoo's rules.
+void read_adaptation(node_config& n, const options& o) {
+  auto& g = n.gpu;
+  n.top_k = static_cast<uint32_t>(o.get_int("top-k", 1, 1000));
+  n.selector = mode(o, "selector", parse_selector);
+  g.selector = n.selector;
   g.scheduler = o.get("scheduler");
   try {
     parse_sched_policy(g.scheduler);
   } catch (const std::invalid_argument& e) {
     o.fail("scheduler", e.what());
   }
-  g.clock = mode("clock", parse_clock);
+  g.clock = mode(o, "clock", parse_clock);
   g.budget = g.clock == clock_kind::wall
                ? o.get_double("window-seconds", 0.5, 86400)
                : static_cast<double>(o.get_int("budget", 1, 100000));
-  s.node.flip = on_off("teacher-flip");
-  g.generalist = on_off("generalist");
-  s.node.retrain = on_off("retrain");
-  g.camera_jobs = on_off("camera-jobs");
+  g.generalist = on_off(o, "generalist");
+  n.retrain = on_off(o, "retrain");
+  g.camera_jobs = on_off(o, "camera-jobs");
   if (!g.camera_jobs && !g.generalist)
     o.fail("camera-jobs", "off needs --generalist on (nothing would train)");
-  s.node.retrain_windows
+  n.retrain_windows
     = static_cast<uint32_t>(o.get_int("retrain-windows", 0, 1000000));
-  s.node.alpha = o.get_double("alpha", 0, 1);
-  s.node.zoo.alpha = s.node.alpha;
-  s.node.zoo.gamma = static_cast<uint32_t>(o.get_int("gamma", 1, 1000));
-  s.node.zoo.eta = static_cast<uint32_t>(o.get_int("eta", 0, 1000000));
-  s.node.zoo.q = static_cast<uint32_t>(o.get_int("q", 1, 10000000));
+  n.alpha = o.get_double("alpha", 0, 1);
+  n.zoo.alpha = n.alpha;
+  n.zoo.gamma = static_cast<uint32_t>(o.get_int("gamma", 1, 1000));
+  n.zoo.eta = static_cast<uint32_t>(o.get_int("eta", 0, 1000000));
+  n.zoo.q = static_cast<uint32_t>(o.get_int("q", 1, 10000000));
   g.gating_samples
     = static_cast<uint32_t>(o.get_int("gating-samples", 8, 100000));
   g.expert_cache = static_cast<uint32_t>(o.get_int("expert-cache", 1, 100000));
   g.profile_epochs
     = static_cast<uint32_t>(o.get_int("profile-epochs", 1, 100));
   g.gain_tolerance = o.get_double("gain-tolerance", 0, 1);
-  g.gains_on = mode("gain-frames", parse_gain_frames);
-  s.node.selection = mode("selection", parse_selection);
+  g.gains_on = mode(o, "gain-frames", parse_gain_frames);
+  n.selection = mode(o, "selection", parse_selection);
   g.train.seed = static_cast<uint64_t>(o.get_int("seed", 0, 1000000000));
-  s.node.admission = mode("admission", parse_admission);
+  n.admission = mode(o, "admission", parse_admission);
   g.train.frozen_stages = static_cast<int>(o.get_int("frozen-stages", 0, max_frozen_stages));
-  s.node.min_fps = static_cast<float>(o.get_double("min-sample-fps", 0.01, 1000));
-  s.node.max_fps = static_cast<float>(o.get_double("max-sample-fps", 0.01, 1000));
-  if (s.node.min_fps > s.node.max_fps)
+  n.min_fps = static_cast<float>(o.get_double("min-sample-fps", 0.01, 1000));
+  n.max_fps = static_cast<float>(o.get_double("max-sample-fps", 0.01, 1000));
+  if (n.min_fps > n.max_fps)
     o.fail("min-sample-fps", "is above --max-sample-fps");
-  s.threads = static_cast<int>(o.get_int("threads", 0, 256));
+}
+
+/// Every setting, from the command line and --config; fails naming the
+/// first bad one.
+daemon_settings read_settings(options& o) {
+  daemon_settings s;
+  read_service(s, o);
+  read_teacher(s.node, o);
+  read_models(s.node.gpu, s.node, o);
+  read_adaptation(s.node, o);
   return s;
 }
 
