@@ -19,12 +19,11 @@ using series_map = std::map<std::string, std::vector<std::pair<double, double>>>
 
 } // namespace
 
-/// Reuse and compute per run (experiments 2 and 5, in part).
+/// Reuse and compute breakdown (experiments 2 and 5, in part).
 void reuse_and_compute(std::ostream& rep, report_input& in) {
   auto& s = in.s;
   auto& rows = in.rows;
   auto& stats = in.stats;
-  // Reuse and compute breakdown (experiments 2 and 5, in part).
   rep << "\n## Reuse and compute\n\nReuse (the safety checker's hit "
          "rate for zoo models): share of windows with a non-empty zoo "
          "that were served a zoo expert. Compute per window "
@@ -66,14 +65,12 @@ void reuse_and_compute(std::ostream& rep, report_input& in) {
       }
 }
 
-/// How long retraining alone took to catch up with RECL's reuse
-/// (experiment 3, in part).
+/// Experiment 3, in part: after RECL served a zoo expert for window w,
+/// how long a retraining-only policy took, on the same camera and
+/// stream, to deploy a model at least as accurate as RECL's on w+1.
 void time_to_accuracy(std::ostream& rep, report_input& in) {
   auto& s = in.s;
   auto& rows = in.rows;
-  // Experiment 3, in part: after RECL served a zoo expert for window w,
-  // how long a retraining-only policy took, on the same camera and
-  // stream, to deploy a model at least as accurate as RECL's on w+1.
   for (auto n : s.cameras)
     for (auto b : s.budgets) {
       auto find = [&](const std::string& pol, const std::string& cam,
@@ -127,11 +124,10 @@ void time_to_accuracy(std::ostream& rep, report_input& in) {
     }
 }
 
-/// Mean mAP against the number of cameras.
+/// Mean mAP against the number of cameras (first budget).
 void plot_vs_cameras(std::ostream& rep, report_input& in) {
   auto& s = in.s;
   auto& mean_map = in.mean_map;
-  // Plots: mean mAP vs cameras (first budget), vs budget (most cameras).
   if (s.cameras.size() > 1) {
     std::map<std::string, std::vector<std::pair<double, double>>> series;
     for (auto& name : s.policies)
@@ -255,12 +251,11 @@ void plot_vs_budget(std::ostream& rep, report_input& in) {
   }
 }
 
-/// Selectors on the same zoo (experiment 2).
+/// Experiment 2: selectors on the same zoo, from runs of "selectors"
+/// (gating serves; every zoo expert is also evaluated on each window).
 void selectors_section(std::ostream& rep, report_input& in) {
   auto& s = in.s;
   auto& rows = in.rows;
-  // Experiment 2: selectors on the same zoo, from runs of "selectors"
-  // (gating serves; every zoo expert is also evaluated on each window).
   for (auto& [name, n, b] : s.plan) {
     if (name.rfind("selectors", 0) != 0)
       continue;
@@ -319,13 +314,11 @@ void selectors_section(std::ostream& rep, report_input& in) {
   }
 }
 
-/// Reuse against retraining to the same accuracy (experiment 3,
-/// profiled).
+/// Experiment 3, profiled: retraining the edge's previous model on the
+/// window's frames until it matched the zoo expert RECL served at once.
 void curves_section(std::ostream& rep, report_input& in) {
   auto& s = in.s;
   auto& stats = in.stats;
-  // Experiment 3, profiled: retraining the edge's previous model on the
-  // window's frames until it matched the zoo expert RECL served at once.
   {
     bool header = false;
     for (auto& [name, n, b] : s.plan) {
@@ -370,13 +363,12 @@ void curves_section(std::ostream& rep, report_input& in) {
   }
 }
 
-/// RECL with one setting changed (experiment 6).
+/// Experiment 6: ablations next to RECL with the same cameras and budget.
 void ablations_section(std::ostream& rep, report_input& in) {
   auto& s = in.s;
   auto& rows = in.rows;
   auto& mean_map = in.mean_map;
   auto& stats = in.stats;
-  // Experiment 6: ablations next to RECL with the same cameras and budget.
   {
     bool header = false;
     for (auto& [name, n, b] : s.plan) {
@@ -409,12 +401,11 @@ void ablations_section(std::ostream& rep, report_input& in) {
   }
 }
 
-/// The budget each policy needs to match RECL (experiment 1).
+/// Experiment 1's second half: the smallest budget in this run at which
+/// each other policy's mean mAP reached RECL's at each budget.
 void budget_to_match(std::ostream& rep, report_input& in) {
   auto& s = in.s;
   auto& mean_map = in.mean_map;
-  // Experiment 1's second half: the smallest budget in this run at which
-  // each other policy's mean mAP reached RECL's at each budget.
   auto swept = [&](const std::string& name) {
     size_t k = 0;
     for (auto b : s.budgets)
