@@ -251,6 +251,7 @@ struct node_config {
   int teacher_height = 416;
   std::string tiling = "off";
   bool flip = false; ///< teacher also runs on the mirrored frame
+  int extra_input = 0; ///< a second whole-frame teacher pass (0: none)
   uint32_t labelers = 1;
   uint32_t top_k = 10;
   selection_rule selection = selection_rule::lineage;

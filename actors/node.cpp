@@ -203,6 +203,7 @@ node_actor spawn_node(caf::actor_system& sys, std::shared_ptr<store> db,
   topts.input_height = cfg.teacher_height;
   topts.tiling = cfg.tiling;
   topts.flip = cfg.flip;
+  topts.extra_input = cfg.extra_input;
   components parts;
   // Load every teacher before spawning anything: a bad model fails early and
   // clearly, with no actor left behind.

@@ -58,6 +58,10 @@ options make_options() {
          "also run the teacher on the mirrored frame and fuse the two "
          "views' boxes (~2x the cost)",
          "off")
+    .add("teacher-extra-input", "SIDE",
+         "a second whole-frame teacher pass at SIDExSIDE (multiple of 32), "
+         "boxes fused with the first; 0: none",
+         "0")
     .add("labelers", "N", "teacher instances (one thread each)", "1")
     .add("top-k", "K", "experts the selector proposes", "10")
     .add("max-frames", "N", "most frames in one window", "256")
@@ -224,6 +228,9 @@ void read_teacher(node_config& n, const options& o) {
     n.teacher_spec = fs::exists(model) ? "yolox:" + model : "hog";
   }
   n.flip = on_off(o, "teacher-flip");
+  n.extra_input = static_cast<int>(o.get_int("teacher-extra-input", 0, 2048));
+  if (n.extra_input % 32 != 0)
+    o.fail("teacher-extra-input", "must be a multiple of 32");
 }
 
 /// The expert models: the base every model starts from, their input and
@@ -324,39 +331,18 @@ std::string resolve_token(daemon_settings& s) {
   return t;
 }
 
-} // namespace
-
-int main(int argc, char** argv) {
-  auto opts = make_options();
-  daemon_settings settings;
-  try {
-    if (!opts.parse(argc, argv)) {
-      std::cout << opts.help();
-      return 0;
-    }
-    if (opts.given("config"))
-      opts.load_file(opts.get("config"));
-    settings = read_settings(opts);
-  } catch (const usage_error& e) {
-    std::cerr << "recld: " << e.what() << "\n";
-    return 2;
-  }
-  // Signals are taken by sigwait() in main; block them before any thread
-  // starts so that no other thread receives them.
+/// Runs the daemon until SIGINT or SIGTERM; returns the exit code.
+int serve(daemon_settings settings) {
+  // Signals are taken by sigwait(); block them before any thread starts so
+  // that no other thread receives them.
   sigset_t sigs;
   sigemptyset(&sigs);
   sigaddset(&sigs, SIGINT);
   sigaddset(&sigs, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
-  std::shared_ptr<store> db;
-  try {
-    db = store::open(settings.node.data_dir);
-    settings.gw.token = resolve_token(settings);
-  } catch (const std::exception& e) {
-    std::cerr << "recld: " << e.what() << "\n";
-    return 1;
-  }
+  std::shared_ptr<store> db = store::open(settings.node.data_dir);
+  settings.gw.token = resolve_token(settings);
   log::info("recld", "recld ", version, ", data directory ",
             settings.node.data_dir);
   gpu::configure_threads(settings.threads);
@@ -366,13 +352,7 @@ int main(int argc, char** argv) {
     caf::actor_system_config cfg;
     add_message_types(cfg);
     caf::actor_system sys{cfg};
-    node_actor node;
-    try {
-      node = spawn_node(sys, db, settings.node);
-    } catch (const std::exception& e) {
-      std::cerr << "recld: " << e.what() << "\n";
-      return 1;
-    }
+    auto node = spawn_node(sys, db, settings.node);
     try {
       gateway gw{sys, caf::actor_cast<caf::actor>(node), settings.gw};
       auto ep = parse_endpoint(settings.gw.listen);
@@ -393,4 +373,15 @@ int main(int argc, char** argv) {
   db.reset();
   log::info("recld", "store closed, bye");
   return rc;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  auto opts = make_options();
+  return run_command(opts, argc, argv, [&] {
+    if (opts.given("config"))
+      opts.load_file(opts.get("config"));
+    return serve(read_settings(opts));
+  });
 }

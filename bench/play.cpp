@@ -45,7 +45,8 @@ std::vector<window_row> run_policy(const bench_settings& s, const policy& pol,
                  std::to_string(t.input_width) + "x"
                    + std::to_string(t.input_height),
                  "--teacher-tiling", t.tiling, "--teacher-flip",
-                 t.flip ? "on" : "off"});
+                 t.flip ? "on" : "off", "--teacher-extra-input",
+                 std::to_string(t.extra_input)});
   }
   args.insert(args.end(), pol.args.begin(), pol.args.end());
   test::process d{test::bin("recld"), args};

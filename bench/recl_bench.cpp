@@ -113,6 +113,24 @@ options make_options() {
   return o;
 }
 
+/// One number of the list option `name`, in [lo, hi]; fails naming it.
+long number(const options& o, const char* name, const std::string& x, long lo,
+            long hi) {
+  size_t used = 0;
+  long v = 0;
+  try {
+    v = std::stol(x, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != x.size())
+    o.fail(name, "'" + x + "' is not a number");
+  if (v < lo || v > hi)
+    o.fail(name, "'" + x + "' is out of range [" + std::to_string(lo) + ", "
+                   + std::to_string(hi) + "]");
+  return v;
+}
+
 /// --quick, --lifetime and --standard: the workload they fix.
 void apply_preset(bench_settings& s, const options& o) {
   if (s.quick) {
@@ -241,7 +259,7 @@ bench_settings read_settings(const options& o) {
       o.fail("base-expert", "'" + s.base + "' is not a file");
   }
   for (auto& x : split(o.get("cameras"), ','))
-    s.cameras.push_back(static_cast<size_t>(std::stoul(x)));
+    s.cameras.push_back(static_cast<size_t>(number(o, "cameras", x, 1, 64)));
   s.policies = split(o.get("policies"), ',');
   s.windows = static_cast<size_t>(o.get_int("windows", 1, 1000));
   s.T = o.get_double("window-seconds", 1, 3600);
@@ -257,12 +275,8 @@ bench_settings read_settings(const options& o) {
   s.dwell = static_cast<size_t>(o.get_int("dwell", 1, 1000));
   s.history = static_cast<size_t>(o.get_int("history", 0, 1000));
   s.seeds = static_cast<size_t>(o.get_int("seeds", 1, 100));
-  for (auto& x : split(o.get("budget"), ',')) {
-    auto b = std::stoi(x);
-    if (b < 1 || b > 1000)
-      o.fail("budget", "'" + x + "' is out of range [1, 1000]");
-    s.budgets.push_back(b);
-  }
+  for (auto& x : split(o.get("budget"), ','))
+    s.budgets.push_back(static_cast<int>(number(o, "budget", x, 1, 1000)));
   apply_preset(s, o);
   if (s.history >= s.windows)
     o.fail("history", "leaves no window to score (--windows "
@@ -279,54 +293,43 @@ bench_settings read_settings(const options& o) {
   return s;
 }
 
+/// Plays the plan (resuming saved runs), the reuse matrix if asked, and
+/// writes the report.
+void run(bench_settings& s) {
+  fs::create_directories(s.out);
+  if (s.base.empty())
+    s.base = test::pretrained_archive();
+  expert::load(s.base); // a file that is no expert fails before any run
+  auto lab = make_labeller(data_teacher(s.data, s.strong_teacher), "");
+  s.teacher = lab.model->describe();
+  std::vector<window_row> rows;
+  std::map<run_key, double> wall;
+  std::map<run_key, run_stats> stats;
+  bench::play_plan(s, lab, rows, stats, wall);
+  if (s.reuse_matrix) {
+    std::printf("experiment 7: recl-bench-reuse (7 places, a few "
+                "minutes)\n");
+    std::fflush(stdout);
+    auto r = test::run(test::bin("recl-bench-reuse"),
+                       {"--data", s.data, "--base", s.base}, 3600);
+    s.reuse_code = r.code;
+    s.reuse_text = r.out + (r.code == 0 ? "" : r.err);
+    std::ofstream{s.out + "/reuse.txt"} << s.reuse_text;
+  }
+  write_report(s, rows, stats, wall);
+  std::printf("report: %s/report.md (%.0f s)\n", s.out.c_str(),
+              (now_ms() - s.t_start) / 1000);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
   auto o = make_options();
-  bench_settings s;
-  try {
-    if (!o.parse(argc, argv)) {
-      std::cout << o.help();
-      return 0;
-    }
-    s = read_settings(o);
+  return run_command(o, argc, argv, [&] {
+    auto s = read_settings(o);
     gpu::configure_threads(static_cast<int>(o.get_int("threads", 0, 64)));
-  } catch (const usage_error& e) {
-    std::cerr << "recl-bench: " << e.what() << "\n";
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "recl-bench: --cameras: not a list of numbers\n";
-    return 2;
-  }
-  auto t_start = now_ms();
-  s.t_start = t_start;
-  try {
-    fs::create_directories(s.out);
-    if (s.base.empty())
-      s.base = test::pretrained_archive();
-    expert::load(s.base); // a file that is no expert fails before any run
-    auto lab = make_labeller(data_teacher(s.data, s.strong_teacher), "");
-    s.teacher = lab.model->describe();
-    std::vector<window_row> rows;
-    std::map<run_key, double> wall;
-    std::map<run_key, run_stats> stats;
-    bench::play_plan(s, lab, rows, stats, wall);
-    if (s.reuse_matrix) {
-      std::printf("experiment 7: recl-bench-reuse (7 places, a few "
-                  "minutes)\n");
-      std::fflush(stdout);
-      auto r = test::run(test::bin("recl-bench-reuse"),
-                         {"--data", s.data, "--base", s.base}, 3600);
-      s.reuse_code = r.code;
-      s.reuse_text = r.out + (r.code == 0 ? "" : r.err);
-      std::ofstream{s.out + "/reuse.txt"} << s.reuse_text;
-    }
-    write_report(s, rows, stats, wall);
-    std::printf("report: %s/report.md (%.0f s)\n", s.out.c_str(),
-                (now_ms() - t_start) / 1000);
-  } catch (const std::exception& e) {
-    std::cerr << "recl-bench: " << e.what() << "\n";
-    return 1;
-  }
-  return 0;
+    s.t_start = now_ms();
+    run(s);
+    return 0;
+  });
 }

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 
 namespace recl {
@@ -216,6 +217,23 @@ std::string options::help() const {
     out << "\n";
   }
   return out.str();
+}
+
+int run_command(options& o, int argc, char** argv,
+                const std::function<int()>& body) {
+  try {
+    if (!o.parse(argc, argv)) {
+      std::cout << o.help();
+      return 0;
+    }
+    return body();
+  } catch (const usage_error& e) {
+    std::cerr << o.program() << ": " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << o.program() << ": " << e.what() << "\n";
+    return 1;
+  }
 }
 
 } // namespace recl

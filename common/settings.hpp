@@ -8,6 +8,7 @@
 // from, so the user knows what to fix.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -70,6 +71,11 @@ public:
   /// The `--help` text.
   std::string help() const;
 
+  /// The command's name.
+  const std::string& program() const {
+    return program_;
+  }
+
   /// Throws a usage_error for `name` whose value is bad because `why`.
   [[noreturn]] void fail(const std::string& name, const std::string& why) const;
 
@@ -94,5 +100,13 @@ private:
   std::map<std::string, value> values_;
   std::vector<std::string> positional_;
 };
+
+/// The frame of every command's `main`: parses the command line into `o`
+/// (`--help` prints the help and exits 0), then runs `body`, whose return
+/// value is the exit code. A usage_error, from parsing or from `body`, is
+/// one line "PROGRAM: why" on stderr and exit code 2; any other exception
+/// is one such line and exit code 1.
+int run_command(options& o, int argc, char** argv,
+                const std::function<int()>& body);
 
 } // namespace recl

@@ -166,54 +166,44 @@ void print_scheduler(const scheduler_report& r, bool json) {
 
 int main(int argc, char** argv) {
   auto o = make_options();
+  return run_command(o, argc, argv, [&] {
+  if (o.positional().empty())
+    throw usage_error("no command given (see --help)");
+  auto cmd = o.positional()[0];
+  size_t allowed = cmd == "prune" ? 2 : 1;
+  if (o.positional().size() > allowed)
+    throw usage_error("unexpected argument '"
+                      + o.positional()[allowed] + "'");
+  if (cmd != "status" && cmd != "zoo" && cmd != "cameras"
+      && cmd != "scheduler" && cmd != "prune")
+    throw usage_error("unknown command '" + cmd + "' (see --help)");
   try {
-    if (!o.parse(argc, argv)) {
-      std::cout << o.help();
-      return 0;
-    }
-    if (o.positional().empty())
-      throw usage_error("no command given (see --help)");
-    auto cmd = o.positional()[0];
-    size_t allowed = cmd == "prune" ? 2 : 1;
-    if (o.positional().size() > allowed)
-      throw usage_error("unexpected argument '"
-                        + o.positional()[allowed] + "'");
-    if (cmd != "status" && cmd != "zoo" && cmd != "cameras"
-        && cmd != "scheduler" && cmd != "prune")
-      throw usage_error("unknown command '" + cmd + "' (see --help)");
-    try {
-      parse_endpoint(o.get("server"));
-    } catch (const std::invalid_argument& e) {
-      o.fail("server", e.what());
-    }
-    auto token = load_token(o.get("token"), o.get("token-file"));
-    client c{o.get("server")};
-    bool json = o.flag("json");
-    if (cmd == "status")
-      print_status(c.status(token), json);
-    else if (cmd == "zoo")
-      print_zoo(c.zoo(token), json);
-    else if (cmd == "cameras")
-      print_cameras(c.status(token), json);
-    else if (cmd == "scheduler")
-      print_scheduler(c.scheduler(token), json);
-    else {
-      auto id = o.positional().size() > 1 ? o.positional()[1] : "";
-      auto gone = c.prune(token, id);
-      if (json) {
-        std::cout << nlohmann::json{{"removed", gone}}.dump() << std::endl;
-      } else {
-        std::printf("pruned %zu experts\n", gone.size());
-        for (auto& g : gone)
-          std::printf("  %s\n", g.c_str());
-      }
-    }
-    return 0;
-  } catch (const usage_error& e) {
-    std::cerr << "recl-admin: " << e.what() << "\n";
-    return 2;
-  } catch (const rpc_error& e) {
-    std::cerr << "recl-admin: " << e.what() << "\n";
-    return 1;
+    parse_endpoint(o.get("server"));
+  } catch (const std::invalid_argument& e) {
+    o.fail("server", e.what());
   }
+  auto token = load_token(o.get("token"), o.get("token-file"));
+  client c{o.get("server")};
+  bool json = o.flag("json");
+  if (cmd == "status")
+    print_status(c.status(token), json);
+  else if (cmd == "zoo")
+    print_zoo(c.zoo(token), json);
+  else if (cmd == "cameras")
+    print_cameras(c.status(token), json);
+  else if (cmd == "scheduler")
+    print_scheduler(c.scheduler(token), json);
+  else {
+    auto id = o.positional().size() > 1 ? o.positional()[1] : "";
+    auto gone = c.prune(token, id);
+    if (json) {
+      std::cout << nlohmann::json{{"removed", gone}}.dump() << std::endl;
+    } else {
+      std::printf("pruned %zu experts\n", gone.size());
+      for (auto& g : gone)
+        std::printf("  %s\n", g.c_str());
+    }
+  }
+    return 0;
+  });
 }

@@ -168,6 +168,41 @@ void convert_mobilenet(const onnx::ModelProto& model, const initializers& inits,
 
 } // namespace
 
+/// YOLOX-Nano's folded convolutions, in graph order, into the expert's
+/// network; written to `out`.
+void convert_yolox(const onnx::ModelProto& model, const initializers& inits,
+                   const std::string& onnx_path, const std::string& out) {
+  std::vector<const onnx::NodeProto*> convs;
+  for (auto& n : model.graph().node())
+    if (n.op_type() == "Conv")
+      convs.push_back(&n);
+  yolox::network net(80);
+  auto targets = net->convs_in_order();
+  if (convs.size() != targets.size())
+    throw std::runtime_error(
+      "the ONNX graph has " + std::to_string(convs.size())
+      + " convolutions; YOLOX-Nano has " + std::to_string(targets.size()));
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < convs.size(); ++i) {
+    auto& node = *convs[i];
+    if (node.input_size() < 3)
+      throw std::runtime_error("convolution " + std::to_string(i)
+                               + " has no bias (BatchNorm not folded?)");
+    auto w = inits.find(node.input(1));
+    auto b = inits.find(node.input(2));
+    if (w == inits.end() || b == inits.end())
+      throw std::runtime_error("convolution " + std::to_string(i)
+                               + " reads weights that are not initializers");
+    auto what = "convolution " + std::to_string(i) + " (" + node.input(1)
+                + ")";
+    assign(targets[i]->weight, tensor_of(*w->second), what);
+    assign(targets[i]->bias, tensor_of(*b->second), what + " bias");
+  }
+  torch::save(net, out);
+  std::cout << "recl-convert: " << convs.size() << " convolutions from "
+            << onnx_path << " written to " << out << "\n";
+}
+
 int main(int argc, char** argv) {
   options o{"recl-convert", "--onnx FILE --out FILE",
             "Converts the pretrained weights of an ONNX model into a LibTorch "
@@ -175,18 +210,9 @@ int main(int argc, char** argv) {
             "or MobileNetV2 int8\n(dequantised) for the classification expert."};
   o.add("onnx", "FILE", "yolox_nano.onnx")
     .add("out", "FILE", "where to write the archive");
-  try {
-    if (!o.parse(argc, argv)) {
-      std::cout << o.help();
-      return 0;
-    }
+  return run_command(o, argc, argv, [&] {
     if (!o.given("onnx") || !o.given("out"))
       throw usage_error("--onnx and --out are required (see --help)");
-  } catch (const usage_error& e) {
-    std::cerr << "recl-convert: " << e.what() << "\n";
-    return 2;
-  }
-  try {
     onnx::ModelProto model;
     std::ifstream in{o.get("onnx"), std::ios::binary};
     if (!in || !model.ParseFromIstream(&in))
@@ -200,38 +226,7 @@ int main(int argc, char** argv) {
         convert_mobilenet(model, inits, o.get("out"));
         return 0;
       }
-    std::vector<const onnx::NodeProto*> convs;
-    for (auto& n : model.graph().node())
-      if (n.op_type() == "Conv")
-        convs.push_back(&n);
-    yolox::network net(80);
-    auto targets = net->convs_in_order();
-    if (convs.size() != targets.size())
-      throw std::runtime_error(
-        "the ONNX graph has " + std::to_string(convs.size())
-        + " convolutions; YOLOX-Nano has " + std::to_string(targets.size()));
-    torch::NoGradGuard no_grad;
-    for (size_t i = 0; i < convs.size(); ++i) {
-      auto& node = *convs[i];
-      if (node.input_size() < 3)
-        throw std::runtime_error("convolution " + std::to_string(i)
-                                 + " has no bias (BatchNorm not folded?)");
-      auto w = inits.find(node.input(1));
-      auto b = inits.find(node.input(2));
-      if (w == inits.end() || b == inits.end())
-        throw std::runtime_error("convolution " + std::to_string(i)
-                                 + " reads weights that are not initializers");
-      auto what = "convolution " + std::to_string(i) + " (" + node.input(1)
-                  + ")";
-      assign(targets[i]->weight, tensor_of(*w->second), what);
-      assign(targets[i]->bias, tensor_of(*b->second), what + " bias");
-    }
-    torch::save(net, o.get("out"));
-    std::cout << "recl-convert: " << convs.size() << " convolutions from "
-              << o.get("onnx") << " written to " << o.get("out") << "\n";
+    convert_yolox(model, inits, o.get("onnx"), o.get("out"));
     return 0;
-  } catch (const std::exception& e) {
-    std::cerr << "recl-convert: " << e.what() << "\n";
-    return 1;
-  }
+  });
 }

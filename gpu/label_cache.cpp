@@ -21,13 +21,17 @@ std::string teacher_key(const teacher_options& o) {
     s << c << ",";
   if (o.flip) // only when on: the keys of existing caches stay as they were
     s << "|flip:max"; // fuse_boxes' rule is part of what the labels mean
+  if (o.extra_input > 0)
+    s << "|extra:" << o.extra_input;
   auto name = o.spec.rfind("yolox:", 0) == 0 ? std::string{"yolox"} : o.spec;
   char hex[17];
   std::snprintf(hex, sizeof(hex), "%016zx", std::hash<std::string>{}(s.str()));
   return name + "-" + std::to_string(o.input_width) + "x"
          + std::to_string(o.input_height)
          + (o.tiling == "off" ? "" : "-tiled-" + o.tiling)
-         + (o.flip ? "-flip" : "") + "-" + hex;
+         + (o.flip ? "-flip" : "")
+         + (o.extra_input > 0 ? "+" + std::to_string(o.extra_input) : "") + "-"
+         + hex;
 }
 
 std::string default_cache_dir() {

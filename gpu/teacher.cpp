@@ -188,8 +188,10 @@ private:
 /// with per-class NMS.
 class tiled_teacher : public teacher {
 public:
-  tiled_teacher(std::unique_ptr<teacher> inner, const teacher_options& opts)
-    : inner_(std::move(inner)), opts_(opts) {
+  /// `whole` labels the whole frame, `inner` each tile.
+  tiled_teacher(std::unique_ptr<teacher> whole, std::unique_ptr<teacher> inner,
+                const teacher_options& opts)
+    : whole_(std::move(whole)), inner_(std::move(inner)), opts_(opts) {
   }
 
   bool tile(const cv::Mat& bgr) const {
@@ -202,7 +204,7 @@ public:
   }
 
   std::vector<box> detect(const cv::Mat& bgr) override {
-    auto boxes = inner_->detect(bgr);
+    auto boxes = whole_->detect(bgr);
     if (!tile(bgr))
       return boxes;
     int tw = std::max(1, static_cast<int>(bgr.cols * 0.6));
@@ -230,10 +232,11 @@ public:
   }
 
   std::string describe() const override {
-    return inner_->describe() + ", tiling " + opts_.tiling;
+    return whole_->describe() + ", tiling " + opts_.tiling;
   }
 
 private:
+  std::unique_ptr<teacher> whole_;
   std::unique_ptr<teacher> inner_;
   teacher_options opts_;
 };
@@ -271,11 +274,40 @@ private:
   teacher_options opts_;
 };
 
+/// Two teachers on the same frame, their boxes fused: e.g. the detector at
+/// two input sizes, since each finds objects the other misses.
+class union_teacher : public teacher {
+public:
+  union_teacher(std::unique_ptr<teacher> a, std::unique_ptr<teacher> b)
+    : a_(std::move(a)), b_(std::move(b)) {
+  }
+
+  std::vector<box> detect(const cv::Mat& bgr) override {
+    return fuse_boxes({a_->detect(bgr), b_->detect(bgr)}, 0.55f);
+  }
+
+  std::string describe() const override {
+    return a_->describe() + " + " + b_->describe();
+  }
+
+private:
+  std::unique_ptr<teacher> a_, b_;
+};
+
 std::unique_ptr<teacher> make_plain_teacher(const teacher_options& opts);
+
+/// The detector at `opts`' input, with its mirror view when asked.
+std::unique_ptr<teacher> make_view(const teacher_options& opts) {
+  auto t = make_plain_teacher(opts);
+  if (opts.flip)
+    t = std::make_unique<flip_teacher>(std::move(t), opts);
+  return t;
+}
 
 } // namespace
 
 teacher_options strong_teacher(teacher_options base) {
+  base.extra_input = base.input_width;
   base.input_width = 640;
   base.input_height = 640;
   base.tiling = "on";
@@ -332,12 +364,16 @@ std::string parse_tiling(const std::string& x) {
 
 std::unique_ptr<teacher> make_teacher(const teacher_options& opts) {
   parse_tiling(opts.tiling);
-  auto t = make_plain_teacher(opts);
-  if (opts.flip)
-    t = std::make_unique<flip_teacher>(std::move(t), opts);
+  auto whole = make_view(opts);
+  if (opts.extra_input > 0) {
+    auto o = opts;
+    o.input_width = o.input_height = opts.extra_input;
+    whole = std::make_unique<union_teacher>(std::move(whole), make_view(o));
+  }
   if (opts.tiling == "off")
-    return t;
-  return std::make_unique<tiled_teacher>(std::move(t), opts);
+    return whole;
+  return std::make_unique<tiled_teacher>(std::move(whole), make_view(opts),
+                                         opts);
 }
 
 namespace {

@@ -36,12 +36,17 @@ struct teacher_options {
   /// Test-time augmentation: each pass also runs on the mirrored frame and
   /// the two views' boxes are fused (fuse_boxes), at ~2x the cost.
   bool flip = false;
+  /// A second whole-frame pass at this square input size, fused with the
+  /// first (0: none): a small detector finds different objects at
+  /// different scales.
+  int extra_input = 0;
 };
 
 /// The strong teacher: `base` (its model, classes and thresholds) at
-/// 640x640 on the whole frame plus 2x2 tiles, each pass with its mirror.
-/// About 20x the cost of the 416 default per frame, for labels that find
-/// more of the small and partly hidden objects a small student misses.
+/// 640x640 and at `base`'s input on the whole frame, plus 2x2 tiles at 640,
+/// each pass with its mirror, the boxes fused. About 20x the cost of the
+/// 416 default per frame, for labels that keep what `base` finds and add
+/// the small and partly hidden objects it misses.
 teacher_options strong_teacher(teacher_options base);
 
 /// Parses "off", "on" or "auto"; throws std::invalid_argument.

@@ -152,6 +152,7 @@ TEST_CASE("commands: --help, and bad settings refused with one line") {
   bad({"--data-dir", dd, "--teacher-input", "400x400"}, 2, "--teacher-input");
   bad({"--data-dir", dd, "--teacher", "magic"}, 2, "--teacher");
   bad({"--data-dir", dd, "--teacher-flip", "maybe"}, 2, "--teacher-flip: 'maybe' is neither on nor off");
+  bad({"--data-dir", dd, "--teacher-extra-input", "100"}, 2, "--teacher-extra-input: must be a multiple of 32");
   bad({"--data-dir", dd, "--teacher", "yolox:/nonexistent.onnx"}, 1, "cannot load");
   bad({"--data-dir", dd, "--bogus"}, 2, "unknown option '--bogus'");
   auto conf = tmp.path() + "/recld.conf";
