@@ -67,7 +67,8 @@ struct clip_frames {
 
 clip_frames sample_catalog(const std::string& data, size_t per_clip) {
   clip_frames out;
-  for (auto& c : catalog::load(data).clips()) {
+  auto cat = catalog::load(data);
+  for (auto& c : cat.clips()) {
     auto before = out.frames.mats.size();
     sample_clip(c, data, 0, c.frames, per_clip, out.frames);
     for (auto i = before; i < out.frames.mats.size(); ++i)
