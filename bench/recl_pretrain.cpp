@@ -68,11 +68,7 @@ int main(int argc, char** argv) {
   int64_t epochs = 0, limit = 0, skip = 0, threads = 0;
   size_t per_clip = 0, nev = 0;
   double blend = 0;
-  try {
-    if (!o.parse(argc, argv)) {
-      std::cout << o.help();
-      return 0;
-    }
+  return run_command(o, argc, argv, [&] {
     data = o.given("data") ? o.get("data") : find_data_dir();
     if (data.empty())
       throw usage_error("no shared data: set RECL_DATA or --data");
@@ -94,96 +90,94 @@ int main(int argc, char** argv) {
     nev = static_cast<size_t>(o.get_int("eval-frames", 1, 10000));
     threads = o.get_int("threads", 0, 64);
     topts.average_decay = o.get_double("average", 0, 0.9999);
-  } catch (const usage_error& e) {
-    std::cerr << "recl-pretrain: " << e.what() << "\n";
-    return 2;
-  }
-  try {
-    auto started = now_ms();
-    gpu::configure_threads(static_cast<int>(threads));
-    auto cat = catalog::load(data);
-    // The weights first: a wrong path fails before minutes of labelling.
-    auto coco = expert::load(o.get("onnx-archive"), eopts);
-    auto labels = make_labeller(data_teacher(data, false), o.get("cache"));
-    auto& cache = *labels.cache;
-    auto& t = labels.model;
-    labelled_frames train;
-    auto split = pretraining_clips(cat);
-    std::printf("pretraining split: %zu clips\n", split.size());
-    for (auto& c : split) {
-      append(train, sample(c, data, per_clip, cache, *t));
-      std::printf("  %-44s %s\n", c.id.c_str(), c.place.c_str());
-      std::fflush(stdout);
-    }
-    std::printf("labelled %zu frames (%zu by the teacher now, the rest cached) "
-                "in %.0f s\n",
-                train.frames.size(), cache.computed(),
-                (now_ms() - started) / 1000);
-    trainer job{coco->clone(), train, {}, topts};
-    for (int64_t e = 1; e <= epochs; ++e) {
-      auto t0 = now_ms();
-      auto loss = job.train_epochs(1);
-      std::printf("epoch %lld/%lld: loss %.3f, %.0f s\n",
-                  static_cast<long long>(e), static_cast<long long>(epochs),
-                  loss, (now_ms() - t0) / 1000);
-      std::fflush(stdout);
-    }
-    auto base = job.release();
-    if (blend > 0) {
-      base->blend(*coco, blend);
-      std::printf("blended %.2f of the COCO weights back in\n", blend);
-    }
-    auto out = o.get("out");
-    auto parent = std::filesystem::path{out}.parent_path();
-    if (!parent.empty())
-      std::filesystem::create_directories(parent);
-    base->save(out + ".tmp");
-    std::filesystem::rename(out + ".tmp", out);
-    std::printf("base expert written to %s\n", out.c_str());
+    try {
+      auto started = now_ms();
+      gpu::configure_threads(static_cast<int>(threads));
+      auto cat = catalog::load(data);
+      // The weights first: a wrong path fails before minutes of labelling.
+      auto coco = expert::load(o.get("onnx-archive"), eopts);
+      auto labels = make_labeller(data_teacher(data, false), o.get("cache"));
+      auto& cache = *labels.cache;
+      auto& t = labels.model;
+      labelled_frames train;
+      auto split = pretraining_clips(cat);
+      std::printf("pretraining split: %zu clips\n", split.size());
+      for (auto& c : split) {
+        append(train, sample(c, data, per_clip, cache, *t));
+        std::printf("  %-44s %s\n", c.id.c_str(), c.place.c_str());
+        std::fflush(stdout);
+      }
+      std::printf("labelled %zu frames (%zu by the teacher now, the rest cached) "
+                  "in %.0f s\n",
+                  train.frames.size(), cache.computed(),
+                  (now_ms() - started) / 1000);
+      trainer job{coco->clone(), train, {}, topts};
+      for (int64_t e = 1; e <= epochs; ++e) {
+        auto t0 = now_ms();
+        auto loss = job.train_epochs(1);
+        std::printf("epoch %lld/%lld: loss %.3f, %.0f s\n",
+                    static_cast<long long>(e), static_cast<long long>(epochs),
+                    loss, (now_ms() - t0) / 1000);
+        std::fflush(stdout);
+      }
+      auto base = job.release();
+      if (blend > 0) {
+        base->blend(*coco, blend);
+        std::printf("blended %.2f of the COCO weights back in\n", blend);
+      }
+      auto out = o.get("out");
+      auto parent = std::filesystem::path{out}.parent_path();
+      if (!parent.empty())
+        std::filesystem::create_directories(parent);
+      base->save(out + ".tmp");
+      std::filesystem::rename(out + ".tmp", out);
+      std::printf("base expert written to %s\n", out.c_str());
 
-    // Held-out clips: the first few non-pretraining clips of every place.
-    std::map<std::string, int> per_place, skipped;
-    std::printf("\n%-44s %6s %14s %14s\n", "held-out clip", "boxes",
-                "COCO car/mAP", "base car/mAP");
-    double sum_coco = 0, sum_base = 0;
-    int dense = 0, scored = 0;
-    for (auto& c : cat.clips()) {
-      if (is_pretraining_clip(cat, c.id))
-        continue;
-      if (skipped[c.place] < skip) {
-        ++skipped[c.place];
-        continue;
+      // Held-out clips: the first few non-pretraining clips of every place.
+      std::map<std::string, int> per_place, skipped;
+      std::printf("\n%-44s %6s %14s %14s\n", "held-out clip", "boxes",
+                  "COCO car/mAP", "base car/mAP");
+      double sum_coco = 0, sum_base = 0;
+      int dense = 0, scored = 0;
+      for (auto& c : cat.clips()) {
+        if (is_pretraining_clip(cat, c.id))
+          continue;
+        if (skipped[c.place] < skip) {
+          ++skipped[c.place];
+          continue;
+        }
+        if (limit > 0 && per_place[c.place] >= limit)
+          continue;
+        ++per_place[c.place];
+        ++scored;
+        auto test = sample(c, data, nev, cache, *t);
+        size_t boxes = 0;
+        for (auto& l : test.labels)
+          boxes += l.size();
+        auto per_frame = double(boxes) / std::max<size_t>(1, test.labels.size());
+        auto a = mean_ap(coco->detect_for_scoring(test.frames), test.labels);
+        auto b = mean_ap(base->detect_for_scoring(test.frames), test.labels);
+        std::printf("%-44s %6.1f   %5.2f / %4.2f   %5.2f / %4.2f%s\n",
+                    c.id.substr(0, 44).c_str(), per_frame, a.car_ap, a.map,
+                    b.car_ap, b.map, a.sparse ? "  (sparse)" : "");
+        std::fflush(stdout);
+        if (per_frame >= 2 && a.car_ap >= 0 && b.car_ap >= 0) {
+          sum_coco += a.car_ap;
+          sum_base += b.car_ap;
+          ++dense;
+        }
       }
-      if (limit > 0 && per_place[c.place] >= limit)
-        continue;
-      ++per_place[c.place];
-      ++scored;
-      auto test = sample(c, data, nev, cache, *t);
-      size_t boxes = 0;
-      for (auto& l : test.labels)
-        boxes += l.size();
-      auto per_frame = double(boxes) / std::max<size_t>(1, test.labels.size());
-      auto a = mean_ap(coco->detect_for_scoring(test.frames), test.labels);
-      auto b = mean_ap(base->detect_for_scoring(test.frames), test.labels);
-      std::printf("%-44s %6.1f   %5.2f / %4.2f   %5.2f / %4.2f%s\n",
-                  c.id.substr(0, 44).c_str(), per_frame, a.car_ap, a.map,
-                  b.car_ap, b.map, a.sparse ? "  (sparse)" : "");
-      std::fflush(stdout);
-      if (per_frame >= 2 && a.car_ap >= 0 && b.car_ap >= 0) {
-        sum_coco += a.car_ap;
-        sum_base += b.car_ap;
-        ++dense;
-      }
+      if (dense > 0)
+        std::printf("mean car AP on %d held-out clips with >= 2 teacher boxes "
+                    "per frame: COCO expert %.3f, base expert %.3f\n",
+                    dense, sum_coco / dense, sum_base / dense);
+      std::printf("scored %d held-out clips; total %.0f s\n", scored,
+                  (now_ms() - started) / 1000);
+      return 0;
+    } catch (const std::exception& e) {
+      std::cerr << "recl-pretrain: " << e.what() << "\n";
+      return 1;
     }
-    if (dense > 0)
-      std::printf("mean car AP on %d held-out clips with >= 2 teacher boxes "
-                  "per frame: COCO expert %.3f, base expert %.3f\n",
-                  dense, sum_coco / dense, sum_base / dense);
-    std::printf("scored %d held-out clips; total %.0f s\n", scored,
-                (now_ms() - started) / 1000);
     return 0;
-  } catch (const std::exception& e) {
-    std::cerr << "recl-pretrain: " << e.what() << "\n";
-    return 1;
-  }
+  });
 }
