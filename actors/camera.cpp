@@ -18,6 +18,7 @@
 #include "common/util.hpp"
 #include "gpu/metrics.hpp"
 #include "store/store.hpp"
+#include "store/keys.hpp"
 
 #include <caf/all.hpp>
 
@@ -191,7 +192,7 @@ void on_trained(camera_self self, const labelled_window& lw,
   if (!old.empty() && old != r.model_id && old != st.info.model_id
       && old.rfind("r-", 0) == 0) {
     try {
-      st.deps.db->erase(family::experts, "model/" + old);
+      st.deps.db->erase(family::experts, keys::model(old));
     } catch (const std::exception& e) {
       log::warning("camera", st.id, ": cannot drop ", old, ": ", e.what());
     }

@@ -11,6 +11,7 @@
 
 #include "actors/gpu_owner_state.hpp"
 #include "common/fault.hpp"
+#include "store/keys.hpp"
 
 #include <caf/all.hpp>
 
@@ -47,7 +48,7 @@ void finish(self_ptr self, job& j) {
   if (j.camera.empty()) { // the generalist
     st.generalist = j.train->release();
     try {
-      st.db->put(family::experts, "model/generalist",
+      st.db->put(family::experts, keys::generalist,
                  st.generalist->to_bytes());
     } catch (const std::exception& e) {
       log::error("gpu-owner", "cannot persist the generalist: ", e.what());
@@ -85,7 +86,7 @@ void finish(self_ptr self, job& j) {
       }
     }
     try {
-      st.db->put(family::experts, "model/" + r.model_id, model->to_bytes());
+      st.db->put(family::experts, keys::model(r.model_id), model->to_bytes());
       st.forget(r.model_id);
       st.cache.emplace_back(r.model_id, std::move(model));
       while (st.cache.size() > std::max<uint32_t>(1, st.cfg.expert_cache))

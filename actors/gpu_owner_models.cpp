@@ -5,6 +5,7 @@
 
 #include "actors/gpu_owner_state.hpp"
 #include "common/fault.hpp"
+#include "store/keys.hpp"
 
 #include <algorithm>
 
@@ -67,7 +68,7 @@ void load_models(gpu_owner_state& st) {
   try {
     st.base = expert::load(st.cfg.base_expert, st.cfg.expert);
     if (st.cfg.generalist) {
-      if (auto g = st.db->get(family::experts, "model/generalist"))
+      if (auto g = st.db->get(family::experts, keys::generalist))
         st.generalist = expert::from_bytes(*g, st.cfg.expert);
       else
         st.generalist = st.base->clone();

@@ -15,6 +15,7 @@
 #include "gpu/teacher.hpp"
 #include "gpu/trainer.hpp"
 #include "store/store.hpp"
+#include "store/keys.hpp"
 
 #include <caf/typed_response_promise.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -148,9 +149,9 @@ struct gpu_owner_state {
         return cache.back().second.get();
       }
     std::optional<std::string> bytes;
-    if (auto w = db->get(family::experts, "weights/" + id))
+    if (auto w = db->get(family::experts, keys::weights(id)))
       bytes = std::move(w);
-    else if (auto m = db->get(family::experts, "model/" + id))
+    else if (auto m = db->get(family::experts, keys::model(id)))
       bytes = std::move(m);
     if (!bytes)
       return nullptr;
@@ -181,9 +182,9 @@ struct gpu_owner_state {
   }
 
   void load_gating() {
-    auto ck = db->get(family::gating, "checkpoint");
-    auto ids = db->get(family::gating, "experts");
-    auto ver = db->get(family::gating, "version");
+    auto ck = db->get(family::gating, keys::gating_checkpoint);
+    auto ids = db->get(family::gating, keys::gating_experts);
+    auto ver = db->get(family::gating, keys::gating_version);
     if (!ck || ck->empty() || !ids)
       return;
     gate = gating::from_bytes(*ck);
@@ -191,13 +192,14 @@ struct gpu_owner_state {
     gate_ids.erase(std::remove(gate_ids.begin(), gate_ids.end(), ""),
                    gate_ids.end());
     gate_version = ver ? std::stoull(*ver) : 0;
-    if (auto o = db->get(family::gating, "odin"); o && !o->empty())
+    if (auto o = db->get(family::gating, keys::odin); o && !o->empty())
       odin = embedder::from_bytes(*o);
-    db->scan(family::gating, "centroid/",
+    db->scan(family::gating, keys::centroid_prefix,
              [&](std::string_view k, std::string_view v) {
                std::vector<float> c(v.size() / sizeof(float));
                std::memcpy(c.data(), v.data(), c.size() * sizeof(float));
-               centroids[std::string{k.substr(9)}] = std::move(c);
+               centroids[std::string{k.substr(keys::centroid_prefix.size())}]
+                 = std::move(c);
                return true;
              });
     if (gate->experts() != gate_ids.size()) {

@@ -3,6 +3,7 @@
 // pending until the zoo has written it (see zoo.cpp).
 
 #include "actors/gpu_owner_state.hpp"
+#include "store/keys.hpp"
 
 #include <random>
 
@@ -28,7 +29,7 @@ prepare_admission(gpu_owner_state& st, const std::vector<candidate>& news,
     // candidate queue, not yet under weights/).
     for (auto& c : news)
       if (!st.find(c.info.id)) {
-        auto w = st.db->get(family::experts, "queue/" + c.info.id);
+        auto w = st.db->get(family::experts, keys::queued(c.info.id));
         if (!w)
           return caf::make_error(ec::unknown_expert,
                                  "candidate " + c.info.id

@@ -22,6 +22,7 @@
 #include "common/log.hpp"
 #include "common/util.hpp"
 #include "store/store.hpp"
+#include "store/keys.hpp"
 
 #include <caf/all.hpp>
 
@@ -31,12 +32,6 @@ namespace recl {
 
 namespace {
 
-std::string seq_key(uint64_t seq) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "s/%020llu",
-                static_cast<unsigned long long>(seq));
-  return buf;
-}
 
 struct zoo_state {
   static inline const char* name = "zoo";
@@ -54,14 +49,14 @@ struct zoo_state {
 
   void load() {
     experts.clear();
-    db->scan(family::experts, "info/",
+    db->scan(family::experts, keys::info_prefix,
              [&](std::string_view k, std::string_view v) {
-               auto id = std::string{k.substr(5)};
+               auto id = std::string{k.substr(keys::info_prefix.size())};
                experts[id] = decode_expert_info(id, std::string{v});
                return true;
              });
     queue.clear();
-    db->scan(family::experts, "qinfo/",
+    db->scan(family::experts, keys::queued_info_prefix,
              [&](std::string_view k, std::string_view v) {
                try {
                  queue.push_back(from_bytes<candidate>(std::string{v}));
@@ -72,9 +67,9 @@ struct zoo_state {
                return true;
              });
     log = selection_log{opts.q};
-    db->scan(family::selections, "s/",
+    db->scan(family::selections, keys::seq_prefix,
              [&](std::string_view k, std::string_view v) {
-               log.record(std::stoull(std::string{k.substr(2)}),
+               log.record(keys::seq_of(k),
                           std::string{v});
                return true;
              });
@@ -92,7 +87,7 @@ struct zoo_state {
 
   std::vector<gating_sample> samples() const {
     std::vector<gating_sample> out;
-    db->scan(family::samples, "s/",
+    db->scan(family::samples, keys::seq_prefix,
              [&](std::string_view, std::string_view v) {
                try {
                  out.push_back(gating_sample::decode(std::string{v}));
@@ -109,16 +104,16 @@ struct zoo_state {
 using self_ptr = zoo_actor::stateful_pointer<zoo_state>;
 
 void put_gating(write_batch& b, const gating_update& up) {
-  b.put(family::gating, "checkpoint", up.checkpoint);
+  b.put(family::gating, keys::gating_checkpoint, up.checkpoint);
   std::string ids;
   for (auto& id : up.experts)
     ids += id + "\n";
-  b.put(family::gating, "experts", ids);
-  b.put(family::gating, "version", std::to_string(up.version));
+  b.put(family::gating, keys::gating_experts, ids);
+  b.put(family::gating, keys::gating_version, std::to_string(up.version));
   if (!up.odin.empty())
-    b.put(family::gating, "odin", up.odin);
+    b.put(family::gating, keys::odin, up.odin);
   for (size_t i = 0; i < up.centroid_ids.size(); ++i)
-    b.put(family::gating, "centroid/" + up.centroid_ids[i],
+    b.put(family::gating, keys::centroid(up.centroid_ids[i]),
           std::string_view{reinterpret_cast<const char*>(
                              up.centroids[i].data()),
                            up.centroids[i].size() * sizeof(float)});
@@ -150,7 +145,7 @@ void admit_batch(self_ptr self) {
           write_batch b;
           std::vector<expert_info> admitted;
           for (auto& c : batch) {
-            auto w = st.db->get(family::experts, "queue/" + c.info.id);
+            auto w = st.db->get(family::experts, keys::queued(c.info.id));
             if (!w)
               throw std::runtime_error("queued weights of " + c.info.id
                                        + " are missing");
@@ -158,14 +153,14 @@ void admit_batch(self_ptr self) {
             info.admitted_unix_ms = unix_ms();
             info.admitted_seq = st.log.total();
             info.weight_bytes = w->size();
-            b.put(family::experts, "info/" + info.id, encode(info));
-            b.put(family::experts, "weights/" + info.id, *w);
-            b.erase(family::experts, "queue/" + info.id);
-            b.erase(family::experts, "qinfo/" + info.id);
+            b.put(family::experts, keys::info(info.id), encode(info));
+            b.put(family::experts, keys::weights(info.id), *w);
+            b.erase(family::experts, keys::queued(info.id));
+            b.erase(family::experts, keys::queued_info(info.id));
             admitted.push_back(info);
           }
           std::vector<std::string> old;
-          st.db->scan(family::samples, "s/",
+          st.db->scan(family::samples, keys::seq_prefix,
                       [&](std::string_view k, std::string_view) {
                         old.emplace_back(k);
                         return true;
@@ -173,7 +168,7 @@ void admit_batch(self_ptr self) {
           for (auto& k : old)
             b.erase(family::samples, k);
           for (size_t i = 0; i < up.samples.size(); ++i)
-            b.put(family::samples, seq_key(i), up.samples[i].encode());
+            b.put(family::samples, keys::seq(i), up.samples[i].encode());
           put_gating(b, up);
           st.db->write(b);
           crash_at("admit-written");
@@ -213,9 +208,9 @@ void prune_batch(self_ptr self, std::vector<std::string> ids,
         try {
           write_batch b;
           for (auto& id : ids) {
-            b.erase(family::experts, "info/" + id);
-            b.erase(family::experts, "weights/" + id);
-            b.erase(family::gating, "centroid/" + id);
+            b.erase(family::experts, keys::info(id));
+            b.erase(family::experts, keys::weights(id));
+            b.erase(family::gating, keys::centroid(id));
           }
           put_gating(b, up);
           st.db->write(b);
@@ -317,13 +312,13 @@ zoo_actor::behavior_type zoo(self_ptr self, std::shared_ptr<store> db,
                   + std::to_string(c.info.origin_window) + "-"
                   + random_hex(3);
       try {
-        auto w = st.db->get(family::experts, "model/" + c.model_id);
+        auto w = st.db->get(family::experts, keys::model(c.model_id));
         if (!w)
           return caf::make_error(ec::unknown_expert,
                                  "no retrained model " + c.model_id);
         write_batch b;
-        b.put(family::experts, "queue/" + c.info.id, *w);
-        b.put(family::experts, "qinfo/" + c.info.id, to_bytes(c));
+        b.put(family::experts, keys::queued(c.info.id), *w);
+        b.put(family::experts, keys::queued_info(c.info.id), to_bytes(c));
         st.db->write(b);
       } catch (const std::exception& e) {
         return caf::make_error(ec::storage, e.what());
@@ -346,9 +341,9 @@ zoo_actor::behavior_type zoo(self_ptr self, std::shared_ptr<store> db,
       auto dropped = st.log.record(seq, id);
       try {
         write_batch b;
-        b.put(family::selections, seq_key(seq), id);
+        b.put(family::selections, keys::seq(seq), id);
         for (auto d : dropped)
-          b.erase(family::selections, seq_key(d));
+          b.erase(family::selections, keys::seq(d));
         st.db->write(b);
       } catch (const std::exception& e) {
         log::error("zoo", "cannot log a selection: ", e.what());

@@ -1,3 +1,4 @@
+#include "store/keys.hpp"
 #include "store/store.hpp"
 
 #include "tests/system/process.hpp"
@@ -97,4 +98,17 @@ TEST_CASE("store: an unusable path gives a clear error") {
   std::fputs("x", f);
   std::fclose(f);
   CHECK_THROWS_AS(store::open(file + "/sub"), store_error);
+}
+
+TEST_CASE("store keys: log keys sort by sequence, prefixes match their keys") {
+  CHECK(keys::seq(9) < keys::seq(10));
+  CHECK(keys::seq(99999) < keys::seq(100000));
+  CHECK(keys::seq_of(keys::seq(123456789)) == 123456789u);
+  CHECK(keys::seq(5).rfind(keys::seq_prefix, 0) == 0);
+  CHECK(keys::info("e1").rfind(keys::info_prefix, 0) == 0);
+  CHECK(keys::queued_info("e1").rfind(keys::queued_info_prefix, 0) == 0);
+  CHECK(keys::centroid("e1").substr(keys::centroid_prefix.size()) == "e1");
+  // An expert's info and its queue record never share a prefix scan.
+  CHECK(keys::queued_info("x").rfind(keys::info_prefix, 0) != 0);
+  CHECK(keys::generalist == keys::model("generalist"));
 }
