@@ -51,6 +51,22 @@ std::string describe(const caf::error& x) {
   return out;
 }
 
+/// Calls `f(key, value)` for every `key=value` line of `text`. A value `f`
+/// cannot parse (it throws) leaves its field at the default: the rest of a
+/// damaged record still counts.
+template <class F>
+void read_fields(const std::string& text, F f) {
+  for (auto& line : split(text, '\n')) {
+    auto eq = line.find('=');
+    if (eq == std::string::npos)
+      continue;
+    try {
+      f(line.substr(0, eq), line.substr(eq + 1));
+    } catch (const std::exception&) {
+    }
+  }
+}
+
 std::string encode(const camera_info& x) {
   std::ostringstream out;
   out << "windows=" << x.windows << "\n"
@@ -66,29 +82,20 @@ camera_info decode_camera_info(const std::string& id,
                                const std::string& text) {
   camera_info x;
   x.id = id;
-  for (auto& line : split(text, '\n')) {
-    auto eq = line.find('=');
-    if (eq == std::string::npos)
-      continue;
-    auto key = line.substr(0, eq);
-    auto val = line.substr(eq + 1);
-    try {
-      if (key == "windows")
-        x.windows = std::stoull(val);
-      else if (key == "frames_labelled")
-        x.frames_labelled = std::stoull(val);
-      else if (key == "last_reply_ms")
-        x.last_reply_ms = std::stod(val);
-      else if (key == "last_reply_unix_ms")
-        x.last_reply_unix_ms = std::stoll(val);
-      else if (key == "model_id")
-        x.model_id = val;
-      else if (key == "last_retrained_id")
-        x.last_retrained_id = val;
-    } catch (const std::exception&) {
-      // A damaged field reads as its default; the rest still counts.
-    }
-  }
+  read_fields(text, [&](const std::string& key, const std::string& val) {
+    if (key == "windows")
+      x.windows = std::stoull(val);
+    else if (key == "frames_labelled")
+      x.frames_labelled = std::stoull(val);
+    else if (key == "last_reply_ms")
+      x.last_reply_ms = std::stod(val);
+    else if (key == "last_reply_unix_ms")
+      x.last_reply_unix_ms = std::stoll(val);
+    else if (key == "model_id")
+      x.model_id = val;
+    else if (key == "last_retrained_id")
+      x.last_retrained_id = val;
+  });
   return x;
 }
 
@@ -108,29 +115,20 @@ expert_info decode_expert_info(const std::string& id,
                                const std::string& text) {
   expert_info x;
   x.id = id;
-  for (auto& line : split(text, '\n')) {
-    auto eq = line.find('=');
-    if (eq == std::string::npos)
-      continue;
-    auto key = line.substr(0, eq);
-    auto val = line.substr(eq + 1);
-    try {
-      if (key == "origin_camera")
-        x.origin_camera = val;
-      else if (key == "origin_window")
-        x.origin_window = static_cast<uint32_t>(std::stoul(val));
-      else if (key == "admitted_unix_ms")
-        x.admitted_unix_ms = std::stoll(val);
-      else if (key == "weight_bytes")
-        x.weight_bytes = std::stoull(val);
-      else if (key == "accuracy")
-        x.accuracy = std::stof(val);
-      else if (key == "admitted_seq")
-        x.admitted_seq = std::stoull(val);
-    } catch (const std::exception&) {
-      // A damaged field reads as its default.
-    }
-  }
+  read_fields(text, [&](const std::string& key, const std::string& val) {
+    if (key == "origin_camera")
+      x.origin_camera = val;
+    else if (key == "origin_window")
+      x.origin_window = static_cast<uint32_t>(std::stoul(val));
+    else if (key == "admitted_unix_ms")
+      x.admitted_unix_ms = std::stoll(val);
+    else if (key == "weight_bytes")
+      x.weight_bytes = std::stoull(val);
+    else if (key == "accuracy")
+      x.accuracy = std::stof(val);
+    else if (key == "admitted_seq")
+      x.admitted_seq = std::stoull(val);
+  });
   return x;
 }
 

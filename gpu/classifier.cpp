@@ -3,6 +3,7 @@
 #include "gpu/expert_impl.hpp"
 #include "gpu/mobilenet.hpp"
 #include "gpu/torch_device.hpp"
+#include "gpu/torch_io.hpp"
 
 #include <random>
 #include <sstream>
@@ -65,32 +66,19 @@ classifier::~classifier() = default;
 std::unique_ptr<classifier> classifier::load(const std::string& path,
                                              const classifier_options& opts) {
   auto x = make(opts);
-  try {
-    torch::load(x->net, path);
-  } catch (const c10::Error& e) {
-    throw std::runtime_error("cannot load classifier weights " + path + ": "
-                             + e.what_without_backtrace());
-  }
+  gpu::load_weights(x->net, path, "classifier");
   return std::unique_ptr<classifier>(new classifier(std::move(x)));
 }
 
 std::unique_ptr<classifier> classifier::from_bytes(
   std::string_view bytes, const classifier_options& opts) {
   auto x = make(opts);
-  try {
-    std::istringstream in{std::string{bytes}};
-    torch::load(x->net, in);
-  } catch (const c10::Error& e) {
-    throw std::runtime_error(std::string{"cannot read classifier weights: "}
-                             + e.what_without_backtrace());
-  }
+  gpu::read_weights(x->net, bytes, "classifier");
   return std::unique_ptr<classifier>(new classifier(std::move(x)));
 }
 
 std::string classifier::to_bytes() const {
-  std::ostringstream out;
-  torch::save(impl_->net, out);
-  return out.str();
+  return gpu::weights_bytes(impl_->net);
 }
 
 std::vector<int> classifier::classify(const std::vector<image>& frames) {

@@ -2,6 +2,7 @@
 
 #include "gpu/expert_impl.hpp"
 #include "gpu/torch_device.hpp"
+#include "gpu/torch_io.hpp"
 
 #include <random>
 #include <sstream>
@@ -86,20 +87,12 @@ embedder::~embedder() = default;
 std::unique_ptr<embedder> embedder::from_bytes(std::string_view bytes,
                                                const embedder_options& opts) {
   auto e = std::make_unique<embedder>(opts);
-  try {
-    std::istringstream in{std::string{bytes}};
-    torch::load(e->impl_->net, in);
-  } catch (const c10::Error& err) {
-    throw std::runtime_error(std::string{"cannot read embedder weights: "}
-                             + err.what_without_backtrace());
-  }
+  gpu::read_weights(e->impl_->net, bytes, "embedder");
   return e;
 }
 
 std::string embedder::to_bytes() const {
-  std::ostringstream out;
-  torch::save(impl_->net, out);
-  return out.str();
+  return gpu::weights_bytes(impl_->net);
 }
 
 double embedder::train(const std::vector<image>& frames, int epochs) {

@@ -1,6 +1,7 @@
 #include "gpu/expert_impl.hpp"
 
 #include "gpu/torch_device.hpp"
+#include "gpu/torch_io.hpp"
 
 #include <algorithm>
 #include <numeric>
@@ -98,32 +99,19 @@ expert::~expert() = default;
 std::unique_ptr<expert> expert::load(const std::string& path,
                                      const expert_options& opts) {
   auto x = make_impl(opts);
-  try {
-    torch::load(x->net, path);
-  } catch (const c10::Error& e) {
-    throw std::runtime_error("cannot load expert weights " + path + ": "
-                             + e.what_without_backtrace());
-  }
+  gpu::load_weights(x->net, path, "expert");
   return std::unique_ptr<expert>(new expert(std::move(x)));
 }
 
 std::unique_ptr<expert> expert::from_bytes(std::string_view bytes,
                                            const expert_options& opts) {
   auto x = make_impl(opts);
-  try {
-    std::istringstream in{std::string{bytes}};
-    torch::load(x->net, in);
-  } catch (const c10::Error& e) {
-    throw std::runtime_error(std::string{"cannot read expert weights: "}
-                             + e.what_without_backtrace());
-  }
+  gpu::read_weights(x->net, bytes, "expert");
   return std::unique_ptr<expert>(new expert(std::move(x)));
 }
 
 std::string expert::to_bytes() const {
-  std::ostringstream out;
-  torch::save(impl_->net, out);
-  return out.str();
+  return gpu::weights_bytes(impl_->net);
 }
 
 void expert::save(const std::string& path) const {
