@@ -52,11 +52,14 @@ size_t lineage_choice(const std::vector<std::string>& ids,
         return i;
     return ids.size();
   };
-  // The default: the edge's model, or the camera's own retrained model
-  // where it scores higher on all frames (or the edge's could not be
-  // scored).
+  // The default: the camera's own retrained model unless the edge's model
+  // scores higher on all frames. A tie goes to the retrained model: where
+  // the frames cannot tell the two apart (e.g. both find every object of
+  // an easy scene), the one trained on the most recent frames is the better
+  // bet, and keeping the older one would hold a camera on a model chosen
+  // for a place it may since have left.
   auto cur = index(current), mine = index(own), line = cur;
-  if (mine < ids.size() && (cur == ids.size() || all[mine] > all[cur]))
+  if (mine < ids.size() && (cur == ids.size() || all[mine] >= all[cur]))
     line = mine;
   auto keep_or = [&](size_t i) { return i == cur ? ids.size() : i; };
   size_t best = ids.size();

@@ -47,9 +47,10 @@ size_t safety_choice(const std::vector<std::string>& ids,
                      const std::string& current);
 
 /// The camera's own line first: the default is the better on all frames of
-/// the edge's model `current` and the camera's last retrained model `own`
-/// (what AMS would deploy; retraining on the camera's recent frames is
-/// expected to help, so it needs no confirmation). Any other candidate
+/// the edge's model `current` and the camera's last retrained model `own`,
+/// the retrained one on a tie (what AMS would deploy; retraining on the
+/// camera's recent frames is expected to help, so it needs no
+/// confirmation). Any other candidate
 /// replaces that default only if it is the best by `pick` scores and beats
 /// the default by `confirm` scores. Returns the index to serve, or
 /// `ids.size()` for "keep the edge's model".

@@ -25,21 +25,27 @@ namespace recl::bench {
 
 namespace {
 
-/// Runs one policy with `n` cameras; returns its rows.
-std::vector<window_row> run_policy(const bench_settings& s, const policy& pol,
-                                   size_t n, int budget, uint64_t seed,
-                                   const bench::streams& streams,
-                                   labeller& lab, std::mutex& lab_mutex,
-                                   run_stats& stats) {
-  test::temp_dir dir;
+/// A zoo expert RECL served, kept for experiment 3's profile.
+struct reuse_event {
+  std::string camera;
+  size_t window;
+  std::string before, after; // model bytes
+  labelled_frames data;       // the window's sent frames, teacher-labelled
+  double reply_ms;
+};
+
+/// recld's command line for one run.
+std::vector<std::string> recld_args(const bench_settings& s, const policy& pol,
+                                    int budget, uint64_t seed,
+                                    const std::string& dir,
+                                    const teacher_options& t) {
   std::vector<std::string> args{
-    "--data-dir", dir.path() + "/data", "--listen", "127.0.0.1:0", "--data",
+    "--data-dir", dir + "/data", "--listen", "127.0.0.1:0", "--data",
     s.data, "--token", "recl-bench-token", "--base-expert", s.base,
     "--clock", "replay", "--budget", std::to_string(budget), "--gamma", "1",
     "--log-level", "warning", "--seed", std::to_string(seed)};
   if (s.strong_teacher) {
     // The server labels with the same teacher the frames are scored with.
-    auto t = lab.opts;
     args.insert(args.end(),
                 {"--teacher", t.spec, "--teacher-input",
                  std::to_string(t.input_width) + "x"
@@ -49,133 +55,177 @@ std::vector<window_row> run_policy(const bench_settings& s, const policy& pol,
                  std::to_string(t.extra_input)});
   }
   args.insert(args.end(), pol.args.begin(), pol.args.end());
-  test::process d{test::bin("recld"), args};
-  auto line = d.wait_for_line("recld listening on", 60);
-  if (line.empty())
-    throw std::runtime_error("recld did not start: " + d.err());
-  auto address = line.substr(line.rfind(' ') + 1);
-  std::vector<window_row> rows;
-  std::mutex rows_mutex;
-  std::vector<std::thread> threads;
-  std::string failure;
-  struct reuse_event {
-    std::string camera;
-    size_t window;
-    std::string before, after; // model bytes
-    labelled_frames data;       // the window's sent frames, teacher-labelled
-    double reply_ms;
-  };
-  std::vector<reuse_event> events;
-  const bool profile = pol.name == "recl" && s.curve_epochs > 0;
-  for (size_t cam = 0; cam < n; ++cam)
-    threads.emplace_back([&, cam] {
-      try {
-        auto id = "cam-" + std::to_string(cam);
-        client c{address};
-        c.register_camera(id, "recl-bench-token");
-        std::unique_ptr<expert> model = expert::load(s.base);
-        std::string model_id = "base";
-        for (size_t w = 0; w < streams[cam].size(); ++w) {
-          auto& seg = streams[cam][w];
-          // Score the window's evaluation frames with what is deployed.
-          sampled_frames ev, sent;
-          auto span = seg.to - seg.from;
-          auto off = std::max(1, span / static_cast<int>(s.eval_frames) / 2);
-          sample_clip(*seg.c, s.data, seg.from + off, seg.to, s.eval_frames,
-                      ev);
-          auto nsend = static_cast<size_t>(
-            std::max(1.0, std::round(seg.seconds() * s.sample_fps)));
-          sample_clip(*seg.c, s.data, seg.from, seg.to, nsend, sent);
-          labelled_frames truth;
-          {
-            std::lock_guard<std::mutex> g{lab_mutex};
-            truth = label(ev, lab);
-          }
-          auto dets = model->detect_for_scoring(truth.frames);
-          auto m = mean_ap(dets, truth.labels);
-          window_row r;
-          r.policy = pol.name;
-          r.cameras = n;
-          r.budget = budget;
-          r.camera = id;
-          r.window = w;
-          r.seed = seed;
-          r.history = w < s.history;
-          r.clip = seg.c->id;
-          r.place = seg.c->place;
-          r.deployed = model_id;
-          r.map = m.map;
-          r.car_ap = m.car_ap;
-          r.sparse = m.sparse;
-          for (size_t i = 0; i < dets.size(); ++i)
-            r.f1 += frame_score(dets[i], truth.labels[i]) / dets.size();
-          std::vector<frame> frames;
-          for (size_t i = 0; i < sent.mats.size(); ++i)
-            frames.push_back({encode_jpeg(sent.mats[i], 640),
-                              static_cast<uint64_t>(sent.index[i])});
-          auto reply = c.update(static_cast<uint32_t>(w), frames,
-                                static_cast<float>(s.sample_fps), model_id);
-          r.reply_ms = reply.round_trip_ms;
-          r.zoo_size = reply.zoo_size;
-          r.candidates = reply.candidates;
-          r.teacher_ms = reply.time.teacher_ms;
-          r.select_ms = reply.time.select_ms;
-          r.check_ms = reply.time.check_ms;
-          r.served_acc = reply.accuracy;
-          r.sel_gating = reply.compare.gating;
-          r.sel_odin = reply.compare.odin;
-          r.sel_oracle = reply.compare.oracle;
-          r.source = reply.swap ? reply.source : "kept";
-          if (reply.swap && !reply.weights.empty()) {
-            std::string bytes(reply.weights.begin(), reply.weights.end());
-            if (profile && reply.source == "zoo") {
-              reuse_event ev{id, w, model->to_bytes(), bytes, {},
-                             reply.time.select_ms + reply.time.check_ms};
-              {
-                std::lock_guard<std::mutex> g{lab_mutex};
-                ev.data = label(sent, lab);
-              }
-              std::lock_guard<std::mutex> g{rows_mutex};
-              events.push_back(std::move(ev));
-            }
-            model = expert::from_bytes(bytes);
-            model_id = reply.model_id;
-          }
-          r.served = model_id;
-          std::printf("  [%s %zu cams seed %llu] %s window %zu/%zu (%s)%s: "
-                      "%s %.3f, then %s (%s)\n",
-                      pol.name.c_str(), n,
-                      static_cast<unsigned long long>(seed), id.c_str(),
-                      w + 1, streams[cam].size(), seg.c->place.c_str(),
-                      r.history ? " history" : "",
-                      r.sparse ? "sparse, mAP" : "mAP", r.map,
-                      r.served.c_str(), r.source.c_str());
-          std::fflush(stdout);
-          std::lock_guard<std::mutex> g{rows_mutex};
-          rows.push_back(std::move(r));
-        }
-        c.close_session();
-      } catch (const std::exception& e) {
-        std::lock_guard<std::mutex> g{rows_mutex};
-        failure = e.what();
-      }
-    });
-  for (auto& t : threads)
-    t.join();
-  try {
-    client admin{address};
-    stats.sched = admin.scheduler("recl-bench-token");
-    stats.zoo = admin.zoo("recl-bench-token").size();
-  } catch (const std::exception& e) {
-    failure = std::string{"admin: "} + e.what();
+  return args;
+}
+
+/// One policy's run: every camera on its own thread and client against one
+/// recld, scoring each window with the model it has deployed, then sending
+/// it and deploying the answer.
+class policy_run {
+public:
+  policy_run(const bench_settings& s, const policy& pol, size_t n, int budget,
+             uint64_t seed, const bench::streams& streams, labeller& lab,
+             std::mutex& lab_mutex)
+    : s_(s), pol_(pol), n_(n), budget_(budget), seed_(seed),
+      streams_(streams), lab_(lab), lab_mutex_(lab_mutex),
+      profile_(pol.name == "recl" && s.curve_epochs > 0) {
   }
-  d.signal(SIGTERM);
-  d.wait(60);
-  if (!failure.empty())
-    throw std::runtime_error(pol.name + ": " + failure);
-  // Experiment 3, profiled, with the daemon gone (nothing else trains):
-  // retrain the edge's previous model on the window's frames, one epoch at
-  // a time, until it is as accurate there as the zoo expert RECL served.
+
+  /// Plays every camera's stream through `address`; throws the first
+  /// camera's failure.
+  void play(const std::string& address) {
+    std::vector<std::thread> threads;
+    for (size_t cam = 0; cam < n_; ++cam)
+      threads.emplace_back([this, cam, &address] {
+        try {
+          play_camera(cam, address);
+        } catch (const std::exception& e) {
+          std::lock_guard<std::mutex> g{mutex_};
+          failure_ = e.what();
+        }
+      });
+    for (auto& t : threads)
+      t.join();
+    if (!failure_.empty())
+      throw std::runtime_error(failure_);
+  }
+
+  std::vector<window_row> rows;
+  std::vector<reuse_event> events;
+
+private:
+  /// What a camera runs: the model and its id.
+  struct edge {
+    std::unique_ptr<expert> model;
+    std::string model_id = "base";
+  };
+
+  void play_camera(size_t cam, const std::string& address) {
+    auto id = "cam-" + std::to_string(cam);
+    client c{address};
+    c.register_camera(id, "recl-bench-token");
+    edge e{expert::load(s_.base)};
+    for (size_t w = 0; w < streams_[cam].size(); ++w) {
+      auto r = play_window(c, id, w, streams_[cam][w], e);
+      std::printf("  [%s %zu cams seed %llu] %s window %zu/%zu (%s)%s: "
+                  "%s %.3f, then %s (%s)\n",
+                  pol_.name.c_str(), n_,
+                  static_cast<unsigned long long>(seed_), id.c_str(), w + 1,
+                  streams_[cam].size(), r.place.c_str(),
+                  r.history ? " history" : "",
+                  r.sparse ? "sparse, mAP" : "mAP", r.map, r.served.c_str(),
+                  r.source.c_str());
+      std::fflush(stdout);
+      std::lock_guard<std::mutex> g{mutex_};
+      rows.push_back(std::move(r));
+    }
+    c.close_session();
+  }
+
+  /// Scores window `w`'s evaluation frames with what the edge runs, sends
+  /// the window's frames and deploys the answer.
+  window_row play_window(client& c, const std::string& id, size_t w,
+                         const segment& seg, edge& e) {
+    sampled_frames ev, sent;
+    auto span = seg.to - seg.from;
+    auto off = std::max(1, span / static_cast<int>(s_.eval_frames) / 2);
+    sample_clip(*seg.c, s_.data, seg.from + off, seg.to, s_.eval_frames, ev);
+    auto nsend = static_cast<size_t>(
+      std::max(1.0, std::round(seg.seconds() * s_.sample_fps)));
+    sample_clip(*seg.c, s_.data, seg.from, seg.to, nsend, sent);
+    auto r = score(ev, e);
+    r.camera = id;
+    r.window = w;
+    r.history = w < s_.history;
+    r.clip = seg.c->id;
+    r.place = seg.c->place;
+    std::vector<frame> frames;
+    for (size_t i = 0; i < sent.mats.size(); ++i)
+      frames.push_back({encode_jpeg(sent.mats[i], 640),
+                        static_cast<uint64_t>(sent.index[i])});
+    auto reply = c.update(static_cast<uint32_t>(w), frames,
+                          static_cast<float>(s_.sample_fps), e.model_id);
+    record(reply, r);
+    if (reply.swap && !reply.weights.empty()) {
+      std::string bytes(reply.weights.begin(), reply.weights.end());
+      if (profile_ && reply.source == "zoo")
+        keep_event(id, w, e, bytes, sent,
+                   reply.time.select_ms + reply.time.check_ms);
+      e.model = expert::from_bytes(bytes);
+      e.model_id = reply.model_id;
+    }
+    r.served = e.model_id;
+    return r;
+  }
+
+  /// The row of a window scored with the edge's model on `ev`.
+  window_row score(const sampled_frames& ev, edge& e) {
+    labelled_frames truth;
+    {
+      std::lock_guard<std::mutex> g{lab_mutex_};
+      truth = label(ev, lab_);
+    }
+    auto dets = e.model->detect_for_scoring(truth.frames);
+    auto m = mean_ap(dets, truth.labels);
+    window_row r;
+    r.policy = pol_.name;
+    r.cameras = n_;
+    r.budget = budget_;
+    r.seed = seed_;
+    r.deployed = e.model_id;
+    r.map = m.map;
+    r.car_ap = m.car_ap;
+    r.sparse = m.sparse;
+    for (size_t i = 0; i < dets.size(); ++i)
+      r.f1 += frame_score(dets[i], truth.labels[i]) / dets.size();
+    return r;
+  }
+
+  /// What the server answered, into the row.
+  static void record(const window_reply& reply, window_row& r) {
+    r.reply_ms = reply.round_trip_ms;
+    r.zoo_size = reply.zoo_size;
+    r.candidates = reply.candidates;
+    r.teacher_ms = reply.time.teacher_ms;
+    r.select_ms = reply.time.select_ms;
+    r.check_ms = reply.time.check_ms;
+    r.served_acc = reply.accuracy;
+    r.sel_gating = reply.compare.gating;
+    r.sel_odin = reply.compare.odin;
+    r.sel_oracle = reply.compare.oracle;
+    r.source = reply.swap ? reply.source : "kept";
+  }
+
+  void keep_event(const std::string& id, size_t w, const edge& e,
+                  const std::string& bytes, const sampled_frames& sent,
+                  double reply_ms) {
+    reuse_event ev{id, w, e.model->to_bytes(), bytes, {}, reply_ms};
+    {
+      std::lock_guard<std::mutex> g{lab_mutex_};
+      ev.data = label(sent, lab_);
+    }
+    std::lock_guard<std::mutex> g{mutex_};
+    events.push_back(std::move(ev));
+  }
+
+  const bench_settings& s_;
+  const policy& pol_;
+  size_t n_;
+  int budget_;
+  uint64_t seed_;
+  const bench::streams& streams_;
+  labeller& lab_;
+  std::mutex& lab_mutex_;
+  bool profile_;
+  std::mutex mutex_; // rows, events, failure_
+  std::string failure_;
+};
+
+/// Experiment 3, profiled, with the daemon gone (nothing else trains):
+/// retrains the edge's previous model on the window's frames, one epoch at
+/// a time, until it is as accurate there as the zoo expert RECL served.
+void profile_reuse(const bench_settings& s,
+                   const std::vector<reuse_event>& events, run_stats& stats) {
   for (auto& ev : events) {
     auto before = expert::from_bytes(ev.before);
     auto after = expert::from_bytes(ev.after);
@@ -183,7 +233,8 @@ std::vector<window_row> run_policy(const bench_settings& s, const policy& pol,
     c.camera = ev.camera;
     c.window = ev.window;
     c.reply_ms = ev.reply_ms;
-    c.target = detection_accuracy(after->detect_for_scoring(ev.data.frames), ev.data.labels);
+    c.target = detection_accuracy(after->detect_for_scoring(ev.data.frames),
+                                  ev.data.labels);
     trainer job{std::move(before), ev.data, ev.data};
     c.start = job.evaluate();
     if (c.start >= c.target)
@@ -203,9 +254,42 @@ std::vector<window_row> run_policy(const bench_settings& s, const policy& pol,
                 c.seconds);
     stats.curves.push_back(c);
   }
-  return rows;
 }
 
+/// Runs one policy with `n` cameras against a fresh recld; returns its rows.
+std::vector<window_row> run_policy(const bench_settings& s, const policy& pol,
+                                   size_t n, int budget, uint64_t seed,
+                                   const bench::streams& streams,
+                                   labeller& lab, std::mutex& lab_mutex,
+                                   run_stats& stats) {
+  test::temp_dir dir;
+  test::process d{test::bin("recld"),
+                  recld_args(s, pol, budget, seed, dir.path(), lab.opts)};
+  auto line = d.wait_for_line("recld listening on", 60);
+  if (line.empty())
+    throw std::runtime_error("recld did not start: " + d.err());
+  auto address = line.substr(line.rfind(' ') + 1);
+  policy_run run{s, pol, n, budget, seed, streams, lab, lab_mutex};
+  std::string failure;
+  try {
+    run.play(address);
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  try {
+    client admin{address};
+    stats.sched = admin.scheduler("recl-bench-token");
+    stats.zoo = admin.zoo("recl-bench-token").size();
+  } catch (const std::exception& e) {
+    failure = std::string{"admin: "} + e.what();
+  }
+  d.signal(SIGTERM);
+  d.wait(60);
+  if (!failure.empty())
+    throw std::runtime_error(pol.name + ": " + failure);
+  profile_reuse(s, run.events, stats);
+  return run.rows;
+}
 
 /// Every setting that shapes one run's rows: a saved run is reused only
 /// under the same fingerprint.
