@@ -34,15 +34,15 @@ struct teacher_options;
 /// Errors recld answers with; each carries a message naming what was wrong.
 enum class ec : uint8_t {
   unspecified = 1,
-  bad_frame,       ///< a frame is not a decodable image
-  bad_window,      ///< e.g. an empty window
-  limit_exceeded,  ///< more frames or bytes than the limits allow
-  session_closed,  ///< the session was closed or superseded
-  unauthorized,    ///< wrong token
-  bad_camera_id,   ///< not 1-64 of [A-Za-z0-9._-]
-  storage,         ///< the store failed (RocksDB)
-  model,           ///< a model failed (OpenCV, LibTorch)
-  unknown_expert,  ///< no such expert in the zoo
+  bad_frame,      ///< a frame is not a decodable image
+  bad_window,     ///< e.g. an empty window
+  limit_exceeded, ///< more frames or bytes than the limits allow
+  session_closed, ///< the session was closed or superseded
+  unauthorized,   ///< wrong token
+  bad_camera_id,  ///< not 1-64 of [A-Za-z0-9._-]
+  storage,        ///< the store failed (RocksDB)
+  model,          ///< a model failed (OpenCV, LibTorch)
+  unknown_expert, ///< no such expert in the zoo
 };
 
 /// The name of an error code, e.g. "bad_frame".
@@ -59,52 +59,52 @@ CAF_ERROR_CODE_ENUM(recl::ec, "recl")
 // -- atoms (at most 10 characters) and type IDs ----------------------------------
 
 CAF_BEGIN_TYPE_ID_BLOCK(recl, caf::first_custom_type_id)
-  CAF_ADD_ATOM(recl, recl, label_atom, "label")
-  CAF_ADD_ATOM(recl, recl, update_atom, "update")
-  CAF_ADD_ATOM(recl, recl, report_atom, "report")
-  CAF_ADD_ATOM(recl, recl, select_atom, "select")
-  CAF_ADD_ATOM(recl, recl, evaluate_atom, "evaluate")
-  CAF_ADD_ATOM(recl, recl, train_atom, "train")
-  CAF_ADD_ATOM(recl, recl, admit_atom, "admit")
-  CAF_ADD_ATOM(recl, recl, prune_atom, "prune")
-  CAF_ADD_ATOM(recl, recl, list_atom, "list")
-  CAF_ADD_ATOM(recl, recl, status_atom, "status")
-  CAF_ADD_ATOM(recl, recl, register_atom, "register")
-  CAF_ADD_ATOM(recl, recl, camstats_atom, "camstats")
-  CAF_ADD_ATOM(recl, recl, connected_atom, "connected")
-  CAF_ADD_ATOM(recl, recl, size_atom, "size")
-  CAF_ADD_ATOM(recl, recl, tick_atom, "tick")
-  CAF_ADD_ATOM(recl, recl, fetch_atom, "fetch")
-  CAF_ADD_ATOM(recl, recl, await_atom, "await")
-  CAF_ADD_ATOM(recl, recl, commit_atom, "commit")
-  CAF_ADD_ATOM(recl, recl, scheduler_atom, "scheduler")
-  CAF_ADD_ATOM(recl, recl, selected_atom, "selected")
-  CAF_ADD_ATOM(recl, recl, result_atom, "result")
-  CAF_ADD_ATOM(recl, recl, restart_atom, "restart")
-  CAF_ADD_ATOM(recl, recl, compare_atom, "compare")
-  CAF_ADD_TYPE_ID(recl, (recl::box))
-  CAF_ADD_TYPE_ID(recl, (recl::frame))
-  CAF_ADD_TYPE_ID(recl, (recl::window))
-  CAF_ADD_TYPE_ID(recl, (recl::frame_labels))
-  CAF_ADD_TYPE_ID(recl, (recl::labelled_window))
-  CAF_ADD_TYPE_ID(recl, (recl::window_timing))
-  CAF_ADD_TYPE_ID(recl, (recl::selector_comparison))
-  CAF_ADD_TYPE_ID(recl, (recl::decision))
-  CAF_ADD_TYPE_ID(recl, (recl::edge_stats))
-  CAF_ADD_TYPE_ID(recl, (recl::camera_info))
-  CAF_ADD_TYPE_ID(recl, (recl::expert_info))
-  CAF_ADD_TYPE_ID(recl, (recl::status_info))
-  CAF_ADD_TYPE_ID(recl, (std::vector<recl::expert_info>))
-  CAF_ADD_TYPE_ID(recl, (std::vector<float>))
-  CAF_ADD_TYPE_ID(recl, (recl::training_result))
-  CAF_ADD_TYPE_ID(recl, (recl::gating_sample))
-  CAF_ADD_TYPE_ID(recl, (recl::candidate))
-  CAF_ADD_TYPE_ID(recl, (recl::gating_update))
-  CAF_ADD_TYPE_ID(recl, (recl::grant_record))
-  CAF_ADD_TYPE_ID(recl, (recl::scheduler_report))
-  CAF_ADD_TYPE_ID(recl, (std::vector<recl::candidate>))
-  CAF_ADD_TYPE_ID(recl, (std::vector<recl::gating_sample>))
-  CAF_ADD_TYPE_ID(recl, (std::vector<std::vector<float>>))
+CAF_ADD_ATOM(recl, recl, label_atom, "label")
+CAF_ADD_ATOM(recl, recl, update_atom, "update")
+CAF_ADD_ATOM(recl, recl, report_atom, "report")
+CAF_ADD_ATOM(recl, recl, select_atom, "select")
+CAF_ADD_ATOM(recl, recl, evaluate_atom, "evaluate")
+CAF_ADD_ATOM(recl, recl, train_atom, "train")
+CAF_ADD_ATOM(recl, recl, admit_atom, "admit")
+CAF_ADD_ATOM(recl, recl, prune_atom, "prune")
+CAF_ADD_ATOM(recl, recl, list_atom, "list")
+CAF_ADD_ATOM(recl, recl, status_atom, "status")
+CAF_ADD_ATOM(recl, recl, register_atom, "register")
+CAF_ADD_ATOM(recl, recl, camstats_atom, "camstats")
+CAF_ADD_ATOM(recl, recl, connected_atom, "connected")
+CAF_ADD_ATOM(recl, recl, size_atom, "size")
+CAF_ADD_ATOM(recl, recl, tick_atom, "tick")
+CAF_ADD_ATOM(recl, recl, fetch_atom, "fetch")
+CAF_ADD_ATOM(recl, recl, await_atom, "await")
+CAF_ADD_ATOM(recl, recl, commit_atom, "commit")
+CAF_ADD_ATOM(recl, recl, scheduler_atom, "scheduler")
+CAF_ADD_ATOM(recl, recl, selected_atom, "selected")
+CAF_ADD_ATOM(recl, recl, result_atom, "result")
+CAF_ADD_ATOM(recl, recl, restart_atom, "restart")
+CAF_ADD_ATOM(recl, recl, compare_atom, "compare")
+CAF_ADD_TYPE_ID(recl, (recl::box))
+CAF_ADD_TYPE_ID(recl, (recl::frame))
+CAF_ADD_TYPE_ID(recl, (recl::window))
+CAF_ADD_TYPE_ID(recl, (recl::frame_labels))
+CAF_ADD_TYPE_ID(recl, (recl::labelled_window))
+CAF_ADD_TYPE_ID(recl, (recl::window_timing))
+CAF_ADD_TYPE_ID(recl, (recl::selector_comparison))
+CAF_ADD_TYPE_ID(recl, (recl::decision))
+CAF_ADD_TYPE_ID(recl, (recl::edge_stats))
+CAF_ADD_TYPE_ID(recl, (recl::camera_info))
+CAF_ADD_TYPE_ID(recl, (recl::expert_info))
+CAF_ADD_TYPE_ID(recl, (recl::status_info))
+CAF_ADD_TYPE_ID(recl, (std::vector<recl::expert_info>))
+CAF_ADD_TYPE_ID(recl, (std::vector<float>))
+CAF_ADD_TYPE_ID(recl, (recl::training_result))
+CAF_ADD_TYPE_ID(recl, (recl::gating_sample))
+CAF_ADD_TYPE_ID(recl, (recl::candidate))
+CAF_ADD_TYPE_ID(recl, (recl::gating_update))
+CAF_ADD_TYPE_ID(recl, (recl::grant_record))
+CAF_ADD_TYPE_ID(recl, (recl::scheduler_report))
+CAF_ADD_TYPE_ID(recl, (std::vector<recl::candidate>))
+CAF_ADD_TYPE_ID(recl, (std::vector<recl::gating_sample>))
+CAF_ADD_TYPE_ID(recl, (std::vector<std::vector<float>>))
 CAF_END_TYPE_ID_BLOCK(recl)
 
 namespace recl {
@@ -122,28 +122,29 @@ using zoo_actor = caf::typed_actor<
   // Lists the experts (without weights).
   caf::replies_to<list_atom>::with<std::vector<expert_info>>,
   // Number of experts.
-  caf::replies_to<size_atom>::with<uint64_t>>::extend<
-  // A retrained model that beat its window's rivals by alpha: queued; at
-  // gamma queued models the batch is admitted. Answers its queue position
-  // (0 = admitted now).
-  caf::replies_to<admit_atom, candidate>::with<uint64_t>,
-  // Which model a window was served (the selection log).
-  caf::reacts_to<selected_atom, std::string>,
-  // Prunes by the eta/q rule ("") or one expert by id; answers the ids
-  // removed.
-  caf::replies_to<prune_atom, std::string>::with<std::vector<std::string>>,
-  // A component it talks to was restarted: (dead actor, its replacement).
-  caf::reacts_to<restart_atom, caf::actor_addr, caf::actor>>;
+  caf::replies_to<size_atom>::with<uint64_t>>::
+  extend<
+    // A retrained model that beat its window's rivals by alpha: queued; at
+    // gamma queued models the batch is admitted. Answers its queue position
+    // (0 = admitted now).
+    caf::replies_to<admit_atom, candidate>::with<uint64_t>,
+    // Which model a window was served (the selection log).
+    caf::reacts_to<selected_atom, std::string>,
+    // Prunes by the eta/q rule ("") or one expert by id; answers the ids
+    // removed.
+    caf::replies_to<prune_atom, std::string>::with<std::vector<std::string>>,
+    // A component it talks to was restarted: (dead actor, its replacement).
+    caf::reacts_to<restart_atom, caf::actor_addr, caf::actor>>;
 
 /// The selector (gating network): proposes the top-K zoo experts.
 using selector_actor = caf::typed_actor<
   // Top-K expert ids for a labelled window, best first.
-  caf::replies_to<select_atom, labelled_window, uint32_t>::with<
-    std::vector<std::string>>,
+  caf::replies_to<select_atom, labelled_window,
+                  uint32_t>::with<std::vector<std::string>>,
   // Same-zoo comparison (--selector compare): {gating's first choice,
   // ODIN's first choice, then every zoo expert}; "" where one has none.
-  caf::replies_to<compare_atom, labelled_window>::with<
-    std::vector<std::string>>,
+  caf::replies_to<compare_atom,
+                  labelled_window>::with<std::vector<std::string>>,
   // A component it talks to was restarted: (dead actor, its replacement).
   caf::reacts_to<restart_atom, caf::actor_addr, caf::actor>>;
 
@@ -159,11 +160,11 @@ using gpu_owner_actor = caf::typed_actor<
   caf::replies_to<evaluate_atom, labelled_window,
                   std::vector<std::string>>::with<std::vector<float>>,
   // Gating inference: the top-K zoo experts for the window, best first.
-  caf::replies_to<select_atom, labelled_window, uint32_t>::with<
-    std::vector<std::string>>,
+  caf::replies_to<select_atom, labelled_window,
+                  uint32_t>::with<std::vector<std::string>>,
   // {gating's first choice, ODIN's first choice} ("" where none).
-  caf::replies_to<compare_atom, labelled_window>::with<
-    std::vector<std::string>>,
+  caf::replies_to<compare_atom,
+                  labelled_window>::with<std::vector<std::string>>,
   // A retraining request (window, starting model, the window's other
   // candidates) for this window's budget; answered when the job ends.
   caf::replies_to<train_atom, labelled_window, std::string,
@@ -196,12 +197,12 @@ using camera_actor = caf::typed_actor<
   caf::reacts_to<restart_atom, caf::actor_addr, caf::actor>>;
 
 /// Answers state queries for recl-admin.
-using admin_actor = caf::typed_actor<
-  caf::replies_to<status_atom>::with<status_info>,
-  // A camera's record after each window.
-  caf::reacts_to<camstats_atom, camera_info>,
-  // A camera's session opened (true) or ended (false).
-  caf::reacts_to<connected_atom, std::string, bool>>;
+using admin_actor
+  = caf::typed_actor<caf::replies_to<status_atom>::with<status_info>,
+                     // A camera's record after each window.
+                     caf::reacts_to<camstats_atom, camera_info>,
+                     // A camera's session opened (true) or ended (false).
+                     caf::reacts_to<connected_atom, std::string, bool>>;
 
 /// The root: spawns, monitors and shuts down the others.
 using node_actor = caf::typed_actor<
@@ -229,7 +230,7 @@ struct gpu_owner_config {
   gain_frames gains_on = gain_frames::window;
   uint32_t profile_epochs = 5; ///< ekya
   clock_kind clock = clock_kind::wall;
-  double budget = 30;          ///< a job's window: seconds or micro-windows
+  double budget = 30; ///< a job's window: seconds or micro-windows
   bool generalist = true;
   bool camera_jobs = true; ///< false: requests only feed the generalist
   uint32_t generalist_frames = 128; ///< its replay buffer
@@ -250,7 +251,7 @@ struct node_config {
   int teacher_width = 416;
   int teacher_height = 416;
   std::string tiling = "off";
-  bool flip = false; ///< teacher also runs on the mirrored frame
+  bool flip = false;   ///< teacher also runs on the mirrored frame
   int extra_input = 0; ///< a second whole-frame teacher pass (0: none)
   uint32_t labelers = 1;
   uint32_t top_k = 10;
@@ -258,10 +259,10 @@ struct node_config {
   admission_rule admission = admission_rule::next;
   std::string version;
   selector_kind selector = selector_kind::gating;
-  bool retrain = true;       ///< false: selection only (no training)
+  bool retrain = true;          ///< false: selection only (no training)
   uint32_t retrain_windows = 0; ///< retrain only a camera's first N (0: all)
   double alpha = 0.02;
-  float min_fps = 0.1f, max_fps = 10.0f; ///< AMS sampling bounds
+  float min_fps = 0.1f, max_fps = 10.0f;   ///< AMS sampling bounds
   uint64_t max_reply_bytes = 256ull << 20; ///< the RPC message limit
   gpu_owner_config gpu;
   zoo_options zoo;
@@ -303,7 +304,7 @@ struct camera_deps {
   bool generalist = true;
   bool retrain = true;
   uint32_t retrain_windows = 0;
-  bool compare_selectors = false; ///< --selector compare
+  bool compare_selectors = false;                     ///< --selector compare
   selection_rule selection = selection_rule::lineage; ///< modes.hpp
   admission_rule admission = admission_rule::next;    ///< modes.hpp
   double alpha = 0.02;

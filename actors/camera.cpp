@@ -118,8 +118,7 @@ namespace {
 
 /// Offers a promising retrained model to the zoo.
 void offer(camera_self self, candidate c) {
-  self->request(self->state.deps.zoo, caf::infinite, admit_atom_v,
-                std::move(c))
+  self->request(self->state.deps.zoo, caf::infinite, admit_atom_v, std::move(c))
     .then([](uint64_t) {},
           [=](caf::error& e) {
             log::warning("camera", self->state.id,
@@ -150,12 +149,10 @@ void judge_probation(camera_self self, const std::vector<std::string>& ids,
   if (mine < 0)
     return;
   bool good = promising(mine, others, st.deps.alpha);
-  double best = others.empty()
-                  ? 0
-                  : *std::max_element(others.begin(), others.end());
+  double best
+    = others.empty() ? 0 : *std::max_element(others.begin(), others.end());
   log::info("camera", st.id, ": ", c.model_id, " on the next window's ",
-            "frames: ", mine, ", best other ", best,
-            good ? ": promising" : "");
+            "frames: ", mine, ", best other ", best, good ? ": promising" : "");
   if (!good)
     return;
   c.info.accuracy = static_cast<float>(mine);
@@ -214,14 +211,12 @@ void on_trained(camera_self self, const labelled_window& lw,
   for (auto a : r.rival_accuracy)
     if (a >= 0)
       rivals.push_back(a);
-  double best_rival = rivals.empty()
-                        ? 0
-                        : *std::max_element(rivals.begin(), rivals.end());
+  double best_rival
+    = rivals.empty() ? 0 : *std::max_element(rivals.begin(), rivals.end());
   bool good = promising(r.accuracy, rivals, st.deps.alpha);
-  log::info("camera", st.id, ": retrained ", r.model_id, " (window ",
-            r.window, ", ", r.micro_windows, " micro-windows): accuracy ",
-            r.accuracy, ", best rival ", best_rival,
-            good ? ": promising" : "");
+  log::info("camera", st.id, ": retrained ", r.model_id, " (window ", r.window,
+            ", ", r.micro_windows, " micro-windows): accuracy ", r.accuracy,
+            ", best rival ", best_rival, good ? ": promising" : "");
   if (!good)
     return;
   c.info.accuracy = r.accuracy;
@@ -285,8 +280,7 @@ camera_actor::behavior_type camera(camera_self self, std::string id,
     },
     [=](report_atom, const edge_stats& s) {
       log::debug("camera", self->state.id, ": edge reports window ", s.window,
-                 ", ", s.frames_seen, " frames seen, model '", s.model_id,
-                 "'");
+                 ", ", s.frames_seen, " frames seen, model '", s.model_id, "'");
     },
   };
 }

@@ -18,8 +18,8 @@ struct camera_state {
   std::string id;
   camera_deps deps;
   camera_info info;
-  uint32_t pending = 0;  // training requests not answered yet
-  bool closing = false;  // the session ended; quit when pending is 0
+  uint32_t pending = 0; // training requests not answered yet
+  bool closing = false; // the session ended; quit when pending is 0
   /// --admission next: the last retrained model, waiting for the next
   /// window's safety check to say whether it is promising.
   std::optional<candidate> on_probation;

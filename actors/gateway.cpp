@@ -38,8 +38,9 @@ struct outcome {
 template <class T, class Handle, class... Ts>
 kj::Promise<T> ask(caf::actor_system& sys, const Handle& dest, Ts... xs) {
   auto paf = kj::newPromiseAndCrossThreadFulfiller<outcome<T>>();
-  auto fulfiller = std::make_shared<
-    kj::Own<kj::CrossThreadPromiseFulfiller<outcome<T>>>>(kj::mv(paf.fulfiller));
+  auto fulfiller
+    = std::make_shared<kj::Own<kj::CrossThreadPromiseFulfiller<outcome<T>>>>(
+      kj::mv(paf.fulfiller));
   sys.spawn([=](caf::event_based_actor* self) {
     self->request(dest, caf::infinite, xs...)
       .then(
@@ -77,8 +78,7 @@ class session_impl final : public rpc::CameraSession::Server {
 public:
   session_impl(std::shared_ptr<shared_state> shared, std::string id,
                camera_actor cam)
-    : shared_(std::move(shared)), id_(std::move(id)), cam_(std::move(cam)) {
-  }
+    : shared_(std::move(shared)), id_(std::move(id)), cam_(std::move(cam)) {}
 
   ~session_impl() noexcept(false) {
     end("the edge disconnected");
@@ -107,8 +107,7 @@ public:
       throw_rpc_error("bad_window: " + where + ": no frames");
     if (frames.size() > opts.max_frames)
       throw_rpc_error("limit_exceeded: " + where + ": "
-                      + std::to_string(frames.size())
-                      + " frames; the limit is "
+                      + std::to_string(frames.size()) + " frames; the limit is "
                       + std::to_string(opts.max_frames));
     window msg;
     msg.arrived_ms = now_ms();
@@ -161,8 +160,7 @@ private:
 class admin_impl final : public rpc::Admin::Server {
 public:
   explicit admin_impl(std::shared_ptr<shared_state> shared)
-    : shared_(std::move(shared)) {
-  }
+    : shared_(std::move(shared)) {}
 
   kj::Promise<void> status(StatusContext context) override {
     return ask<status_info>(shared_->sys, shared_->node, status_atom_v)
@@ -181,8 +179,7 @@ public:
   }
 
   kj::Promise<void> scheduler(SchedulerContext context) override {
-    return ask<scheduler_report>(shared_->sys, shared_->node,
-                                 scheduler_atom_v)
+    return ask<scheduler_report>(shared_->sys, shared_->node, scheduler_atom_v)
       .then([context](scheduler_report&& r) mutable {
         wire::write(r, context.getResults().initReport());
       });
@@ -193,8 +190,8 @@ public:
     return ask<std::vector<std::string>>(shared_->sys, shared_->node,
                                          prune_atom_v, id)
       .then([context](std::vector<std::string>&& xs) mutable {
-        auto out = context.getResults().initRemoved(
-          static_cast<unsigned>(xs.size()));
+        auto out
+          = context.getResults().initRemoved(static_cast<unsigned>(xs.size()));
         for (size_t i = 0; i < xs.size(); ++i)
           out.set(static_cast<unsigned>(i), xs[i]);
       });
@@ -207,8 +204,7 @@ private:
 class recl_impl final : public rpc::Recl::Server {
 public:
   explicit recl_impl(std::shared_ptr<shared_state> shared)
-    : shared_(std::move(shared)) {
-  }
+    : shared_(std::move(shared)) {}
 
   kj::Promise<void> register_(RegisterContext context) override {
     auto params = context.getParams();
@@ -269,8 +265,8 @@ struct gateway::impl {
 gateway::gateway(caf::actor_system& sys, const caf::actor& node,
                  gateway_options opts)
   : impl_(std::make_unique<impl>()) {
-  auto shared = std::make_shared<shared_state>(shared_state{
-    sys, caf::actor_cast<node_actor>(node), std::move(opts), {}});
+  auto shared = std::make_shared<shared_state>(
+    shared_state{sys, caf::actor_cast<node_actor>(node), std::move(opts), {}});
   std::promise<uint16_t> started;
   auto started_future = started.get_future();
   impl_->thread = std::thread([this, shared, &started]() mutable {
@@ -291,12 +287,11 @@ gateway::gateway(caf::actor_system& sys, const caf::actor& node,
       shared->live.clear();
     } catch (const kj::Exception& e) {
       try {
-        started.set_exception(std::make_exception_ptr(std::runtime_error(
-          "cannot listen on " + shared->opts.listen + ": "
-          + std::string{e.getDescription().cStr()})));
+        started.set_exception(std::make_exception_ptr(
+          std::runtime_error("cannot listen on " + shared->opts.listen + ": "
+                             + std::string{e.getDescription().cStr()})));
       } catch (const std::future_error&) {
-        log::error("gateway", "RPC loop failed: ",
-                   e.getDescription().cStr());
+        log::error("gateway", "RPC loop failed: ", e.getDescription().cStr());
       }
     }
   });

@@ -30,8 +30,7 @@ public:
   /// Starts listening; returns once connections are accepted. Throws
   /// std::runtime_error when the address cannot be bound. `node` is the node
   /// actor's handle.
-  gateway(caf::actor_system& sys, const caf::actor& node,
-          gateway_options opts);
+  gateway(caf::actor_system& sys, const caf::actor& node, gateway_options opts);
   ~gateway();
 
   gateway(const gateway&) = delete;

@@ -48,8 +48,7 @@ void finish(self_ptr self, job& j) {
   if (j.camera.empty()) { // the generalist
     st.generalist = j.train->release();
     try {
-      st.db->put(family::experts, keys::generalist,
-                 st.generalist->to_bytes());
+      st.db->put(family::experts, keys::generalist, st.generalist->to_bytes());
     } catch (const std::exception& e) {
       log::error("gpu-owner", "cannot persist the generalist: ", e.what());
     }
@@ -81,8 +80,8 @@ void finish(self_ptr self, job& j) {
         r.accuracy = static_cast<float>(detection_accuracy(
           model->detect_for_scoring(j.holdout.frames), truth));
       } catch (const std::exception& e) {
-        log::warning("gpu-owner", "job ", j.id, ": held-out accuracy: ",
-                     e.what());
+        log::warning("gpu-owner", "job ", j.id,
+                     ": held-out accuracy: ", e.what());
       }
     }
     try {
@@ -149,9 +148,8 @@ void maybe_start_generalist(self_ptr self) {
   auto opts = st.cfg.train;
   opts.seed = st.cfg.train.seed + st.grants;
   j.holdout = holdout;
-  j.train = std::make_unique<trainer>(st.generalist->clone(),
-                                      std::move(train), std::move(holdout),
-                                      opts);
+  j.train = std::make_unique<trainer>(st.generalist->clone(), std::move(train),
+                                      std::move(holdout), opts);
   st.buffer_fresh = false;
   st.sched->add(j.id, st.now(), st.now() + st.cfg.budget);
   st.jobs.emplace(j.id, std::move(j));
@@ -231,8 +229,8 @@ void tick(self_ptr self) {
     log::error("gpu-owner", "job ", j.id, " failed: ", e.what());
     // Its camera hears of it, and a replay-clock window waiting on it goes.
     if (j.has_rp)
-      j.rp.deliver(caf::make_error(ec::model, "retraining " + j.id + ": "
-                                                + e.what()));
+      j.rp.deliver(
+        caf::make_error(ec::model, "retraining " + j.id + ": " + e.what()));
     release_waiters(st, j.camera);
     st.sched->remove(j.id);
     st.jobs.erase(i);
@@ -300,8 +298,8 @@ caf::result<training_result> start_job(self_ptr self, const labelled_window& lw,
   try {
     auto x = st.find(start);
     if (!x)
-      return caf::make_error(ec::unknown_expert, "no model '" + start
-                                                   + "' to retrain");
+      return caf::make_error(ec::unknown_expert,
+                             "no model '" + start + "' to retrain");
     auto imgs = st.images_of(lw.source);
     auto truth = boxes_of(lw.labels);
     labelled_frames train, holdout;
@@ -327,8 +325,7 @@ caf::result<training_result> start_job(self_ptr self, const labelled_window& lw,
     if (st.cfg.generalist)
       feed_generalist(st, *imgs, truth);
   } catch (const std::exception& e) {
-    return caf::make_error(ec::model, std::string{"retraining: "}
-                                        + e.what());
+    return caf::make_error(ec::model, std::string{"retraining: "} + e.what());
   }
   j.rp = self->make_response_promise<training_result>();
   j.has_rp = true;
@@ -339,19 +336,19 @@ caf::result<training_result> start_job(self_ptr self, const labelled_window& lw,
   return rp;
 }
 
-gpu_owner_actor::behavior_type
-gpu_owner(self_ptr self, gpu_owner_config cfg, std::shared_ptr<store> db) {
+gpu_owner_actor::behavior_type gpu_owner(self_ptr self, gpu_owner_config cfg,
+                                         std::shared_ptr<store> db) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
   st.db = std::move(db);
-  st.sched = std::make_unique<scheduler>(parse_sched_policy(st.cfg.scheduler),
-                                         st.cfg.profile_epochs,
-                                         st.cfg.gain_tolerance);
+  st.sched
+    = std::make_unique<scheduler>(parse_sched_policy(st.cfg.scheduler),
+                                  st.cfg.profile_epochs, st.cfg.gain_tolerance);
   load_models(st);
   return {
-    [=](evaluate_atom, const labelled_window& lw,
-        const std::vector<std::string>& ids)
-      -> caf::result<std::vector<float>> {
+    [=](
+      evaluate_atom, const labelled_window& lw,
+      const std::vector<std::string>& ids) -> caf::result<std::vector<float>> {
       return score_candidates(self->state, lw, ids);
     },
     [=](select_atom, const labelled_window& lw,
@@ -362,9 +359,9 @@ gpu_owner(self_ptr self, gpu_owner_config cfg, std::shared_ptr<store> db) {
         const labelled_window& lw) -> caf::result<std::vector<std::string>> {
       return compare_picks(self->state, lw);
     },
-    [=](train_atom, const labelled_window& lw, const std::string& start,
-        const std::vector<std::string>& rivals)
-      -> caf::result<training_result> {
+    [=](
+      train_atom, const labelled_window& lw, const std::string& start,
+      const std::vector<std::string>& rivals) -> caf::result<training_result> {
       return start_job(self, lw, start, rivals);
     },
     [=](tick_atom) { tick(self); },
@@ -382,9 +379,9 @@ gpu_owner(self_ptr self, gpu_owner_config cfg, std::shared_ptr<store> db) {
     [=](fetch_atom, const std::string& id) -> caf::result<std::string> {
       return weights_of(self->state, id);
     },
-    [=](admit_atom, const std::vector<candidate>& news,
-        const std::vector<gating_sample>& samples)
-      -> caf::result<gating_update> {
+    [=](
+      admit_atom, const std::vector<candidate>& news,
+      const std::vector<gating_sample>& samples) -> caf::result<gating_update> {
       auto t0 = clock_type::now();
       auto up = prepare_admission(self->state, news, samples);
       auto s = seconds_since(t0);
@@ -394,8 +391,8 @@ gpu_owner(self_ptr self, gpu_owner_config cfg, std::shared_ptr<store> db) {
         return std::move(up.error());
       return std::move(*up);
     },
-    [=](prune_atom, const std::vector<std::string>& gone)
-      -> caf::result<gating_update> {
+    [=](prune_atom,
+        const std::vector<std::string>& gone) -> caf::result<gating_update> {
       auto t0 = clock_type::now();
       auto up = prepare_prune(self->state, gone);
       auto s = seconds_since(t0);
@@ -406,9 +403,7 @@ gpu_owner(self_ptr self, gpu_owner_config cfg, std::shared_ptr<store> db) {
     [=](commit_atom, uint64_t version, bool ok) {
       commit_update(self->state, version, ok);
     },
-    [=](scheduler_atom) -> scheduler_report {
-      return report_of(self->state);
-    },
+    [=](scheduler_atom) -> scheduler_report { return report_of(self->state); },
   };
 }
 

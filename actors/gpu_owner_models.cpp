@@ -74,9 +74,9 @@ void load_models(gpu_owner_state& st) {
         st.generalist = st.base->clone();
     }
     st.load_gating();
-    log::info("gpu-owner", "base expert ", st.cfg.base_expert,
-              ", scheduler ", st.cfg.scheduler, ", clock ",
-              to_string(st.cfg.clock), ", budget ", st.cfg.budget,
+    log::info("gpu-owner", "base expert ", st.cfg.base_expert, ", scheduler ",
+              st.cfg.scheduler, ", clock ", to_string(st.cfg.clock),
+              ", budget ", st.cfg.budget,
               st.cfg.clock == clock_kind::replay ? " micro-windows" : " s",
               ", gating over ", st.gate_ids.size(), " experts");
   } catch (const std::exception& e) {
@@ -113,8 +113,7 @@ score_candidates(gpu_owner_state& st, const labelled_window& lw,
         = static_cast<float>(detection_accuracy(half(dets, 1), truth_b));
     }
   } catch (const std::exception& e) {
-    return caf::make_error(ec::model, std::string{"safety check: "}
-                                        + e.what());
+    return caf::make_error(ec::model, std::string{"safety check: "} + e.what());
   }
   st.busy_s += seconds_since(t0);
   return out;

@@ -36,7 +36,8 @@ inline double seconds_since(clock_type::time_point t0) {
   return std::chrono::duration<double>(clock_type::now() - t0).count();
 }
 
-inline std::vector<std::vector<box>> boxes_of(const std::vector<frame_labels>& xs) {
+inline std::vector<std::vector<box>>
+boxes_of(const std::vector<frame_labels>& xs) {
   std::vector<std::vector<box>> out;
   out.reserve(xs.size());
   for (auto& x : xs)
@@ -104,8 +105,7 @@ struct gpu_owner_state {
   uint64_t grants = 0;
   std::deque<grant_record> recent;
   // Cameras waiting (replay clock) for their job to end.
-  std::map<std::string, std::vector<caf::typed_response_promise<bool>>>
-    waiting;
+  std::map<std::string, std::vector<caf::typed_response_promise<bool>>> waiting;
 
   // The generalist's replay buffer: recent labelled frames of all cameras.
   std::deque<std::pair<image, std::vector<box>>> buffer;
@@ -119,7 +119,7 @@ struct gpu_owner_state {
 
   double now() const {
     return cfg.clock == clock_kind::replay ? replay_units
-                                 : seconds_since(started);
+                                           : seconds_since(started);
   }
 
   std::shared_ptr<std::vector<image>> images_of(const window& w) {
@@ -214,8 +214,8 @@ struct gpu_owner_state {
 /// Splits a window's frames into training frames and a held-out slice (every
 /// fourth frame; with fewer than four frames both use all of them).
 inline void split_window(const std::vector<image>& imgs,
-                  const std::vector<std::vector<box>>& truth,
-                  labelled_frames& train, labelled_frames& holdout) {
+                         const std::vector<std::vector<box>>& truth,
+                         labelled_frames& train, labelled_frames& holdout) {
   for (size_t i = 0; i < imgs.size(); ++i) {
     bool held = imgs.size() >= 4 && i % 4 == 3;
     auto& dst = held ? holdout : train;

@@ -32,10 +32,8 @@ prepare_admission(gpu_owner_state& st, const std::vector<candidate>& news,
         auto w = st.db->get(family::experts, keys::queued(c.info.id));
         if (!w)
           return caf::make_error(ec::unknown_expert,
-                                 "candidate " + c.info.id
-                                   + " has no weights");
-        st.cache.emplace_back(c.info.id,
-                              expert::from_bytes(*w, st.cfg.expert));
+                                 "candidate " + c.info.id + " has no weights");
+        st.cache.emplace_back(c.info.id, expert::from_bytes(*w, st.cfg.expert));
       }
     std::vector<gating_sample> all = samples;
     for (auto& c : news)
@@ -97,10 +95,10 @@ prepare_admission(gpu_owner_state& st, const std::vector<candidate>& news,
         std::vector<float> row;
         for (auto& id : up.experts) {
           auto p = std::find(s.experts.begin(), s.experts.end(), id);
-          row.push_back(p == s.experts.end()
-                          ? 0.0f
-                          : s.scores[static_cast<size_t>(
-                              p - s.experts.begin())]);
+          row.push_back(
+            p == s.experts.end()
+              ? 0.0f
+              : s.scores[static_cast<size_t>(p - s.experts.begin())]);
         }
         targets.push_back(std::move(row));
       }
@@ -135,16 +133,14 @@ prepare_admission(gpu_owner_state& st, const std::vector<candidate>& news,
     st.pending_gate = std::move(g);
     return up;
   } catch (const std::exception& e) {
-    return caf::make_error(ec::model, std::string{"admission: "}
-                                        + e.what());
+    return caf::make_error(ec::model, std::string{"admission: "} + e.what());
   }
-
 }
 
 gating_update prepare_prune(gpu_owner_state& st,
                             const std::vector<std::string>& gone) {
   // The gating network without the pruned experts' outputs.
-    gating_update up;
+  gating_update up;
   up.version = st.gate_version + 1;
   std::vector<size_t> keep;
   for (size_t i = 0; i < st.gate_ids.size(); ++i)
@@ -161,11 +157,10 @@ gating_update prepare_prune(gpu_owner_state& st,
   st.pending = up;
   st.pending_gate = std::move(g);
   return up;
-
 }
 
 void commit_update(gpu_owner_state& st, uint64_t version, bool ok) {
-    if (!st.pending || st.pending->version != version)
+  if (!st.pending || st.pending->version != version)
     return;
   if (ok) {
     st.gate = std::move(st.pending_gate);
@@ -174,8 +169,7 @@ void commit_update(gpu_owner_state& st, uint64_t version, bool ok) {
     if (st.pending_odin)
       st.odin = std::move(st.pending_odin);
     for (size_t i = 0; i < st.pending->centroid_ids.size(); ++i)
-      st.centroids[st.pending->centroid_ids[i]]
-        = st.pending->centroids[i];
+      st.centroids[st.pending->centroid_ids[i]] = st.pending->centroids[i];
     for (auto i = st.centroids.begin(); i != st.centroids.end();)
       if (std::find(st.gate_ids.begin(), st.gate_ids.end(), i->first)
           == st.gate_ids.end())
@@ -188,7 +182,6 @@ void commit_update(gpu_owner_state& st, uint64_t version, bool ok) {
   st.pending.reset();
   st.pending_gate.reset();
   st.pending_odin.reset();
-
 }
 
 } // namespace recl::detail

@@ -52,26 +52,23 @@ labeler(labeler_actor::stateful_pointer<labeler_state> self,
         auto t1 = now_ms();
         out.decode_ms += t1 - t0;
         auto where = "camera " + w.camera + ", window "
-                     + std::to_string(w.index) + ", frame "
-                     + std::to_string(i);
+                     + std::to_string(w.index) + ", frame " + std::to_string(i);
         if (img.empty())
-          return caf::make_error(ec::bad_frame,
-                                 where + ": not a decodable image ("
-                                   + std::to_string(f.bytes.size())
-                                   + " bytes)");
+          return caf::make_error(
+            ec::bad_frame, where + ": not a decodable image ("
+                             + std::to_string(f.bytes.size()) + " bytes)");
         if (static_cast<int64_t>(img.cols) * img.rows > max_frame_pixels)
-          return caf::make_error(ec::limit_exceeded,
-                                 where + ": " + std::to_string(img.cols) + "x"
-                                   + std::to_string(img.rows)
-                                   + " is too large");
+          return caf::make_error(
+            ec::limit_exceeded, where + ": " + std::to_string(img.cols) + "x"
+                                  + std::to_string(img.rows) + " is too large");
         frame_labels fl;
         fl.width = img.cols;
         fl.height = img.rows;
         try {
           fl.boxes = model_holder->detect(img);
         } catch (const std::exception& e) {
-          return caf::make_error(ec::model, where + ": teacher failed: "
-                                              + e.what());
+          return caf::make_error(ec::model,
+                                 where + ": teacher failed: " + e.what());
         }
         out.teacher_ms += now_ms() - t1;
         out.labels.push_back(std::move(fl));

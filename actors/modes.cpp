@@ -41,10 +41,9 @@ const names<selector_kind, 5> selectors{{selector_kind::gating, "gating"},
                                         {selector_kind::compare, "compare"}};
 const names<gain_frames, 2> gains{{gain_frames::window, "window"},
                                   {gain_frames::holdout, "holdout"}};
-const names<selection_rule, 3> selections{
-  {selection_rule::lineage, "lineage"},
-  {selection_rule::confirm, "confirm"},
-  {selection_rule::all, "all"}};
+const names<selection_rule, 3> selections{{selection_rule::lineage, "lineage"},
+                                          {selection_rule::confirm, "confirm"},
+                                          {selection_rule::all, "all"}};
 const names<admission_rule, 2> admissions{{admission_rule::next, "next"},
                                           {admission_rule::holdout, "holdout"}};
 

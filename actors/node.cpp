@@ -152,12 +152,13 @@ node_actor::behavior_type node(node_actor::stateful_pointer<node_state> self,
                                    "A-Z a-z 0-9 . _ -)");
       auto& st = self->state;
       camera_deps deps;
-      deps.labeler = st.parts.labelers[st.next_labeler++
-                                       % st.parts.labelers.size()];
+      deps.labeler
+        = st.parts.labelers[st.next_labeler++ % st.parts.labelers.size()];
       deps.selector = st.parts.selector;
       deps.gpu_owner = st.parts.gpu_owner;
       deps.zoo = st.parts.zoo;
-      deps.generalist = st.cfg.gpu.generalist && !st.cfg.gpu.base_expert.empty();
+      deps.generalist
+        = st.cfg.gpu.generalist && !st.cfg.gpu.base_expert.empty();
       deps.retrain = st.cfg.retrain;
       deps.retrain_windows = st.cfg.retrain_windows;
       deps.alpha = st.cfg.alpha;
@@ -177,9 +178,7 @@ node_actor::behavior_type node(node_actor::stateful_pointer<node_state> self,
       self->send(st.parts.admin, connected_atom_v, id, true);
       return cam;
     },
-    [=](status_atom s) {
-      return self->delegate(self->state.parts.admin, s);
-    },
+    [=](status_atom s) { return self->delegate(self->state.parts.admin, s); },
     [=](list_atom s) { return self->delegate(self->state.parts.zoo, s); },
     [=](prune_atom a, const std::string& id) {
       return self->delegate(self->state.parts.zoo, a, id);
@@ -216,8 +215,8 @@ node_actor spawn_node(caf::actor_system& sys, std::shared_ptr<store> db,
   parts.models = models;
   parts.gpu_owner = spawn_gpu_owner(sys, cfg.gpu, db);
   parts.zoo = spawn_zoo(sys, db, cfg.zoo, parts.gpu_owner);
-  parts.selector = spawn_selector(sys, cfg.selector, parts.zoo,
-                                  parts.gpu_owner);
+  parts.selector
+    = spawn_selector(sys, cfg.selector, parts.zoo, parts.gpu_owner);
   parts.admin = spawn_admin(sys, db, parts.teacher, cfg.version);
   log::info("node", "teacher: ", parts.teacher, ", ", parts.labelers.size(),
             " labeler(s)");

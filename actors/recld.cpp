@@ -77,29 +77,36 @@ options make_options() {
          "output; default: base.pt, else yolox_nano.pt, in $RECL_CACHE or "
          "~/.cache/recl; none found, or 'none': no selection or "
          "retraining)")
-    .add("expert-input", "WxH", "expert input size, multiples of 32",
-         "256x160")
-    .add("selector", "POLICY", "gating, odin, oracle, none, or compare (gating serves; each reply also scores what gating, ODIN and the oracle pick from the same zoo)", "gating")
+    .add("expert-input", "WxH", "expert input size, multiples of 32", "256x160")
+    .add("selector", "POLICY",
+         "gating, odin, oracle, none, or compare (gating serves; each reply "
+         "also scores what gating, ODIN and the oracle pick from the same zoo)",
+         "gating")
     .add("scheduler", "POLICY", "recl, round-robin, fair or ekya", "recl")
     .add("gain-tolerance", "X",
          "recl scheduler: gains this close to the best are ties, won by the "
-         "least trained job (0: exact argmax)", "0.01")
+         "least trained job (0: exact argmax)",
+         "0.01")
     .add("gain-frames", "SET",
          "what Algorithm 1 measures gains on: window (all the window's "
-         "frames) or holdout (its held-out quarter)", "window")
+         "frames) or holdout (its held-out quarter)",
+         "window")
     .add("selection", "RULE",
          "safety check: lineage (the camera's own line unless another "
          "candidate wins on half the frames and beats it on the other "
          "half), confirm (the same against the edge's model alone) or all "
-         "(best on all frames)", "lineage")
+         "(best on all frames)",
+         "lineage")
     .add("admission", "WHEN",
          "when a retrained model is judged promising: next (at the "
          "camera's next window, on frames it never trained on) or holdout "
-         "(when its job ends, on the held-out quarter)", "next")
+         "(when its job ends, on the held-out quarter)",
+         "next")
     .add("seed", "N", "seed of retraining (shuffles, augmentation)", "1")
     .add("clock", "CLOCK",
          "wall (live) or replay (evaluation: a camera's next window waits "
-         "for its previous budget)", "wall")
+         "for its previous budget)",
+         "wall")
     .add("window-seconds", "T",
          "wall clock: a retraining job's budget in seconds", "30")
     .add("budget", "N", "replay clock: a job's budget in micro-windows", "10")
@@ -110,7 +117,8 @@ options make_options() {
          "on")
     .add("retrain-windows", "N",
          "retrain only each camera's first N windows (0 = every window; 1 = "
-         "one-time adaptation)", "0")
+         "one-time adaptation)",
+         "0")
     .add("alpha", "X", "admission margin over every rival (accuracy)", "0.02")
     .add("gamma", "N", "promising models admitted together", "2")
     .add("eta", "N", "prune experts chosen fewer than N times ...", "4")
@@ -118,9 +126,11 @@ options make_options() {
     .add("gating-samples", "N", "gating training frames kept", "256")
     .add("expert-cache", "N", "experts kept in memory", "32")
     .add("profile-epochs", "N", "ekya: micro-profiling epochs per job", "5")
-    .add("frozen-stages", "N", "backbone stages retraining leaves as they "
-                               "are (0-4; 2 trains faster and, measured, "
-                               "better)", "2")
+    .add("frozen-stages", "N",
+         "backbone stages retraining leaves as they "
+         "are (0-4; 2 trains faster and, measured, "
+         "better)",
+         "2")
     .add("min-sample-fps", "F", "AMS: lowest sampling rate sent back", "0.1")
     .add("max-sample-fps", "F", "AMS: highest sampling rate sent back", "10")
     .add("threads", "N", "LibTorch threads (0 = one per core)", "0");
@@ -216,10 +226,9 @@ void read_teacher(node_config& n, const options& o) {
   n.labelers = static_cast<uint32_t>(o.get_int("labelers", 1, 64));
   if (o.given("teacher")) {
     n.teacher_spec = o.get("teacher");
-    if (n.teacher_spec != "hog"
-        && n.teacher_spec.rfind("yolox:", 0) != 0)
-      o.fail("teacher", "'" + n.teacher_spec
-                          + "' is neither yolox:PATH nor hog");
+    if (n.teacher_spec != "hog" && n.teacher_spec.rfind("yolox:", 0) != 0)
+      o.fail("teacher",
+             "'" + n.teacher_spec + "' is neither yolox:PATH nor hog");
   } else {
     auto data = o.given("data") ? o.get("data") : default_data_dir();
     auto model = data + "/models/yolox_nano.onnx";
@@ -235,8 +244,7 @@ void read_teacher(node_config& n, const options& o) {
 
 /// The expert models: the base every model starts from, their input and
 /// classes (the teacher's).
-void read_models(gpu_owner_config& g, const node_config& n,
-                 const options& o) {
+void read_models(gpu_owner_config& g, const node_config& n, const options& o) {
   if (o.given("base-expert") && o.get("base-expert") == "none") {
     g.base_expert.clear();
   } else if (o.given("base-expert")) {
@@ -253,8 +261,7 @@ void read_models(gpu_owner_config& g, const node_config& n,
   }
   std::tie(g.expert.input_width, g.expert.input_height)
     = o.get_size("expert-input", 1024);
-  g.expert.classes = n.classes.empty() ? default_classes()
-                                            : n.classes;
+  g.expert.classes = n.classes.empty() ? default_classes() : n.classes;
 }
 
 /// Adaptation: selection, the scheduler and its clock, retraining and the
@@ -289,14 +296,14 @@ void read_adaptation(node_config& n, const options& o) {
   g.gating_samples
     = static_cast<uint32_t>(o.get_int("gating-samples", 8, 100000));
   g.expert_cache = static_cast<uint32_t>(o.get_int("expert-cache", 1, 100000));
-  g.profile_epochs
-    = static_cast<uint32_t>(o.get_int("profile-epochs", 1, 100));
+  g.profile_epochs = static_cast<uint32_t>(o.get_int("profile-epochs", 1, 100));
   g.gain_tolerance = o.get_double("gain-tolerance", 0, 1);
   g.gains_on = mode(o, "gain-frames", parse_gain_frames);
   n.selection = mode(o, "selection", parse_selection);
   g.train.seed = static_cast<uint64_t>(o.get_int("seed", 0, 1000000000));
   n.admission = mode(o, "admission", parse_admission);
-  g.train.frozen_stages = static_cast<int>(o.get_int("frozen-stages", 0, max_frozen_stages));
+  g.train.frozen_stages
+    = static_cast<int>(o.get_int("frozen-stages", 0, max_frozen_stages));
   n.min_fps = static_cast<float>(o.get_double("min-sample-fps", 0.01, 1000));
   n.max_fps = static_cast<float>(o.get_double("max-sample-fps", 0.01, 1000));
   if (n.min_fps > n.max_fps)

@@ -22,14 +22,14 @@ sched_policy parse_sched_policy(const std::string& name) {
 
 const char* to_string(sched_policy x) {
   switch (x) {
-    case sched_policy::recl:
-      return "recl";
-    case sched_policy::round_robin:
-      return "round-robin";
-    case sched_policy::fair:
-      return "fair";
-    case sched_policy::ekya:
-      return "ekya";
+  case sched_policy::recl:
+    return "recl";
+  case sched_policy::round_robin:
+    return "round-robin";
+  case sched_policy::fair:
+    return "fair";
+  case sched_policy::ekya:
+    return "ekya";
   }
   return "?";
 }
@@ -68,10 +68,8 @@ ekya_curve fit_ekya(const std::vector<double>& x,
 
 scheduler::scheduler(sched_policy p, uint32_t profile_epochs,
                      double gain_tolerance)
-  : policy_(p),
-    profile_epochs_(std::max<uint32_t>(1, profile_epochs)),
-    gain_tolerance_(std::max(0.0, gain_tolerance)) {
-}
+  : policy_(p), profile_epochs_(std::max<uint32_t>(1, profile_epochs)),
+    gain_tolerance_(std::max(0.0, gain_tolerance)) {}
 
 void scheduler::add(const std::string& id, double now, double deadline) {
   sched_job j;
@@ -126,67 +124,66 @@ std::optional<grant> scheduler::next(double now) {
     return pick;
   };
   switch (policy_) {
-    case sched_policy::recl: {
-      // Lines 10-12: one micro-window for every new request first.
+  case sched_policy::recl: {
+    // Lines 10-12: one micro-window for every new request first.
+    for (auto j : live)
+      if (!j->initialised)
+        return grant{j->id, false};
+    // Lines 13-16: the largest gain, while a micro-window fits; gains
+    // within the tolerance of it are ties, won by the least trained.
+    auto best = first_fitting([](auto a, auto b) { return a->gain > b->gain; });
+    if (best == nullptr)
+      return std::nullopt;
+    sched_job* pick = nullptr;
+    for (auto j : live)
+      if (fits(j) && j->gain >= best->gain - gain_tolerance_
+          && (pick == nullptr || j->grants < pick->grants))
+        pick = j;
+    return grant{pick->id, false};
+  }
+  case sched_policy::round_robin: {
+    sched_job* pick = nullptr;
+    for (auto j : live)
+      if (fits(j) && j->order >= turn_ && pick == nullptr) {
+        pick = j;
+      }
+    if (pick == nullptr) // wrap around
       for (auto j : live)
-        if (!j->initialised)
-          return grant{j->id, false};
-      // Lines 13-16: the largest gain, while a micro-window fits; gains
-      // within the tolerance of it are ties, won by the least trained.
-      auto best = first_fitting(
-        [](auto a, auto b) { return a->gain > b->gain; });
-      if (best == nullptr)
-        return std::nullopt;
-      sched_job* pick = nullptr;
-      for (auto j : live)
-        if (fits(j) && j->gain >= best->gain - gain_tolerance_
-            && (pick == nullptr || j->grants < pick->grants))
+        if (fits(j)) {
           pick = j;
-      return grant{pick->id, false};
-    }
-    case sched_policy::round_robin: {
-      sched_job* pick = nullptr;
-      for (auto j : live)
-        if (fits(j) && j->order >= turn_ && pick == nullptr) {
-          pick = j;
+          break;
         }
-      if (pick == nullptr) // wrap around
-        for (auto j : live)
-          if (fits(j)) {
-            pick = j;
-            break;
-          }
-      if (pick == nullptr)
-        return std::nullopt;
-      turn_ = pick->order + 1;
-      return grant{pick->id, false};
-    }
-    case sched_policy::fair: {
-      auto pick = first_fitting(
-        [](auto a, auto b) { return a->used < b->used - 1e-12; });
-      if (pick == nullptr)
-        return std::nullopt;
-      return grant{pick->id, false};
-    }
-    case sched_policy::ekya: {
-      for (auto j : live)
-        if (j->profile.size() < profile_epochs_)
-          return grant{j->id, true};
-      if (dirty_)
-        reallocate(now);
-      auto pick = first_fitting([](auto a, auto b) {
+    if (pick == nullptr)
+      return std::nullopt;
+    turn_ = pick->order + 1;
+    return grant{pick->id, false};
+  }
+  case sched_policy::fair: {
+    auto pick
+      = first_fitting([](auto a, auto b) { return a->used < b->used - 1e-12; });
+    if (pick == nullptr)
+      return std::nullopt;
+    return grant{pick->id, false};
+  }
+  case sched_policy::ekya: {
+    for (auto j : live)
+      if (j->profile.size() < profile_epochs_)
+        return grant{j->id, true};
+    if (dirty_)
+      reallocate(now);
+    auto pick = first_fitting([](auto a, auto b) {
+      return a->allocation - a->grants > b->allocation - b->grants;
+    });
+    if (pick == nullptr || pick->allocation - pick->grants < 0.5) {
+      reallocate(now);
+      pick = first_fitting([](auto a, auto b) {
         return a->allocation - a->grants > b->allocation - b->grants;
       });
-      if (pick == nullptr || pick->allocation - pick->grants < 0.5) {
-        reallocate(now);
-        pick = first_fitting([](auto a, auto b) {
-          return a->allocation - a->grants > b->allocation - b->grants;
-        });
-        if (pick == nullptr || pick->allocation - pick->grants < 0.5)
-          return std::nullopt;
-      }
-      return grant{pick->id, false};
+      if (pick == nullptr || pick->allocation - pick->grants < 0.5)
+        return std::nullopt;
     }
+    return grant{pick->id, false};
+  }
   }
   return std::nullopt;
 }

@@ -64,13 +64,13 @@ struct sched_job {
   std::string id;
   double deadline = 0;
   double arrived = 0;
-  uint64_t order = 0;      ///< arrival order
+  uint64_t order = 0; ///< arrival order
   bool initialised = false;
-  double gain = 0;         ///< last measured gain per unit
-  double last_cost = 0;    ///< cost of its last micro-window
-  double acc = -1;         ///< last measured accuracy
-  double used = 0;         ///< device time spent training it
-  uint32_t grants = 0;     ///< micro-windows trained
+  double gain = 0;      ///< last measured gain per unit
+  double last_cost = 0; ///< cost of its last micro-window
+  double acc = -1;      ///< last measured accuracy
+  double used = 0;      ///< device time spent training it
+  uint32_t grants = 0;  ///< micro-windows trained
   // Ekya
   std::vector<double> profile; ///< accuracy after each profiling epoch
   double profile_acc0 = -1;    ///< accuracy before profiling
@@ -99,8 +99,7 @@ public:
 
   /// What a grant did: accuracy on the held-out slice before and after and
   /// its cost in clock units.
-  void report(const grant& g, double acc_before, double acc_after,
-              double cost);
+  void report(const grant& g, double acc_before, double acc_after, double cost);
 
   const std::map<std::string, sched_job>& jobs() const { return jobs_; }
 

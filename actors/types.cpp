@@ -13,26 +13,26 @@ namespace recl {
 
 const char* to_string(ec x) {
   switch (x) {
-    case ec::unspecified:
-      return "unspecified";
-    case ec::bad_frame:
-      return "bad_frame";
-    case ec::bad_window:
-      return "bad_window";
-    case ec::limit_exceeded:
-      return "limit_exceeded";
-    case ec::session_closed:
-      return "session_closed";
-    case ec::unauthorized:
-      return "unauthorized";
-    case ec::bad_camera_id:
-      return "bad_camera_id";
-    case ec::storage:
-      return "storage";
-    case ec::model:
-      return "model";
-    case ec::unknown_expert:
-      return "unknown_expert";
+  case ec::unspecified:
+    return "unspecified";
+  case ec::bad_frame:
+    return "bad_frame";
+  case ec::bad_window:
+    return "bad_window";
+  case ec::limit_exceeded:
+    return "limit_exceeded";
+  case ec::session_closed:
+    return "session_closed";
+  case ec::unauthorized:
+    return "unauthorized";
+  case ec::bad_camera_id:
+    return "bad_camera_id";
+  case ec::storage:
+    return "storage";
+  case ec::model:
+    return "model";
+  case ec::unknown_expert:
+    return "unknown_expert";
   }
   return "unknown";
 }
@@ -78,8 +78,7 @@ std::string encode(const camera_info& x) {
   return out.str();
 }
 
-camera_info decode_camera_info(const std::string& id,
-                               const std::string& text) {
+camera_info decode_camera_info(const std::string& id, const std::string& text) {
   camera_info x;
   x.id = id;
   read_fields(text, [&](const std::string& key, const std::string& val) {
@@ -111,8 +110,7 @@ std::string encode(const expert_info& x) {
   return out.str();
 }
 
-expert_info decode_expert_info(const std::string& id,
-                               const std::string& text) {
+expert_info decode_expert_info(const std::string& id, const std::string& text) {
   expert_info x;
   x.id = id;
   read_fields(text, [&](const std::string& key, const std::string& val) {
@@ -168,15 +166,14 @@ gating_sample gating_sample::decode(const std::string& bytes) {
 
 void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_types<caf::id_block::recl>();
-  cfg.add_error_category(caf::atom("recl"),
-                         [](uint8_t code, caf::atom_value,
-                            const caf::message& ctx) -> std::string {
-                           auto out = std::string{"recl."}
-                                      + to_string(static_cast<ec>(code));
-                           if (!ctx.empty())
-                             out += ": " + caf::to_string(ctx);
-                           return out;
-                         });
+  cfg.add_error_category(
+    caf::atom("recl"),
+    [](uint8_t code, caf::atom_value, const caf::message& ctx) -> std::string {
+      auto out = std::string{"recl."} + to_string(static_cast<ec>(code));
+      if (!ctx.empty())
+        out += ": " + caf::to_string(ctx);
+      return out;
+    });
 }
 
 } // namespace recl

@@ -16,18 +16,18 @@ namespace recl {
 struct labelled_window {
   window source;
   std::vector<frame_labels> labels; ///< one per frame, same order
-  double queue_ms = 0;   ///< waiting for the labeler
-  double decode_ms = 0;  ///< JPEG decoding, all frames
-  double teacher_ms = 0; ///< teacher inference, all frames
+  double queue_ms = 0;              ///< waiting for the labeler
+  double decode_ms = 0;             ///< JPEG decoding, all frames
+  double teacher_ms = 0;            ///< teacher inference, all frames
 };
 
 /// What a retraining job delivered when its window ended.
 struct training_result {
   std::string camera;
   uint32_t window = 0;
-  std::string model_id; ///< the retrained model (persisted)
-  std::string start_id; ///< the model it started from
-  float accuracy = 0;   ///< on the window's held-out slice
+  std::string model_id;              ///< the retrained model (persisted)
+  std::string start_id;              ///< the model it started from
+  float accuracy = 0;                ///< on the window's held-out slice
   std::vector<std::string> rivals;   ///< the window's other candidates
   std::vector<float> rival_accuracy; ///< on the same slice (-1: unknown)
   uint32_t micro_windows = 0;
@@ -132,10 +132,9 @@ typename Inspector::result_type inspect(Inspector& f, selector_comparison& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, decision& x) {
-  return f(caf::meta::type_name("recl.decision"), x.window, x.swap,
-           x.model_id, x.weights, x.labels, x.next_sample_fps, x.time,
-           x.teacher, x.source, x.accuracy, x.current_accuracy, x.zoo_size,
-           x.candidates, x.compare);
+  return f(caf::meta::type_name("recl.decision"), x.window, x.swap, x.model_id,
+           x.weights, x.labels, x.next_sample_fps, x.time, x.teacher, x.source,
+           x.accuracy, x.current_accuracy, x.zoo_size, x.candidates, x.compare);
 }
 
 template <class Inspector>
@@ -147,8 +146,8 @@ typename Inspector::result_type inspect(Inspector& f, edge_stats& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, camera_info& x) {
   return f(caf::meta::type_name("recl.camera_info"), x.id, x.windows,
-           x.frames_labelled, x.last_reply_ms, x.last_reply_unix_ms,
-           x.model_id, x.last_retrained_id, x.connected);
+           x.frames_labelled, x.last_reply_ms, x.last_reply_unix_ms, x.model_id,
+           x.last_retrained_id, x.connected);
 }
 
 template <class Inspector>
@@ -173,15 +172,15 @@ typename Inspector::result_type inspect(Inspector& f, gating_sample& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, candidate& x) {
-  return f(caf::meta::type_name("recl.candidate"), x.model_id, x.info, x.best_rival,
-           x.frames, x.labels);
+  return f(caf::meta::type_name("recl.candidate"), x.model_id, x.info,
+           x.best_rival, x.frames, x.labels);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, gating_update& x) {
-  return f(caf::meta::type_name("recl.gating_update"), x.version,
-           x.checkpoint, x.experts, x.samples, x.prepare_ms, x.odin,
-           x.centroid_ids, x.centroids);
+  return f(caf::meta::type_name("recl.gating_update"), x.version, x.checkpoint,
+           x.experts, x.samples, x.prepare_ms, x.odin, x.centroid_ids,
+           x.centroids);
 }
 
 template <class Inspector>

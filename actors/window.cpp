@@ -66,8 +66,8 @@ using journey_ptr = std::shared_ptr<journey>;
 void select(camera_self self, journey_ptr j);
 void compare(camera_self self, journey_ptr j);
 void check(camera_self self, journey_ptr j);
-void decide(camera_self self, journey_ptr j, const std::vector<std::string>& all,
-            std::vector<float> raw);
+void decide(camera_self self, journey_ptr j,
+            const std::vector<std::string>& all, std::vector<float> raw);
 void attach_weights(camera_self self, journey_ptr j);
 void answer(camera_self self, journey_ptr j, bool checked = true);
 void submit_training(camera_self self, journey_ptr j);
@@ -175,16 +175,15 @@ void select(camera_self self, journey_ptr j) {
 
 /// --selector compare: what gating and ODIN would pick from the same zoo.
 void compare(camera_self self, journey_ptr j) {
-  self
-    ->request(self->state.deps.selector, caf::infinite, compare_atom_v, j->lw)
+  self->request(self->state.deps.selector, caf::infinite, compare_atom_v, j->lw)
     .then(
       [=](std::vector<std::string>& picks) {
         j->picks = std::move(picks);
         check(self, j);
       },
       [=](caf::error& e) {
-        log::warning("camera", self->state.id, ": selector comparison: ",
-                     describe(e));
+        log::warning("camera", self->state.id,
+                     ": selector comparison: ", describe(e));
         check(self, j);
       });
 }
@@ -198,23 +197,22 @@ void check(camera_self self, journey_ptr j) {
     if (!x.empty() && std::find(all.begin(), all.end(), x) == all.end())
       all.push_back(x);
   self
-    ->request(self->state.deps.gpu_owner, caf::infinite, evaluate_atom_v,
-              j->lw, all)
+    ->request(self->state.deps.gpu_owner, caf::infinite, evaluate_atom_v, j->lw,
+              all)
     .then(
       [=](std::vector<float>& scores) {
         decide(self, j, all, std::move(scores));
       },
       [=](caf::error& e) {
         // No models (or they failed): keep, and nothing to train from.
-        log::debug("camera", self->state.id, ": safety check: ",
-                   describe(e));
+        log::debug("camera", self->state.id, ": safety check: ", describe(e));
         answer(self, j, false);
       });
 }
 
 /// Applies the selection rule (camera_deps::selection) to the scores.
-void decide(camera_self self, journey_ptr j, const std::vector<std::string>& all,
-            std::vector<float> raw) {
+void decide(camera_self self, journey_ptr j,
+            const std::vector<std::string>& all, std::vector<float> raw) {
   auto& st = self->state;
   auto& d = j->d;
   auto& ids = j->ids;
@@ -235,9 +233,8 @@ void decide(camera_self self, journey_ptr j, const std::vector<std::string>& all
   d.accuracy = d.current_accuracy;
   j->start = current.empty() ? "base" : current;
   judge_probation(self, ids, s.all);
-  auto best = st.deps.selection == selection_rule::lineage
-                ? lineage_choice(ids, s.all, s.even, s.odd, current,
-                                 st.info.last_retrained_id)
+  auto best = st.deps.selection == selection_rule::lineage ? lineage_choice(
+                ids, s.all, s.even, s.odd, current, st.info.last_retrained_id)
               : st.deps.selection == selection_rule::confirm
                 ? safety_choice(ids, s.even, s.odd, current)
                 : safety_choice(ids, s.all, current);

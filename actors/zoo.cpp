@@ -32,7 +32,6 @@ namespace recl {
 
 namespace {
 
-
 struct zoo_state {
   static inline const char* name = "zoo";
   std::shared_ptr<store> db;
@@ -61,16 +60,15 @@ struct zoo_state {
                try {
                  queue.push_back(from_bytes<candidate>(std::string{v}));
                } catch (const std::exception& e) {
-                 log::error("zoo", "damaged queue entry ", std::string{k},
-                            ": ", e.what());
+                 log::error("zoo", "damaged queue entry ", std::string{k}, ": ",
+                            e.what());
                }
                return true;
              });
     log = selection_log{opts.q};
     db->scan(family::selections, keys::seq_prefix,
              [&](std::string_view k, std::string_view v) {
-               log.record(keys::seq_of(k),
-                          std::string{v});
+               log.record(keys::seq_of(k), std::string{v});
                return true;
              });
   }
@@ -92,8 +90,8 @@ struct zoo_state {
                try {
                  out.push_back(gating_sample::decode(std::string{v}));
                } catch (const std::exception& e) {
-                 log::error("zoo", "skipping a damaged gating sample: ",
-                            e.what());
+                 log::error("zoo",
+                            "skipping a damaged gating sample: ", e.what());
                }
                return true;
              });
@@ -113,10 +111,10 @@ void put_gating(write_batch& b, const gating_update& up) {
   if (!up.odin.empty())
     b.put(family::gating, keys::odin, up.odin);
   for (size_t i = 0; i < up.centroid_ids.size(); ++i)
-    b.put(family::gating, keys::centroid(up.centroid_ids[i]),
-          std::string_view{reinterpret_cast<const char*>(
-                             up.centroids[i].data()),
-                           up.centroids[i].size() * sizeof(float)});
+    b.put(
+      family::gating, keys::centroid(up.centroid_ids[i]),
+      std::string_view{reinterpret_cast<const char*>(up.centroids[i].data()),
+                       up.centroids[i].size() * sizeof(float)});
 }
 
 void next_job(self_ptr self);
@@ -179,8 +177,8 @@ void admit_batch(self_ptr self) {
                            + static_cast<std::ptrdiff_t>(batch.size()));
           self->send(st.gpu, commit_atom_v, up.version, true);
           log::info("zoo", "admitted ", batch.size(), " experts; zoo size ",
-                    st.experts.size(), ", gating v", up.version, " prepared in ",
-                    static_cast<int>(up.prepare_ms), " ms");
+                    st.experts.size(), ", gating v", up.version,
+                    " prepared in ", static_cast<int>(up.prepare_ms), " ms");
         } catch (const std::exception& e) {
           log::error("zoo", "admission failed, zoo unchanged: ", e.what());
           self->send(st.gpu, commit_atom_v, up.version, false);
@@ -196,9 +194,9 @@ void admit_batch(self_ptr self) {
 }
 
 /// Removes `ids` from the zoo and the gating network in one batch.
-void prune_batch(self_ptr self, std::vector<std::string> ids,
-                 std::optional<caf::typed_response_promise<
-                   std::vector<std::string>>> rp) {
+void prune_batch(
+  self_ptr self, std::vector<std::string> ids,
+  std::optional<caf::typed_response_promise<std::vector<std::string>>> rp) {
   auto& st = self->state;
   st.busy = true;
   self->request(st.gpu, caf::infinite, prune_atom_v, ids)
@@ -309,8 +307,7 @@ zoo_actor::behavior_type zoo(self_ptr self, std::shared_ptr<store> db,
     [=](admit_atom, candidate& c) -> caf::result<uint64_t> {
       auto& st = self->state;
       c.info.id = "e-" + c.info.origin_camera + "-"
-                  + std::to_string(c.info.origin_window) + "-"
-                  + random_hex(3);
+                  + std::to_string(c.info.origin_window) + "-" + random_hex(3);
       try {
         auto w = st.db->get(family::experts, keys::model(c.model_id));
         if (!w)

@@ -13,13 +13,13 @@ namespace recl {
 
 /// The zoo's settings, with the paper's defaults.
 struct zoo_options {
-  double alpha = 0.02;  ///< promising: beats every other candidate by this
-                        ///< much accuracy (absolute, 0.02 = 2 points)
-  uint32_t gamma = 2;   ///< promising models admitted together
-  uint32_t eta = 4;     ///< pruned when chosen fewer times than this ...
-  uint32_t q = 3000;    ///< ... in the last q selections
-  uint32_t samples = 256;      ///< gating training frames kept
-  uint32_t cache = 32;         ///< experts kept in memory
+  double alpha = 0.02;    ///< promising: beats every other candidate by this
+                          ///< much accuracy (absolute, 0.02 = 2 points)
+  uint32_t gamma = 2;     ///< promising models admitted together
+  uint32_t eta = 4;       ///< pruned when chosen fewer times than this ...
+  uint32_t q = 3000;      ///< ... in the last q selections
+  uint32_t samples = 256; ///< gating training frames kept
+  uint32_t cache = 32;    ///< experts kept in memory
 };
 
 /// Whether a retrained model with accuracy `acc` is promising: it beats every
@@ -83,8 +83,8 @@ public:
   /// The experts of `zoo` (id -> selection count when it was admitted) to
   /// prune: chosen fewer than `eta` times in the last q selections, judged
   /// only once q selections have been made since its admission.
-  std::vector<std::string>
-  to_prune(const std::map<std::string, uint64_t>& zoo, uint32_t eta) const;
+  std::vector<std::string> to_prune(const std::map<std::string, uint64_t>& zoo,
+                                    uint32_t eta) const;
 
   uint32_t q() const { return q_; }
 

@@ -26,8 +26,8 @@ using pair_key = std::tuple<uint64_t, std::string, size_t>;
 
 /// Scored (non-sparse) rows of one run by (seed, camera, window).
 std::map<pair_key, const window_row*>
-scored(const std::vector<window_row>& rows, const std::string& policy,
-       size_t n, int b) {
+scored(const std::vector<window_row>& rows, const std::string& policy, size_t n,
+       int b) {
   std::map<pair_key, const window_row*> out;
   for (auto& r : rows)
     if (r.policy == policy && r.cameras == n && r.budget == b && !r.sparse)
@@ -69,7 +69,8 @@ std::string paired_section(const bench_settings& s,
       "both scored, with a 95%% bootstrap interval; an interval that "
       "includes 0 is no measurable difference.\n\n| policy | pairs | "
       "RECL | policy | RECL - policy | 95%% interval | verdict |\n"
-      "|---|---|---|---|---|---|---|\n", n, b);
+      "|---|---|---|---|---|---|---|\n",
+      n, b);
     for (auto& [other, n2, b2] : s.plan) {
       if (other == "recl" || n2 != n || b2 != b)
         continue;
@@ -88,15 +89,16 @@ std::string paired_section(const bench_settings& s,
         return xs.empty() ? 0.0 : x / static_cast<double>(xs.size());
       };
       out += cv::format("| %s | %zu | %.3f | %.3f | %+.3f | %+.3f..%+.3f | "
-                        "%s |\n", other.c_str(), c.n, avg(a), avg(t),
-                        c.mean, c.lo, c.hi, verdict(c).c_str());
+                        "%s |\n",
+                        other.c_str(), c.n, avg(a), avg(t), c.mean, c.lo, c.hi,
+                        verdict(c).c_str());
     }
     // Decomposition: by where the model RECL deployed on a window came
     // from (what it served after the window before), RECL against AMS on
     // the same frames, and the winner's-curse gap: the served model's score
     // on the frames it was picked on minus its score on the next window.
-    auto ams = s.planned("ams", n, b) ? scored(rows, "ams", n, b)
-                                      : decltype(mine){};
+    auto ams
+      = s.planned("ams", n, b) ? scored(rows, "ams", n, b) : decltype(mine){};
     std::map<std::string, std::vector<double>> vs_ams, gap;
     std::map<std::string, size_t> count;
     // Every RECL row, sparse ones too: a window's predecessor may be one.
@@ -128,11 +130,11 @@ std::string paired_section(const bench_settings& s,
       for (auto& [src, k] : count) {
         auto c = bootstrap_mean(vs_ams[src]);
         auto g = bootstrap_mean(gap[src]);
-        out += cv::format("| %s | %zu | %s | %s | %s |\n", src.c_str(), k,
-                          c.n ? cv::format("%+.3f", c.mean).c_str() : "-",
-                          c.n > 1 ? cv::format("%+.3f..%+.3f", c.lo, c.hi).c_str()
-                                  : "-",
-                          g.n ? cv::format("%+.3f", g.mean).c_str() : "-");
+        out += cv::format(
+          "| %s | %zu | %s | %s | %s |\n", src.c_str(), k,
+          c.n ? cv::format("%+.3f", c.mean).c_str() : "-",
+          c.n > 1 ? cv::format("%+.3f..%+.3f", c.lo, c.hi).c_str() : "-",
+          g.n ? cv::format("%+.3f", g.mean).c_str() : "-");
       }
     }
   }
@@ -156,9 +158,9 @@ void write_header(std::ostream& rep, const bench_settings& s) {
       << "; " << s.history
       << " history windows per camera played but not scored; " << s.seeds
       << " seed(s) per run"
-      << ". Workload: " << s.windows << " windows per camera of up to "
-      << s.T << " s of catalog video, " << s.sample_fps
-      << " frames/s sent, " << s.eval_frames
+      << ". Workload: " << s.windows << " windows per camera of up to " << s.T
+      << " s of catalog video, " << s.sample_fps << " frames/s sent, "
+      << s.eval_frames
       << " frames per window scored with the model deployed on the edge "
          "at that moment, against the labels of the teacher "
       << (s.teacher.empty() ? std::string{"YOLOX-Nano 416"} : s.teacher)
@@ -166,9 +168,8 @@ void write_header(std::ostream& rep, const bench_settings& s) {
       << " micro-windows (epochs) of training per job, replay clock. "
          "Base expert: "
       << (s.base_given ? s.base : std::string{"YOLOX-Nano COCO weights"})
-      << " at 256x160. Machine: "
-      << std::thread::hardware_concurrency() << " cores, "
-      << gpu::device_name()
+      << " at 256x160. Machine: " << std::thread::hardware_concurrency()
+      << " cores, " << gpu::device_name()
       << ". mAP@0.5 and car AP rank every detection down to score 0.01 "
          "(COCO-style); mean F1 at 0.3 scores what the edge reports (boxes "
          "with score >= 0.3) per frame against the teacher's.\n\n";
@@ -186,42 +187,41 @@ void summary_table(std::ostream& rep, std::ostream& sum, report_input& in) {
          "mean reply ms | wall s |\n|---|---|---|---|---|---|---|---|---|---|"
          "---|---|\n";
   for (auto& [name, n, b] : s.plan) {
-      std::vector<double> maps, cars, reply, f1s;
-      size_t total = 0, sparse = 0;
-      for (auto& r : rows)
-        if (r.policy == name && r.cameras == n && r.budget == b) {
-          ++total;
-          reply.push_back(r.reply_ms);
-          if (r.sparse) {
-            ++sparse;
-            continue;
-          }
-          maps.push_back(r.map);
-          f1s.push_back(r.f1);
-          if (r.car_ap >= 0)
-            cars.push_back(r.car_ap);
+    std::vector<double> maps, cars, reply, f1s;
+    size_t total = 0, sparse = 0;
+    for (auto& r : rows)
+      if (r.policy == name && r.cameras == n && r.budget == b) {
+        ++total;
+        reply.push_back(r.reply_ms);
+        if (r.sparse) {
+          ++sparse;
+          continue;
         }
-      auto mean = [](const std::vector<double>& xs) {
-        double t = 0;
-        for (auto x : xs)
-          t += x;
-        return xs.empty() ? 0.0 : t / xs.size();
-      };
-      char line[512];
-      std::snprintf(line, sizeof line,
-                    "| %s | %zu | %d | %zu | %zu | %zu | %.3f | %.3f | %.3f "
-                    "| %.3f | %.0f | %.0f |\n",
-                    name.c_str(), n, b, total, maps.size(), sparse,
-                    mean(maps), percentile(maps, 1), mean(cars), mean(f1s),
-                    mean(reply), wall[{name, n, b}]);
-      rep << line;
-      mean_map[{name, n, b}] = mean(maps);
-      sum << name << "," << n << "," << b << "," << total << ","
-          << maps.size() << "," << sparse << "," << mean(maps) << ","
-          << percentile(maps, 1) << "," << mean(cars) << "," << cars.size()
-          << "," << mean(reply) << "," << wall[{name, n, b}] << ","
-          << mean(f1s) << "\n";
-    }
+        maps.push_back(r.map);
+        f1s.push_back(r.f1);
+        if (r.car_ap >= 0)
+          cars.push_back(r.car_ap);
+      }
+    auto mean = [](const std::vector<double>& xs) {
+      double t = 0;
+      for (auto x : xs)
+        t += x;
+      return xs.empty() ? 0.0 : t / xs.size();
+    };
+    char line[512];
+    std::snprintf(line, sizeof line,
+                  "| %s | %zu | %d | %zu | %zu | %zu | %.3f | %.3f | %.3f "
+                  "| %.3f | %.0f | %.0f |\n",
+                  name.c_str(), n, b, total, maps.size(), sparse, mean(maps),
+                  percentile(maps, 1), mean(cars), mean(f1s), mean(reply),
+                  wall[{name, n, b}]);
+    rep << line;
+    mean_map[{name, n, b}] = mean(maps);
+    sum << name << "," << n << "," << b << "," << total << "," << maps.size()
+        << "," << sparse << "," << mean(maps) << "," << percentile(maps, 1)
+        << "," << mean(cars) << "," << cars.size() << "," << mean(reply) << ","
+        << wall[{name, n, b}] << "," << mean(f1s) << "\n";
+  }
 }
 
 /// Every run where another policy's mean mAP@0.5 reached RECL's with the
@@ -273,8 +273,9 @@ void write_footer(std::ostream& rep, const bench_settings& s) {
   rep << "\nEvery number above comes from this run (" << s.out
       << "/windows.csv has one row per window). Each other experiment has "
          "its section above when its runs were part of the plan. "
-      << (s.reuse_matrix ? "" : "Not run: the reuse matrix (7: "
-                                "--reuse-matrix). ")
+      << (s.reuse_matrix ? ""
+                         : "Not run: the reuse matrix (7: "
+                           "--reuse-matrix). ")
       << (std::find(s.policies.begin(), s.policies.end(), "selectors")
               != s.policies.end()
             ? ""
@@ -298,14 +299,14 @@ const char* const window_csv_header
 std::string to_csv(const window_row& r) {
   std::ostringstream f;
   f.precision(10);
-  f << r.policy << "," << r.cameras << "," << r.budget << "," << r.camera
-    << "," << r.window << "," << r.clip << "," << r.place << ","
-    << r.deployed << "," << r.served << "," << r.source << "," << r.map
-    << "," << r.car_ap << "," << (r.sparse ? 1 : 0) << "," << r.reply_ms
-    << "," << r.zoo_size << "," << r.candidates << "," << r.teacher_ms
-    << "," << r.select_ms << "," << r.check_ms << "," << r.served_acc << ","
-    << r.sel_gating << "," << r.sel_odin << "," << r.sel_oracle << ","
-    << r.f1 << "," << r.seed << "," << (r.history ? 1 : 0);
+  f << r.policy << "," << r.cameras << "," << r.budget << "," << r.camera << ","
+    << r.window << "," << r.clip << "," << r.place << "," << r.deployed << ","
+    << r.served << "," << r.source << "," << r.map << "," << r.car_ap << ","
+    << (r.sparse ? 1 : 0) << "," << r.reply_ms << "," << r.zoo_size << ","
+    << r.candidates << "," << r.teacher_ms << "," << r.select_ms << ","
+    << r.check_ms << "," << r.served_acc << "," << r.sel_gating << ","
+    << r.sel_odin << "," << r.sel_oracle << "," << r.f1 << "," << r.seed << ","
+    << (r.history ? 1 : 0);
   return f.str();
 }
 
@@ -371,8 +372,8 @@ bool load_run(const std::string& path, const std::string& fingerprint,
       || lines[1].rfind("# stats ", 0) != 0)
     return false;
   std::istringstream in{lines[1].substr(8)};
-  in >> st.zoo >> st.sched.training >> st.sched.profiling
-    >> st.sched.selector_s >> st.sched.busy_s >> st.sched.elapsed_s >> wall_s;
+  in >> st.zoo >> st.sched.training >> st.sched.profiling >> st.sched.selector_s
+    >> st.sched.busy_s >> st.sched.elapsed_s >> wall_s;
   if (!in)
     return false;
   std::vector<window_row> out;

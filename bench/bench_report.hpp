@@ -53,10 +53,10 @@ struct window_row {
 struct retrain_curve {
   std::string camera;
   size_t window = 0;
-  double target = 0;  ///< the served zoo expert's accuracy
-  double start = 0;   ///< the previous model's
-  int epochs = -1;    ///< epochs to reach the target (-1: not within max)
-  double seconds = 0; ///< training time spent (until reached, or all)
+  double target = 0;   ///< the served zoo expert's accuracy
+  double start = 0;    ///< the previous model's
+  int epochs = -1;     ///< epochs to reach the target (-1: not within max)
+  double seconds = 0;  ///< training time spent (until reached, or all)
   double reply_ms = 0; ///< RECL's selection + safety check for the window
 };
 
@@ -85,19 +85,19 @@ struct bench_settings {
   bool standard = false;
   bool lifetime = false;
   std::string plan_name = "fixed"; ///< "fixed" or "roaming"
-  size_t dwell = 4;   ///< roaming: windows at a place before moving on
-  size_t history = 0; ///< first windows of every camera, not scored
-  size_t seeds = 1;   ///< runs of every (policy, cameras, budget)
+  size_t dwell = 4;      ///< roaming: windows at a place before moving on
+  size_t history = 0;    ///< first windows of every camera, not scored
+  size_t seeds = 1;      ///< runs of every (policy, cameras, budget)
   int curve_epochs = 10; ///< experiment 3: retraining epochs tried at most
   bool strong_teacher = false; ///< --teacher strong: server and scoring
   std::string teacher;         ///< the teacher's description, for the report
-  std::string budget_text; ///< --budget as given
-  double t_start = 0;      ///< now_ms() when the run began
-  std::vector<run_key> plan; ///< the runs, in order
-  size_t sweep_cameras = 0;  ///< camera count of the budget sweep
-  bool reuse_matrix = false; ///< run recl-bench-reuse (experiment 7)
-  std::string reuse_text;    ///< its output, for the report
-  int reuse_code = 0;        ///< its exit code
+  std::string budget_text;     ///< --budget as given
+  double t_start = 0;          ///< now_ms() when the run began
+  std::vector<run_key> plan;   ///< the runs, in order
+  size_t sweep_cameras = 0;    ///< camera count of the budget sweep
+  bool reuse_matrix = false;   ///< run recl-bench-reuse (experiment 7)
+  std::string reuse_text;      ///< its output, for the report
+  int reuse_code = 0;          ///< its exit code
 
   bool planned(const std::string& policy, size_t n, int budget) const {
     for (auto& k : plan)
@@ -106,7 +106,6 @@ struct bench_settings {
     return false;
   }
 };
-
 
 /// windows.csv's header and one row of it (no newline); from_csv reads
 /// such a row back and throws std::runtime_error on a malformed one.

@@ -21,15 +21,16 @@ inline std::string data_folder(const options& o) {
   if (data.empty())
     throw usage_error("no shared data: set RECL_DATA or --data");
   if (!std::filesystem::exists(data + "/catalog.tsv"))
-    throw usage_error("'" + data + "' holds no catalog.tsv: not the shared data");
+    throw usage_error("'" + data
+                      + "' holds no catalog.tsv: not the shared data");
   return data;
 }
 
 /// `n` frames of catalog clip `clip_id`, spread over the clip, as JPEG at
 /// most `width` pixels wide.
 inline std::vector<frame> sample_frames(const std::string& data,
-                                                const std::string& clip_id,
-                                                size_t n, int width) {
+                                        const std::string& clip_id, size_t n,
+                                        int width) {
   auto cat = catalog::load(data);
   auto& c = cat.find(clip_id);
   auto src = frame_source::open("catalog:" + clip_id, data);

@@ -50,20 +50,23 @@ struct checks {
 void time_inference(expert& ex, const labelled_frames& data) {
   for (size_t batch : {size_t{1}, size_t{16}}) {
     // Warm up at this batch size (CUDA plans kernels per shape).
-    ex.detect(std::vector<image>(data.frames.begin(),
-                                  data.frames.begin()
-                                    + static_cast<long>(std::min(batch, data.frames.size()))),
-               batch);
+    ex.detect(std::vector<image>(
+                data.frames.begin(),
+                data.frames.begin()
+                  + static_cast<long>(std::min(batch, data.frames.size()))),
+              batch);
     std::vector<double> ms;
     for (size_t i = 0; i < data.frames.size(); i += batch) {
-      std::vector<image> chunk(data.frames.begin() + static_cast<long>(i),
-                               data.frames.begin()
-                                 + static_cast<long>(std::min(data.frames.size(), i + batch)));
+      std::vector<image> chunk(
+        data.frames.begin() + static_cast<long>(i),
+        data.frames.begin()
+          + static_cast<long>(std::min(data.frames.size(), i + batch)));
       auto t0 = now_ms();
       ex.detect(chunk, batch);
       ms.push_back((now_ms() - t0) / chunk.size());
     }
-    std::printf("expert 256x160, batch %2zu: %7.2f ms/frame\n", batch, median(ms));
+    std::printf("expert 256x160, batch %2zu: %7.2f ms/frame\n", batch,
+                median(ms));
   }
 }
 
@@ -80,13 +83,15 @@ void check_round_trip(expert& ex, const labelled_frames& data, checks& c) {
   {
     auto bytes = ex.to_bytes();
     auto back = expert::from_bytes(bytes);
-    c.verdict(back->to_bytes() == bytes, "weights and buffers round-trip bit-exact");
+    c.verdict(back->to_bytes() == bytes,
+              "weights and buffers round-trip bit-exact");
     auto again = back->detect(data.frames);
     bool same = again.size() == dets.size();
     for (size_t i = 0; same && i < dets.size(); ++i) {
       same = again[i].size() == dets[i].size();
       for (size_t j = 0; same && j < dets[i].size(); ++j)
-        same = again[i][j].x1 == dets[i][j].x1 && again[i][j].score == dets[i][j].score;
+        same = again[i][j].x1 == dets[i][j].x1
+               && again[i][j].score == dets[i][j].score;
     }
     c.verdict(same, "restored expert detects identically");
   }
@@ -104,8 +109,9 @@ void check_training(expert& ex, const labelled_frames& train,
     auto r = job.micro_window();
     best = std::max(best, r.acc_after);
     (w <= 3 ? early : late) += w <= 3 || w >= 8 ? r.loss / 3 : 0;
-    std::printf("  micro-window %2d: loss %.3f, accuracy %.4f -> %.4f (%.3f s)\n",
-                w, r.loss, r.acc_before, r.acc_after, r.seconds);
+    std::printf(
+      "  micro-window %2d: loss %.3f, accuracy %.4f -> %.4f (%.3f s)\n", w,
+      r.loss, r.acc_before, r.acc_after, r.seconds);
   }
   // Two scenes, 8 held-out frames: accuracy is noisy here (bench/
   // specialise measures it properly); the loss must fall.
@@ -126,7 +132,8 @@ void check_determinism(expert& ex, const labelled_frames& train,
   };
   bool same = run() == run();
   std::printf("check %-52s %s\n", "same seed, same weights after 2 epochs",
-              same ? "ok" : (gpu::on_cuda() ? "differs (CUDA, reported)" : "FAILED"));
+              same ? "ok"
+                   : (gpu::on_cuda() ? "differs (CUDA, reported)" : "FAILED"));
   if (!same && !gpu::on_cuda())
     ++c.failures;
 }
@@ -159,7 +166,7 @@ void check_gating(const labelled_frames& data, checks& c) {
     std::printf("gating training loss %.4f -> %.4f, top-1 %zu\n", first, last,
                 top.empty() ? size_t{0} : top[0]);
     c.verdict(last < first && !top.empty() && top[0] == 3,
-            "gating learns which expert is best");
+              "gating learns which expert is best");
   }
   double base = 0;
   for (size_t zoo : {10, 100, 1000}) {
@@ -185,7 +192,8 @@ void check_odin(const labelled_frames& data, checks& c) {
   double before = odin.reconstruction_error(data.frames);
   odin.train(data.frames, 5);
   double after = odin.reconstruction_error(data.frames);
-  std::printf("ODIN autoencoder reconstruction error %.5f -> %.5f\n", before, after);
+  std::printf("ODIN autoencoder reconstruction error %.5f -> %.5f\n", before,
+              after);
   c.verdict(after < before, "ODIN autoencoder learns");
 }
 

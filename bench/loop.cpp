@@ -36,7 +36,6 @@ using bench::sample_frames;
 
 namespace {
 
-
 /// Writes a zoo of `n` experts (copies of the base) and a gating network
 /// over them into a fresh store at `dir`, as an admission would.
 void seed_zoo(const std::string& dir, const std::string& base, size_t n) {
@@ -66,14 +65,14 @@ struct bench_daemon {
   std::string address, token = "bench-loop-token";
 
   bench_daemon(const std::string& data, const std::string& base, size_t zoo,
-         std::vector<std::string> extra) {
+               std::vector<std::string> extra) {
     auto d = dir.path() + "/data";
     if (zoo > 0)
       seed_zoo(d, base, zoo);
-    std::vector<std::string> args{"--data-dir", d, "--listen", "127.0.0.1:0",
-                                  "--data", data, "--token", token,
-                                  "--base-expert", base, "--log-level",
-                                  "warning"};
+    std::vector<std::string> args{
+      "--data-dir",    d,    "--listen",    "127.0.0.1:0",
+      "--data",        data, "--token",     token,
+      "--base-expert", base, "--log-level", "warning"};
     args.insert(args.end(), extra.begin(), extra.end());
     proc = std::make_unique<test::process>(test::bin("recld"), args);
     auto line = proc->wait_for_line("recld listening on", 60);
@@ -94,8 +93,9 @@ int main(int argc, char** argv) {
   options o{"recl-bench-loop", "[options]",
             "Measures the adaptation loop: reply latency at zoo sizes, the "
             "GPU owner's\nswitch cost and idle share."};
-  o.add("data", "DIR", "shared data folder (default: $RECL_DATA or "
-                       "../shared/data)")
+  o.add("data", "DIR",
+        "shared data folder (default: $RECL_DATA or "
+        "../shared/data)")
     .add("clip", "ID", "catalog clip for the frames", "udacity-lanes-day")
     .add("frames", "N", "frames per window", "32")
     .add("windows", "N", "windows timed per zoo size", "3")
@@ -118,8 +118,8 @@ int main(int argc, char** argv) {
         o.fail("zoo-sizes", "'" + s + "' is not a number");
       }
     auto base = test::pretrained_archive();
-    auto frames = sample_frames(data, o.get("clip"), static_cast<size_t>(nframes),
-                                640);
+    auto frames
+      = sample_frames(data, o.get("clip"), static_cast<size_t>(nframes), 640);
     std::printf("frames: %zu from %s; base expert %s\n", frames.size(),
                 o.get("clip").c_str(), base.c_str());
 
@@ -128,7 +128,8 @@ int main(int argc, char** argv) {
                 "queue", "decode", "teacher", "select", "check", "other",
                 "cands");
     for (auto n : sizes) {
-      bench_daemon d{data, base, n, {"--retrain", "off", "--generalist", "off"}};
+      bench_daemon d{
+        data, base, n, {"--retrain", "off", "--generalist", "off"}};
       client c{d.address};
       c.register_camera("bench", d.token);
       c.update(0, {frames[0]}, 1); // warm-up
@@ -144,8 +145,7 @@ int main(int argc, char** argv) {
         se.push_back(r.time.select_ms);
         ch.push_back(r.time.check_ms);
         ot.push_back(r.round_trip_ms - r.time.queue_ms - r.time.decode_ms
-                     - r.time.teacher_ms - r.time.select_ms
-                     - r.time.check_ms);
+                     - r.time.teacher_ms - r.time.select_ms - r.time.check_ms);
         cands = r.candidates;
       }
       c.close_session();
@@ -194,9 +194,9 @@ int main(int argc, char** argv) {
                 busy, 100 * busy / span, 100 - 100 * busy / span);
     std::printf("  load phase %.0f s\n", (now_ms() - t0) / 1000);
     if (!sw.empty())
-      std::printf("  switch cost: median %.4f ms, max %.4f ms over %zu grants\n",
-                  median(sw), *std::max_element(sw.begin(), sw.end()),
-                  sw.size());
+      std::printf(
+        "  switch cost: median %.4f ms, max %.4f ms over %zu grants\n",
+        median(sw), *std::max_element(sw.begin(), sw.end()), sw.size());
     return 0;
   });
 }

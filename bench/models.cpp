@@ -76,10 +76,9 @@ void time_experts(const std::string& archive, const std::vector<image>& imgs,
     ex->detect({imgs[0]});
     std::vector<double> ms;
     for (size_t i = 0; i < imgs.size(); i += v.batch) {
-      std::vector<image> chunk(imgs.begin() + static_cast<long>(i),
-                               imgs.begin()
-                                 + static_cast<long>(
-                                   std::min(imgs.size(), i + v.batch)));
+      std::vector<image> chunk(
+        imgs.begin() + static_cast<long>(i),
+        imgs.begin() + static_cast<long>(std::min(imgs.size(), i + v.batch)));
       auto s = now_ms();
       ex->detect(chunk, v.batch);
       ms.push_back((now_ms() - s) / chunk.size());
@@ -127,16 +126,17 @@ void time_training(const std::string& archive, const options& o,
   std::printf("training at 256x160, batch %zu: %.1f img/s; micro-window of %zu "
               "frames: %.2f s training + %.2f s evaluating 8 held-out frames\n",
               topts.batch, window.frames.size() / median(train_s),
-              window.frames.size(),
-              median(train_s), median(total_s) - median(train_s));
+              window.frames.size(), median(train_s),
+              median(total_s) - median(train_s));
 }
 
 /// Gating: cost of scoring 32 frames as the zoo grows.
 std::map<size_t, double> time_gating(const std::vector<image>& imgs) {
   std::map<size_t, double> gating_ms;
-    {
-    std::vector<image> g32(imgs.begin(),
-                           imgs.begin() + static_cast<long>(std::min<size_t>(32, imgs.size())));
+  {
+    std::vector<image> g32(
+      imgs.begin(),
+      imgs.begin() + static_cast<long>(std::min<size_t>(32, imgs.size())));
     gating g{10};
     double base_ms = 0;
     for (size_t zoo : {10, 100, 1000}) {
@@ -177,17 +177,16 @@ void time_oracle(const std::string& archive, const std::vector<image>& imgs,
     double best = -1;
     for (size_t i = 0; i < zoo; ++i) {
       auto x = expert::from_bytes(bytes);
-      best = std::max(best, detection_accuracy(x->detect_for_scoring(w),
-                                               truth));
+      best
+        = std::max(best, detection_accuracy(x->detect_for_scoring(w), truth));
     }
     double ms = now_ms() - t0;
     auto g = gating_ms.find(zoo);
-    std::printf("oracle over %zu frames, zoo of %4zu: %9.0f ms  (%s)\n",
-                n32, zoo, ms,
-                g == gating_ms.end()
-                  ? "no gating figure at this size"
-                  : cv::format("%.0fx gating's top-10", ms / g->second)
-                      .c_str());
+    std::printf(
+      "oracle over %zu frames, zoo of %4zu: %9.0f ms  (%s)\n", n32, zoo, ms,
+      g == gating_ms.end()
+        ? "no gating figure at this size"
+        : cv::format("%.0fx gating's top-10", ms / g->second).c_str());
     std::fflush(stdout);
   }
 }
@@ -226,18 +225,21 @@ void tiled_teacher_cost(const std::string& data, const teacher_options& to,
 options make_options() {
   options o{"recl-bench-models", "[options]",
             "Teacher vs expert cost per frame, expert size, peak memory."};
-  o.add("data", "DIR", "shared data folder (default: $RECL_DATA or "
-                       "../shared/data)")
+  o.add("data", "DIR",
+        "shared data folder (default: $RECL_DATA or "
+        "../shared/data)")
     .add("clips", "IDS", "catalog clips to take frames from",
          "bgs-highway-02,udacity-lanes-day")
     .add("frames", "N", "frames per clip", "16")
     .add("threads", "N", "LibTorch threads (0 = auto)", "0")
     .add("train-batch", "N", "training batch size", "8")
-    .add("oracle-zoo", "LIST", "zoo sizes at which to time the oracle "
-                               "selector (1000 takes ~8 min on 2 cores)",
+    .add("oracle-zoo", "LIST",
+         "zoo sizes at which to time the oracle "
+         "selector (1000 takes ~8 min on 2 cores)",
          "10,100")
-    .add("export", "FILE", "also write the 32 labelled frames for "
-                           "recl-bench-device");
+    .add("export", "FILE",
+         "also write the 32 labelled frames for "
+         "recl-bench-device");
   return o;
 }
 
@@ -258,8 +260,8 @@ int main(int argc, char** argv) {
     gpu::configure_threads(static_cast<int>(o.get_int("threads", 0, 64)));
     std::vector<cv::Mat> mats;
     for (auto& id : split(o.get("clips"), ','))
-      for (auto& m : frames_of(data, trim(id),
-                               static_cast<size_t>(o.get_int("frames", 1, 1000))))
+      for (auto& m : frames_of(
+             data, trim(id), static_cast<size_t>(o.get_int("frames", 1, 1000))))
         mats.push_back(m);
     std::vector<image> imgs;
     for (auto& m : mats)
@@ -282,8 +284,9 @@ int main(int argc, char** argv) {
                 human_bytes(ex->to_bytes().size()).c_str());
     rusage ru{};
     getrusage(RUSAGE_SELF, &ru);
-    std::printf("peak RSS: %s\n",
-                human_bytes(static_cast<uint64_t>(ru.ru_maxrss) * 1024).c_str());
+    std::printf(
+      "peak RSS: %s\n",
+      human_bytes(static_cast<uint64_t>(ru.ru_maxrss) * 1024).c_str());
     return 0;
   });
 }

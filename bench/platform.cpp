@@ -26,17 +26,15 @@ using namespace recl;
 using bench::median;
 using bench::sample_frames;
 
-namespace {
-
-
-} // namespace
+namespace {} // namespace
 
 int main(int argc, char** argv) {
   options o{"recl-bench-platform", "[options]",
             "Measures the teacher per frame and a window's round trip through "
             "a real recld."};
-  o.add("data", "DIR", "shared data folder (default: $RECL_DATA or "
-                       "../shared/data)")
+  o.add("data", "DIR",
+        "shared data folder (default: $RECL_DATA or "
+        "../shared/data)")
     .add("clip", "ID", "catalog clip to take frames from", "udacity-lanes-day")
     .add("frames", "N", "frames per window", "32")
     .add("width", "PX", "frame width sent", "640")
@@ -50,8 +48,9 @@ int main(int argc, char** argv) {
     nwindows = o.get_int("windows", 1, 1000);
     if (data.empty())
       throw usage_error("no shared data: set RECL_DATA or --data");
-    auto frames = sample_frames(data, o.get("clip"), static_cast<size_t>(nframes),
-                                static_cast<int>(width));
+    auto frames
+      = sample_frames(data, o.get("clip"), static_cast<size_t>(nframes),
+                      static_cast<int>(width));
     uint64_t bytes = 0;
     for (auto& f : frames)
       bytes += f.bytes.size();

@@ -30,7 +30,7 @@ struct reuse_event {
   std::string camera;
   size_t window;
   std::string before, after; // model bytes
-  labelled_frames data;       // the window's sent frames, teacher-labelled
+  labelled_frames data;      // the window's sent frames, teacher-labelled
   double reply_ms;
 };
 
@@ -39,20 +39,24 @@ std::vector<std::string> recld_args(const bench_settings& s, const policy& pol,
                                     int budget, uint64_t seed,
                                     const std::string& dir,
                                     const teacher_options& t) {
-  std::vector<std::string> args{
-    "--data-dir", dir + "/data", "--listen", "127.0.0.1:0", "--data",
-    s.data, "--token", "recl-bench-token", "--base-expert", s.base,
-    "--clock", "replay", "--budget", std::to_string(budget), "--gamma", "1",
-    "--log-level", "warning", "--seed", std::to_string(seed)};
+  std::vector<std::string> args{"--data-dir",    dir + "/data",
+                                "--listen",      "127.0.0.1:0",
+                                "--data",        s.data,
+                                "--token",       "recl-bench-token",
+                                "--base-expert", s.base,
+                                "--clock",       "replay",
+                                "--budget",      std::to_string(budget),
+                                "--gamma",       "1",
+                                "--log-level",   "warning",
+                                "--seed",        std::to_string(seed)};
   if (s.strong_teacher) {
     // The server labels with the same teacher the frames are scored with.
-    args.insert(args.end(),
-                {"--teacher", t.spec, "--teacher-input",
-                 std::to_string(t.input_width) + "x"
-                   + std::to_string(t.input_height),
-                 "--teacher-tiling", t.tiling, "--teacher-flip",
-                 t.flip ? "on" : "off", "--teacher-extra-input",
-                 std::to_string(t.extra_input)});
+    args.insert(
+      args.end(),
+      {"--teacher", t.spec, "--teacher-input",
+       std::to_string(t.input_width) + "x" + std::to_string(t.input_height),
+       "--teacher-tiling", t.tiling, "--teacher-flip", t.flip ? "on" : "off",
+       "--teacher-extra-input", std::to_string(t.extra_input)});
   }
   args.insert(args.end(), pol.args.begin(), pol.args.end());
   return args;
@@ -66,10 +70,9 @@ public:
   policy_run(const bench_settings& s, const policy& pol, size_t n, int budget,
              uint64_t seed, const bench::streams& streams, labeller& lab,
              std::mutex& lab_mutex)
-    : s_(s), pol_(pol), n_(n), budget_(budget), seed_(seed),
-      streams_(streams), lab_(lab), lab_mutex_(lab_mutex),
-      profile_(pol.name == "recl" && s.curve_epochs > 0) {
-  }
+    : s_(s), pol_(pol), n_(n), budget_(budget), seed_(seed), streams_(streams),
+      lab_(lab), lab_mutex_(lab_mutex),
+      profile_(pol.name == "recl" && s.curve_epochs > 0) {}
 
   /// Plays every camera's stream through `address`; throws the first
   /// camera's failure.
@@ -109,12 +112,10 @@ private:
       auto r = play_window(c, id, w, streams_[cam][w], e);
       std::printf("  [%s %zu cams seed %llu] %s window %zu/%zu (%s)%s: "
                   "%s %.3f, then %s (%s)\n",
-                  pol_.name.c_str(), n_,
-                  static_cast<unsigned long long>(seed_), id.c_str(), w + 1,
-                  streams_[cam].size(), r.place.c_str(),
-                  r.history ? " history" : "",
-                  r.sparse ? "sparse, mAP" : "mAP", r.map, r.served.c_str(),
-                  r.source.c_str());
+                  pol_.name.c_str(), n_, static_cast<unsigned long long>(seed_),
+                  id.c_str(), w + 1, streams_[cam].size(), r.place.c_str(),
+                  r.history ? " history" : "", r.sparse ? "sparse, mAP" : "mAP",
+                  r.map, r.served.c_str(), r.source.c_str());
       std::fflush(stdout);
       std::lock_guard<std::mutex> g{mutex_};
       rows.push_back(std::move(r));
@@ -141,8 +142,8 @@ private:
     r.place = seg.c->place;
     std::vector<frame> frames;
     for (size_t i = 0; i < sent.mats.size(); ++i)
-      frames.push_back({encode_jpeg(sent.mats[i], 640),
-                        static_cast<uint64_t>(sent.index[i])});
+      frames.push_back(
+        {encode_jpeg(sent.mats[i], 640), static_cast<uint64_t>(sent.index[i])});
     auto reply = c.update(static_cast<uint32_t>(w), frames,
                           static_cast<float>(s_.sample_fps), e.model_id);
     record(reply, r);
@@ -245,13 +246,14 @@ void profile_reuse(const bench_settings& s,
       if (r.acc_after >= c.target)
         c.epochs = e;
     }
-    std::printf("  [profile] %s window %zu: zoo expert %.3f, previous model "
-                "%.3f, retraining %s (%.1f s)\n",
-                c.camera.c_str(), c.window, c.target, c.start,
-                c.epochs < 0 ? "did not reach it"
-                             : ("reached it in " + std::to_string(c.epochs)
-                                + " epochs").c_str(),
-                c.seconds);
+    std::printf(
+      "  [profile] %s window %zu: zoo expert %.3f, previous model "
+      "%.3f, retraining %s (%.1f s)\n",
+      c.camera.c_str(), c.window, c.target, c.start,
+      c.epochs < 0
+        ? "did not reach it"
+        : ("reached it in " + std::to_string(c.epochs) + " epochs").c_str(),
+      c.seconds);
     stats.curves.push_back(c);
   }
 }
@@ -259,9 +261,8 @@ void profile_reuse(const bench_settings& s,
 /// Runs one policy with `n` cameras against a fresh recld; returns its rows.
 std::vector<window_row> run_policy(const bench_settings& s, const policy& pol,
                                    size_t n, int budget, uint64_t seed,
-                                   const bench::streams& streams,
-                                   labeller& lab, std::mutex& lab_mutex,
-                                   run_stats& stats) {
+                                   const bench::streams& streams, labeller& lab,
+                                   std::mutex& lab_mutex, run_stats& stats) {
   test::temp_dir dir;
   test::process d{test::bin("recld"),
                   recld_args(s, pol, budget, seed, dir.path(), lab.opts)};
@@ -331,29 +332,30 @@ void play_plan(const bench_settings& s, labeller& lab,
     }
   size_t runs = s.plan.size() * s.seeds;
   size_t run = 0;
-  size_t fresh = 0;     // runs played here (not resumed) ...
-  double fresh_s = 0;   // ... and their seconds, for the ETA
+  size_t fresh = 0;   // runs played here (not resumed) ...
+  double fresh_s = 0; // ... and their seconds, for the ETA
   for (uint64_t seed = 1; seed <= s.seeds; ++seed)
     for (auto& [name, n, b] : s.plan) {
       auto& pol = *std::find_if(s.runs.begin(), s.runs.end(),
                                 [&](auto& p) { return p.name == name; });
       auto spent = (now_ms() - t_start) / 1000;
-      std::printf("[%zu/%zu] %s, %zu cameras, budget %d, seed %llu (%s); "
-                  "%.0f s so far%s\n", run + 1, runs, name.c_str(), n, b,
-                  static_cast<unsigned long long>(seed), pol.what.c_str(),
-                  spent,
-                  fresh == 0 ? ""
-                             : (", about "
-                                + std::to_string(static_cast<long>(
-                                  fresh_s / fresh * (runs - run)))
-                                + " s to go").c_str());
+      std::printf(
+        "[%zu/%zu] %s, %zu cameras, budget %d, seed %llu (%s); "
+        "%.0f s so far%s\n",
+        run + 1, runs, name.c_str(), n, b,
+        static_cast<unsigned long long>(seed), pol.what.c_str(), spent,
+        fresh == 0
+          ? ""
+          : (", about "
+             + std::to_string(static_cast<long>(fresh_s / fresh * (runs - run)))
+             + " s to go")
+              .c_str());
       std::fflush(stdout);
       ++run;
       // A run finished before (an interrupted bench started again with
       // the same --out and settings) is read back, not repeated.
       auto saved = s.out + "/runs/" + name + "-" + std::to_string(n) + "-"
-                   + std::to_string(b) + "-" + std::to_string(seed)
-                   + ".csv";
+                   + std::to_string(b) + "-" + std::to_string(seed) + ".csv";
       auto fp = fingerprint(s, pol, n, b, seed);
       run_stats st;
       double secs = 0;
@@ -364,8 +366,7 @@ void play_plan(const bench_settings& s, labeller& lab,
         continue;
       }
       auto t0 = now_ms();
-      auto r = run_policy(s, pol, n, b, seed, streams[n], lab, lab_mutex,
-                          st);
+      auto r = run_policy(s, pol, n, b, seed, streams[n], lab, lab_mutex, st);
       secs = (now_ms() - t0) / 1000;
       fresh += 1;
       fresh_s += secs;

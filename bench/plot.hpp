@@ -17,10 +17,10 @@ namespace recl::bench {
 
 /// A line plot of `series` (policy -> (x, y)) with OpenCV, y in [0, ymax]
 /// (0: the largest y).
-inline void plot(const std::string& path, const std::string& title,
-          const std::string& xlabel,
-          const std::map<std::string, std::vector<std::pair<double, double>>>&
-            series, double ymax = 1.0) {
+inline void plot(
+  const std::string& path, const std::string& title, const std::string& xlabel,
+  const std::map<std::string, std::vector<std::pair<double, double>>>& series,
+  double ymax = 1.0) {
   const int W = 720, H = 480, L = 70, R = 180, T = 40, B = 60;
   cv::Mat img(H, W, CV_8UC3, cv::Scalar(255, 255, 255));
   double xmin = 1e300, xmax = -1e300;
@@ -42,7 +42,8 @@ inline void plot(const std::string& path, const std::string& title,
     return L + static_cast<int>((x - xmin) / (xmax - xmin) * (W - L - R));
   };
   auto py = [&](double y) {
-    return H - B - static_cast<int>(std::clamp(y / ymax, 0.0, 1.0) * (H - T - B));
+    return H - B
+           - static_cast<int>(std::clamp(y / ymax, 0.0, 1.0) * (H - T - B));
   };
   const cv::Scalar black(0, 0, 0);
   cv::rectangle(img, cv::Point(L, T), cv::Point(W - R, H - B), black);
@@ -58,13 +59,13 @@ inline void plot(const std::string& path, const std::string& title,
   for (auto x : xs)
     cv::putText(img, cv::format("%g", x), cv::Point(px(x) - 8, H - B + 20),
                 cv::FONT_HERSHEY_SIMPLEX, 0.45, black);
-  cv::putText(img, xlabel, cv::Point(L + 150, H - 15),
-              cv::FONT_HERSHEY_SIMPLEX, 0.5, black);
+  cv::putText(img, xlabel, cv::Point(L + 150, H - 15), cv::FONT_HERSHEY_SIMPLEX,
+              0.5, black);
   cv::putText(img, title, cv::Point(L, 25), cv::FONT_HERSHEY_SIMPLEX, 0.55,
               black);
-  const cv::Scalar colors[] = {{200, 60, 30},  {30, 140, 30}, {30, 30, 200},
-                               {150, 0, 150},  {0, 150, 150}, {120, 120, 0},
-                               {80, 80, 80},   {0, 90, 255},  {255, 0, 120}};
+  const cv::Scalar colors[] = {{200, 60, 30}, {30, 140, 30}, {30, 30, 200},
+                               {150, 0, 150}, {0, 150, 150}, {120, 120, 0},
+                               {80, 80, 80},  {0, 90, 255},  {255, 0, 120}};
   int i = 0;
   for (auto& [name, pts] : series) {
     auto c = colors[i % 9];

@@ -11,8 +11,8 @@ namespace {
 /// `extra`.
 std::vector<std::string> with(const char* selector, const char* scheduler,
                               std::vector<std::string> extra = {}) {
-  std::vector<std::string> args{"--selector", selector, "--scheduler",
-                                scheduler, "--generalist", "off"};
+  std::vector<std::string> args{"--selector", selector,       "--scheduler",
+                                scheduler,    "--generalist", "off"};
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
 }
@@ -23,9 +23,9 @@ std::vector<std::string> with(const char* selector, const char* scheduler,
 /// held-out quarter (RECL's own changes are not handed to the policies it
 /// is compared with).
 std::vector<std::string> paper_rules(std::vector<std::string> extra = {}) {
-  std::vector<std::string> args{"--gain-tolerance", "0", "--gain-frames",
-                                "holdout", "--selection", "all",
-                                "--admission", "holdout"};
+  std::vector<std::string> args{
+    "--gain-tolerance", "0",   "--gain-frames", "holdout",
+    "--selection",      "all", "--admission",   "holdout"};
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
 }
@@ -38,8 +38,8 @@ const std::vector<policy>& all_policies() {
     {"recl-v0", with("gating", "recl", paper_rules()),
      "RECL as before 2026-12-01: exact argmax on held-out gains, best on "
      "all frames"},
-    {"recl-sched", with("gating", "recl", {"--selection", "all",
-                                           "--admission", "holdout"}),
+    {"recl-sched",
+     with("gating", "recl", {"--selection", "all", "--admission", "holdout"}),
      "RECL with the new scheduler only"},
     {"recl-noconfirm", with("gating", "recl", {"--selection", "all"}),
      "RECL, but the safety check serves the best on all frames"},
@@ -76,14 +76,17 @@ const std::vector<policy>& all_policies() {
      "autoencoder selection (+ retraining)"},
     {"oracle", with("oracle", "recl", paper_rules()),
      "every zoo expert evaluated (upper bound of selection)"},
-    {"generalist", paper_rules({"--selector", "none", "--camera-jobs",
-                                "off", "--generalist", "on"}),
+    {"generalist",
+     paper_rules(
+       {"--selector", "none", "--camera-jobs", "off", "--generalist", "on"}),
      "one model retrained on every camera's windows, no zoo"},
-    {"one-time", paper_rules({"--selector", "none", "--retrain-windows",
-                              "1", "--generalist", "off"}),
+    {"one-time",
+     paper_rules(
+       {"--selector", "none", "--retrain-windows", "1", "--generalist", "off"}),
      "retrained on each camera's first window only"},
-    {"none", paper_rules({"--selector", "none", "--retrain", "off",
-                          "--generalist", "off"}),
+    {"none",
+     paper_rules(
+       {"--selector", "none", "--retrain", "off", "--generalist", "off"}),
      "no adaptation: the base expert"},
   };
   return xs;

@@ -47,40 +47,49 @@
 
 namespace fs = std::filesystem;
 using namespace recl;
-using bench::segment;
-using bench::policy;
-using bench::window_row;
-using bench::run_stats;
-using bench::bench_settings;
-using bench::run_key;
-using bench::write_report;
 using bench::all_policies;
+using bench::bench_settings;
+using bench::policy;
+using bench::run_key;
+using bench::run_stats;
+using bench::segment;
+using bench::window_row;
+using bench::write_report;
 
 namespace {
 
 options make_options() {
-  options o{"recl-bench", "--out DIR [--quick | --standard | --lifetime] [options]",
+  options o{"recl-bench",
+            "--out DIR [--quick | --standard | --lifetime] [options]",
             "Plays real video through a real recld for each policy and scores "
             "what every\nedge really ran, against teacher labels."};
-  o.add("data", "DIR", "shared data folder (default: $RECL_DATA or "
-                       "../shared/data)")
+  o.add("data", "DIR",
+        "shared data folder (default: $RECL_DATA or "
+        "../shared/data)")
     .add("out", "DIR", "where CSV files and report.md go")
     .add_flag("quick", "smoke run: 2 cameras, 3 windows, recl/ams/none")
     .add_flag("standard", "the full comparison (all policies, 2/4/8 cameras)")
     .add_flag("lifetime", "roaming cameras' lifetime: 8 cameras, 10 history "
                           "+ 20 scored windows each, dwell 4, budget 16, "
                           "recl / ams / ekya / odin / none (or --policies)")
-    .add("plan", "PLAN", "fixed (a camera stays at its place) or roaming "
-                         "(it dwells --dwell windows at a place, then moves "
-                         "on)", "fixed")
+    .add("plan", "PLAN",
+         "fixed (a camera stays at its place) or roaming "
+         "(it dwells --dwell windows at a place, then moves "
+         "on)",
+         "fixed")
     .add("dwell", "K", "roaming: windows at a place before moving on", "4")
-    .add("history", "N", "first windows of every camera played (they build "
-                         "the zoo) but not scored", "0")
-    .add("seeds", "K", "runs of every policy, recld seeds 1..K; "
-                       "comparisons pair on (seed, camera, window)", "1")
-    .add("base-expert", "FILE", "the expert every policy starts from, e.g. "
-                              "one recl-pretrain wrote (default: YOLOX-Nano's "
-                              "COCO weights)")
+    .add("history", "N",
+         "first windows of every camera played (they build "
+         "the zoo) but not scored",
+         "0")
+    .add("seeds", "K",
+         "runs of every policy, recld seeds 1..K; "
+         "comparisons pair on (seed, camera, window)",
+         "1")
+    .add("base-expert", "FILE",
+         "the expert every policy starts from, e.g. "
+         "one recl-pretrain wrote (default: YOLOX-Nano's "
+         "COCO weights)")
     .add("cameras", "LIST", "camera counts, comma-separated", "2")
     .add("policies", "LIST",
          "recl, recl-v0 (RECL's rules before 2026-12-01), recl-sched, "
@@ -99,9 +108,11 @@ options make_options() {
     .add("vary", "NAME=V1,V2",
          "ablation: run every policy once per value of recld's --NAME (e.g. "
          "alpha=0,0.02,0.1, eta=0,4, top-k=1,10)")
-    .add("curve-epochs", "N", "experiment 3: epochs of retraining tried "
-                              "against each zoo expert RECL served (0: "
-                              "off; off with --lifetime)", "10")
+    .add("curve-epochs", "N",
+         "experiment 3: epochs of retraining tried "
+         "against each zoo expert RECL served (0: "
+         "off; off with --lifetime)",
+         "10")
     .add_flag("reuse-matrix", "also run recl-bench-reuse (experiment 7; "
                               "on with --standard)")
     .add("teacher", "KIND",
@@ -161,10 +172,12 @@ void apply_preset(bench_settings& s, const options& o) {
     s.T = 10;
     s.sample_fps = 1;
     s.budgets = {2, 1, 4};
-    s.policies = {"recl", "ams", "ekya", "odin", "none", "recl-generalist",
-                  "recl-noreuse", "selectors", "ekya-p5", "ekya-p10",
-                  "oracle", "generalist", "one-time", "recl-eta0",
-                  "recl-alpha0.1", "recl-top1"};
+    s.policies = {"recl",         "ams",       "ekya",
+                  "odin",         "none",      "recl-generalist",
+                  "recl-noreuse", "selectors", "ekya-p5",
+                  "ekya-p10",     "oracle",    "generalist",
+                  "one-time",     "recl-eta0", "recl-alpha0.1",
+                  "recl-top1"};
   }
 }
 
@@ -223,9 +236,9 @@ void make_plan(bench_settings& s, const options& o) {
     for (auto n : s.cameras)
       for (auto& p : {"recl", "ams", "ekya", "odin", "none"})
         s.plan.emplace_back(p, n, 2);
-    for (auto& p : {"recl-generalist", "recl-noreuse", "selectors",
-                    "ekya-p5", "ekya-p10", "oracle", "generalist",
-                    "one-time", "recl-eta0", "recl-alpha0.1", "recl-top1"})
+    for (auto& p : {"recl-generalist", "recl-noreuse", "selectors", "ekya-p5",
+                    "ekya-p10", "oracle", "generalist", "one-time", "recl-eta0",
+                    "recl-alpha0.1", "recl-top1"})
       s.plan.emplace_back(p, 4, 2);
     for (auto b : {1, 4})
       for (auto& p : {"recl", "ams"})
@@ -266,8 +279,8 @@ bench_settings read_settings(const options& o) {
   s.sample_fps = o.get_double("sample-fps", 0.1, 30);
   s.eval_frames = static_cast<size_t>(o.get_int("eval-frames", 1, 100));
   if (o.get("teacher") != "standard" && o.get("teacher") != "strong")
-    o.fail("teacher", "'" + o.get("teacher")
-                        + "' is neither standard nor strong");
+    o.fail("teacher",
+           "'" + o.get("teacher") + "' is neither standard nor strong");
   s.strong_teacher = o.get("teacher") == "strong";
   s.plan_name = o.get("plan");
   if (s.plan_name != "fixed" && s.plan_name != "roaming")

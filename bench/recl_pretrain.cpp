@@ -37,27 +37,39 @@ int main(int argc, char** argv) {
             "Trains the base expert on the catalog's pretraining split (the "
             "first clip of every\nplace with two or more clips) and scores it "
             "on held-out clips."};
-  o.add("data", "DIR", "shared data folder (default: $RECL_DATA or ../shared/data)")
+  o.add("data", "DIR",
+        "shared data folder (default: $RECL_DATA or ../shared/data)")
     .add("onnx-archive", "FILE", "COCO weights converted by recl-convert")
     .add("out", "FILE", "where to write the base expert")
-    .add("frames-per-clip", "N", "frames sampled from each pretraining clip "
-                                "(at most its length)", "48")
+    .add("frames-per-clip", "N",
+         "frames sampled from each pretraining clip "
+         "(at most its length)",
+         "48")
     .add("epochs", "N", "training epochs", "10")
-    .add("input", "WxH", "expert input size, multiples of 32 (recld's "
-                         "--expert-input must match)", "256x160")
-    .add("frozen", "N", "backbone stages left untrained (0-4); with the "
-                        "blend, 1 scores best on held-out clips", "1")
+    .add("input", "WxH",
+         "expert input size, multiples of 32 (recld's "
+         "--expert-input must match)",
+         "256x160")
+    .add("frozen", "N",
+         "backbone stages left untrained (0-4); with the "
+         "blend, 1 scores best on held-out clips",
+         "1")
     .add("lr", "X", "learning rate after warm-up", "0.0001")
     .add("weight-decay", "X", "weight decay", "0.0005")
-    .add("blend", "T", "share of the COCO weights mixed back into the "
-                       "trained weights (0-1; WiSE-FT: forgets less on "
-                       "places outside the split)", "0.3")
+    .add("blend", "T",
+         "share of the COCO weights mixed back into the "
+         "trained weights (0-1; WiSE-FT: forgets less on "
+         "places outside the split)",
+         "0.3")
     .add("average", "D", "decay of the weights' moving average (0 = off)",
          "0.99")
     .add("eval-frames", "N", "frames scored per held-out clip", "12")
-    .add("eval-per-place", "N", "held-out clips scored per place (0 = all)", "2")
-    .add("eval-skip", "N", "non-pretraining clips of each place skipped "
-                           "before scoring (2 scores a second, later set)", "0")
+    .add("eval-per-place", "N", "held-out clips scored per place (0 = all)",
+         "2")
+    .add("eval-skip", "N",
+         "non-pretraining clips of each place skipped "
+         "before scoring (2 scores a second, later set)",
+         "0")
     .add("threads", "N", "LibTorch threads (0 = auto)", "2")
     .add("cache", "DIR", "label cache (default: $RECL_CACHE or ~/.cache/recl)")
     .add("seed", "N", "training seed", "1");
@@ -79,7 +91,8 @@ int main(int argc, char** argv) {
     eopts.input_height = h;
     topts.seed = static_cast<uint64_t>(o.get_int("seed", 0, 1ll << 40));
     topts.replay_share = 0;
-    topts.frozen_stages = static_cast<int>(o.get_int("frozen", 0, max_frozen_stages));
+    topts.frozen_stages
+      = static_cast<int>(o.get_int("frozen", 0, max_frozen_stages));
     topts.lr = o.get_double("lr", 1e-7, 1);
     topts.weight_decay = o.get_double("weight-decay", 0, 1);
     epochs = o.get_int("epochs", 0, 1000);
@@ -107,10 +120,10 @@ int main(int argc, char** argv) {
         std::printf("  %-44s %s\n", c.id.c_str(), c.place.c_str());
         std::fflush(stdout);
       }
-      std::printf("labelled %zu frames (%zu by the teacher now, the rest cached) "
-                  "in %.0f s\n",
-                  train.frames.size(), cache.computed(),
-                  (now_ms() - started) / 1000);
+      std::printf(
+        "labelled %zu frames (%zu by the teacher now, the rest cached) "
+        "in %.0f s\n",
+        train.frames.size(), cache.computed(), (now_ms() - started) / 1000);
       trainer job{coco->clone(), train, {}, topts};
       for (int64_t e = 1; e <= epochs; ++e) {
         auto t0 = now_ms();
@@ -154,7 +167,8 @@ int main(int argc, char** argv) {
         size_t boxes = 0;
         for (auto& l : test.labels)
           boxes += l.size();
-        auto per_frame = double(boxes) / std::max<size_t>(1, test.labels.size());
+        auto per_frame
+          = double(boxes) / std::max<size_t>(1, test.labels.size());
         auto a = mean_ap(coco->detect_for_scoring(test.frames), test.labels);
         auto b = mean_ap(base->detect_for_scoring(test.frames), test.labels);
         std::printf("%-44s %6.1f   %5.2f / %4.2f   %5.2f / %4.2f%s\n",

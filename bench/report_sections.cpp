@@ -15,7 +15,8 @@ namespace recl::bench {
 namespace {
 
 /// The series of a plot, by name.
-using series_map = std::map<std::string, std::vector<std::pair<double, double>>>;
+using series_map
+  = std::map<std::string, std::vector<std::pair<double, double>>>;
 
 } // namespace
 
@@ -36,33 +37,33 @@ void reuse_and_compute(std::ostream& rep, report_input& in) {
          "units | profiling units | selector updates s | device busy |\n"
          "|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (auto& [name, n, b] : s.plan) {
-        size_t with_zoo = 0, reused = 0, k = 0;
-        double te = 0, se = 0, ce = 0;
-        for (auto& r : rows)
-          if (r.policy == name && r.cameras == n && r.budget == b) {
-            ++k;
-            te += r.teacher_ms;
-            se += r.select_ms;
-            ce += r.check_ms;
-            if (r.zoo_size > 0) {
-              ++with_zoo;
-              reused += r.source == "zoo";
-            }
-          }
-        auto& st = stats[{name, n, b}];
-        char line[512];
-        std::snprintf(
-          line, sizeof line,
-          "| %s | %zu | %d | %zu | %s | %.0f | %.0f | %.0f | %.0f | %.0f "
-          "| %.1f | %.0f%% |\n",
-          name.c_str(), n, b, st.zoo,
-          with_zoo ? cv::format("%zu/%zu", reused, with_zoo).c_str() : "-",
-          k ? te / k : 0, k ? se / k : 0, k ? ce / k : 0,
-          st.sched.training, st.sched.profiling, st.sched.selector_s,
-          st.sched.elapsed_s > 0 ? 100 * st.sched.busy_s / st.sched.elapsed_s
-                                 : 0.0);
-        rep << line;
+    size_t with_zoo = 0, reused = 0, k = 0;
+    double te = 0, se = 0, ce = 0;
+    for (auto& r : rows)
+      if (r.policy == name && r.cameras == n && r.budget == b) {
+        ++k;
+        te += r.teacher_ms;
+        se += r.select_ms;
+        ce += r.check_ms;
+        if (r.zoo_size > 0) {
+          ++with_zoo;
+          reused += r.source == "zoo";
+        }
       }
+    auto& st = stats[{name, n, b}];
+    char line[512];
+    std::snprintf(
+      line, sizeof line,
+      "| %s | %zu | %d | %zu | %s | %.0f | %.0f | %.0f | %.0f | %.0f "
+      "| %.1f | %.0f%% |\n",
+      name.c_str(), n, b, st.zoo,
+      with_zoo ? cv::format("%zu/%zu", reused, with_zoo).c_str() : "-",
+      k ? te / k : 0, k ? se / k : 0, k ? ce / k : 0, st.sched.training,
+      st.sched.profiling, st.sched.selector_s,
+      st.sched.elapsed_s > 0 ? 100 * st.sched.busy_s / st.sched.elapsed_s
+                             : 0.0);
+    rep << line;
+  }
 }
 
 /// Experiment 3, in part: after RECL served a zoo expert for window w,
@@ -107,7 +108,8 @@ void time_to_accuracy(std::ostream& rep, report_input& in) {
         }
         if (!header) {
           rep << "\n## Time to RECL's accuracy (" << n << " cameras, budget "
-              << b << ")\n\nFor every window after which RECL served a "
+              << b
+              << ")\n\nFor every window after which RECL served a "
                  "zoo expert: the stream seconds a retraining-only policy "
                  "needed to deploy a model at least as accurate on the "
                  "same camera (0 = it already was).\n\n| policy | reuse "
@@ -115,8 +117,7 @@ void time_to_accuracy(std::ostream& rep, report_input& in) {
                  "|---|---|---|---|\n";
           header = true;
         }
-        rep << "| " << other << " | " << events << " | " << reached
-            << " | "
+        rep << "| " << other << " | " << events << " | " << reached << " | "
             << (reached ? cv::format("%.0f", waited / reached)
                         : std::string{"-"})
             << " |\n";
@@ -134,8 +135,10 @@ void plot_vs_cameras(std::ostream& rep, report_input& in) {
       for (auto n : s.cameras)
         if (s.planned(name, n, s.budgets[0]))
           series[name].emplace_back(n, mean_map[{name, n, s.budgets[0]}]);
-    plot(s.out + "/map_vs_cameras.png", "mean mAP@0.5 vs cameras (budget "
-         + std::to_string(s.budgets[0]) + ")", "cameras", series);
+    plot(s.out + "/map_vs_cameras.png",
+         "mean mAP@0.5 vs cameras (budget " + std::to_string(s.budgets[0])
+           + ")",
+         "cameras", series);
     rep << "\n![mAP vs cameras](map_vs_cameras.png)\n";
   }
 }
@@ -150,17 +153,18 @@ void plot_accuracy_over_time(std::ostream& rep, report_input& in) {
       double sum = 0;
       size_t k = 0;
       for (auto& r : in.rows)
-        if (r.policy == name && r.cameras == n
-            && r.budget == s.budgets[0] && r.window == w && !r.sparse) {
+        if (r.policy == name && r.cameras == n && r.budget == s.budgets[0]
+            && r.window == w && !r.sparse) {
           sum += r.map;
           ++k;
         }
       if (k > 0)
         series[name].emplace_back(static_cast<double>(w), sum / k);
     }
-  plot(s.out + "/map_over_time.png", "mean mAP@0.5 per window ("
-       + std::to_string(n) + " cameras, budget "
-       + std::to_string(s.budgets[0]) + ")", "window", series);
+  plot(s.out + "/map_over_time.png",
+       "mean mAP@0.5 per window (" + std::to_string(n) + " cameras, budget "
+         + std::to_string(s.budgets[0]) + ")",
+       "window", series);
   rep << "\n![mAP over time](map_over_time.png)\n";
 }
 
@@ -193,10 +197,14 @@ void plot_zoo_over_time(std::ostream& rep, report_input& in) {
     }
   }
   if (!zoo.empty()) {
-    plot(s.out + "/zoo_over_time.png", "zoo size per window ("
-         + std::to_string(n) + " cameras)", "window", zoo, 0);
-    plot(s.out + "/reuse_over_time.png", "share of windows served from "
-         "the zoo (" + std::to_string(n) + " cameras)", "window", reuse);
+    plot(s.out + "/zoo_over_time.png",
+         "zoo size per window (" + std::to_string(n) + " cameras)", "window",
+         zoo, 0);
+    plot(s.out + "/reuse_over_time.png",
+         "share of windows served from "
+         "the zoo ("
+           + std::to_string(n) + " cameras)",
+         "window", reuse);
     rep << "\n![zoo size over time](zoo_over_time.png)\n"
            "![reuse over time](reuse_over_time.png)\n";
   }
@@ -212,8 +220,8 @@ void plot_compute_over_time(std::ostream& rep, report_input& in) {
       double te = 0, se = 0, ce = 0;
       size_t k = 0;
       for (auto& r : in.rows)
-        if (r.policy == "recl" && r.cameras == n
-            && r.budget == s.budgets[0] && r.window == w) {
+        if (r.policy == "recl" && r.cameras == n && r.budget == s.budgets[0]
+            && r.window == w) {
           te += r.teacher_ms;
           se += r.select_ms;
           ce += r.check_ms;
@@ -226,8 +234,9 @@ void plot_compute_over_time(std::ostream& rep, report_input& in) {
       ms["safety check"].emplace_back(static_cast<double>(w), ce / k);
     }
     if (!ms.empty()) {
-      plot(s.out + "/compute_over_time.png", "RECL's compute per window, ms ("
-           + std::to_string(n) + " cameras)", "window", ms, 0);
+      plot(s.out + "/compute_over_time.png",
+           "RECL's compute per window, ms (" + std::to_string(n) + " cameras)",
+           "window", ms, 0);
       rep << "![RECL's compute over time](compute_over_time.png)\n";
     }
   }
@@ -244,9 +253,9 @@ void plot_vs_budget(std::ostream& rep, report_input& in) {
       for (auto b : s.budgets)
         if (s.planned(name, n, b))
           series[name].emplace_back(b, mean_map[{name, n, b}]);
-    plot(s.out + "/map_vs_budget.png", "mean mAP@0.5 vs budget ("
-         + std::to_string(n) + " cameras)", "micro-windows per window",
-         series);
+    plot(s.out + "/map_vs_budget.png",
+         "mean mAP@0.5 vs budget (" + std::to_string(n) + " cameras)",
+         "micro-windows per window", series);
     rep << "\n![mAP vs budget](map_vs_budget.png)\n";
   }
 }
@@ -285,9 +294,11 @@ void selectors_section(std::ostream& rep, report_input& in) {
       a[4] += 1;
     }
     rep << "\n## Selectors on the same zoo (" << name << ", " << n
-        << " cameras, budget " << b << ")\n\nWindows where gating, "
+        << " cameras, budget " << b
+        << ")\n\nWindows where gating, "
            "ODIN and the oracle each had a pick from the zoo: "
-        << k << ". Accuracy on each window's teacher-labelled frames of "
+        << k
+        << ". Accuracy on each window's teacher-labelled frames of "
            "the gating network's first choice, ODIN's first choice and the "
            "best zoo expert (oracle), and of what RECL served after its "
            "safety check (gating's top-K plus the edge's, the last "
@@ -307,8 +318,10 @@ void selectors_section(std::ostream& rep, report_input& in) {
         series["RECL served"].emplace_back(w, a[3] / a[4]);
       }
       auto file = cv::format("selectors_%zu_%d.png", n, b);
-      plot(s.out + "/" + file, "selected model's accuracy per window ("
-           + std::to_string(n) + " cameras)", "window", series);
+      plot(s.out + "/" + file,
+           "selected model's accuracy per window (" + std::to_string(n)
+             + " cameras)",
+           "window", series);
       rep << "\n![selectors](" << file << ")\n";
     }
   }
@@ -354,11 +367,12 @@ void curves_section(std::ostream& rep, report_input& in) {
         ep.push_back(c.epochs);
         sec.push_back(c.seconds);
       }
-      rep << cv::format("| %zu | %d | %zu | %zu | %s | %s | %zu | %.0f |\n", n, b,
-                        it->second.curves.size(), ep.size(),
-                        ep.empty() ? "-" : cv::format("%.0f", percentile(ep, 50)).c_str(),
-                        sec.empty() ? "-" : cv::format("%.1f", percentile(sec, 50)).c_str(),
-                        missed, percentile(reply, 50));
+      rep << cv::format(
+        "| %zu | %d | %zu | %zu | %s | %s | %zu | %.0f |\n", n, b,
+        it->second.curves.size(), ep.size(),
+        ep.empty() ? "-" : cv::format("%.0f", percentile(ep, 50)).c_str(),
+        sec.empty() ? "-" : cv::format("%.1f", percentile(sec, 50)).c_str(),
+        missed, percentile(reply, 50));
     }
   }
 }
@@ -416,13 +430,14 @@ void budget_to_match(std::ostream& rep, report_input& in) {
     auto n = s.sweep_cameras;
     auto budgets = s.budgets;
     std::sort(budgets.begin(), budgets.end());
-    rep << "\n## Budget needed to match RECL (" << n << " cameras)\n\n"
+    rep << "\n## Budget needed to match RECL (" << n
+        << " cameras)\n\n"
            "The smallest budget of this run at which each policy's mean "
            "mAP@0.5 reached RECL's at the budget of the column (\"> B\": "
            "not within the budgets run).\n\n| policy |";
     for (auto b : budgets)
-      rep << " RECL at " << b << " (" << cv::format("%.3f", mean_map[{"recl", n, b}])
-          << ") |";
+      rep << " RECL at " << b << " ("
+          << cv::format("%.3f", mean_map[{"recl", n, b}]) << ") |";
     rep << "\n|---|";
     for (size_t i = 0; i < budgets.size(); ++i)
       rep << "---|";

@@ -30,10 +30,12 @@ double car_ap(expert& ex, const labelled_frames& test) {
 } // namespace
 
 int main(int argc, char** argv) {
-  options o{"recl-bench-reuse", "[options]",
-            "Place x place accuracy of per-place experts, and the zoo against a "
-            "generalist."};
-  o.add("data", "DIR", "shared data folder (default: $RECL_DATA or ../shared/data)")
+  options o{
+    "recl-bench-reuse", "[options]",
+    "Place x place accuracy of per-place experts, and the zoo against a "
+    "generalist."};
+  o.add("data", "DIR",
+        "shared data folder (default: $RECL_DATA or ../shared/data)")
     .add("base", "FILE", "expert to start from (default: the COCO weights)")
     .add("places", "LIST", "places (each needs 3+ clips)",
          "caltrans-n280-at-indiana-st,caltrans-s101-nof-84-woodside-rd,"
@@ -63,8 +65,10 @@ int main(int argc, char** argv) {
         if (c.place == p && !is_pretraining_clip(cat, c.id))
           clips.push_back(c);
       if (clips.size() < 2) {
-        std::fprintf(stderr, "place %s has fewer than 2 clips outside the "
-                             "pretraining split\n", p.c_str());
+        std::fprintf(stderr,
+                     "place %s has fewer than 2 clips outside the "
+                     "pretraining split\n",
+                     p.c_str());
         return 2;
       }
       sampled_frames w, te;
@@ -93,8 +97,9 @@ int main(int argc, char** argv) {
     gen_job.train_epochs(epochs);
     auto generalist = gen_job.release();
 
-    std::printf("\ncar AP, rows: expert of place, columns: later clip of place\n%-34s",
-                "");
+    std::printf(
+      "\ncar AP, rows: expert of place, columns: later clip of place\n%-34s",
+      "");
     for (size_t j = 0; j < places.size(); ++j)
       std::printf(" %6zu", j);
     std::printf("\n");

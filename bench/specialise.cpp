@@ -40,7 +40,8 @@ int main(int argc, char** argv) {
   options o{"recl-bench-specialise", "[options]",
             "Fine-tunes the expert on one window per place and scores it on "
             "later frames."};
-  o.add("data", "DIR", "shared data folder (default: $RECL_DATA or ../shared/data)")
+  o.add("data", "DIR",
+        "shared data folder (default: $RECL_DATA or ../shared/data)")
     .add("places", "LIST", "places to try",
          "bgs-highway-02,bgs-highway-03,caltrans-n280-at-indiana-st,"
          "caltrans-s101-nof-84-woodside-rd,us-suburban-street,"
@@ -70,7 +71,8 @@ int main(int argc, char** argv) {
     topts.optimizer = o.get("optimizer");
     topts.warmup_steps = static_cast<int>(o.get_int("warmup", 0, 100000));
     topts.replay_share = o.get_double("replay", 0, 10);
-    topts.frozen_stages = static_cast<int>(o.get_int("frozen", 0, max_frozen_stages));
+    topts.frozen_stages
+      = static_cast<int>(o.get_int("frozen", 0, max_frozen_stages));
     auto ntrain = static_cast<size_t>(o.get_int("train-frames", 1, 10000));
     auto ntest = static_cast<size_t>(o.get_int("test-frames", 1, 10000));
     std::printf("%-34s %6s %13s", "place", "boxes", "base car/mAP");
@@ -128,8 +130,10 @@ int main(int argc, char** argv) {
     }
     std::printf("mean car AP gain over %d places:", counted);
     for (size_t k = 0; k < epochs.size(); ++k)
-      std::printf("  %d ep %+.3f", epochs[k], counted ? gains[k] / counted : 0.0);
-    std::printf("\nlabels computed by the teacher this run: %zu (the rest from the cache)\n",
+      std::printf("  %d ep %+.3f", epochs[k],
+                  counted ? gains[k] / counted : 0.0);
+    std::printf("\nlabels computed by the teacher this run: %zu (the rest from "
+                "the cache)\n",
                 labels.cache->computed());
     return 0;
   });

@@ -61,8 +61,8 @@ inline std::vector<segment> cut(const clip* c, double T) {
 /// next place when those run out); two cameras share each place, so places
 /// recur across cameras. Only places with two or more playable clips take
 /// part. Throws std::runtime_error when the catalog has no such place.
-inline streams make_streams(const catalog& cat, size_t cameras,
-                            size_t windows, double T) {
+inline streams make_streams(const catalog& cat, size_t cameras, size_t windows,
+                            double T) {
   auto by_place = detail::clips_by_place(cat);
   std::vector<std::string> places;
   for (auto& [p, cs] : by_place)
@@ -131,10 +131,9 @@ inline streams make_roaming_streams(const catalog& cat, size_t cameras,
     if (sgs.size() >= dwell)
       places.push_back(p);
   if (places.empty())
-    throw std::runtime_error("no place in the catalog has "
-                             + std::to_string(dwell) + " windows of "
-                             + std::to_string(T)
-                             + " s to feed one dwell of the roaming plan");
+    throw std::runtime_error(
+      "no place in the catalog has " + std::to_string(dwell) + " windows of "
+      + std::to_string(T) + " s to feed one dwell of the roaming plan");
   std::stable_sort(places.begin(), places.end(), [&](auto& a, auto& b) {
     if (clips[a] != clips[b])
       return clips[a] > clips[b];

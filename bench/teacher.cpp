@@ -83,8 +83,8 @@ clip_frames sample_catalog(const std::string& data, size_t per_clip) {
 void label_and_time(side& s, const sampled_frames& f, size_t timing) {
   auto t0 = now_ms();
   for (size_t i = 0; i < f.mats.size(); ++i) {
-    s.all.push_back(s.lab.cache->get(f.clip[i], f.index[i], f.mats[i],
-                                     *s.lab.model));
+    s.all.push_back(
+      s.lab.cache->get(f.clip[i], f.index[i], f.mats[i], *s.lab.model));
     s.boxes += s.all.back().size();
     if ((i + 1) % 50 == 0)
       std::printf("  %s: %zu/%zu frames (%.0f s)\n", s.name.c_str(), i + 1,
@@ -134,8 +134,8 @@ scores score_student(expert& student, const clip_frames& cf,
     out.agree.push_back(t.map);
     out.sum[0] += a.map;
     out.sum[1] += b.map;
-    csv << cf.clips[c] << "," << d.size() << "," << a.map << "," << b.map
-        << "," << t.map << "\n";
+    csv << cf.clips[c] << "," << d.size() << "," << a.map << "," << b.map << ","
+        << t.map << "\n";
   }
   out.csv = csv.str();
   return out;
@@ -162,16 +162,14 @@ std::string report(const clip_frames& cf, const side (&sides)[2],
   for (int k = 0; k < 2; ++k) {
     char row[512];
     std::snprintf(row, sizeof row, "| %s | %s | %.0f | %.2f | %.3f |\n",
-                  sides[k].name.c_str(),
-                  sides[k].lab.model->describe().c_str(),
-                  bench::median(sides[k].ms),
-                  double(sides[k].boxes) / frames, sc.sum[k] / n);
+                  sides[k].name.c_str(), sides[k].lab.model->describe().c_str(),
+                  bench::median(sides[k].ms), double(sides[k].boxes) / frames,
+                  sc.sum[k] / n);
     rep << row;
   }
   rep << "\nStudent's mAP against the strong teacher minus against the "
          "standard, paired per clip: "
-      << ci_text(gap)
-      << (gap.measurable() ? "" : " (no measurable difference)")
+      << ci_text(gap) << (gap.measurable() ? "" : " (no measurable difference)")
       << ".\nThe standard teacher's boxes scored against the strong "
          "teacher's (how far the two teachers agree): mAP@0.5 "
       << ci_text(agreement) << ".\n";
@@ -180,8 +178,8 @@ std::string report(const clip_frames& cf, const side (&sides)[2],
 
 /// `n` frames spread over the set with the standard teacher's boxes (thick
 /// green) and the strong one's (thin red), as PNG files in `dir`.
-void draw(const std::string& dir, const clip_frames& cf,
-          const side (&sides)[2], size_t n) {
+void draw(const std::string& dir, const clip_frames& cf, const side (&sides)[2],
+          size_t n) {
   if (n == 0)
     return;
   fs::create_directories(dir);
@@ -195,9 +193,8 @@ void draw(const std::string& dir, const clip_frames& cf,
                       cv::Point(int(b.x1), int(b.y1)),
                       t == 0 ? cv::Scalar(0, 255, 0) : cv::Scalar(0, 0, 255),
                       t == 0 ? 3 : 1);
-    cv::imwrite(dir + "/" + f.clip[i] + "-" + std::to_string(f.index[i])
-                  + ".png",
-                img);
+    cv::imwrite(
+      dir + "/" + f.clip[i] + "-" + std::to_string(f.index[i]) + ".png", img);
   }
 }
 
@@ -206,18 +203,22 @@ options make_options() {
             "The strong teacher's cost, and the base student's mAP@0.5 "
             "against it and against\nthe standard teacher, paired per "
             "catalog clip."};
-  o.add("data", "DIR", "shared data folder (default: $RECL_DATA or "
-                       "../shared/data)")
+  o.add("data", "DIR",
+        "shared data folder (default: $RECL_DATA or "
+        "../shared/data)")
     .add("frames", "N", "frames per clip, spread over it", "2")
-    .add("timing-frames", "N", "frames each teacher is timed on, uncached",
-         "6")
-    .add("base-expert", "FILE", "the student (default: YOLOX-Nano's COCO "
-                                "weights at 256x160)")
-    .add("cache", "DIR", "label cache (default: $RECL_CACHE or "
-                         "~/.cache/recl)")
+    .add("timing-frames", "N", "frames each teacher is timed on, uncached", "6")
+    .add("base-expert", "FILE",
+         "the student (default: YOLOX-Nano's COCO "
+         "weights at 256x160)")
+    .add("cache", "DIR",
+         "label cache (default: $RECL_CACHE or "
+         "~/.cache/recl)")
     .add("out", "DIR", "also write report.md and clips.csv there")
-    .add("draw", "N", "with --out: N frames with both teachers' boxes "
-                      "(standard green, strong red) in DIR/frames", "0");
+    .add("draw", "N",
+         "with --out: N frames with both teachers' boxes "
+         "(standard green, strong red) in DIR/frames",
+         "0");
   return o;
 }
 
@@ -239,7 +240,8 @@ int main(int argc, char** argv) {
       {"strong", make_labeller(data_teacher(data, true), cache), {}, 0, {}}};
     auto cf = sample_catalog(data, per_clip);
     std::printf("%zu frames from %zu clips; labelling (cached labels are "
-                "reused)\n", cf.frames.mats.size(), cf.clips.size());
+                "reused)\n",
+                cf.frames.mats.size(), cf.clips.size());
     for (auto& s : sides)
       label_and_time(s, cf.frames, timing);
     auto sc = score_student(*student, cf, sides);

@@ -16,14 +16,14 @@ std::mutex write_mtx;
 
 const char* level_name(level x) {
   switch (x) {
-    case level::error:
-      return "ERROR";
-    case level::warning:
-      return "WARN ";
-    case level::info:
-      return "INFO ";
-    case level::debug:
-      return "DEBUG";
+  case level::error:
+    return "ERROR";
+  case level::warning:
+    return "WARN ";
+  case level::info:
+    return "INFO ";
+  case level::debug:
+    return "DEBUG";
   }
   return "?";
 }

@@ -12,8 +12,7 @@
 namespace recl {
 
 options::options(std::string program, std::string synopsis, std::string about)
-  : program_(std::move(program)),
-    synopsis_(std::move(synopsis)),
+  : program_(std::move(program)), synopsis_(std::move(synopsis)),
     about_(std::move(about)) {
   add_flag("help", "print this help and exit");
 }
@@ -199,8 +198,8 @@ bool options::flag(const std::string& name) const {
 
 std::string options::help() const {
   std::ostringstream out;
-  out << "usage: " << program_ << " " << synopsis_ << "\n\n" << about_
-      << "\n\noptions:\n";
+  out << "usage: " << program_ << " " << synopsis_ << "\n\n"
+      << about_ << "\n\noptions:\n";
   for (auto& name : order_) {
     const auto& s = specs_.at(name);
     std::string left = "  --" + name;

@@ -64,17 +64,13 @@ public:
   bool flag(const std::string& name) const;
 
   /// Positional arguments.
-  const std::vector<std::string>& positional() const {
-    return positional_;
-  }
+  const std::vector<std::string>& positional() const { return positional_; }
 
   /// The `--help` text.
   std::string help() const;
 
   /// The command's name.
-  const std::string& program() const {
-    return program_;
-  }
+  const std::string& program() const { return program_; }
 
   /// Throws a usage_error for `name` whose value is bad because `why`.
   [[noreturn]] void fail(const std::string& name, const std::string& why) const;

@@ -46,14 +46,14 @@ std::string human_bytes(uint64_t n) {
   else if (n >= (1ull << 10))
     std::snprintf(buf, sizeof(buf), "%.0f KiB", n / double(1ull << 10));
   else
-    std::snprintf(buf, sizeof(buf), "%llu B", static_cast<unsigned long long>(n));
+    std::snprintf(buf, sizeof(buf), "%llu B",
+                  static_cast<unsigned long long>(n));
   return buf;
 }
 
 std::string trim(std::string_view x) {
-  auto ws = [](char c) {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-  };
+  auto ws
+    = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
   while (!x.empty() && ws(x.front()))
     x.remove_prefix(1);
   while (!x.empty() && ws(x.back()))
@@ -114,8 +114,7 @@ std::string endpoint::to_string() const {
 endpoint parse_endpoint(std::string_view x) {
   auto pos = x.rfind(':');
   if (pos == std::string_view::npos || pos == 0 || pos + 1 == x.size())
-    throw std::invalid_argument("'" + std::string{x}
-                                + "' is not HOST:PORT");
+    throw std::invalid_argument("'" + std::string{x} + "' is not HOST:PORT");
   endpoint result;
   result.host = std::string{x.substr(0, pos)};
   auto port = std::string{x.substr(pos + 1)};

@@ -33,9 +33,7 @@ public:
   /// The clip with `id`; throws std::invalid_argument if there is none.
   const clip& find(const std::string& id) const;
 
-  const std::vector<clip>& clips() const {
-    return clips_;
-  }
+  const std::vector<clip>& clips() const { return clips_; }
 
 private:
   std::vector<clip> clips_;

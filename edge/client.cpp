@@ -83,8 +83,7 @@ server_limits client::register_camera(const std::string& camera,
   });
 }
 
-window_reply client::update(uint32_t index,
-                            const std::vector<frame>& frames,
+window_reply client::update(uint32_t index, const std::vector<frame>& frames,
                             float sample_fps, const std::string& model_id) {
   if (!impl_->session)
     throw rpc_error("no camera session: register first");

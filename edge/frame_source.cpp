@@ -92,8 +92,7 @@ private:
 /// Clips back to back; time continues across clips.
 class sequence_source : public frame_source {
 public:
-  sequence_source(std::vector<clip> clips) : clips_(std::move(clips)) {
-  }
+  sequence_source(std::vector<clip> clips) : clips_(std::move(clips)) {}
 
   bool next(cv::Mat& bgr, double& t_s) override {
     for (;;) {
@@ -101,10 +100,9 @@ public:
         if (k_ >= clips_.size())
           return false;
         auto& c = clips_[k_++];
-        cur_ = c.kind == "frames"
-                 ? std::unique_ptr<frame_source>(
-                   std::make_unique<folder_source>(c.path, c.fps))
-                 : std::make_unique<video_source>(c.path);
+        cur_ = c.kind == "frames" ? std::unique_ptr<frame_source>(
+                 std::make_unique<folder_source>(c.path, c.fps))
+                                  : std::make_unique<video_source>(c.path);
         offset_ = end_;
       }
       double t = 0;

@@ -22,9 +22,9 @@ public:
   /// Opens `spec`: a video file, a folder of images (in name order), or
   /// "catalog:ID[,ID...]" resolved in `data_dir`'s catalog. `folder_fps`
   /// times a folder's frames. Throws std::runtime_error with a clear reason.
-  static std::unique_ptr<frame_source>
-  open(const std::string& spec, const std::string& data_dir,
-       double folder_fps = 1.0);
+  static std::unique_ptr<frame_source> open(const std::string& spec,
+                                            const std::string& data_dir,
+                                            double folder_fps = 1.0);
 };
 
 /// Encodes a frame as JPEG at `quality`, first shrinking it to at most

@@ -85,8 +85,8 @@ void print_zoo(const std::vector<expert_info>& xs, bool json) {
                 "window", "accuracy", "chosen", "size");
   for (auto& x : xs)
     std::printf("  %-32s %-20s %7u %9.3f %7u %10s\n", x.id.c_str(),
-                x.origin_camera.c_str(), x.origin_window, x.accuracy,
-                x.chosen, human_bytes(x.weight_bytes).c_str());
+                x.origin_camera.c_str(), x.origin_window, x.accuracy, x.chosen,
+                human_bytes(x.weight_bytes).c_str());
 }
 
 void print_cameras(const status_info& s, bool json) {
@@ -103,8 +103,8 @@ void print_cameras(const status_info& s, bool json) {
     std::cout << nlohmann::json{{"cameras", j}}.dump() << std::endl;
     return;
   }
-  std::printf("  %-20s %8s %-10s %-28s %s\n", "id", "windows", "state",
-              "model", "last retrained");
+  std::printf("  %-20s %8s %-10s %-28s %s\n", "id", "windows", "state", "model",
+              "last retrained");
   for (auto& c : s.cameras)
     std::printf("  %-20s %8llu %-10s %-28s %s\n", c.id.c_str(),
                 static_cast<unsigned long long>(c.windows),
@@ -167,43 +167,43 @@ void print_scheduler(const scheduler_report& r, bool json) {
 int main(int argc, char** argv) {
   auto o = make_options();
   return run_command(o, argc, argv, [&] {
-  if (o.positional().empty())
-    throw usage_error("no command given (see --help)");
-  auto cmd = o.positional()[0];
-  size_t allowed = cmd == "prune" ? 2 : 1;
-  if (o.positional().size() > allowed)
-    throw usage_error("unexpected argument '"
-                      + o.positional()[allowed] + "'");
-  if (cmd != "status" && cmd != "zoo" && cmd != "cameras"
-      && cmd != "scheduler" && cmd != "prune")
-    throw usage_error("unknown command '" + cmd + "' (see --help)");
-  try {
-    parse_endpoint(o.get("server"));
-  } catch (const std::invalid_argument& e) {
-    o.fail("server", e.what());
-  }
-  auto token = load_token(o.get("token"), o.get("token-file"));
-  client c{o.get("server")};
-  bool json = o.flag("json");
-  if (cmd == "status")
-    print_status(c.status(token), json);
-  else if (cmd == "zoo")
-    print_zoo(c.zoo(token), json);
-  else if (cmd == "cameras")
-    print_cameras(c.status(token), json);
-  else if (cmd == "scheduler")
-    print_scheduler(c.scheduler(token), json);
-  else {
-    auto id = o.positional().size() > 1 ? o.positional()[1] : "";
-    auto gone = c.prune(token, id);
-    if (json) {
-      std::cout << nlohmann::json{{"removed", gone}}.dump() << std::endl;
-    } else {
-      std::printf("pruned %zu experts\n", gone.size());
-      for (auto& g : gone)
-        std::printf("  %s\n", g.c_str());
+    if (o.positional().empty())
+      throw usage_error("no command given (see --help)");
+    auto cmd = o.positional()[0];
+    size_t allowed = cmd == "prune" ? 2 : 1;
+    if (o.positional().size() > allowed)
+      throw usage_error("unexpected argument '" + o.positional()[allowed]
+                        + "'");
+    if (cmd != "status" && cmd != "zoo" && cmd != "cameras"
+        && cmd != "scheduler" && cmd != "prune")
+      throw usage_error("unknown command '" + cmd + "' (see --help)");
+    try {
+      parse_endpoint(o.get("server"));
+    } catch (const std::invalid_argument& e) {
+      o.fail("server", e.what());
     }
-  }
+    auto token = load_token(o.get("token"), o.get("token-file"));
+    client c{o.get("server")};
+    bool json = o.flag("json");
+    if (cmd == "status")
+      print_status(c.status(token), json);
+    else if (cmd == "zoo")
+      print_zoo(c.zoo(token), json);
+    else if (cmd == "cameras")
+      print_cameras(c.status(token), json);
+    else if (cmd == "scheduler")
+      print_scheduler(c.scheduler(token), json);
+    else {
+      auto id = o.positional().size() > 1 ? o.positional()[1] : "";
+      auto gone = c.prune(token, id);
+      if (json) {
+        std::cout << nlohmann::json{{"removed", gone}}.dump() << std::endl;
+      } else {
+        std::printf("pruned %zu experts\n", gone.size());
+        for (auto& g : gone)
+          std::printf("  %s\n", g.c_str());
+      }
+    }
     return 0;
   });
 }

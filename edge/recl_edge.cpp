@@ -18,7 +18,8 @@ using namespace recl;
 namespace {
 
 options make_options() {
-  options o{"recl-edge", "--server HOST:PORT --camera ID --source PATH [options]",
+  options o{"recl-edge",
+            "--server HOST:PORT --camera ID --source PATH [options]",
             "An edge camera client: samples frames from PATH (a video file, a "
             "folder of\nframes, or catalog:ID[,ID...]) and queries recld every "
             "model-update window."};
@@ -28,15 +29,17 @@ options make_options() {
     .add("windows", "N", "stop after N windows (0 = until the source ends)",
          "0")
     .add("window-seconds", "T", "model-update window in stream seconds", "30")
-    .add("sample-fps", "F", "frames sampled per stream second (the server may "
-                            "change it)",
+    .add("sample-fps", "F",
+         "frames sampled per stream second (the server may "
+         "change it)",
          "1")
     .add("frame-width", "PX", "shrink frames wider than this before sending",
          "640")
     .add("jpeg-quality", "Q", "JPEG quality", "90")
     .add("folder-fps", "F", "frame rate of a folder of frames", "1")
-    .add("data", "DIR", "shared data folder for catalog: sources "
-                        "(default: $RECL_DATA, else ../shared/data)")
+    .add("data", "DIR",
+         "shared data folder for catalog: sources "
+         "(default: $RECL_DATA, else ../shared/data)")
     .add("token", "SECRET", "the server's token (default: $RECL_TOKEN)")
     .add("token-file", "FILE", "read the token from FILE")
     .add_flag("realtime", "pace windows at stream speed instead of as fast as "
@@ -100,9 +103,9 @@ void print_window(const std::string& camera, uint32_t index, size_t frames,
                   const window_reply& r, const std::string& model_id,
                   double per_frame) {
   auto transfer = std::max(0.0, r.round_trip_ms - r.time.total_ms);
-  auto other = std::max(0.0, r.time.total_ms - r.time.queue_ms
-                               - r.time.decode_ms - r.time.teacher_ms
-                               - r.time.select_ms - r.time.check_ms);
+  auto other
+    = std::max(0.0, r.time.total_ms - r.time.queue_ms - r.time.decode_ms
+                      - r.time.teacher_ms - r.time.select_ms - r.time.check_ms);
   std::string served;
   if (r.swap)
     served = "swap to " + r.model_id + " (" + r.source + ")";
@@ -154,8 +157,8 @@ int play(edge_settings e) {
     if (e.realtime)
       std::this_thread::sleep_until(
         started + std::chrono::duration<double>(window_start + e.window_s));
-    auto r = c.update(index, pending, static_cast<float>(e.sample_fps),
-                      model_id);
+    auto r
+      = c.update(index, pending, static_cast<float>(e.sample_fps), model_id);
     size_t nboxes = 0;
     for (auto& l : r.labels)
       nboxes += l.boxes.size();
@@ -192,14 +195,15 @@ int play(edge_settings e) {
     if (done)
       break;
     if (t + 1e-9 >= next_sample) {
-      pending.push_back(frame{
-        encode_jpeg(img, static_cast<int>(e.frame_width),
-                    static_cast<int>(e.quality)),
-        static_cast<uint64_t>(t * 1000)});
-      next_sample = std::max(next_sample + 1.0 / e.sample_fps, t + 0.5 / e.sample_fps);
+      pending.push_back(frame{encode_jpeg(img, static_cast<int>(e.frame_width),
+                                          static_cast<int>(e.quality)),
+                              static_cast<uint64_t>(t * 1000)});
+      next_sample
+        = std::max(next_sample + 1.0 / e.sample_fps, t + 0.5 / e.sample_fps);
     }
   }
-  if (!done && !pending.empty() && (e.max_windows == 0 || index < e.max_windows))
+  if (!done && !pending.empty()
+      && (e.max_windows == 0 || index < e.max_windows))
     send();
   c.close_session();
   if (stats.windows == 0) {

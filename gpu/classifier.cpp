@@ -70,8 +70,8 @@ std::unique_ptr<classifier> classifier::load(const std::string& path,
   return std::unique_ptr<classifier>(new classifier(std::move(x)));
 }
 
-std::unique_ptr<classifier> classifier::from_bytes(
-  std::string_view bytes, const classifier_options& opts) {
+std::unique_ptr<classifier>
+classifier::from_bytes(std::string_view bytes, const classifier_options& opts) {
   auto x = make(opts);
   gpu::read_weights(x->net, bytes, "classifier");
   return std::unique_ptr<classifier>(new classifier(std::move(x)));
@@ -86,9 +86,9 @@ std::vector<int> classifier::classify(const std::vector<image>& frames) {
   impl_->net->eval();
   std::vector<int> out;
   for (size_t s = 0; s < frames.size(); s += 32) {
-    std::vector<image> chunk(frames.begin() + static_cast<long>(s),
-                             frames.begin()
-                               + static_cast<long>(std::min(frames.size(), s + 32)));
+    std::vector<image> chunk(
+      frames.begin() + static_cast<long>(s),
+      frames.begin() + static_cast<long>(std::min(frames.size(), s + 32)));
     auto top = impl_->net->forward(impl_->inputs(chunk)).argmax(1).cpu();
     for (int64_t i = 0; i < top.size(0); ++i)
       out.push_back(static_cast<int>(top[i].item<int64_t>()));
@@ -99,7 +99,8 @@ std::vector<int> classifier::classify(const std::vector<image>& frames) {
 double classifier::train(const std::vector<image>& frames,
                          const std::vector<int>& labels, int epochs) {
   if (frames.size() != labels.size())
-    throw std::invalid_argument("classifier: frames and labels differ in number");
+    throw std::invalid_argument(
+      "classifier: frames and labels differ in number");
   if (frames.empty())
     return 0;
   for (auto l : labels)

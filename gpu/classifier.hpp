@@ -27,8 +27,8 @@ public:
   /// Loads an archive written by recl-convert or `to_bytes()`.
   static std::unique_ptr<classifier> load(const std::string& path,
                                           const classifier_options& opts = {});
-  static std::unique_ptr<classifier> from_bytes(
-    std::string_view bytes, const classifier_options& opts = {});
+  static std::unique_ptr<classifier>
+  from_bytes(std::string_view bytes, const classifier_options& opts = {});
   ~classifier();
 
   std::string to_bytes() const;

@@ -22,25 +22,25 @@ torch::Tensor values_of(const onnx::TensorProto& t) {
   c10::ScalarType type;
   size_t width;
   switch (t.data_type()) {
-    case onnx::TensorProto::FLOAT:
-      type = torch::kFloat32;
-      width = 4;
-      break;
-    case onnx::TensorProto::INT8:
-      type = torch::kInt8;
-      width = 1;
-      break;
-    case onnx::TensorProto::UINT8:
-      type = torch::kUInt8;
-      width = 1;
-      break;
-    case onnx::TensorProto::INT32:
-      type = torch::kInt32;
-      width = 4;
-      break;
-    default:
-      throw std::runtime_error("initializer " + t.name()
-                               + " has an unsupported type");
+  case onnx::TensorProto::FLOAT:
+    type = torch::kFloat32;
+    width = 4;
+    break;
+  case onnx::TensorProto::INT8:
+    type = torch::kInt8;
+    width = 1;
+    break;
+  case onnx::TensorProto::UINT8:
+    type = torch::kUInt8;
+    width = 1;
+    break;
+  case onnx::TensorProto::INT32:
+    type = torch::kInt32;
+    width = 4;
+    break;
+  default:
+    throw std::runtime_error("initializer " + t.name()
+                             + " has an unsupported type");
   }
   auto out = torch::empty(dims, type);
   auto bytes = static_cast<size_t>(out.numel()) * width;
@@ -72,8 +72,7 @@ torch::Tensor tensor_of(const onnx::TensorProto& t) {
     if (static_cast<int64_t>(t.raw_data().size()) != n * 4)
       throw std::runtime_error("initializer " + t.name() + " has "
                                + std::to_string(t.raw_data().size())
-                               + " bytes for " + std::to_string(n)
-                               + " floats");
+                               + " bytes for " + std::to_string(n) + " floats");
     std::memcpy(out.data_ptr<float>(), t.raw_data().data(),
                 static_cast<size_t>(n) * 4);
   } else if (t.float_data_size() == n) {
@@ -98,7 +97,8 @@ void assign(torch::Tensor& dst, const torch::Tensor& src,
 
 using initializers = std::map<std::string, const onnx::TensorProto*>;
 
-const onnx::TensorProto& init(const initializers& inits, const std::string& name) {
+const onnx::TensorProto& init(const initializers& inits,
+                              const std::string& name) {
   auto i = inits.find(name);
   if (i == inits.end())
     throw std::runtime_error("'" + name + "' is not an initializer");
@@ -132,7 +132,8 @@ void convert_mobilenet(const onnx::ModelProto& model, const initializers& inits,
       last_add = &n;
   }
   if (convs.size() != targets.size() || !matmul || !last_add)
-    throw std::runtime_error("the ONNX graph has " + std::to_string(convs.size())
+    throw std::runtime_error("the ONNX graph has "
+                             + std::to_string(convs.size())
                              + " quantized convolutions; MobileNetV2 has "
                              + std::to_string(targets.size()));
   torch::NoGradGuard no_grad;
@@ -193,8 +194,7 @@ void convert_yolox(const onnx::ModelProto& model, const initializers& inits,
     if (w == inits.end() || b == inits.end())
       throw std::runtime_error("convolution " + std::to_string(i)
                                + " reads weights that are not initializers");
-    auto what = "convolution " + std::to_string(i) + " (" + node.input(1)
-                + ")";
+    auto what = "convolution " + std::to_string(i) + " (" + node.input(1) + ")";
     assign(targets[i]->weight, tensor_of(*w->second), what);
     assign(targets[i]->bias, tensor_of(*b->second), what + " bias");
   }
@@ -204,10 +204,11 @@ void convert_yolox(const onnx::ModelProto& model, const initializers& inits,
 }
 
 int main(int argc, char** argv) {
-  options o{"recl-convert", "--onnx FILE --out FILE",
-            "Converts the pretrained weights of an ONNX model into a LibTorch "
-            "archive:\nYOLOX-Nano (BatchNorm folded) for the detection expert, "
-            "or MobileNetV2 int8\n(dequantised) for the classification expert."};
+  options o{
+    "recl-convert", "--onnx FILE --out FILE",
+    "Converts the pretrained weights of an ONNX model into a LibTorch "
+    "archive:\nYOLOX-Nano (BatchNorm folded) for the detection expert, "
+    "or MobileNetV2 int8\n(dequantised) for the classification expert."};
   o.add("onnx", "FILE", "yolox_nano.onnx")
     .add("out", "FILE", "where to write the archive");
   return run_command(o, argc, argv, [&] {

@@ -81,8 +81,9 @@ float iou(const box& a, const box& b) {
 }
 
 std::vector<box> nms_per_class(std::vector<box> boxes, float iou_threshold) {
-  std::stable_sort(boxes.begin(), boxes.end(),
-                   [](const box& a, const box& b) { return a.score > b.score; });
+  std::stable_sort(boxes.begin(), boxes.end(), [](const box& a, const box& b) {
+    return a.score > b.score;
+  });
   std::vector<box> kept;
   std::vector<bool> dead(boxes.size(), false);
   for (size_t i = 0; i < boxes.size(); ++i) {
@@ -102,8 +103,9 @@ std::vector<box> fuse_boxes(const std::vector<std::vector<box>>& views,
   std::vector<box> all;
   for (auto& v : views)
     all.insert(all.end(), v.begin(), v.end());
-  std::stable_sort(all.begin(), all.end(),
-                   [](const box& a, const box& b) { return a.score > b.score; });
+  std::stable_sort(all.begin(), all.end(), [](const box& a, const box& b) {
+    return a.score > b.score;
+  });
   struct cluster {
     box fused;                  // score-weighted mean of the members so far
     double x0, y0, x1, y1, sum; // weighted sums behind it
@@ -137,8 +139,9 @@ std::vector<box> fuse_boxes(const std::vector<std::vector<box>>& views,
   std::vector<box> out;
   for (auto& c : clusters)
     out.push_back(c.fused);
-  std::stable_sort(out.begin(), out.end(),
-                   [](const box& a, const box& b) { return a.score > b.score; });
+  std::stable_sort(out.begin(), out.end(), [](const box& a, const box& b) {
+    return a.score > b.score;
+  });
   return out;
 }
 

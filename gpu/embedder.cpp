@@ -74,7 +74,8 @@ struct embedder::impl {
 embedder::embedder(const embedder_options& opts)
   : impl_(std::make_unique<impl>()) {
   if (opts.input_width % 16 || opts.input_height % 16 || opts.dim < 1)
-    throw std::invalid_argument("embedder: input sides must be multiples of 16");
+    throw std::invalid_argument(
+      "embedder: input sides must be multiples of 16");
   impl_->opts = opts;
   impl_->rng.seed(opts.seed);
   torch::manual_seed(opts.seed);

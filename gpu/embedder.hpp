@@ -30,8 +30,8 @@ public:
   explicit embedder(const embedder_options& opts = {});
   ~embedder();
 
-  static std::unique_ptr<embedder> from_bytes(std::string_view bytes,
-                                              const embedder_options& opts = {});
+  static std::unique_ptr<embedder>
+  from_bytes(std::string_view bytes, const embedder_options& opts = {});
   std::string to_bytes() const;
 
   /// Trains to reconstruct `frames`; returns the last epoch's mean loss.

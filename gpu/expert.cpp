@@ -37,9 +37,9 @@ std::unique_ptr<expert::impl> make_impl(const expert_options& opts) {
 torch::Tensor preprocess(const std::vector<image>& frames, int width,
                          int height, std::vector<float>& scales) {
   auto dev = gpu::device();
-  auto batch = torch::full({static_cast<int64_t>(frames.size()), 3, height,
-                            width},
-                           114.0f, torch::TensorOptions().device(dev));
+  auto batch
+    = torch::full({static_cast<int64_t>(frames.size()), 3, height, width},
+                  114.0f, torch::TensorOptions().device(dev));
   scales.clear();
   for (size_t i = 0; i < frames.size(); ++i) {
     auto& f = frames[i];
@@ -49,8 +49,10 @@ torch::Tensor preprocess(const std::vector<image>& frames, int width,
                                   + " has inconsistent size");
     float r = std::min(static_cast<float>(width) / f.width,
                        static_cast<float>(height) / f.height);
-    int rw = std::min(width, std::max(1, static_cast<int>(std::lround(f.width * r))));
-    int rh = std::min(height, std::max(1, static_cast<int>(std::lround(f.height * r))));
+    int rw = std::min(width,
+                      std::max(1, static_cast<int>(std::lround(f.width * r))));
+    int rh = std::min(height,
+                      std::max(1, static_cast<int>(std::lround(f.height * r))));
     auto t = torch::from_blob(const_cast<uint8_t*>(f.bgr.data()),
                               {f.height, f.width, 3}, torch::kUInt8)
                .to(dev)
@@ -75,8 +77,9 @@ double for_each_batch(size_t n, size_t batch, std::mt19937_64& rng,
   size_t count = 0;
   for (size_t s = 0; s < n; s += batch) {
     auto end = std::min(n, s + batch);
-    auto idx = torch::tensor(std::vector<int64_t>(order.begin() + static_cast<long>(s),
-                                                  order.begin() + static_cast<long>(end)))
+    auto idx = torch::tensor(
+                 std::vector<int64_t>(order.begin() + static_cast<long>(s),
+                                      order.begin() + static_cast<long>(end)))
                  .to(gpu::device());
     sum += step(idx);
     ++count;
@@ -139,14 +142,15 @@ void expert::blend(const expert& other, double t) {
     for (auto& item : a) {
       auto* other_value = b.find(item.key());
       if (!other_value || other_value->sizes() != item.value().sizes())
-        throw std::invalid_argument("blend: the experts' architectures differ at '"
-                                    + item.key() + "'");
+        throw std::invalid_argument(
+          "blend: the experts' architectures differ at '" + item.key() + "'");
     }
   };
   auto mix = [&](auto& a, const auto& b) {
     for (auto& item : a)
       if (item.value().is_floating_point())
-        item.value().mul_(1 - t).add_(b.find(item.key())->to(item.value().device()), t);
+        item.value().mul_(1 - t).add_(
+          b.find(item.key())->to(item.value().device()), t);
   };
   check(mine, theirs);
   check(mine_b, theirs_b);
@@ -180,9 +184,9 @@ expert::detect_for_scoring(const std::vector<image>& frames, size_t batch) {
                        scoring_max_per_frame);
 }
 
-std::vector<std::vector<box>> expert::impl::detect(
-  const std::vector<image>& frames, size_t batch, float min_score,
-  size_t max_per_frame) {
+std::vector<std::vector<box>>
+expert::impl::detect(const std::vector<image>& frames, size_t batch,
+                     float min_score, size_t max_per_frame) {
   c10::InferenceMode inference;
   auto& o = opts;
   net->eval();
@@ -191,10 +195,10 @@ std::vector<std::vector<box>> expert::impl::detect(
   std::vector<std::vector<box>> out;
   out.reserve(frames.size());
   for (size_t start = 0; start < frames.size(); start += batch) {
-    std::vector<image> chunk(frames.begin() + static_cast<long>(start),
-                             frames.begin()
-                               + static_cast<long>(
-                                 std::min(frames.size(), start + batch)));
+    std::vector<image> chunk(
+      frames.begin() + static_cast<long>(start),
+      frames.begin()
+        + static_cast<long>(std::min(frames.size(), start + batch)));
     std::vector<float> scales;
     auto x = preprocess(chunk, o.input_width, o.input_height, scales);
     auto raw = yolox::flatten(net->forward(x)); // [N, cells, 85]
@@ -231,11 +235,10 @@ std::vector<std::vector<box>> expert::impl::detect(
       }
       auto kept = nms_per_class(std::move(cands), o.nms_threshold);
       if (max_per_frame > 0 && kept.size() > max_per_frame) {
-        std::partial_sort(kept.begin(),
-                          kept.begin() + static_cast<long>(max_per_frame),
-                          kept.end(), [](const box& a, const box& b) {
-                            return a.score > b.score;
-                          });
+        std::partial_sort(
+          kept.begin(), kept.begin() + static_cast<long>(max_per_frame),
+          kept.end(),
+          [](const box& a, const box& b) { return a.score > b.score; });
         kept.resize(max_per_frame);
       }
       out.push_back(std::move(kept));

@@ -71,8 +71,8 @@ public:
   /// (highest scores kept), as COCO's AP ranks all of a detector's output.
   /// Cutting at the operating point instead would truncate the
   /// precision-recall curve and understate AP.
-  std::vector<std::vector<box>> detect_for_scoring(
-    const std::vector<image>& frames, size_t batch = 16);
+  std::vector<std::vector<box>>
+  detect_for_scoring(const std::vector<image>& frames, size_t batch = 16);
 
   const expert_options& options() const;
 

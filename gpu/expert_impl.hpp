@@ -12,7 +12,7 @@ namespace recl {
 struct expert::impl {
   expert_options opts;
   yolox::network net;
-  std::vector<bool> keep; ///< per COCO class: reported or not
+  std::vector<bool> keep;  ///< per COCO class: reported or not
   torch::Tensor keep_mask; ///< the same as a float [80] mask on the device
 
   /// Detections with score >= `min_score`, NMS per class, then at most

@@ -21,18 +21,18 @@ nn::GroupNorm norm(int channels) {
 
 struct block_impl : nn::Module {
   block_impl(int in, int out, int stride) {
-    c1 = register_module("c1", nn::Conv2d(nn::Conv2dOptions(in, out, 3)
-                                            .stride(stride)
-                                            .padding(1)
-                                            .bias(false)));
+    c1 = register_module(
+      "c1",
+      nn::Conv2d(
+        nn::Conv2dOptions(in, out, 3).stride(stride).padding(1).bias(false)));
     b1 = register_module("b1", norm(out));
-    c2 = register_module("c2", nn::Conv2d(
-                                 nn::Conv2dOptions(out, out, 3).padding(1).bias(false)));
+    c2 = register_module(
+      "c2", nn::Conv2d(nn::Conv2dOptions(out, out, 3).padding(1).bias(false)));
     b2 = register_module("b2", norm(out));
     if (stride != 1 || in != out) {
-      down = register_module("down", nn::Conv2d(nn::Conv2dOptions(in, out, 1)
-                                                  .stride(stride)
-                                                  .bias(false)));
+      down = register_module(
+        "down",
+        nn::Conv2d(nn::Conv2dOptions(in, out, 1).stride(stride).bias(false)));
       bd = register_module("bd", norm(out));
     }
   }
@@ -49,15 +49,15 @@ TORCH_MODULE_IMPL(block, block_impl);
 /// The feature extractor: a ResNet with two blocks per stage, three stages.
 struct body_impl : nn::Module {
   explicit body_impl(int ch) {
-    stem = register_module("stem", nn::Conv2d(nn::Conv2dOptions(3, ch, 3)
-                                                .stride(2)
-                                                .padding(1)
-                                                .bias(false)));
+    stem = register_module(
+      "stem",
+      nn::Conv2d(nn::Conv2dOptions(3, ch, 3).stride(2).padding(1).bias(false)));
     bn = register_module("bn", norm(ch));
-    blocks = register_module("blocks", nn::Sequential(
-                                         block(ch, ch, 1), block(ch, ch, 1),
-                                         block(ch, 2 * ch, 2), block(2 * ch, 2 * ch, 1),
-                                         block(2 * ch, 4 * ch, 2), block(4 * ch, 4 * ch, 1)));
+    blocks = register_module(
+      "blocks",
+      nn::Sequential(block(ch, ch, 1), block(ch, ch, 1), block(ch, 2 * ch, 2),
+                     block(2 * ch, 2 * ch, 1), block(2 * ch, 4 * ch, 2),
+                     block(4 * ch, 4 * ch, 1)));
   }
   torch::Tensor forward(const torch::Tensor& x) {
     auto y = blocks->forward(torch::relu(bn(stem(x))));
@@ -112,8 +112,8 @@ gating::gating(size_t experts, const gating_options& opts)
   impl_->features->to(gpu::device());
   impl_->feature_dim = 4 * opts.channels;
   if (experts > 0)
-    impl_->set_head(nn::Linear(impl_->feature_dim, static_cast<int64_t>(experts)),
-                    experts);
+    impl_->set_head(
+      nn::Linear(impl_->feature_dim, static_cast<int64_t>(experts)), experts);
 }
 
 gating::~gating() = default;
@@ -139,8 +139,8 @@ std::unique_ptr<gating> gating::from_bytes(std::string_view bytes,
     ar.load_from(in);
     torch::Tensor n;
     ar.read("experts", n);
-    auto g = std::make_unique<gating>(static_cast<size_t>(n.item<int64_t>()),
-                                      opts);
+    auto g
+      = std::make_unique<gating>(static_cast<size_t>(n.item<int64_t>()), opts);
     g->impl_->features->load(ar);
     if (g->impl_->head) {
       torch::NoGradGuard no_grad;
@@ -161,18 +161,21 @@ size_t gating::experts() const {
   return impl_->experts;
 }
 
-std::vector<std::vector<float>> gating::predict(const std::vector<image>& frames) {
+std::vector<std::vector<float>>
+gating::predict(const std::vector<image>& frames) {
   c10::InferenceMode guard;
   impl_->features->eval();
   std::vector<std::vector<float>> out;
   for (size_t start = 0; start < frames.size(); start += 64) {
-    std::vector<image> chunk(frames.begin() + static_cast<long>(start),
-                             frames.begin()
-                               + static_cast<long>(std::min(frames.size(), start + 64)));
-    auto y = torch::sigmoid(impl_->forward(impl_->inputs(chunk))).cpu().contiguous();
+    std::vector<image> chunk(
+      frames.begin() + static_cast<long>(start),
+      frames.begin() + static_cast<long>(std::min(frames.size(), start + 64)));
+    auto y
+      = torch::sigmoid(impl_->forward(impl_->inputs(chunk))).cpu().contiguous();
     for (int64_t i = 0; i < y.size(0); ++i) {
       auto row = y[i];
-      out.emplace_back(row.data_ptr<float>(), row.data_ptr<float>() + row.numel());
+      out.emplace_back(row.data_ptr<float>(),
+                       row.data_ptr<float>() + row.numel());
     }
   }
   return out;
@@ -240,16 +243,18 @@ void gating::shrink(const std::vector<size_t>& keep) {
 }
 
 double gating::train(const std::vector<image>& frames,
-                     const std::vector<std::vector<float>>& scores, int epochs) {
+                     const std::vector<std::vector<float>>& scores,
+                     int epochs) {
   if (frames.size() != scores.size())
-    throw std::invalid_argument("gating: frames and score rows differ in number");
+    throw std::invalid_argument(
+      "gating: frames and score rows differ in number");
   if (impl_->experts == 0 || frames.empty())
     return 0;
   for (auto& row : scores)
     if (row.size() != impl_->experts)
-      throw std::invalid_argument("gating: a score row has "
-                                  + std::to_string(row.size()) + " entries for "
-                                  + std::to_string(impl_->experts) + " experts");
+      throw std::invalid_argument(
+        "gating: a score row has " + std::to_string(row.size())
+        + " entries for " + std::to_string(impl_->experts) + " experts");
   auto x_all = impl_->inputs(frames);
   auto y_all = torch::empty({static_cast<int64_t>(frames.size()),
                              static_cast<int64_t>(impl_->experts)});
@@ -263,17 +268,17 @@ double gating::train(const std::vector<image>& frames,
   impl_->features->train();
   double last = 0;
   for (int e = 0; e < epochs; ++e)
-    last = for_each_batch(frames.size(), impl_->opts.batch, impl_->rng,
-                          [&](const torch::Tensor& idx) {
-                            optim.zero_grad();
-                            auto pred = torch::sigmoid(
-                              impl_->forward(x_all.index_select(0, idx)));
-                            auto loss = torch::binary_cross_entropy(
-                              pred, y_all.index_select(0, idx));
-                            loss.backward();
-                            optim.step();
-                            return loss.item<double>();
-                          });
+    last = for_each_batch(
+      frames.size(), impl_->opts.batch, impl_->rng,
+      [&](const torch::Tensor& idx) {
+        optim.zero_grad();
+        auto pred = torch::sigmoid(impl_->forward(x_all.index_select(0, idx)));
+        auto loss
+          = torch::binary_cross_entropy(pred, y_all.index_select(0, idx));
+        loss.backward();
+        optim.step();
+        return loss.item<double>();
+      });
   impl_->features->eval();
   return last;
 }

@@ -17,9 +17,9 @@ namespace recl {
 
 /// How the gating network looks at frames and learns.
 struct gating_options {
-  int input_width = 96;   ///< frames are resized (aspect kept, padded)
+  int input_width = 96; ///< frames are resized (aspect kept, padded)
   int input_height = 64;
-  int channels = 16;      ///< width of the first stage (then x2, x4)
+  int channels = 16; ///< width of the first stage (then x2, x4)
   double lr = 2e-3;
   size_t batch = 32;
   uint64_t seed = 1;

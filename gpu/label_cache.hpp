@@ -23,9 +23,7 @@ public:
                        teacher& t);
 
   /// Frames labelled by the teacher (not from the cache) since construction.
-  size_t computed() const {
-    return computed_;
-  }
+  size_t computed() const { return computed_; }
 
 private:
   void load(const std::string& clip);

@@ -76,10 +76,9 @@ map_result mean_ap(const std::vector<std::vector<box>>& detections,
                    const std::vector<std::vector<box>>& truth,
                    const map_options& opts) {
   if (detections.size() != truth.size())
-    throw std::invalid_argument("mean_ap: detections for "
-                                + std::to_string(detections.size())
-                                + " frames, truth for "
-                                + std::to_string(truth.size()));
+    throw std::invalid_argument(
+      "mean_ap: detections for " + std::to_string(detections.size())
+      + " frames, truth for " + std::to_string(truth.size()));
   std::map<int, std::vector<scored_detection>> dets;
   std::map<int, std::vector<std::vector<const box*>>> gts;
   std::map<int, int> n_truth;

@@ -22,10 +22,12 @@ block_impl::block_impl(int in, int out, int stride, int expand)
   : residual(stride == 1 && in == out) {
   int hidden = in * expand;
   if (expand != 1)
-    layers.push_back(register_module("expand", conv(in, hidden, 1, 1, 1, true)));
+    layers.push_back(
+      register_module("expand", conv(in, hidden, 1, 1, 1, true)));
   layers.push_back(
     register_module("dw", conv(hidden, hidden, 3, stride, hidden, true)));
-  layers.push_back(register_module("project", conv(hidden, out, 1, 1, 1, false)));
+  layers.push_back(
+    register_module("project", conv(hidden, out, 1, 1, 1, false)));
 }
 
 torch::Tensor block_impl::forward(const torch::Tensor& x) {
@@ -38,15 +40,15 @@ torch::Tensor block_impl::forward(const torch::Tensor& x) {
 network_impl::network_impl() {
   first = register_module("first", conv(3, 32, 3, 2, 1, true));
   // (expansion, channels, repeats, stride) of MobileNetV2.
-  const int cfg[7][4] = {{1, 16, 1, 1},  {6, 24, 2, 2},  {6, 32, 3, 2},
-                         {6, 64, 4, 2},  {6, 96, 3, 1},  {6, 160, 3, 2},
-                         {6, 320, 1, 1}};
+  const int cfg[7][4]
+    = {{1, 16, 1, 1}, {6, 24, 2, 2},  {6, 32, 3, 2}, {6, 64, 4, 2},
+       {6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}};
   int in = 32;
   for (auto& c : cfg)
     for (int i = 0; i < c[2]; ++i) {
-      blocks.push_back(register_module(
-        "block" + std::to_string(blocks.size()),
-        block(in, c[1], i == 0 ? c[3] : 1, c[0])));
+      blocks.push_back(
+        register_module("block" + std::to_string(blocks.size()),
+                        block(in, c[1], i == 0 ? c[3] : 1, c[0])));
       in = c[1];
     }
   last = register_module("last", conv(320, 1280, 1, 1, 1, true));

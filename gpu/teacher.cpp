@@ -191,16 +191,14 @@ public:
   /// `whole` labels the whole frame, `inner` each tile.
   tiled_teacher(std::unique_ptr<teacher> whole, std::unique_ptr<teacher> inner,
                 const teacher_options& opts)
-    : whole_(std::move(whole)), inner_(std::move(inner)), opts_(opts) {
-  }
+    : whole_(std::move(whole)), inner_(std::move(inner)), opts_(opts) {}
 
   bool tile(const cv::Mat& bgr) const {
     if (opts_.tiling == "on")
       return true;
     if (opts_.tiling != "auto")
       return false;
-    return bgr.cols <= opts_.auto_tile_width
-           || bgr.cols >= 2.5 * bgr.rows;
+    return bgr.cols <= opts_.auto_tile_width || bgr.cols >= 2.5 * bgr.rows;
   }
 
   std::vector<box> detect(const cv::Mat& bgr) override {
@@ -247,8 +245,7 @@ private:
 class flip_teacher : public teacher {
 public:
   flip_teacher(std::unique_ptr<teacher> inner, const teacher_options& opts)
-    : inner_(std::move(inner)), opts_(opts) {
-  }
+    : inner_(std::move(inner)), opts_(opts) {}
 
   std::vector<box> detect(const cv::Mat& bgr) override {
     auto direct = inner_->detect(bgr);
@@ -279,8 +276,7 @@ private:
 class union_teacher : public teacher {
 public:
   union_teacher(std::unique_ptr<teacher> a, std::unique_ptr<teacher> b)
-    : a_(std::move(a)), b_(std::move(b)) {
-  }
+    : a_(std::move(a)), b_(std::move(b)) {}
 
   std::vector<box> detect(const cv::Mat& bgr) override {
     return fuse_boxes({a_->detect(bgr), b_->detect(bgr)}, 0.55f);
@@ -359,7 +355,8 @@ std::string class_teacher::describe() const {
 std::string parse_tiling(const std::string& x) {
   if (x == "off" || x == "on" || x == "auto")
     return x;
-  throw std::invalid_argument("'" + x + "' is not a tiling mode (off, on, auto)");
+  throw std::invalid_argument("'" + x
+                              + "' is not a tiling mode (off, on, auto)");
 }
 
 std::unique_ptr<teacher> make_teacher(const teacher_options& opts) {

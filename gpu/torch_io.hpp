@@ -19,8 +19,8 @@ void read_weights(Net& net, std::string_view bytes, const std::string& what) {
     std::istringstream in{std::string{bytes}};
     torch::load(net, in);
   } catch (const c10::Error& e) {
-    throw std::runtime_error("cannot read " + what + " weights: "
-                             + e.what_without_backtrace());
+    throw std::runtime_error("cannot read " + what
+                             + " weights: " + e.what_without_backtrace());
   }
 }
 

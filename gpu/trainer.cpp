@@ -29,8 +29,10 @@ using torch::indexing::Slice;
 
 /// IoU of every box in `a` [G,4] with every box in `b` [A,4] (xyxy).
 torch::Tensor pairwise_iou(const torch::Tensor& a, const torch::Tensor& b) {
-  auto lt = torch::max(a.unsqueeze(1).narrow(2, 0, 2), b.unsqueeze(0).narrow(2, 0, 2));
-  auto rb = torch::min(a.unsqueeze(1).narrow(2, 2, 2), b.unsqueeze(0).narrow(2, 2, 2));
+  auto lt = torch::max(a.unsqueeze(1).narrow(2, 0, 2),
+                       b.unsqueeze(0).narrow(2, 0, 2));
+  auto rb = torch::min(a.unsqueeze(1).narrow(2, 2, 2),
+                       b.unsqueeze(0).narrow(2, 2, 2));
   auto wh = (rb - lt).clamp_min(0);
   auto inter = wh.select(2, 0) * wh.select(2, 1);
   auto area = [](const torch::Tensor& x) {
@@ -94,9 +96,7 @@ struct trainer::impl {
   /// Frozen stages whose output is cached: the front up to the second
   /// stage. Deeper frozen stages (dark4, dark5) feed the neck at several
   /// scales; they are recomputed on every step, without gradients.
-  int cached_stages() const {
-    return std::min(opts.frozen_stages, 2);
-  }
+  int cached_stages() const { return std::min(opts.frozen_stages, 2); }
 
   void cache_front() {
     torch::NoGradGuard no_grad;
@@ -123,11 +123,9 @@ struct trainer::impl {
     if (in.frames.empty())
       return;
     if (in.frames.size() != in.labels.size())
-      throw std::invalid_argument("labelled frames: "
-                                  + std::to_string(in.frames.size())
-                                  + " frames but "
-                                  + std::to_string(in.labels.size())
-                                  + " label sets");
+      throw std::invalid_argument(
+        "labelled frames: " + std::to_string(in.frames.size()) + " frames but "
+        + std::to_string(in.labels.size()) + " label sets");
     auto& o = model->options();
     std::vector<float> scales;
     x = preprocess(in.frames, o.input_width, o.input_height, scales);
@@ -166,19 +164,23 @@ struct trainer::impl {
                       & (cx < gboxes.select(1, 2).unsqueeze(1))
                       & (cy > gboxes.select(1, 1).unsqueeze(1))
                       & (cy < gboxes.select(1, 3).unsqueeze(1));
-        auto gcx = ((gboxes.select(1, 0) + gboxes.select(1, 2)) / 2).unsqueeze(1);
-        auto gcy = ((gboxes.select(1, 1) + gboxes.select(1, 3)) / 2).unsqueeze(1);
+        auto gcx
+          = ((gboxes.select(1, 0) + gboxes.select(1, 2)) / 2).unsqueeze(1);
+        auto gcy
+          = ((gboxes.select(1, 1) + gboxes.select(1, 3)) / 2).unsqueeze(1);
         auto radius = 2.5 * grid_s.squeeze(1).unsqueeze(0);
-        auto in_center = ((cx - gcx).abs() < radius) & ((cy - gcy).abs() < radius);
+        auto in_center
+          = ((cx - gcx).abs() < radius) & ((cy - gcy).abs() < radius);
         auto candidate = (in_box | in_center).any(0); // [A]
         auto cand_idx = torch::nonzero(candidate).squeeze(1);
         if (cand_idx.numel() == 0)
           continue;
         auto pb = pred_boxes[b].index_select(0, cand_idx);
         auto ious = pairwise_iou(gboxes, pb); // [G,Af]
-        auto prob = (torch::sigmoid(cls[b].index_select(0, cand_idx))
-                     * torch::sigmoid(obj[b].index_select(0, cand_idx)).unsqueeze(1))
-                      .sqrt(); // [Af,C]
+        auto prob
+          = (torch::sigmoid(cls[b].index_select(0, cand_idx))
+             * torch::sigmoid(obj[b].index_select(0, cand_idx)).unsqueeze(1))
+              .sqrt(); // [Af,C]
         auto onehot = torch::one_hot(gcls, num_classes).to(torch::kFloat32);
         auto cls_cost = torch::binary_cross_entropy(
                           prob.unsqueeze(0).expand({gt.size(0), -1, -1}),
@@ -189,7 +191,10 @@ struct trainer::impl {
         auto cost = cls_cost + 3.0 * -torch::log(ious + 1e-8)
                     + 1e5 * (~both).to(torch::kFloat32);
         auto k_top = std::min<int64_t>(10, ious.size(1));
-        auto dyn_k = std::get<0>(ious.topk(k_top, 1)).sum(1).to(torch::kInt).clamp_min(1);
+        auto dyn_k = std::get<0>(ious.topk(k_top, 1))
+                       .sum(1)
+                       .to(torch::kInt)
+                       .clamp_min(1);
         auto matching = torch::zeros_like(cost);
         auto dyn_k_host = dyn_k.cpu(); // an accessor reads host memory
         auto dk = dyn_k_host.accessor<int, 1>();
@@ -234,7 +239,8 @@ struct trainer::impl {
     auto& net = model->internals().net;
     net->train();
     auto n = static_cast<size_t>(x_train.size(0));
-    std::vector<std::pair<int, size_t>> order; // (0 = window, 1 = replay, index)
+    std::vector<std::pair<int, size_t>>
+      order; // (0 = window, 1 = replay, index)
     for (size_t i = 0; i < n; ++i)
       order.emplace_back(0, i);
     if (x_replay.defined() && opts.replay_share > 0) {
@@ -283,8 +289,7 @@ struct trainer::impl {
       ++steps;
       if (average) {
         // Warm-up of the decay: early steps move the average further.
-        auto d = std::min(opts.average_decay,
-                          (1.0 + steps) / (10.0 + steps));
+        auto d = std::min(opts.average_decay, (1.0 + steps) / (10.0 + steps));
         average->blend(*model, 1 - d);
       }
       loss_sum += l.item<double>();
@@ -392,8 +397,9 @@ step_result trainer::micro_window() {
   auto t0 = std::chrono::steady_clock::now();
   impl_->acc.reset();
   r.loss = impl_->train_one_epoch();
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
-                .count();
+  r.seconds
+    = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+        .count();
   r.images = static_cast<size_t>(impl_->x_train.size(0));
   r.acc_after = evaluate();
   r.gain_per_s = (r.acc_after - r.acc_before) / std::max(1e-6, r.seconds);

@@ -28,9 +28,9 @@ struct train_options {
   /// weights in one epoch; Adam at 1e-4 after a warm-up does not (see
   /// bench/specialise.cpp).
   std::string optimizer = "adam";
-  double lr = 1e-4;          ///< learning rate after warm-up
-  int warmup_steps = 20;     ///< linear warm-up from lr/10 (guards the
-                             ///< first steps on near-identical frames)
+  double lr = 1e-4;      ///< learning rate after warm-up
+  int warmup_steps = 20; ///< linear warm-up from lr/10 (guards the
+                         ///< first steps on near-identical frames)
   double weight_decay = 5e-4;
   /// Frames of base (replay) data mixed into each epoch, as a share of the
   /// window's frames; keeps a fine-tune from forgetting what it knew.

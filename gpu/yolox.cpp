@@ -4,8 +4,7 @@ namespace recl::yolox {
 
 namespace nn = torch::nn;
 
-base_conv_impl::base_conv_impl(int in, int out, int k, int stride,
-                               int groups) {
+base_conv_impl::base_conv_impl(int in, int out, int k, int stride, int groups) {
   conv = register_module("conv", nn::Conv2d(nn::Conv2dOptions(in, out, k)
                                               .stride(stride)
                                               .padding((k - 1) / 2)
@@ -56,8 +55,8 @@ csp_layer_impl::csp_layer_impl(int in, int out, int n, bool shortcut) {
   conv2 = register_module("conv2", base_conv(in, hidden, 1));
   conv3 = register_module("conv3", base_conv(2 * hidden, out, 1));
   for (int i = 0; i < n; ++i)
-    m.push_back(register_module("m" + std::to_string(i),
-                                bottleneck(hidden, shortcut)));
+    m.push_back(
+      register_module("m" + std::to_string(i), bottleneck(hidden, shortcut)));
 }
 
 torch::Tensor csp_layer_impl::forward(const torch::Tensor& x) {

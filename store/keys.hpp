@@ -13,21 +13,29 @@ namespace recl::keys {
 
 /// An admitted expert's description (`info/ID`) ...
 inline const std::string info_prefix = "info/";
-inline std::string info(const std::string& id) { return info_prefix + id; }
+inline std::string info(const std::string& id) {
+  return info_prefix + id;
+}
 
 /// ... and its weights.
-inline std::string weights(const std::string& id) { return "weights/" + id; }
+inline std::string weights(const std::string& id) {
+  return "weights/" + id;
+}
 
 /// A promising model waiting for admission: its weights (`queue/ID`) and
 /// its candidate record (`qinfo/ID`).
-inline std::string queued(const std::string& id) { return "queue/" + id; }
+inline std::string queued(const std::string& id) {
+  return "queue/" + id;
+}
 inline const std::string queued_info_prefix = "qinfo/";
 inline std::string queued_info(const std::string& id) {
   return queued_info_prefix + id;
 }
 
 /// A retrained model that is not (yet) in the zoo, and the generalist.
-inline std::string model(const std::string& id) { return "model/" + id; }
+inline std::string model(const std::string& id) {
+  return "model/" + id;
+}
 inline const std::string generalist = model("generalist");
 
 // -- family::selections and family::samples: logs in sequence order --
@@ -36,7 +44,8 @@ inline const std::string generalist = model("generalist");
 inline const std::string seq_prefix = "s/";
 inline std::string seq(uint64_t n) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "s/%020llu", static_cast<unsigned long long>(n));
+  std::snprintf(buf, sizeof buf, "s/%020llu",
+                static_cast<unsigned long long>(n));
   return buf;
 }
 

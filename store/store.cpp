@@ -46,8 +46,7 @@ struct write_batch::impl {
   std::vector<op> ops;
 };
 
-write_batch::write_batch() : impl_(std::make_unique<impl>()) {
-}
+write_batch::write_batch() : impl_(std::make_unique<impl>()) {}
 
 write_batch::~write_batch() = default;
 write_batch::write_batch(write_batch&&) noexcept = default;
@@ -88,8 +87,7 @@ struct store::impl {
   }
 };
 
-store::store(std::unique_ptr<impl> x) : impl_(std::move(x)) {
-}
+store::store(std::unique_ptr<impl> x) : impl_(std::move(x)) {}
 
 store::~store() = default;
 

@@ -89,9 +89,9 @@ public:
 
   /// Calls `fn` for each entry whose key starts with `prefix`, in key order,
   /// until `fn` returns false.
-  void scan(family f, std::string_view prefix,
-            const std::function<bool(std::string_view, std::string_view)>& fn)
-    const;
+  void
+  scan(family f, std::string_view prefix,
+       const std::function<bool(std::string_view, std::string_view)>& fn) const;
 
   /// Number of entries in a family (exact; walks the family).
   uint64_t count(family f) const;

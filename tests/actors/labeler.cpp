@@ -111,52 +111,53 @@ TEST_CASE_FIXTURE(fixture, "node and camera: a window is labelled, answered "
   nc.version = "test";
   auto node = spawn_node(*sys, db, nc);
   {
-  caf::scoped_actor self{*sys};
-  camera_actor cam;
-  self->request(node, caf::infinite, register_atom_v, std::string{"cam-a"})
-    .receive([&](camera_actor& c) { cam = c; },
-             [&](caf::error& e) { FAIL(describe(e)); });
-  REQUIRE(cam);
-  for (uint32_t i = 0; i < 2; ++i)
-    self->request(cam, caf::infinite, update_atom_v, make_window("cam-a", i, 2))
+    caf::scoped_actor self{*sys};
+    camera_actor cam;
+    self->request(node, caf::infinite, register_atom_v, std::string{"cam-a"})
+      .receive([&](camera_actor& c) { cam = c; },
+               [&](caf::error& e) { FAIL(describe(e)); });
+    REQUIRE(cam);
+    for (uint32_t i = 0; i < 2; ++i)
+      self
+        ->request(cam, caf::infinite, update_atom_v, make_window("cam-a", i, 2))
+        .receive(
+          [&](decision& d) {
+            CHECK(d.window == i);
+            CHECK_FALSE(d.swap);
+            CHECK(d.labels.size() == 2);
+            CHECK(d.time.total_ms >= d.time.teacher_ms);
+            // The same frame twice: labels agree, AMS samples less.
+            CHECK(d.next_sample_fps == doctest::Approx(0.75f));
+            CHECK(d.source == "kept"); // no base expert: nothing to serve
+          },
+          [&](caf::error& e) { FAIL(describe(e)); });
+    // An empty window is refused; the camera stays up.
+    self->request(cam, caf::infinite, update_atom_v, make_window("cam-a", 2, 0))
+      .receive([&](decision&) { FAIL("empty window accepted"); },
+               [&](caf::error& e) {
+                 CHECK(e.code() == static_cast<uint8_t>(ec::bad_window));
+               });
+    auto rec = db->get(family::cameras, "cam-a");
+    REQUIRE(rec);
+    auto info = decode_camera_info("cam-a", *rec);
+    CHECK(info.windows == 2);
+    CHECK(info.frames_labelled == 4);
+    self->request(node, caf::infinite, status_atom_v)
       .receive(
-        [&](decision& d) {
-          CHECK(d.window == i);
-          CHECK_FALSE(d.swap);
-          CHECK(d.labels.size() == 2);
-          CHECK(d.time.total_ms >= d.time.teacher_ms);
-          // The same frame twice: labels agree, AMS samples less.
-          CHECK(d.next_sample_fps == doctest::Approx(0.75f));
-          CHECK(d.source == "kept"); // no base expert: nothing to serve
+        [&](status_info& s) {
+          REQUIRE(s.cameras.size() == 1);
+          CHECK(s.cameras[0].id == "cam-a");
+          CHECK(s.cameras[0].windows == 2);
+          CHECK(s.cameras[0].connected);
+          CHECK(s.data_dir == dir.path());
         },
         [&](caf::error& e) { FAIL(describe(e)); });
-  // An empty window is refused; the camera stays up.
-  self->request(cam, caf::infinite, update_atom_v, make_window("cam-a", 2, 0))
-    .receive([&](decision&) { FAIL("empty window accepted"); },
-             [&](caf::error& e) {
-               CHECK(e.code() == static_cast<uint8_t>(ec::bad_window));
-             });
-  auto rec = db->get(family::cameras, "cam-a");
-  REQUIRE(rec);
-  auto info = decode_camera_info("cam-a", *rec);
-  CHECK(info.windows == 2);
-  CHECK(info.frames_labelled == 4);
-  self->request(node, caf::infinite, status_atom_v)
-    .receive(
-      [&](status_info& s) {
-        REQUIRE(s.cameras.size() == 1);
-        CHECK(s.cameras[0].id == "cam-a");
-        CHECK(s.cameras[0].windows == 2);
-        CHECK(s.cameras[0].connected);
-        CHECK(s.data_dir == dir.path());
-      },
-      [&](caf::error& e) { FAIL(describe(e)); });
-  self->request(node, caf::infinite, register_atom_v, std::string{"bad id!"})
-    .receive([&](camera_actor&) { FAIL("bad id accepted"); },
-             [&](caf::error& e) {
-               CHECK(e.code() == static_cast<uint8_t>(ec::bad_camera_id));
-             });
-  self->send_exit(node, caf::exit_reason::user_shutdown);
+    self->request(node, caf::infinite, register_atom_v, std::string{"bad id!"})
+      .receive([&](camera_actor&) { FAIL("bad id accepted"); },
+               [&](caf::error& e) {
+                 CHECK(e.code() == static_cast<uint8_t>(ec::bad_camera_id));
+               });
+    self->send_exit(node, caf::exit_reason::user_shutdown);
   }
   // Every actor ends, and the store is then free for another opener.
   sys->await_all_actors_done();

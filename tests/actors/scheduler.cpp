@@ -74,7 +74,8 @@ double optimum(const std::vector<curve_job>& js, int units) {
 
 } // namespace
 
-TEST_CASE("scheduler: recl initialises every job then follows the largest gain") {
+TEST_CASE(
+  "scheduler: recl initialises every job then follows the largest gain") {
   std::map<std::string, curve_job> jobs{
     {"a", {0.5, 2}}, {"b", {0.3, 8}}, {"c", {0.8, 4}}};
   scheduler s{sched_policy::recl};
@@ -102,14 +103,15 @@ TEST_CASE("scheduler: recl initialises every job then follows the largest gain")
 }
 
 TEST_CASE("scheduler: recl beats round-robin on unequal curves") {
-  std::map<std::string, curve_job> jobs{
-    {"fast", {0.9, 3}}, {"flat1", {0.05, 3}}, {"flat2", {0.05, 3}},
-    {"mid", {0.4, 6}}};
+  std::map<std::string, curve_job> jobs{{"fast", {0.9, 3}},
+                                        {"flat1", {0.05, 3}},
+                                        {"flat2", {0.05, 3}},
+                                        {"mid", {0.4, 6}}};
   scheduler recl_s{sched_policy::recl}, rr{sched_policy::round_robin};
   auto a = run(recl_s, jobs, 16);
   auto b = run(rr, jobs, 16);
-  auto opt = optimum({jobs["fast"], jobs["flat1"], jobs["flat2"], jobs["mid"]},
-                     16);
+  auto opt
+    = optimum({jobs["fast"], jobs["flat1"], jobs["flat2"], jobs["mid"]}, 16);
   MESSAGE("recl " << a.total_gain << ", round-robin " << b.total_gain
                   << ", optimum " << opt);
   CHECK(a.total_gain > b.total_gain);
@@ -147,7 +149,8 @@ double run_noisy(scheduler& s, const std::map<std::string, curve_job>& jobs,
   return total;
 }
 
-TEST_CASE("scheduler: a gain tolerance keeps noisy gains from starving jobs at random") {
+TEST_CASE("scheduler: a gain tolerance keeps noisy gains from starving jobs at "
+          "random") {
   // Four jobs with the same curve, gains measured with noise of the size of
   // their late gains: an exact argmax hands the device to whichever job got
   // a lucky measurement; with the tolerance the device is shared, which is
@@ -171,8 +174,9 @@ TEST_CASE("scheduler: a gain tolerance keeps noisy gains from starving jobs at r
     scheduler r{sched_policy::round_robin};
     rr += run_noisy(r, same, 16, 0.03, rng);
   }
-  MESSAGE("mean true total: exact " << exact / trials << ", tolerance "
-          << tolerant / trials << ", round-robin " << rr / trials
+  MESSAGE("mean true total: exact "
+          << exact / trials << ", tolerance " << tolerant / trials
+          << ", round-robin " << rr / trials
           << "; jobs left at one micro-window: " << starved_exact << " vs "
           << starved_tolerant);
   CHECK(tolerant > exact);
@@ -180,10 +184,12 @@ TEST_CASE("scheduler: a gain tolerance keeps noisy gains from starving jobs at r
   CHECK(starved_tolerant < starved_exact);
 }
 
-TEST_CASE("scheduler: with the tolerance, Algorithm 1 still favours the job that clearly gains more") {
-  std::map<std::string, curve_job> jobs{
-    {"fast", {0.9, 3}}, {"flat1", {0.05, 3}}, {"flat2", {0.05, 3}},
-    {"mid", {0.4, 6}}};
+TEST_CASE("scheduler: with the tolerance, Algorithm 1 still favours the job "
+          "that clearly gains more") {
+  std::map<std::string, curve_job> jobs{{"fast", {0.9, 3}},
+                                        {"flat1", {0.05, 3}},
+                                        {"flat2", {0.05, 3}},
+                                        {"mid", {0.4, 6}}};
   scheduler tol{sched_policy::recl, 5, 0.01}, rr{sched_policy::round_robin};
   auto a = run(tol, jobs, 16);
   auto b = run(rr, jobs, 16);
@@ -200,7 +206,8 @@ TEST_CASE("scheduler: with the tolerance, Algorithm 1 still favours the job that
   CHECK(t_total > r_total);
 }
 
-TEST_CASE("scheduler: no micro-window is started that would overrun the deadline") {
+TEST_CASE(
+  "scheduler: no micro-window is started that would overrun the deadline") {
   std::map<std::string, curve_job> jobs{{"a", {0.5, 2, 3}}};
   scheduler s{sched_policy::recl};
   auto r = run(s, jobs, 10); // cost 3: grants at 0, 3, 6; 9 + 3 > 10
@@ -221,7 +228,8 @@ TEST_CASE("scheduler: round-robin takes turns in arrival order") {
   CHECK(order == "abcabca");
 }
 
-TEST_CASE("scheduler: a job added later joins the rotation and is initialised first under recl") {
+TEST_CASE("scheduler: a job added later joins the rotation and is initialised "
+          "first under recl") {
   scheduler s{sched_policy::recl};
   s.add("a", 0, 100);
   auto g = s.next(0);
@@ -241,13 +249,15 @@ TEST_CASE("scheduler: fair gives equal device time when costs differ") {
   std::map<std::string, curve_job> jobs{{"a", {0.5, 2, 2}}, {"b", {0.5, 2, 1}}};
   scheduler s{sched_policy::fair};
   auto r = run(s, jobs, 12);
-  CHECK(s.jobs().at("a").used == doctest::Approx(s.jobs().at("b").used).epsilon(0.35));
+  CHECK(s.jobs().at("a").used
+        == doctest::Approx(s.jobs().at("b").used).epsilon(0.35));
   CHECK(r.trained["b"] == 2 * r.trained["a"]);
 }
 
-TEST_CASE("scheduler: ekya profiles each job out of band, spends budget on it, then follows its fitted curves") {
-  std::map<std::string, curve_job> jobs{
-    {"steep", {0.8, 3}}, {"flat", {0.1, 3}}};
+TEST_CASE("scheduler: ekya profiles each job out of band, spends budget on it, "
+          "then follows its fitted curves") {
+  std::map<std::string, curve_job> jobs{{"steep", {0.8, 3}},
+                                        {"flat", {0.1, 3}}};
   scheduler s{sched_policy::ekya, 3};
   auto r = run(s, jobs, 20);
   // Profiling first: 3 epochs per job, before any training.

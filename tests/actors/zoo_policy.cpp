@@ -14,14 +14,16 @@
 
 using namespace recl;
 
-TEST_CASE("zoo policy: promising means beating every other candidate by alpha") {
+TEST_CASE(
+  "zoo policy: promising means beating every other candidate by alpha") {
   CHECK(promising(0.52, {0.50, 0.40}, 0.02));
   CHECK_FALSE(promising(0.519, {0.50, 0.40}, 0.02));
   CHECK_FALSE(promising(0.60, {0.59}, 0.02));
   CHECK(promising(0.10, {}, 0.02));
 }
 
-TEST_CASE("zoo policy: pruning counts the last q selections and spares young experts") {
+TEST_CASE(
+  "zoo policy: pruning counts the last q selections and spares young experts") {
   selection_log log{10};
   std::map<std::string, uint64_t> zoo{{"old", 0}, {"young", 5}};
   uint64_t seq = 0;
@@ -48,14 +50,15 @@ TEST_CASE("zoo policy: pruning counts the last q selections and spares young exp
   CHECK(log.to_prune(zoo, 5) == std::vector<std::string>{"old", "young"});
 }
 
-TEST_CASE("zoo policy: the safety checker never serves a model worse than the edge's") {
+TEST_CASE(
+  "zoo policy: the safety checker never serves a model worse than the edge's") {
   // Hand cases.
   CHECK(safety_choice({"a", "b", "cur"}, {0.5f, 0.7f, 0.6f}, "cur") == 1);
   CHECK(safety_choice({"a", "b", "cur"}, {0.5f, 0.6f, 0.6f}, "cur") == 3);
   CHECK(safety_choice({"a", "cur"}, {0.9f, 0.95f}, "cur") == 2);
-  CHECK(safety_choice({"a", "b"}, {-1.0f, 0.2f}, "") == 1); // edge runs none
+  CHECK(safety_choice({"a", "b"}, {-1.0f, 0.2f}, "") == 1);  // edge runs none
   CHECK(safety_choice({"a", "b"}, {-1.0f, -1.0f}, "") == 2); // none scored
-  CHECK(safety_choice({"a", "b"}, {0.3f, 0.3f}, "") == 0); // ties: the first
+  CHECK(safety_choice({"a", "b"}, {0.3f, 0.3f}, "") == 0);   // ties: the first
   // The edge's model could not be scored (e.g. pruned): the best scored wins.
   CHECK(safety_choice({"a", "cur"}, {0.1f, -1.0f}, "cur") == 0);
   // Random cases: whatever is chosen scores strictly above the edge's model.
@@ -71,7 +74,8 @@ TEST_CASE("zoo policy: the safety checker never serves a model worse than the ed
     }
     auto cur = ids[rng() % n];
     auto c = safety_choice(ids, sc, cur);
-    float cur_score = sc[static_cast<size_t>(std::find(ids.begin(), ids.end(), cur) - ids.begin())];
+    float cur_score = sc[static_cast<size_t>(
+      std::find(ids.begin(), ids.end(), cur) - ids.begin())];
     if (c < n) {
       CHECK(ids[c] != cur);
       CHECK(sc[c] > cur_score);
@@ -85,14 +89,17 @@ TEST_CASE("zoo policy: the safety checker never serves a model worse than the ed
   }
 }
 
-TEST_CASE("zoo policy: confirm picks on one half of the frames and serves only what the other half confirms") {
+TEST_CASE("zoo policy: confirm picks on one half of the frames and serves only "
+          "what the other half confirms") {
   // "a" wins the picking half but not the confirming one: keep.
   CHECK(safety_choice({"a", "b", "cur"}, {0.9f, 0.5f, 0.6f},
-                      {0.55f, 0.8f, 0.6f}, "cur") == 3);
+                      {0.55f, 0.8f, 0.6f}, "cur")
+        == 3);
   // "a" wins the picking half and beats the edge's model on the other:
   // served, even though "b" scores higher on the confirming half.
-  CHECK(safety_choice({"a", "b", "cur"}, {0.9f, 0.5f, 0.6f},
-                      {0.7f, 0.8f, 0.6f}, "cur") == 0);
+  CHECK(safety_choice({"a", "b", "cur"}, {0.9f, 0.5f, 0.6f}, {0.7f, 0.8f, 0.6f},
+                      "cur")
+        == 0);
   // The edge's own model wins the picking half: keep.
   CHECK(safety_choice({"a", "cur"}, {0.5f, 0.6f}, {0.9f, 0.1f}, "cur") == 2);
   // No model on the edge: the picking half decides.
@@ -129,39 +136,42 @@ TEST_CASE("zoo policy: confirm picks on one half of the frames and serves only w
     swaps_all += safety_choice(ids, all, "cur") < ids.size();
     swaps_confirm += safety_choice(ids, a, b, "cur") < ids.size();
   }
-  MESSAGE("swaps to a worse model: best on all " << swaps_all
-          << ", confirmed " << swaps_confirm << " of 2000");
+  MESSAGE("swaps to a worse model: best on all "
+          << swaps_all << ", confirmed " << swaps_confirm << " of 2000");
   CHECK(swaps_confirm * 2 < swaps_all);
 }
 
-TEST_CASE("zoo policy: lineage serves the camera's own line unless a confirmed candidate beats it") {
+TEST_CASE("zoo policy: lineage serves the camera's own line unless a confirmed "
+          "candidate beats it") {
   // ids: two zoo experts, the edge's model, the camera's retrained model.
   std::vector<std::string> ids{"z1", "z2", "cur", "own"};
-  auto choose = [&](std::vector<float> all, std::vector<float> a,
-                    std::vector<float> b) {
-    return lineage_choice(ids, all, a, b, "cur", "own");
-  };
+  auto choose
+    = [&](std::vector<float> all, std::vector<float> a, std::vector<float> b) {
+        return lineage_choice(ids, all, a, b, "cur", "own");
+      };
   // The retrained model beats the edge's on all frames: served, with no
   // confirmation needed (AMS's rule), even though z1 wins the picking half
   // -- z1 does not beat it on the confirming half.
-  CHECK(choose({.5f, .5f, .6f, .7f}, {.9f, .5f, .6f, .7f},
-               {.5f, .5f, .6f, .7f}) == 3);
+  CHECK(choose({.5f, .5f, .6f, .7f}, {.9f, .5f, .6f, .7f}, {.5f, .5f, .6f, .7f})
+        == 3);
   // z1 wins the picking half and beats the line on the confirming one.
-  CHECK(choose({.7f, .5f, .6f, .65f}, {.8f, .5f, .6f, .7f},
-               {.75f, .5f, .6f, .6f}) == 0);
+  CHECK(
+    choose({.7f, .5f, .6f, .65f}, {.8f, .5f, .6f, .7f}, {.75f, .5f, .6f, .6f})
+    == 0);
   // The edge's model is the line (retrained worse) and nothing confirms:
   // keep.
-  CHECK(choose({.5f, .5f, .6f, .55f}, {.9f, .5f, .6f, .55f},
-               {.5f, .5f, .6f, .55f}) == 4);
+  CHECK(
+    choose({.5f, .5f, .6f, .55f}, {.9f, .5f, .6f, .55f}, {.5f, .5f, .6f, .55f})
+    == 4);
   // A tie on all frames goes to the retrained model (the fresher), also
   // where nothing can tell them apart.
-  CHECK(choose({.5f, .5f, .7f, .7f}, {.5f, .5f, .7f, .7f},
-               {.5f, .5f, .7f, .7f}) == 3);
-  CHECK(choose({1.f, 1.f, 1.f, 1.f}, {1.f, 1.f, 1.f, 1.f},
-               {1.f, 1.f, 1.f, 1.f}) == 3);
+  CHECK(choose({.5f, .5f, .7f, .7f}, {.5f, .5f, .7f, .7f}, {.5f, .5f, .7f, .7f})
+        == 3);
+  CHECK(choose({1.f, 1.f, 1.f, 1.f}, {1.f, 1.f, 1.f, 1.f}, {1.f, 1.f, 1.f, 1.f})
+        == 3);
   // The line wins the picking half: served as it is.
-  CHECK(choose({.5f, .5f, .6f, .7f}, {.5f, .5f, .6f, .7f},
-               {.5f, .5f, .6f, .7f}) == 3);
+  CHECK(choose({.5f, .5f, .6f, .7f}, {.5f, .5f, .6f, .7f}, {.5f, .5f, .6f, .7f})
+        == 3);
   // No retrained model yet: the same as confirm against the edge's model.
   std::mt19937 rng{5};
   std::uniform_real_distribution<float> u{0.f, 1.f};
@@ -178,8 +188,9 @@ TEST_CASE("zoo policy: lineage serves the camera's own line unless a confirmed c
   }
   // The edge runs nothing: the picking half decides, confirmed against
   // the retrained model if there is one.
-  CHECK(lineage_choice({"z", "own"}, {.5f, .4f}, {.6f, .4f}, {.5f, .4f}, "",
-                       "own") == 0);
+  CHECK(
+    lineage_choice({"z", "own"}, {.5f, .4f}, {.6f, .4f}, {.5f, .4f}, "", "own")
+    == 0);
   CHECK(lineage_choice({"z"}, {.5f}, {.6f}, {.5f}, "", "") == 0);
   // Whatever is served scores no worse on all frames than the better of
   // the edge's and the retrained model, or was confirmed on the other half.

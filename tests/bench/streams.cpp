@@ -39,7 +39,8 @@ std::string key(const bench::segment& s) {
 
 } // namespace
 
-TEST_CASE("bench streams: roaming cameras dwell, move on, and meet each other's places") {
+TEST_CASE("bench streams: roaming cameras dwell, move on, and meet each "
+          "other's places") {
   test::temp_dir dir;
   // 5 places x 3 clips of 20 s: the first clip of each is pretraining; the
   // other two are cut into 4 windows of 5 s each: 8 windows per place.
@@ -72,7 +73,8 @@ TEST_CASE("bench streams: roaming cameras dwell, move on, and meet each other's 
                        std::runtime_error);
 }
 
-TEST_CASE("bench streams: a catalog with one clip per place cannot feed the fixed plan") {
+TEST_CASE("bench streams: a catalog with one clip per place cannot feed the "
+          "fixed plan") {
   test::temp_dir dir;
   auto cat = make_catalog(dir, 4, 1, 30);
   CHECK_THROWS_WITH_AS(bench::make_streams(cat, 2, 3, 5),
@@ -111,7 +113,8 @@ TEST_CASE("bench stats: paired bootstrap intervals") {
   CHECK(f.measurable());
   CHECK(f.lo < f.mean);
   CHECK(f.mean < f.hi);
-  CHECK(f.hi - f.lo == doctest::Approx(2 * 1.96 * 0.05 / std::sqrt(200.0)).epsilon(0.25));
+  CHECK(f.hi - f.lo
+        == doctest::Approx(2 * 1.96 * 0.05 / std::sqrt(200.0)).epsilon(0.25));
   // Too few pairs never count.
   CHECK_FALSE(bench::bootstrap_mean({0.3}).measurable());
   CHECK(bench::bootstrap_mean({}).n == 0);

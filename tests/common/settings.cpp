@@ -50,8 +50,8 @@ TEST_CASE("options: --help and bad command lines") {
   CHECK_THROWS_AS(parse(o3, {"--port"}), usage_error);
   auto o4 = sample();
   parse(o4, {"--port", "abc"});
-  CHECK_THROWS_WITH_AS(o4.get_int("port", 0, 10), "--port: 'abc' is not an integer",
-                       usage_error);
+  CHECK_THROWS_WITH_AS(o4.get_int("port", 0, 10),
+                       "--port: 'abc' is not an integer", usage_error);
   auto o5 = sample();
   parse(o5, {"--port", "11"});
   CHECK_THROWS_WITH_AS(o5.get_int("port", 0, 10),
@@ -108,17 +108,21 @@ TEST_CASE("util: endpoints, camera ids, token comparison") {
   CHECK(random_hex(16) != random_hex(16));
 }
 
-TEST_CASE("settings: sizes are WxH in multiples of 32, anything else is named") {
+TEST_CASE(
+  "settings: sizes are WxH in multiples of 32, anything else is named") {
   auto o = sample();
   CHECK(parse(o, {"--name", "320x192"}) == 1);
   CHECK(o.get_size("name", 1024) == std::pair<int, int>{320, 192});
-  for (std::string bad : {"320", "320x", "x192", "320x190", "16x32", "320x192x3",
-                          "2048x1024", "32X32", "99999999999x32"}) {
+  for (std::string bad :
+       {"320", "320x", "x192", "320x190", "16x32", "320x192x3", "2048x1024",
+        "32X32", "99999999999x32"}) {
     auto p = sample();
     REQUIRE(parse(p, {"--name", bad}) == 1);
     CHECK_THROWS_WITH_AS(p.get_size("name", 1024),
-                         ("--name: '" + bad + "' is not WxH with multiples of "
-                                            "32 in [32, 1024]").c_str(),
+                         ("--name: '" + bad
+                          + "' is not WxH with multiples of "
+                            "32 in [32, 1024]")
+                           .c_str(),
                          usage_error);
   }
 }

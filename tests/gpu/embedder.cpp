@@ -37,7 +37,8 @@ TEST_CASE("embedder: nearest mean embedding finds the scene") {
     centroids.push_back(e.embed(t));
   CHECK(centroids[0].size() == 32);
   for (size_t c = 0; c < clips.size(); ++c)
-    CHECK_MESSAGE(embedder::nearest(e.embed(held[c]), centroids) == c, clips[c]);
+    CHECK_MESSAGE(embedder::nearest(e.embed(held[c]), centroids) == c,
+                  clips[c]);
   auto back = embedder::from_bytes(e.to_bytes());
   CHECK(back->embed(held[0]) == e.embed(held[0]));
   CHECK_THROWS_AS(embedder::nearest({1.f}, {}), std::invalid_argument);

@@ -24,7 +24,8 @@ image synthetic(int w, int h, uint8_t v) {
 
 } // namespace
 
-TEST_CASE("gating: growing keeps existing outputs, shrinking keeps the chosen") {
+TEST_CASE(
+  "gating: growing keeps existing outputs, shrinking keeps the chosen") {
   std::vector<image> frames{synthetic(320, 240, 10), synthetic(640, 360, 200),
                             synthetic(100, 300, 90)};
   gating g{3};

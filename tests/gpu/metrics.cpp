@@ -117,14 +117,16 @@ TEST_CASE("metrics: mAP agrees with an independent numpy reference") {
         t.push_back(g);
         jf["gt"].push_back({g.x0, g.y0, g.x1, g.y1, g.cls});
         if (coin(rng) < 7) { // a detection near it, sometimes of another class
-          box b{x + jitter(rng), y + jitter(rng), x + w + jitter(rng),
-                y + h + jitter(rng), score(rng), coin(rng) < 8 ? g.cls : cls(rng)};
+          box b{x + jitter(rng),     y + jitter(rng),
+                x + w + jitter(rng), y + h + jitter(rng),
+                score(rng),          coin(rng) < 8 ? g.cls : cls(rng)};
           d.push_back(b);
         }
       }
       for (int i = count(rng) / 3; i > 0; --i) { // pure false positives
         float x = pos(rng), y = pos(rng);
-        d.push_back(box{x, y, x + size(rng), y + size(rng), score(rng), cls(rng)});
+        d.push_back(
+          box{x, y, x + size(rng), y + size(rng), score(rng), cls(rng)});
       }
       for (auto& b : d)
         jf["det"].push_back({b.x0, b.y0, b.x1, b.y1, b.score, b.cls});

@@ -47,7 +47,8 @@ TEST_CASE("detection: class sets, IoU and per-class NMS") {
   CHECK(kept[2].score == doctest::Approx(0.8f));
 }
 
-TEST_CASE("detection: weighted box fusion averages views' boxes of one object") {
+TEST_CASE(
+  "detection: weighted box fusion averages views' boxes of one object") {
   // Both views see the same car, slightly shifted; only view 1 sees a
   // person, and view 2 alone a second car.
   box car1{0, 0, 10, 10, 0.9f, 2};
@@ -142,7 +143,8 @@ TEST_CASE("teacher: the class set filters what YOLOX reports") {
     CHECK(b.cls == 5);
   // dog.jpg holds a dog, a bicycle and a car: the default (road) set keeps
   // the bicycle and the car but not the dog.
-  auto dog = make_teacher(yolox(data))->detect(cv::imread(data + "/images/dog.jpg"));
+  auto dog
+    = make_teacher(yolox(data))->detect(cv::imread(data + "/images/dog.jpg"));
   CHECK(count(dog, 1, 0.5f) >= 1);
   CHECK(count(dog, 16, 0.0f) == 0);
 }
@@ -182,8 +184,9 @@ TEST_CASE("teacher: tiling finds more of the small cars of CCTV frames") {
   o.tiling = "sideways";
   CHECK_THROWS_AS(make_teacher(o), std::invalid_argument);
   // Caltrans CCTV at 352x240: small, dense cars.
-  auto src = cv::VideoCapture(data + "/video/caltrans/n280-at-indiana-st/"
-                                     "2c0bb445-2d09-45ed-a494-79ecb13a23b4.mp4");
+  auto src = cv::VideoCapture(data
+                              + "/video/caltrans/n280-at-indiana-st/"
+                                "2c0bb445-2d09-45ed-a494-79ecb13a23b4.mp4");
   size_t n_plain = 0, n_tiled = 0, n_auto = 0;
   cv::Mat img;
   for (int i = 0; i < 60 && src.read(img); ++i) {
@@ -199,7 +202,8 @@ TEST_CASE("teacher: tiling finds more of the small cars of CCTV frames") {
       CHECK(b.x1 <= img.cols);
     }
   }
-  MESSAGE("boxes on 3 frames: whole frame " << n_plain << ", tiled " << n_tiled);
+  MESSAGE("boxes on 3 frames: whole frame " << n_plain << ", tiled "
+                                            << n_tiled);
   CHECK(n_tiled > n_plain);
   CHECK(n_auto == n_tiled); // 352 px wide: auto tiles
   // A large frame is not tiled in auto mode.
@@ -247,14 +251,14 @@ TEST_CASE("teacher: the mirror view and the strong teacher") {
   CHECK(strong.tiling == "on");
   CHECK(strong.flip);
   CHECK(strong.spec == yolox(data).spec);
-  auto src = cv::VideoCapture(data + "/video/caltrans/n280-at-indiana-st/"
-                                     "2c0bb445-2d09-45ed-a494-79ecb13a23b4.mp4");
+  auto src = cv::VideoCapture(data
+                              + "/video/caltrans/n280-at-indiana-st/"
+                                "2c0bb445-2d09-45ed-a494-79ecb13a23b4.mp4");
   cv::Mat img;
   REQUIRE(src.read(img));
   auto standard = plain->detect(img);
   auto strong_boxes = make_teacher(strong)->detect(img);
-  MESSAGE("Caltrans frame: 416 teacher " << standard.size()
-                                         << " boxes, strong "
+  MESSAGE("Caltrans frame: 416 teacher " << standard.size() << " boxes, strong "
                                          << strong_boxes.size());
   CHECK(strong_boxes.size() > standard.size());
   // It keeps what the 416 teacher finds: every such box has a strong box of

@@ -59,7 +59,8 @@ TEST_CASE("trainer: a micro-window raises accuracy on the window's frames") {
   CHECK(after > before + 0.05);
   // The trained model is a normal expert: it serialises and detects.
   auto model = job.release();
-  CHECK(expert::from_bytes(model->to_bytes())->detect({frames.frames[0]}).size() == 1);
+  CHECK(expert::from_bytes(model->to_bytes())->detect({frames.frames[0]}).size()
+        == 1);
 }
 
 TEST_CASE("trainer: deterministic under a seed") {
@@ -100,7 +101,8 @@ TEST_CASE("trainer: bad input is refused") {
   CHECK_THROWS_AS(trainer(model(), highway(1), {}, bad), std::invalid_argument);
 }
 
-TEST_CASE("trainer: frozen stages are left out of training, and a later job trains them again") {
+TEST_CASE("trainer: frozen stages are left out of training, and a later job "
+          "trains them again") {
   if (test::data_dir().empty()) {
     MESSAGE("SKIPPED: no shared data (set RECL_DATA)");
     return;
@@ -177,7 +179,8 @@ TEST_CASE("expert: blending weights interpolates between two experts") {
   CHECK(a->to_bytes() == b->to_bytes()); // a refused blend changes nothing
 }
 
-TEST_CASE("trainer: with a moving average of the weights, the average is what is scored and released") {
+TEST_CASE("trainer: with a moving average of the weights, the average is what "
+          "is scored and released") {
   if (test::data_dir().empty()) {
     MESSAGE("SKIPPED: no shared data (set RECL_DATA)");
     return;
@@ -188,7 +191,8 @@ TEST_CASE("trainer: with a moving average of the weights, the average is what is
     train_options opts;
     opts.batch = 2;
     opts.average_decay = decay;
-    trainer job{expert::load(test::pretrained_archive()), frames, holdout, opts};
+    trainer job{expert::load(test::pretrained_archive()), frames, holdout,
+                opts};
     job.train_epochs(2);
     *acc = job.evaluate();
     return job.release();
@@ -197,15 +201,17 @@ TEST_CASE("trainer: with a moving average of the weights, the average is what is
   auto last = run(0, &acc_last);
   auto avg = run(0.9, &acc_avg);
   CHECK(last->to_bytes() != avg->to_bytes());
-  CHECK(acc_avg == doctest::Approx(detection_accuracy(
-                     avg->detect_for_scoring(holdout.frames), holdout.labels)));
-  CHECK(acc_last == doctest::Approx(detection_accuracy(
-                      last->detect_for_scoring(holdout.frames), holdout.labels)));
+  CHECK(acc_avg
+        == doctest::Approx(detection_accuracy(
+          avg->detect_for_scoring(holdout.frames), holdout.labels)));
+  CHECK(acc_last
+        == doctest::Approx(detection_accuracy(
+          last->detect_for_scoring(holdout.frames), holdout.labels)));
   for (double bad : {-0.1, 1.0}) {
     train_options opts;
     opts.average_decay = bad;
-    CHECK_THROWS_AS(trainer(expert::load(test::pretrained_archive()), frames,
-                            {}, opts),
-                    std::invalid_argument);
+    CHECK_THROWS_AS(
+      trainer(expert::load(test::pretrained_archive()), frames, {}, opts),
+      std::invalid_argument);
   }
 }

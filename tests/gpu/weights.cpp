@@ -31,16 +31,16 @@ std::string convert(const std::string& onnx, const std::string& name) {
 std::string pretrained_archive() {
   static std::once_flag once;
   static std::string path;
-  std::call_once(once, [] { path = convert("yolox_nano.onnx", "yolox_nano.pt"); });
+  std::call_once(once,
+                 [] { path = convert("yolox_nano.onnx", "yolox_nano.pt"); });
   return path;
 }
 
 std::string pretrained_classifier() {
   static std::once_flag once;
   static std::string path;
-  std::call_once(once, [] {
-    path = convert("mobilenetv2-12-int8.onnx", "mobilenetv2.pt");
-  });
+  std::call_once(
+    once, [] { path = convert("mobilenetv2-12-int8.onnx", "mobilenetv2.pt"); });
   return path;
 }
 

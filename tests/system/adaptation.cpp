@@ -47,13 +47,19 @@ struct live_daemon {
   std::string token = "adaptation-test";
 
   live_daemon(const std::string& data_dir, const std::string& data,
-         std::vector<std::string> extra = {}) {
+              std::vector<std::string> extra = {}) {
     dir = data_dir;
-    std::vector<std::string> args{
-      "--data-dir", dir, "--listen", "127.0.0.1:0", "--data", data,
-      "--token", token, "--base-expert", test::pretrained_archive(),
-      "--clock", "replay", "--budget", "3", "--gamma", "1", "--alpha", "0",
-      "--generalist", "off", "--threads", "2"};
+    std::vector<std::string> args{"--data-dir",    dir,
+                                  "--listen",      "127.0.0.1:0",
+                                  "--data",        data,
+                                  "--token",       token,
+                                  "--base-expert", test::pretrained_archive(),
+                                  "--clock",       "replay",
+                                  "--budget",      "3",
+                                  "--gamma",       "1",
+                                  "--alpha",       "0",
+                                  "--generalist",  "off",
+                                  "--threads",     "2"};
     args.insert(args.end(), extra.begin(), extra.end());
     proc = std::make_unique<test::process>(bin("recld"), args);
     auto line = proc->wait_for_line("recld listening on", 60);
@@ -76,8 +82,8 @@ struct live_daemon {
   }
 
   nlohmann::json admin(const std::string& cmd) {
-    auto r = test::run(bin("recl-admin"), {"--server", address, "--token",
-                                           token, cmd, "--json"});
+    auto r = test::run(bin("recl-admin"),
+                       {"--server", address, "--token", token, cmd, "--json"});
     REQUIRE_MESSAGE(r.code == 0, r.err);
     return nlohmann::json::parse(r.out);
   }
@@ -135,7 +141,8 @@ zoo_on_disk read_zoo(const std::string& dir) {
 
 } // namespace
 
-TEST_CASE("adaptation: the zoo grows and a later camera is served an expert trained for another") {
+TEST_CASE("adaptation: the zoo grows and a later camera is served an expert "
+          "trained for another") {
   auto data = test::data_dir();
   if (data.empty()) {
     MESSAGE("SKIPPED: no shared data");
@@ -173,7 +180,8 @@ TEST_CASE("adaptation: the zoo grows and a later camera is served an expert trai
     float g = -2, o = -2, best = -2;
     REQUIRE(std::sscanf(b.out.c_str() + at,
                         "same zoo: gating's pick %f, ODIN's %f, best expert %f",
-                        &g, &o, &best) == 3);
+                        &g, &o, &best)
+            == 3);
     CHECK(best >= 0);
     CHECK(g >= 0);
     CHECK(o >= 0); // ODIN's centroids exist once the zoo admitted
@@ -221,7 +229,8 @@ TEST_CASE("adaptation: the zoo grows and a later camera is served an expert trai
   CHECK(disk.info.count(victim) == 0);
 }
 
-TEST_CASE("adaptation: kill -9 during admission leaves the old zoo or the new one, never a mix") {
+TEST_CASE("adaptation: kill -9 during admission leaves the old zoo or the new "
+          "one, never a mix") {
   auto data = test::data_dir();
   if (data.empty()) {
     MESSAGE("SKIPPED: no shared data");
@@ -249,7 +258,7 @@ TEST_CASE("adaptation: kill -9 during admission leaves the old zoo or the new on
     CHECK(disk.info == disk.weights);
     CHECK(disk.info == disk.gating);
     if (point == "admit-prepared") {
-      CHECK(disk.info.empty()); // the old zoo ...
+      CHECK(disk.info.empty());      // the old zoo ...
       CHECK(disk.queue.size() == 1); // ... with the candidate still queued
     } else {
       CHECK(disk.info.size() == 1); // the new zoo, complete
@@ -271,7 +280,8 @@ TEST_CASE("adaptation: kill -9 during admission leaves the old zoo or the new on
   }
 }
 
-TEST_CASE("adaptation: ekya profiles out of band and odin proposes zoo experts in the real daemon") {
+TEST_CASE("adaptation: ekya profiles out of band and odin proposes zoo experts "
+          "in the real daemon") {
   auto data = test::data_dir();
   if (data.empty()) {
     MESSAGE("SKIPPED: no shared data");
@@ -280,7 +290,8 @@ TEST_CASE("adaptation: ekya profiles out of band and odin proposes zoo experts i
   auto place = clips_of(data, "caltrans-n280-at-indiana-st");
   REQUIRE(place.size() >= 5);
   test::temp_dir tmp;
-  live_daemon d{tmp.path() + "/data", data,
+  live_daemon d{tmp.path() + "/data",
+                data,
                 {"--scheduler", "ekya", "--profile-epochs", "1", "--selector",
                  "odin", "--budget", "3"}};
   auto a = d.edge("cam-a", {place[1]}, data, 1);
@@ -304,7 +315,8 @@ TEST_CASE("adaptation: ekya profiles out of band and odin proposes zoo experts i
   CHECK(contains(b.out, "zoo 1, 2 candidates"));
 }
 
-TEST_CASE("adaptation: a failed GPU owner is restarted and the daemon goes on serving") {
+TEST_CASE("adaptation: a failed GPU owner is restarted and the daemon goes on "
+          "serving") {
   auto data = test::data_dir();
   if (data.empty()) {
     MESSAGE("SKIPPED: no shared data");
@@ -330,7 +342,8 @@ TEST_CASE("adaptation: a failed GPU owner is restarted and the daemon goes on se
   CHECK(contains(d.proc->err(), "restarted it"));
 }
 
-TEST_CASE("adaptation: a model too large for the RPC message limit is not served") {
+TEST_CASE(
+  "adaptation: a model too large for the RPC message limit is not served") {
   auto data = test::data_dir();
   if (data.empty()) {
     MESSAGE("SKIPPED: no shared data");

@@ -137,11 +137,11 @@ TEST_CASE("recl-bench: a small run writes its report and the numbers add up") {
   }
   // --vary runs each policy once per value.
   auto vary = tmp.path() + "/vary";
-  auto r3 = run_bench(data, vary,
-                      {"--cameras", "1", "--windows", "1", "--policies",
-                       "none", "--budget", "1", "--eval-frames", "2",
-                       "--vary", "top-k=1,2", "--base-expert",
-                       test::pretrained_archive()});
+  auto r3
+    = run_bench(data, vary,
+                {"--cameras", "1", "--windows", "1", "--policies", "none",
+                 "--budget", "1", "--eval-frames", "2", "--vary", "top-k=1,2",
+                 "--base-expert", test::pretrained_archive()});
   REQUIRE_MESSAGE(r3.code == 0, r3.err);
   auto vary_report = read_file(vary + "/report.md");
   CHECK(vary_report.find("| none[top-k=1] | 1 | 1 |") != std::string::npos);
@@ -175,11 +175,11 @@ TEST_CASE("recl-bench: every zoo expert RECL served gets a retraining curve") {
   // Two cameras at one place: the second is served the first's expert.
   test::temp_dir tmp;
   auto out = tmp.path() + "/report";
-  auto r = run_bench(data, out,
-                     {"--cameras", "2", "--windows", "4", "--window-seconds",
-                      "10", "--sample-fps", "1", "--policies", "recl",
-                      "--eval-frames", "2", "--budget", "2",
-                      "--curve-epochs", "3"});
+  auto r
+    = run_bench(data, out,
+                {"--cameras", "2", "--windows", "4", "--window-seconds", "10",
+                 "--sample-fps", "1", "--policies", "recl", "--eval-frames",
+                 "2", "--budget", "2", "--curve-epochs", "3"});
   REQUIRE_MESSAGE(r.code == 0, r.err);
   size_t reused = 0;
   for (auto& cols : csv_rows(out + "/windows.csv"))
@@ -253,7 +253,8 @@ TEST_CASE("recl-bench --quick: the smoke run CI relies on") {
   CHECK(std::ifstream{out + "/map_over_time.png"}.good());
 }
 
-TEST_CASE("recl-bench --plan roaming: cameras move, history is played but not scored") {
+TEST_CASE(
+  "recl-bench --plan roaming: cameras move, history is played but not scored") {
   auto data = test::data_dir();
   if (data.empty()) {
     MESSAGE("SKIPPED: no shared data");
@@ -262,9 +263,11 @@ TEST_CASE("recl-bench --plan roaming: cameras move, history is played but not sc
   test::temp_dir tmp;
   auto out = tmp.path() + "/roam";
   const std::vector<std::string> plan{
-    "--plan", "roaming", "--dwell", "2", "--cameras", "2", "--windows", "4",
-    "--history", "1", "--window-seconds", "2", "--eval-frames", "2",
-    "--budget", "2", "--policies", "recl,ams"};
+    "--plan",        "roaming", "--dwell",          "2",
+    "--cameras",     "2",       "--windows",        "4",
+    "--history",     "1",       "--window-seconds", "2",
+    "--eval-frames", "2",       "--budget",         "2",
+    "--policies",    "recl,ams"};
   auto r = run_bench(data, out, plan);
   REQUIRE_MESSAGE(r.code == 0, r.err);
   // Per camera: 2 windows at a place, then 2 at the next; camera 1 starts
@@ -302,7 +305,8 @@ TEST_CASE("recl-bench --plan roaming: cameras move, history is played but not sc
   auto again = run_bench(data, out, plan);
   REQUIRE_MESSAGE(again.code == 0, again.err);
   size_t resumed = 0;
-  for (size_t at = 0; (at = again.out.find("resumed from", at)) != std::string::npos; ++at)
+  for (size_t at = 0;
+       (at = again.out.find("resumed from", at)) != std::string::npos; ++at)
     ++resumed;
   CHECK(resumed == 2);
   CHECK(again.out.find("window 1/4") == std::string::npos);
@@ -310,12 +314,13 @@ TEST_CASE("recl-bench --plan roaming: cameras move, history is played but not sc
   auto a = csv_rows(out + "/summary.csv");
   REQUIRE(a.size() == 2);
   for (auto& cols : a)
-    CHECK(summary.find(cols[0] + "," + cols[1] + "," + cols[2] + ","
-                       + cols[3] + "," + cols[4] + "," + cols[5] + ","
-                       + cols[6]) != std::string::npos);
+    CHECK(summary.find(cols[0] + "," + cols[1] + "," + cols[2] + "," + cols[3]
+                       + "," + cols[4] + "," + cols[5] + "," + cols[6])
+          != std::string::npos);
 }
 
-TEST_CASE("recl-bench: a catalog that cannot feed the plan is one clear line, and no daemon is left") {
+TEST_CASE("recl-bench: a catalog that cannot feed the plan is one clear line, "
+          "and no daemon is left") {
   auto data = test::data_dir();
   if (data.empty()) {
     MESSAGE("SKIPPED: no shared data");
@@ -341,14 +346,15 @@ TEST_CASE("recl-bench: a catalog that cannot feed the plan is one clear line, an
   }
   write_file_atomic(dir + "/catalog.tsv", cat);
   auto out = tmp.path() + "/out";
-  auto r = run_bench(dir, out, {"--cameras", "2", "--windows", "2",
-                                "--policies", "recl"});
+  auto r = run_bench(
+    dir, out, {"--cameras", "2", "--windows", "2", "--policies", "recl"});
   CHECK(r.code == 1);
   CHECK(r.err.find("no place with two clips") != std::string::npos);
   CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
   // Roaming, asking for more than the catalog holds: refused the same way.
-  r = run_bench(dir, out, {"--plan", "roaming", "--cameras", "2",
-                           "--windows", "1000", "--policies", "recl"});
+  r = run_bench(dir, out,
+                {"--plan", "roaming", "--cameras", "2", "--windows", "1000",
+                 "--policies", "recl"});
   CHECK(r.code == 1);
   CHECK(r.err.find("cannot feed the roaming plan") != std::string::npos);
   // Bad plan settings are usage errors.

@@ -27,7 +27,8 @@ struct recld_process {
   std::string address;
   std::string token;
 
-  explicit recld_process(std::vector<std::string> extra = {}, std::string at = "") {
+  explicit recld_process(std::vector<std::string> extra = {},
+                         std::string at = "") {
     if (at.empty()) {
       own_dir = std::make_unique<test::temp_dir>();
       dir = own_dir->path() + "/data";
@@ -36,8 +37,8 @@ struct recld_process {
     }
     // The platform's tests run without expert models, whatever the user's
     // cache holds (tests/system/adaptation.cpp runs them with models).
-    std::vector<std::string> args{"--data-dir", dir, "--listen", "127.0.0.1:0",
-                                  "--base-expert", "none"};
+    std::vector<std::string> args{
+      "--data-dir", dir, "--listen", "127.0.0.1:0", "--base-expert", "none"};
     auto data = test::data_dir();
     if (data.empty())
       args.insert(args.end(), {"--teacher", "hog"});
@@ -133,33 +134,41 @@ TEST_CASE("commands: --help, and bad settings refused with one line") {
   }
   test::temp_dir tmp;
   auto dd = tmp.path() + "/d";
-  auto bad = [&](std::vector<std::string> args, int code,
-                 const std::string& says) {
-    auto r = test::run(bin("recld"), args);
-    CHECK_MESSAGE(r.code == code, r.err);
-    // The reason is the last line; a usage error is the only line.
-    auto lines = split(trim(r.err), '\n');
-    CHECK_MESSAGE(contains(lines.back(), says), r.err);
-    CHECK(lines.back().rfind("recld: ", 0) == 0);
-    if (code == 2)
-      CHECK(lines.size() == 1);
-  };
+  auto bad
+    = [&](std::vector<std::string> args, int code, const std::string& says) {
+        auto r = test::run(bin("recld"), args);
+        CHECK_MESSAGE(r.code == code, r.err);
+        // The reason is the last line; a usage error is the only line.
+        auto lines = split(trim(r.err), '\n');
+        CHECK_MESSAGE(contains(lines.back(), says), r.err);
+        CHECK(lines.back().rfind("recld: ", 0) == 0);
+        if (code == 2)
+          CHECK(lines.size() == 1);
+      };
   bad({}, 2, "--data-dir is required");
-  bad({"--data-dir", dd, "--listen", "nowhere"}, 2, "--listen: 'nowhere' is not HOST:PORT");
-  bad({"--data-dir", dd, "--max-frames", "many"}, 2, "--max-frames: 'many' is not an integer");
+  bad({"--data-dir", dd, "--listen", "nowhere"}, 2,
+      "--listen: 'nowhere' is not HOST:PORT");
+  bad({"--data-dir", dd, "--max-frames", "many"}, 2,
+      "--max-frames: 'many' is not an integer");
   bad({"--data-dir", dd, "--top-k", "0"}, 2, "--top-k: 0 is out of range");
-  bad({"--data-dir", dd, "--classes", "car,unicorn"}, 2, "'unicorn' is not a COCO class");
+  bad({"--data-dir", dd, "--classes", "car,unicorn"}, 2,
+      "'unicorn' is not a COCO class");
   bad({"--data-dir", dd, "--teacher-input", "400x400"}, 2, "--teacher-input");
   bad({"--data-dir", dd, "--teacher", "magic"}, 2, "--teacher");
-  bad({"--data-dir", dd, "--teacher-flip", "maybe"}, 2, "--teacher-flip: 'maybe' is neither on nor off");
-  bad({"--data-dir", dd, "--teacher-extra-input", "100"}, 2, "--teacher-extra-input: must be a multiple of 32");
-  bad({"--data-dir", dd, "--teacher", "yolox:/nonexistent.onnx"}, 1, "cannot load");
+  bad({"--data-dir", dd, "--teacher-flip", "maybe"}, 2,
+      "--teacher-flip: 'maybe' is neither on nor off");
+  bad({"--data-dir", dd, "--teacher-extra-input", "100"}, 2,
+      "--teacher-extra-input: must be a multiple of 32");
+  bad({"--data-dir", dd, "--teacher", "yolox:/nonexistent.onnx"}, 1,
+      "cannot load");
   bad({"--data-dir", dd, "--bogus"}, 2, "unknown option '--bogus'");
   auto conf = tmp.path() + "/recld.conf";
   write_file_atomic(conf, "listen = 127.0.0.1:0\nmax-frames = lots\n");
-  bad({"--data-dir", dd, "--config", conf}, 2, conf + ":2: max-frames: 'lots' is not an integer");
+  bad({"--data-dir", dd, "--config", conf}, 2,
+      conf + ":2: max-frames: 'lots' is not an integer");
   write_file_atomic(conf, "colour = blue\n");
-  bad({"--data-dir", dd, "--config", conf}, 2, conf + ":1: unknown setting 'colour'");
+  bad({"--data-dir", dd, "--config", conf}, 2,
+      conf + ":1: unknown setting 'colour'");
   auto edge = test::run(bin("recl-edge"), {"--camera", "c"});
   CHECK(edge.code == 2);
   CHECK(contains(edge.err, "--source is required"));
@@ -293,7 +302,8 @@ TEST_CASE("rpc: a client that disconnects mid-request does not hurt") {
   CHECK(d.stop() == 0);
 }
 
-TEST_CASE("end to end: recl-edge plays real video and state survives a restart") {
+TEST_CASE(
+  "end to end: recl-edge plays real video and state survives a restart") {
   auto data = test::data_dir();
   std::string source = data.empty()
                          ? "/usr/share/doc/opencv-doc/examples/data/vtest.avi"
@@ -309,16 +319,16 @@ TEST_CASE("end to end: recl-edge plays real video and state survives a restart")
     auto r = test::run(bin("recl-edge"),
                        {"--server", d.address, "--camera", "edge-1", "--source",
                         source, "--windows", "2", "--window-seconds", "3",
-                        "--sample-fps", "1", "--token-file", dir + "/auth-token",
-                        "--data", data});
+                        "--sample-fps", "1", "--token-file",
+                        dir + "/auth-token", "--data", data});
     CHECK_MESSAGE(r.code == 0, r.err);
     CHECK(contains(r.out, "[edge-1] window 0: 3 frames"));
     CHECK(contains(r.out, "[edge-1] window 1: 3 frames"));
     CHECK(contains(r.out, "boxes/frame"));
     CHECK(contains(r.out, "done: 2 windows"));
-    auto a = test::run(bin("recl-admin"), {"--server", d.address, "--token-file",
-                                           dir + "/auth-token", "status",
-                                           "--json"});
+    auto a
+      = test::run(bin("recl-admin"), {"--server", d.address, "--token-file",
+                                      dir + "/auth-token", "status", "--json"});
     REQUIRE_MESSAGE(a.code == 0, a.err);
     auto j = nlohmann::json::parse(a.out);
     REQUIRE(j["cameras"].size() == 1);

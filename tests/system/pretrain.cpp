@@ -15,7 +15,8 @@
 
 using namespace recl;
 
-TEST_CASE("recl-pretrain: a small configuration writes a base expert, scored on clips it never saw") {
+TEST_CASE("recl-pretrain: a small configuration writes a base expert, scored "
+          "on clips it never saw") {
   auto data = test::data_dir();
   if (data.empty()) {
     MESSAGE("SKIPPED: no shared data");
@@ -24,10 +25,22 @@ TEST_CASE("recl-pretrain: a small configuration writes a base expert, scored on 
   test::temp_dir tmp;
   auto out = tmp.path() + "/models/base.pt";
   auto cache = tmp.path() + "/cache";
-  std::vector<std::string> args{
-    "--data", data, "--onnx-archive", test::pretrained_archive(), "--out", out,
-    "--cache", cache, "--frames-per-clip", "2", "--eval-frames", "2",
-    "--eval-per-place", "1", "--blend", "0.3"};
+  std::vector<std::string> args{"--data",
+                                data,
+                                "--onnx-archive",
+                                test::pretrained_archive(),
+                                "--out",
+                                out,
+                                "--cache",
+                                cache,
+                                "--frames-per-clip",
+                                "2",
+                                "--eval-frames",
+                                "2",
+                                "--eval-per-place",
+                                "1",
+                                "--blend",
+                                "0.3"};
   auto first = args;
   first.insert(first.end(), {"--epochs", "1", "--average", "0.9"});
   auto r = test::run(test::bin("recl-pretrain"), first, 600);
@@ -80,25 +93,32 @@ TEST_CASE("recl-pretrain: bad settings are refused before any work") {
   }
   test::temp_dir tmp;
   auto out = tmp.path() + "/base.pt";
-  std::vector<std::string> ok{"--data", data, "--onnx-archive",
-                              test::pretrained_archive(), "--out", out,
-                              "--cache", tmp.path() + "/cache"};
+  std::vector<std::string> ok{
+    "--data", data, "--onnx-archive", test::pretrained_archive(),
+    "--out",  out,  "--cache",        tmp.path() + "/cache"};
   auto with = [&](std::vector<std::string> extra) {
     auto a = ok;
     a.insert(a.end(), extra.begin(), extra.end());
     return test::run(test::bin("recl-pretrain"), a, 60);
   };
-  for (auto bad : std::vector<std::vector<std::string>>{
-         {"--blend", "1.5"}, {"--frozen", "5"}, {"--input", "250x160"},
-         {"--lr", "0"}, {"--epochs", "-1"}, {"--frames-per-clip", "x"},
-         {"--average", "1"}, {"--eval-skip", "-1"}}) {
+  for (auto bad :
+       std::vector<std::vector<std::string>>{{"--blend", "1.5"},
+                                             {"--frozen", "5"},
+                                             {"--input", "250x160"},
+                                             {"--lr", "0"},
+                                             {"--epochs", "-1"},
+                                             {"--frames-per-clip", "x"},
+                                             {"--average", "1"},
+                                             {"--eval-skip", "-1"}}) {
     auto r = with(bad);
     CHECK_MESSAGE(r.code == 2, bad[0] << " " << bad[1]);
     CHECK(r.err.find("recl-pretrain: ") == 0);
   }
-  auto r = test::run(test::bin("recl-pretrain"), {"--data", data, "--out", out}, 60);
+  auto r
+    = test::run(test::bin("recl-pretrain"), {"--data", data, "--out", out}, 60);
   CHECK(r.code == 2);
-  CHECK(r.err.find("--onnx-archive and --out are required") != std::string::npos);
+  CHECK(r.err.find("--onnx-archive and --out are required")
+        != std::string::npos);
   r = with({"--onnx-archive", tmp.path() + "/missing.pt"});
   CHECK(r.code == 1);
   CHECK(r.err.find("missing.pt") != std::string::npos);

@@ -36,9 +36,7 @@ public:
   /// Everything written to stderr.
   std::string err() const;
 
-  int pid() const {
-    return pid_;
-  }
+  int pid() const { return pid_; }
 
 private:
   int pid_ = -1;
@@ -64,9 +62,7 @@ class temp_dir {
 public:
   temp_dir();
   ~temp_dir();
-  const std::string& path() const {
-    return path_;
-  }
+  const std::string& path() const { return path_; }
 
 private:
   std::string path_;
