@@ -155,6 +155,43 @@ void maybe_start_generalist(self_ptr self) {
   st.jobs.emplace(j.id, std::move(j));
 }
 
+/// Nothing fits before a deadline: lets the clock reach the soonest one.
+void wait_for_deadline(self_ptr self, double now) {
+  auto& st = self->state;
+  double soonest = 1e300;
+  for (auto& kv : st.sched->jobs())
+    soonest = std::min(soonest, kv.second.deadline);
+  if (st.cfg.clock == clock_kind::replay) {
+    st.replay_units = std::max(st.replay_units, soonest);
+    schedule_tick(self);
+  } else {
+    st.ticking = true;
+    auto wait = std::chrono::milliseconds(
+      static_cast<int64_t>(std::max(0.01, soonest - now) * 1000) + 1);
+    self->delayed_send(self, wait, tick_atom_v);
+  }
+}
+
+/// One micro-window of job `j`: of its training, or (`profile`) of Ekya's
+/// micro-profiler, a copy of the starting model trained on half the
+/// training frames, out of band.
+step_result micro_window(gpu_owner_state& st, job& j, bool profile) {
+  if (profile) {
+    if (!j.profiler) {
+      auto model = st.find(j.start_id);
+      auto copy = model ? model->clone() : j.train->model().clone();
+      j.profiler = std::make_unique<trainer>(std::move(copy), j.subset,
+                                             j.holdout, st.cfg.train);
+    }
+    return j.profiler->micro_window();
+  }
+  auto r = j.train->micro_window();
+  j.acc = r.acc_after;
+  j.micro_windows += 1;
+  j.device_s += r.seconds;
+  return r;
+}
+
 /// One micro-window for the job the scheduler picks.
 void tick(self_ptr self) {
   auto& st = self->state;
@@ -169,21 +206,8 @@ void tick(self_ptr self) {
   auto t_choose = clock_type::now();
   auto g = st.sched->next(now);
   if (!g) {
-    if (st.jobs.empty())
-      return;
-    // Nothing fits before a deadline: let the clock reach it.
-    double soonest = 1e300;
-    for (auto& kv : st.sched->jobs())
-      soonest = std::min(soonest, kv.second.deadline);
-    if (st.cfg.clock == clock_kind::replay) {
-      st.replay_units = std::max(st.replay_units, soonest);
-      schedule_tick(self);
-    } else {
-      st.ticking = true;
-      auto wait = std::chrono::milliseconds(
-        static_cast<int64_t>(std::max(0.01, soonest - now) * 1000) + 1);
-      self->delayed_send(self, wait, tick_atom_v);
-    }
+    if (!st.jobs.empty())
+      wait_for_deadline(self, now);
     return;
   }
   auto i = st.jobs.find(g->job);
@@ -201,23 +225,7 @@ void tick(self_ptr self) {
   rec.profile = g->profile;
   rec.switch_ms = switch_ms;
   try {
-    step_result r;
-    if (g->profile) {
-      if (!j.profiler) {
-        // Ekya's micro-profiler: a copy of the starting model trained on
-        // half the training frames, out of band.
-        auto model = st.find(j.start_id);
-        auto copy = model ? model->clone() : j.train->model().clone();
-        j.profiler = std::make_unique<trainer>(std::move(copy), j.subset,
-                                               j.holdout, st.cfg.train);
-      }
-      r = j.profiler->micro_window();
-    } else {
-      r = j.train->micro_window();
-      j.acc = r.acc_after;
-      j.micro_windows += 1;
-      j.device_s += r.seconds;
-    }
+    auto r = micro_window(st, j, g->profile);
     double cost = st.cfg.clock == clock_kind::replay ? 1.0 : seconds_since(t0);
     st.sched->report(*g, r.acc_before, r.acc_after, cost);
     rec.acc_before = static_cast<float>(r.acc_before);

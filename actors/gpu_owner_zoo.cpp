@@ -9,6 +9,125 @@
 
 namespace recl::detail {
 
+namespace {
+
+/// Makes the new experts known to the model cache: their weights are in the
+/// candidate queue, not yet under weights/.
+caf::error cache_candidates(gpu_owner_state& st,
+                            const std::vector<candidate>& news) {
+  for (auto& c : news)
+    if (!st.find(c.info.id)) {
+      auto w = st.db->get(family::experts, keys::queued(c.info.id));
+      if (!w)
+        return caf::make_error(ec::unknown_expert,
+                               "candidate " + c.info.id + " has no weights");
+      st.cache.emplace_back(c.info.id, expert::from_bytes(*w, st.cfg.expert));
+    }
+  return {};
+}
+
+/// The kept samples plus the new experts' frames, subsampled (seeded by
+/// `version`) to the configured size.
+std::vector<gating_sample> sample_set(const gpu_owner_state& st,
+                                      const std::vector<gating_sample>& kept,
+                                      const std::vector<candidate>& news,
+                                      uint64_t version) {
+  std::vector<gating_sample> all = kept;
+  for (auto& c : news)
+    for (size_t i = 0; i < c.frames.size() && i < c.labels.size(); ++i) {
+      gating_sample s;
+      s.jpeg = c.frames[i].bytes;
+      s.labels = c.labels[i];
+      all.push_back(std::move(s));
+    }
+  if (all.size() > st.cfg.gating_samples) {
+    std::mt19937_64 rng{st.cfg.train.seed + version};
+    std::shuffle(all.begin(), all.end(), rng);
+    all.resize(st.cfg.gating_samples);
+  }
+  return all;
+}
+
+/// Scores every expert of `experts` on the samples that lack its score.
+caf::error score_missing(gpu_owner_state& st, std::vector<gating_sample>& all,
+                         const std::vector<std::string>& experts,
+                         const std::vector<image>& imgs) {
+  for (auto& id : experts) {
+    std::vector<size_t> need;
+    for (size_t i = 0; i < all.size(); ++i)
+      if (std::find(all[i].experts.begin(), all[i].experts.end(), id)
+          == all[i].experts.end())
+        need.push_back(i);
+    if (need.empty())
+      continue;
+    auto x = st.find(id);
+    if (!x)
+      return caf::make_error(ec::unknown_expert, "no expert " + id);
+    std::vector<image> sub;
+    std::vector<std::vector<box>> truth;
+    for (auto i : need) {
+      sub.push_back(imgs[i]);
+      truth.push_back(all[i].labels.boxes);
+    }
+    auto sc = st.frame_scores(*x, sub, truth);
+    for (size_t n = 0; n < need.size(); ++n) {
+      all[need[n]].experts.push_back(id);
+      all[need[n]].scores.push_back(sc[n]);
+    }
+  }
+  return {};
+}
+
+/// The gating network grown (or created) to `experts` outputs and
+/// fine-tuned on the samples' scores.
+std::unique_ptr<gating> train_gating(const gpu_owner_state& st,
+                                     const std::vector<gating_sample>& all,
+                                     const std::vector<std::string>& experts,
+                                     const std::vector<image>& imgs) {
+  auto g = st.gate ? gating::from_bytes(st.gate->to_bytes())
+                   : std::make_unique<gating>(0);
+  g->grow(experts.size() - g->experts());
+  std::vector<std::vector<float>> targets;
+  for (auto& s : all) {
+    std::vector<float> row;
+    for (auto& id : experts) {
+      auto p = std::find(s.experts.begin(), s.experts.end(), id);
+      row.push_back(p == s.experts.end()
+                      ? 0.0f
+                      : s.scores[static_cast<size_t>(p - s.experts.begin())]);
+    }
+    targets.push_back(std::move(row));
+  }
+  if (!imgs.empty())
+    g->train(imgs, targets, st.cfg.gating_epochs);
+  return g;
+}
+
+/// ODIN's centroids of the new experts. Its autoencoder is trained once, on
+/// the first admission's frames, then kept fixed so that centroids stay
+/// comparable.
+void update_odin(gpu_owner_state& st, const std::vector<candidate>& news,
+                 const std::vector<image>& imgs, gating_update& up) {
+  std::unique_ptr<embedder> e;
+  if (st.odin) {
+    e = embedder::from_bytes(st.odin->to_bytes());
+  } else {
+    e = std::make_unique<embedder>();
+    e->train(imgs, st.cfg.odin_epochs);
+  }
+  for (auto& c : news) {
+    std::vector<image> own;
+    for (auto& f : c.frames)
+      own.push_back(decode(f.bytes));
+    up.centroid_ids.push_back(c.info.id);
+    up.centroids.push_back(e->embed(own));
+  }
+  up.odin = e->to_bytes();
+  st.pending_odin = std::move(e);
+}
+
+} // namespace
+
 caf::expected<gating_update>
 prepare_admission(gpu_owner_state& st, const std::vector<candidate>& news,
                   const std::vector<gating_sample>& samples) {
@@ -25,30 +144,9 @@ prepare_admission(gpu_owner_state& st, const std::vector<candidate>& news,
     up.experts = st.gate_ids;
     for (auto& c : news)
       up.experts.push_back(c.info.id);
-    // Make the new experts known to the cache (their weights are in the
-    // candidate queue, not yet under weights/).
-    for (auto& c : news)
-      if (!st.find(c.info.id)) {
-        auto w = st.db->get(family::experts, keys::queued(c.info.id));
-        if (!w)
-          return caf::make_error(ec::unknown_expert,
-                                 "candidate " + c.info.id + " has no weights");
-        st.cache.emplace_back(c.info.id, expert::from_bytes(*w, st.cfg.expert));
-      }
-    std::vector<gating_sample> all = samples;
-    for (auto& c : news)
-      for (size_t i = 0; i < c.frames.size() && i < c.labels.size(); ++i) {
-        gating_sample s;
-        s.jpeg = c.frames[i].bytes;
-        s.labels = c.labels[i];
-        all.push_back(std::move(s));
-      }
-    // Keep the set at its size: a seeded subsample.
-    if (all.size() > st.cfg.gating_samples) {
-      std::mt19937_64 rng{st.cfg.train.seed + up.version};
-      std::shuffle(all.begin(), all.end(), rng);
-      all.resize(st.cfg.gating_samples);
-    }
+    if (auto err = cache_candidates(st, news))
+      return err;
+    auto all = sample_set(st, samples, news, up.version);
     // Only gating and ODIN select with the network. Under --selector none
     // or oracle the samples are kept as they are and no network is trained
     // (the zoo holds none; a later admission under gating scores what is
@@ -57,75 +155,16 @@ prepare_admission(gpu_owner_state& st, const std::vector<candidate>& news,
     std::unique_ptr<gating> g;
     if (st.cfg.selector != selector_kind::none
         && st.cfg.selector != selector_kind::oracle) {
-      // Score every expert missing from a sample on it.
       std::vector<image> imgs;
       for (auto& s : all)
         imgs.push_back(decode(s.jpeg));
-      for (auto& id : up.experts) {
-        std::vector<size_t> need;
-        for (size_t i = 0; i < all.size(); ++i)
-          if (std::find(all[i].experts.begin(), all[i].experts.end(), id)
-              == all[i].experts.end())
-            need.push_back(i);
-        if (need.empty())
-          continue;
-        auto x = st.find(id);
-        if (!x)
-          return caf::make_error(ec::unknown_expert, "no expert " + id);
-        std::vector<image> sub;
-        std::vector<std::vector<box>> truth;
-        for (auto i : need) {
-          sub.push_back(imgs[i]);
-          truth.push_back(all[i].labels.boxes);
-        }
-        auto sc = st.frame_scores(*x, sub, truth);
-        for (size_t n = 0; n < need.size(); ++n) {
-          all[need[n]].experts.push_back(id);
-          all[need[n]].scores.push_back(sc[n]);
-        }
-      }
-      // Grow (or create) the network and fine-tune it.
-      if (st.gate)
-        g = gating::from_bytes(st.gate->to_bytes());
-      else
-        g = std::make_unique<gating>(0);
-      g->grow(up.experts.size() - g->experts());
-      std::vector<std::vector<float>> targets;
-      for (auto& s : all) {
-        std::vector<float> row;
-        for (auto& id : up.experts) {
-          auto p = std::find(s.experts.begin(), s.experts.end(), id);
-          row.push_back(
-            p == s.experts.end()
-              ? 0.0f
-              : s.scores[static_cast<size_t>(p - s.experts.begin())]);
-        }
-        targets.push_back(std::move(row));
-      }
-      if (!imgs.empty())
-        g->train(imgs, targets, st.cfg.gating_epochs);
+      if (auto err = score_missing(st, all, up.experts, imgs))
+        return err;
+      g = train_gating(st, all, up.experts, imgs);
       up.checkpoint = g->to_bytes();
       if (st.cfg.selector == selector_kind::odin
-          || st.cfg.selector == selector_kind::compare) {
-        // ODIN's autoencoder is trained once, on the first admission's
-        // frames, then kept fixed so that centroids stay comparable.
-        std::unique_ptr<embedder> e;
-        if (st.odin) {
-          e = embedder::from_bytes(st.odin->to_bytes());
-        } else {
-          e = std::make_unique<embedder>();
-          e->train(imgs, st.cfg.odin_epochs);
-        }
-        for (auto& c : news) {
-          std::vector<image> own;
-          for (auto& f : c.frames)
-            own.push_back(decode(f.bytes));
-          up.centroid_ids.push_back(c.info.id);
-          up.centroids.push_back(e->embed(own));
-        }
-        up.odin = e->to_bytes();
-        st.pending_odin = std::move(e);
-      }
+          || st.cfg.selector == selector_kind::compare)
+        update_odin(st, news, imgs, up);
     }
     up.samples = std::move(all);
     up.prepare_ms = seconds_since(t0) * 1000;

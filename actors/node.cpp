@@ -91,6 +91,74 @@ bool restart(node_ptr self, const caf::actor_addr& dead,
   return true;
 }
 
+/// A monitored actor ended: a camera's session, or a component to restart.
+void on_down(node_ptr self, const caf::down_msg& dm) {
+  if (self->state.stopping)
+    return;
+  auto i = self->state.cameras.find(dm.source);
+  if (i == self->state.cameras.end()) {
+    restart(self, dm.source, dm.reason);
+    return;
+  }
+  auto id = i->second;
+  self->state.cameras.erase(i);
+  log::info("node", "camera ", id, ": actor ended");
+  // A newer session of the same camera may be live.
+  for (auto& kv : self->state.cameras)
+    if (kv.second == id)
+      return;
+  self->send(self->state.parts.admin, connected_atom_v, id, false);
+}
+
+/// Shutdown: cameras first (no new work enters), then the consumers of
+/// their work, then the store's users.
+void on_exit(node_ptr self, const caf::exit_msg& em) {
+  self->state.stopping = true;
+  auto& p = self->state.parts;
+  log::info("node", "shutting down: ", self->state.cameras.size(),
+            " camera sessions");
+  auto stop = [&](const auto& x) {
+    if (x)
+      self->send_exit(x, em.reason);
+  };
+  for (auto& kv : self->state.cameras)
+    if (auto h = caf::actor_cast<caf::actor>(kv.first))
+      self->send_exit(h, em.reason);
+  stop(p.selector);
+  stop(p.gpu_owner);
+  for (auto& l : p.labelers)
+    stop(l);
+  stop(p.zoo);
+  stop(p.admin);
+  self->quit(em.reason);
+}
+
+/// What a new camera actor works with: the node's actors and settings
+/// (labelers taken in turn).
+camera_deps camera_deps_of(node_state& st) {
+  camera_deps deps;
+  deps.labeler
+    = st.parts.labelers[st.next_labeler++ % st.parts.labelers.size()];
+  deps.selector = st.parts.selector;
+  deps.gpu_owner = st.parts.gpu_owner;
+  deps.zoo = st.parts.zoo;
+  deps.generalist = st.cfg.gpu.generalist && !st.cfg.gpu.base_expert.empty();
+  deps.retrain = st.cfg.retrain;
+  deps.retrain_windows = st.cfg.retrain_windows;
+  deps.alpha = st.cfg.alpha;
+  deps.min_fps = st.cfg.min_fps;
+  deps.max_fps = st.cfg.max_fps;
+  deps.max_reply_bytes = st.cfg.max_reply_bytes;
+  deps.admin = st.parts.admin;
+  deps.db = st.db;
+  deps.top_k = st.cfg.top_k;
+  deps.compare_selectors = st.cfg.selector == selector_kind::compare;
+  deps.selection = st.cfg.selection;
+  deps.admission = st.cfg.admission;
+  deps.teacher = st.parts.teacher;
+  return deps;
+}
+
 node_actor::behavior_type node(node_actor::stateful_pointer<node_state> self,
                                std::shared_ptr<store> db, node_config cfg,
                                components parts) {
@@ -104,45 +172,8 @@ node_actor::behavior_type node(node_actor::stateful_pointer<node_state> self,
   self->monitor(st.parts.zoo);
   self->monitor(st.parts.selector);
   self->monitor(st.parts.admin);
-  self->set_down_handler([=](const caf::down_msg& dm) {
-    if (self->state.stopping)
-      return;
-    auto i = self->state.cameras.find(dm.source);
-    if (i == self->state.cameras.end()) {
-      restart(self, dm.source, dm.reason);
-      return;
-    }
-    auto id = i->second;
-    self->state.cameras.erase(i);
-    log::info("node", "camera ", id, ": actor ended");
-    // A newer session of the same camera may be live.
-    for (auto& kv : self->state.cameras)
-      if (kv.second == id)
-        return;
-    self->send(self->state.parts.admin, connected_atom_v, id, false);
-  });
-  self->set_exit_handler([=](const caf::exit_msg& em) {
-    self->state.stopping = true;
-    auto& p = self->state.parts;
-    log::info("node", "shutting down: ", self->state.cameras.size(),
-              " camera sessions");
-    auto stop = [&](const auto& x) {
-      if (x)
-        self->send_exit(x, em.reason);
-    };
-    // Cameras first: no new work enters. Then the consumers of their work,
-    // then the store's users.
-    for (auto& kv : self->state.cameras)
-      if (auto h = caf::actor_cast<caf::actor>(kv.first))
-        self->send_exit(h, em.reason);
-    stop(p.selector);
-    stop(p.gpu_owner);
-    for (auto& l : p.labelers)
-      stop(l);
-    stop(p.zoo);
-    stop(p.admin);
-    self->quit(em.reason);
-  });
+  self->set_down_handler([=](const caf::down_msg& dm) { on_down(self, dm); });
+  self->set_exit_handler([=](const caf::exit_msg& em) { on_exit(self, em); });
   return {
     [=](register_atom, const std::string& id) -> caf::result<camera_actor> {
       if (!valid_camera_id(id))
@@ -151,27 +182,7 @@ node_actor::behavior_type node(node_actor::stateful_pointer<node_state> self,
                                  + "' is not a camera id (1-64 of "
                                    "A-Z a-z 0-9 . _ -)");
       auto& st = self->state;
-      camera_deps deps;
-      deps.labeler
-        = st.parts.labelers[st.next_labeler++ % st.parts.labelers.size()];
-      deps.selector = st.parts.selector;
-      deps.gpu_owner = st.parts.gpu_owner;
-      deps.zoo = st.parts.zoo;
-      deps.generalist
-        = st.cfg.gpu.generalist && !st.cfg.gpu.base_expert.empty();
-      deps.retrain = st.cfg.retrain;
-      deps.retrain_windows = st.cfg.retrain_windows;
-      deps.alpha = st.cfg.alpha;
-      deps.min_fps = st.cfg.min_fps;
-      deps.max_fps = st.cfg.max_fps;
-      deps.max_reply_bytes = st.cfg.max_reply_bytes;
-      deps.admin = st.parts.admin;
-      deps.db = st.db;
-      deps.top_k = st.cfg.top_k;
-      deps.compare_selectors = st.cfg.selector == selector_kind::compare;
-      deps.selection = st.cfg.selection;
-      deps.admission = st.cfg.admission;
-      deps.teacher = st.parts.teacher;
+      auto deps = camera_deps_of(st);
       auto cam = spawn_camera(self->system(), id, std::move(deps));
       self->monitor(cam);
       st.cameras[cam.address()] = id;

@@ -101,9 +101,13 @@ std::vector<std::string> scheduler::expire(double now) {
   return ids;
 }
 
+bool scheduler::fits(const sched_job* j, double now) const {
+  double est = j->last_cost > 0 ? j->last_cost : typical_cost_;
+  return now + est <= j->deadline + 1e-9;
+}
+
 std::optional<grant> scheduler::next(double now) {
-  // Live jobs in arrival order.
-  std::vector<sched_job*> live;
+  live_jobs live;
   for (auto& kv : jobs_)
     if (kv.second.deadline > now)
       live.push_back(&kv.second);
@@ -111,81 +115,78 @@ std::optional<grant> scheduler::next(double now) {
     return std::nullopt;
   std::sort(live.begin(), live.end(),
             [](auto a, auto b) { return a->order < b->order; });
-  // Whether one more micro-window fits before the job's deadline.
-  auto fits = [&](const sched_job* j) {
-    double est = j->last_cost > 0 ? j->last_cost : typical_cost_;
-    return now + est <= j->deadline + 1e-9;
-  };
-  auto first_fitting = [&](auto&& better) -> sched_job* {
-    sched_job* pick = nullptr;
-    for (auto j : live)
-      if (fits(j) && (pick == nullptr || better(j, pick)))
-        pick = j;
-    return pick;
-  };
   switch (policy_) {
-  case sched_policy::recl: {
-    // Lines 10-12: one micro-window for every new request first.
-    for (auto j : live)
-      if (!j->initialised)
-        return grant{j->id, false};
-    // Lines 13-16: the largest gain, while a micro-window fits; gains
-    // within the tolerance of it are ties, won by the least trained.
-    auto best = first_fitting([](auto a, auto b) { return a->gain > b->gain; });
-    if (best == nullptr)
-      return std::nullopt;
-    sched_job* pick = nullptr;
-    for (auto j : live)
-      if (fits(j) && j->gain >= best->gain - gain_tolerance_
-          && (pick == nullptr || j->grants < pick->grants))
-        pick = j;
-    return grant{pick->id, false};
-  }
-  case sched_policy::round_robin: {
-    sched_job* pick = nullptr;
-    for (auto j : live)
-      if (fits(j) && j->order >= turn_ && pick == nullptr) {
-        pick = j;
-      }
-    if (pick == nullptr) // wrap around
-      for (auto j : live)
-        if (fits(j)) {
-          pick = j;
-          break;
-        }
-    if (pick == nullptr)
-      return std::nullopt;
-    turn_ = pick->order + 1;
-    return grant{pick->id, false};
-  }
+  case sched_policy::recl:
+    return next_recl(live, now);
+  case sched_policy::round_robin:
+    return next_round_robin(live, now);
   case sched_policy::fair: {
-    auto pick
-      = first_fitting([](auto a, auto b) { return a->used < b->used - 1e-12; });
+    auto pick = first_fitting(
+      live, now, [](auto a, auto b) { return a->used < b->used - 1e-12; });
     if (pick == nullptr)
       return std::nullopt;
     return grant{pick->id, false};
   }
-  case sched_policy::ekya: {
-    for (auto j : live)
-      if (j->profile.size() < profile_epochs_)
-        return grant{j->id, true};
-    if (dirty_)
-      reallocate(now);
-    auto pick = first_fitting([](auto a, auto b) {
-      return a->allocation - a->grants > b->allocation - b->grants;
-    });
-    if (pick == nullptr || pick->allocation - pick->grants < 0.5) {
-      reallocate(now);
-      pick = first_fitting([](auto a, auto b) {
-        return a->allocation - a->grants > b->allocation - b->grants;
-      });
-      if (pick == nullptr || pick->allocation - pick->grants < 0.5)
-        return std::nullopt;
-    }
-    return grant{pick->id, false};
-  }
+  case sched_policy::ekya:
+    return next_ekya(live, now);
   }
   return std::nullopt;
+}
+
+std::optional<grant> scheduler::next_recl(const live_jobs& live, double now) {
+  // Lines 10-12: one micro-window for every new request first.
+  for (auto j : live)
+    if (!j->initialised)
+      return grant{j->id, false};
+  // Lines 13-16: the largest gain, while a micro-window fits; gains
+  // within the tolerance of it are ties, won by the least trained.
+  auto best = first_fitting(live, now,
+                            [](auto a, auto b) { return a->gain > b->gain; });
+  if (best == nullptr)
+    return std::nullopt;
+  sched_job* pick = nullptr;
+  for (auto j : live)
+    if (fits(j, now) && j->gain >= best->gain - gain_tolerance_
+        && (pick == nullptr || j->grants < pick->grants))
+      pick = j;
+  return grant{pick->id, false};
+}
+
+std::optional<grant> scheduler::next_round_robin(const live_jobs& live,
+                                                 double now) {
+  sched_job* pick = nullptr;
+  for (auto j : live)
+    if (fits(j, now) && j->order >= turn_ && pick == nullptr)
+      pick = j;
+  if (pick == nullptr) // wrap around
+    for (auto j : live)
+      if (fits(j, now)) {
+        pick = j;
+        break;
+      }
+  if (pick == nullptr)
+    return std::nullopt;
+  turn_ = pick->order + 1;
+  return grant{pick->id, false};
+}
+
+std::optional<grant> scheduler::next_ekya(const live_jobs& live, double now) {
+  for (auto j : live)
+    if (j->profile.size() < profile_epochs_)
+      return grant{j->id, true};
+  if (dirty_)
+    reallocate(now);
+  auto most_owed = [](auto a, auto b) {
+    return a->allocation - a->grants > b->allocation - b->grants;
+  };
+  auto pick = first_fitting(live, now, most_owed);
+  if (pick == nullptr || pick->allocation - pick->grants < 0.5) {
+    reallocate(now);
+    pick = first_fitting(live, now, most_owed);
+    if (pick == nullptr || pick->allocation - pick->grants < 0.5)
+      return std::nullopt;
+  }
+  return grant{pick->id, false};
 }
 
 void scheduler::report(const grant& g, double acc_before, double acc_after,

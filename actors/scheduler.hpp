@@ -110,6 +110,28 @@ public:
 private:
   void reallocate(double now); // Ekya's thief
 
+  /// The live jobs in arrival order.
+  using live_jobs = std::vector<sched_job*>;
+
+  /// Whether one more micro-window of `j` fits before its deadline.
+  bool fits(const sched_job* j, double now) const;
+
+  /// The fitting job that `better` ranks first, or nullptr.
+  template <class Better>
+  sched_job* first_fitting(const live_jobs& live, double now,
+                           Better better) const {
+    sched_job* pick = nullptr;
+    for (auto j : live)
+      if (fits(j, now) && (pick == nullptr || better(j, pick)))
+        pick = j;
+    return pick;
+  }
+
+  // next() for each policy.
+  std::optional<grant> next_recl(const live_jobs& live, double now);
+  std::optional<grant> next_round_robin(const live_jobs& live, double now);
+  std::optional<grant> next_ekya(const live_jobs& live, double now);
+
   sched_policy policy_;
   uint32_t profile_epochs_;
   double gain_tolerance_; // recl: gains this close to the best are ties

@@ -276,6 +276,59 @@ void next_job(self_ptr self) {
   admit_batch(self);
 }
 
+/// Queues a promising model for admission (durably, before answering);
+/// admits the queue once it holds gamma. Answers the position in the queue,
+/// 0 when admitted at once.
+caf::result<uint64_t> queue_candidate(self_ptr self, candidate c) {
+  auto& st = self->state;
+  c.info.id = "e-" + c.info.origin_camera + "-"
+              + std::to_string(c.info.origin_window) + "-" + random_hex(3);
+  try {
+    auto w = st.db->get(family::experts, keys::model(c.model_id));
+    if (!w)
+      return caf::make_error(ec::unknown_expert,
+                             "no retrained model " + c.model_id);
+    write_batch b;
+    b.put(family::experts, keys::queued(c.info.id), *w);
+    b.put(family::experts, keys::queued_info(c.info.id), to_bytes(c));
+    st.db->write(b);
+  } catch (const std::exception& e) {
+    return caf::make_error(ec::storage, e.what());
+  }
+  st.queue.push_back(std::move(c));
+  log::info("zoo", "queued ", st.queue.back().info.id, " (accuracy ",
+            st.queue.back().info.accuracy, " vs best rival ",
+            st.queue.back().best_rival, "); ", st.queue.size(), "/",
+            st.opts.gamma, " queued");
+  uint64_t pos = st.queue.size();
+  if (admit_now(pos, st.opts.gamma)) {
+    admit_batch(self);
+    return uint64_t{0};
+  }
+  return pos;
+}
+
+/// Logs that a window was served `id` and prunes what the log condemns.
+void record_selection(self_ptr self, const std::string& id) {
+  auto& st = self->state;
+  auto seq = st.log.total();
+  auto dropped = st.log.record(seq, id);
+  try {
+    write_batch b;
+    b.put(family::selections, keys::seq(seq), id);
+    for (auto d : dropped)
+      b.erase(family::selections, keys::seq(d));
+    st.db->write(b);
+  } catch (const std::exception& e) {
+    log::error("zoo", "cannot log a selection: ", e.what());
+  }
+  if (!st.busy) {
+    auto gone = prunable(st);
+    if (!gone.empty())
+      prune_batch(self, gone, std::nullopt);
+  }
+}
+
 zoo_actor::behavior_type zoo(self_ptr self, std::shared_ptr<store> db,
                              zoo_options opts, gpu_owner_actor gpu) {
   auto& st = self->state;
@@ -305,52 +358,9 @@ zoo_actor::behavior_type zoo(self_ptr self, std::shared_ptr<store> db,
       return self->state.experts.size();
     },
     [=](admit_atom, candidate& c) -> caf::result<uint64_t> {
-      auto& st = self->state;
-      c.info.id = "e-" + c.info.origin_camera + "-"
-                  + std::to_string(c.info.origin_window) + "-" + random_hex(3);
-      try {
-        auto w = st.db->get(family::experts, keys::model(c.model_id));
-        if (!w)
-          return caf::make_error(ec::unknown_expert,
-                                 "no retrained model " + c.model_id);
-        write_batch b;
-        b.put(family::experts, keys::queued(c.info.id), *w);
-        b.put(family::experts, keys::queued_info(c.info.id), to_bytes(c));
-        st.db->write(b);
-      } catch (const std::exception& e) {
-        return caf::make_error(ec::storage, e.what());
-      }
-      st.queue.push_back(std::move(c));
-      log::info("zoo", "queued ", st.queue.back().info.id, " (accuracy ",
-                st.queue.back().info.accuracy, " vs best rival ",
-                st.queue.back().best_rival, "); ", st.queue.size(), "/",
-                st.opts.gamma, " queued");
-      uint64_t pos = st.queue.size();
-      if (admit_now(pos, st.opts.gamma)) {
-        admit_batch(self);
-        return uint64_t{0};
-      }
-      return pos;
+      return queue_candidate(self, std::move(c));
     },
-    [=](selected_atom, const std::string& id) {
-      auto& st = self->state;
-      auto seq = st.log.total();
-      auto dropped = st.log.record(seq, id);
-      try {
-        write_batch b;
-        b.put(family::selections, keys::seq(seq), id);
-        for (auto d : dropped)
-          b.erase(family::selections, keys::seq(d));
-        st.db->write(b);
-      } catch (const std::exception& e) {
-        log::error("zoo", "cannot log a selection: ", e.what());
-      }
-      if (!st.busy) {
-        auto gone = prunable(st);
-        if (!gone.empty())
-          prune_batch(self, gone, std::nullopt);
-      }
-    },
+    [=](selected_atom, const std::string& id) { record_selection(self, id); },
     [=](prune_atom,
         const std::string& id) -> caf::result<std::vector<std::string>> {
       auto& st = self->state;

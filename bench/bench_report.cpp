@@ -53,6 +53,60 @@ std::string verdict(const paired_ci& c) {
   return c.mean > 0 ? "RECL better" : "RECL worse";
 }
 
+/// RECL's windows by the source of the model it deployed, against AMS on
+/// the same frames, with the winner's-curse gap.
+std::string decomposition(const bench_settings& s,
+                          const std::vector<window_row>& rows,
+                          const std::map<pair_key, const window_row*>& mine,
+                          size_t n, int b) {
+  std::string out;
+  // Decomposition: by where the model RECL deployed on a window came
+  // from (what it served after the window before), RECL against AMS on
+  // the same frames, and the winner's-curse gap: the served model's score
+  // on the frames it was picked on minus its score on the next window.
+  auto ams = s.planned("ams", n, b) ? scored(rows, "ams", n, b)
+                                    : std::map<pair_key, const window_row*>{};
+  std::map<std::string, std::vector<double>> vs_ams, gap;
+  std::map<std::string, size_t> count;
+  // Every RECL row, sparse ones too: a window's predecessor may be one.
+  std::map<pair_key, const window_row*> every;
+  for (auto& x : rows)
+    if (x.policy == "recl" && x.cameras == n && x.budget == b)
+      every[{x.seed, x.camera, x.window}] = &x;
+  for (auto& [k, r] : mine) {
+    auto& [seed, cam, w] = k;
+    auto p = w > 0 ? every.find({seed, cam, w - 1}) : every.end();
+    if (p == every.end())
+      continue;
+    auto prev = p->second;
+    auto src = prev->source;
+    count[src] += 1;
+    if (auto i = ams.find(k); i != ams.end())
+      vs_ams[src].push_back(r->map - i->second->map);
+    if (prev->served_acc >= 0)
+      gap[src].push_back(prev->served_acc - r->map);
+  }
+  if (!count.empty()) {
+    out += "\nRECL's windows by the source of the model it deployed "
+           "(served after the window before): RECL minus AMS on the same "
+           "frames, and the gap between the model's score on the frames "
+           "that chose it and its score on this window (positive: it "
+           "looked better when chosen than it then was).\n\n| deployed "
+           "model | windows | RECL - AMS | 95% interval | selection gap "
+           "|\n|---|---|---|---|---|\n";
+    for (auto& [src, k] : count) {
+      auto c = bootstrap_mean(vs_ams[src]);
+      auto g = bootstrap_mean(gap[src]);
+      out += cv::format("| %s | %zu | %s | %s | %s |\n", src.c_str(), k,
+                        c.n ? cv::format("%+.3f", c.mean).c_str() : "-",
+                        c.n > 1 ? cv::format("%+.3f..%+.3f", c.lo, c.hi).c_str()
+                                : "-",
+                        g.n ? cv::format("%+.3f", g.mean).c_str() : "-");
+    }
+  }
+  return out;
+}
+
 /// The paired comparison against RECL and RECL's decomposition, as
 /// markdown; also printed, so a run's verdict is on its console.
 std::string paired_section(const bench_settings& s,
@@ -93,50 +147,7 @@ std::string paired_section(const bench_settings& s,
                         other.c_str(), c.n, avg(a), avg(t), c.mean, c.lo, c.hi,
                         verdict(c).c_str());
     }
-    // Decomposition: by where the model RECL deployed on a window came
-    // from (what it served after the window before), RECL against AMS on
-    // the same frames, and the winner's-curse gap: the served model's score
-    // on the frames it was picked on minus its score on the next window.
-    auto ams
-      = s.planned("ams", n, b) ? scored(rows, "ams", n, b) : decltype(mine){};
-    std::map<std::string, std::vector<double>> vs_ams, gap;
-    std::map<std::string, size_t> count;
-    // Every RECL row, sparse ones too: a window's predecessor may be one.
-    std::map<pair_key, const window_row*> every;
-    for (auto& x : rows)
-      if (x.policy == "recl" && x.cameras == n && x.budget == b)
-        every[{x.seed, x.camera, x.window}] = &x;
-    for (auto& [k, r] : mine) {
-      auto& [seed, cam, w] = k;
-      auto p = w > 0 ? every.find({seed, cam, w - 1}) : every.end();
-      if (p == every.end())
-        continue;
-      auto prev = p->second;
-      auto src = prev->source;
-      count[src] += 1;
-      if (auto i = ams.find(k); i != ams.end())
-        vs_ams[src].push_back(r->map - i->second->map);
-      if (prev->served_acc >= 0)
-        gap[src].push_back(prev->served_acc - r->map);
-    }
-    if (!count.empty()) {
-      out += "\nRECL's windows by the source of the model it deployed "
-             "(served after the window before): RECL minus AMS on the same "
-             "frames, and the gap between the model's score on the frames "
-             "that chose it and its score on this window (positive: it "
-             "looked better when chosen than it then was).\n\n| deployed "
-             "model | windows | RECL - AMS | 95% interval | selection gap "
-             "|\n|---|---|---|---|---|\n";
-      for (auto& [src, k] : count) {
-        auto c = bootstrap_mean(vs_ams[src]);
-        auto g = bootstrap_mean(gap[src]);
-        out += cv::format(
-          "| %s | %zu | %s | %s | %s |\n", src.c_str(), k,
-          c.n ? cv::format("%+.3f", c.mean).c_str() : "-",
-          c.n > 1 ? cv::format("%+.3f..%+.3f", c.lo, c.hi).c_str() : "-",
-          g.n ? cv::format("%+.3f", g.mean).c_str() : "-");
-      }
-    }
+    out += decomposition(s, rows, mine, n, b);
   }
   return out;
 }

@@ -134,6 +134,19 @@ void print_window(const std::string& camera, uint32_t index, size_t frames,
   std::fflush(stdout);
 }
 
+/// Adds a window's reply to the run's totals.
+void tally(run_stats& stats, const window_reply& r, size_t frames,
+           double per_frame) {
+  stats.windows += 1;
+  stats.reply_ms += r.round_trip_ms;
+  stats.boxes += per_frame;
+  stats.frames += frames;
+  if (r.accuracy >= 0) {
+    stats.acc_sum += r.accuracy;
+    stats.acc_n += 1;
+  }
+}
+
 /// Plays the source through the server, a window at a time; returns the
 /// exit code.
 int play(edge_settings e) {
@@ -168,14 +181,7 @@ int play(edge_settings e) {
       model_id = r.model_id;
     if (r.next_sample_fps > 0)
       e.sample_fps = r.next_sample_fps;
-    stats.windows += 1;
-    stats.reply_ms += r.round_trip_ms;
-    stats.boxes += per_frame;
-    stats.frames += pending.size();
-    if (r.accuracy >= 0) {
-      stats.acc_sum += r.accuracy;
-      stats.acc_n += 1;
-    }
+    tally(stats, r, pending.size(), per_frame);
     pending.clear();
     ++index;
   };

@@ -126,3 +126,28 @@ TEST_CASE(
                          usage_error);
   }
 }
+
+TEST_CASE("run_command: --help, usage errors 2, other failures 1, else the "
+          "body's code") {
+  auto run = [](std::vector<std::string> args, std::function<int()> body) {
+    options o{"prog", "[options]", "A test command."};
+    o.add("n", "N", "a number", "1");
+    std::vector<char*> argv;
+    for (auto& a : args)
+      argv.push_back(a.data());
+    return run_command(o, static_cast<int>(argv.size()), argv.data(), body);
+  };
+  bool ran = false;
+  auto body = [&] {
+    ran = true;
+    return 7;
+  };
+  CHECK(run({"prog", "--help"}, body) == 0);
+  CHECK_FALSE(ran);
+  CHECK(run({"prog", "--bogus"}, body) == 2);
+  CHECK_FALSE(ran);
+  CHECK(run({"prog"}, body) == 7);
+  CHECK(ran);
+  CHECK(run({"prog"}, []() -> int { throw usage_error("bad"); }) == 2);
+  CHECK(run({"prog"}, []() -> int { throw std::runtime_error("io"); }) == 1);
+}
