@@ -31,11 +31,8 @@ namespace {
 
 constexpr const char* version = "0.1.0";
 
-options make_options() {
-  options o{"recld", "--data-dir DIR [options]",
-            "The RECL adaptation server: labels edge cameras' frames with a "
-            "teacher,\nanswers with the best expert, and keeps a durable, "
-            "shared model zoo."};
+/// The service's and the teacher's options, in --help order.
+void add_service_options(options& o) {
   o.add("data-dir", "DIR", "where the store lives (created if missing)")
     .add("listen", "HOST:PORT", "RPC address; port 0 picks a free port",
          "127.0.0.1:7450")
@@ -71,12 +68,16 @@ options make_options() {
     .add("token-file", "FILE",
          "read the token from FILE (default: DIR/auth-token, created with a "
          "random token if missing)")
-    .add("log-level", "LEVEL", "error, warning, info or debug", "info")
-    .add("base-expert", "FILE",
-         "the expert every model starts from (recl-pretrain or recl-convert "
-         "output; default: base.pt, else yolox_nano.pt, in $RECL_CACHE or "
-         "~/.cache/recl; none found, or 'none': no selection or "
-         "retraining)")
+    .add("log-level", "LEVEL", "error, warning, info or debug", "info");
+}
+
+/// The models' and adaptation's options, in --help order.
+void add_adaptation_options(options& o) {
+  o.add("base-expert", "FILE",
+        "the expert every model starts from (recl-pretrain or recl-convert "
+        "output; default: base.pt, else yolox_nano.pt, in $RECL_CACHE or "
+        "~/.cache/recl; none found, or 'none': no selection or "
+        "retraining)")
     .add("expert-input", "WxH", "expert input size, multiples of 32", "256x160")
     .add("selector", "POLICY",
          "gating, odin, oracle, none, or compare (gating serves; each reply "
@@ -134,6 +135,15 @@ options make_options() {
     .add("min-sample-fps", "F", "AMS: lowest sampling rate sent back", "0.1")
     .add("max-sample-fps", "F", "AMS: highest sampling rate sent back", "10")
     .add("threads", "N", "LibTorch threads (0 = one per core)", "0");
+}
+
+options make_options() {
+  options o{"recld", "--data-dir DIR [options]",
+            "The RECL adaptation server: labels edge cameras' frames with a "
+            "teacher,\nanswers with the best expert, and keeps a durable, "
+            "shared model zoo."};
+  add_service_options(o);
+  add_adaptation_options(o);
   return o;
 }
 
