@@ -39,14 +39,15 @@ struct side {
   std::vector<std::vector<box>> all; ///< labels of every frame, in order
 };
 
-/// Milliseconds per frame of a fresh `opts` teacher on `frames` (no cache).
-std::vector<double> time_teacher(const teacher_options& opts,
+/// Milliseconds per frame of teacher `t` on `frames`, the label cache
+/// bypassed, after one warm-up pass.
+std::vector<double> time_teacher(teacher& t,
                                  const std::vector<cv::Mat>& frames) {
-  auto t = make_teacher(opts);
+  t.detect(frames.front());
   std::vector<double> ms;
   for (auto& f : frames) {
     auto t0 = now_ms();
-    t->detect(f);
+    t.detect(f);
     ms.push_back(now_ms() - t0);
   }
   return ms;
@@ -95,7 +96,7 @@ void label_and_time(side& s, const sampled_frames& f, size_t timing) {
   auto step = std::max<size_t>(1, f.mats.size() / timing);
   for (size_t i = 0; i < f.mats.size() && sample.size() < timing; i += step)
     sample.push_back(f.mats[i]);
-  s.ms = time_teacher(s.lab.opts, sample);
+  s.ms = time_teacher(*s.lab.model, sample);
 }
 
 /// The student's mAP against each teacher per clip, paired.

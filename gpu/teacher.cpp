@@ -188,8 +188,9 @@ private:
 /// with per-class NMS.
 class tiled_teacher : public teacher {
 public:
-  /// `whole` labels the whole frame, `inner` each tile.
-  tiled_teacher(std::unique_ptr<teacher> whole, std::unique_ptr<teacher> inner,
+  /// `whole` labels the whole frame, `inner` each tile (they may be the
+  /// same detector: one network loaded, not two).
+  tiled_teacher(std::shared_ptr<teacher> whole, std::shared_ptr<teacher> inner,
                 const teacher_options& opts)
     : whole_(std::move(whole)), inner_(std::move(inner)), opts_(opts) {}
 
@@ -234,10 +235,14 @@ public:
   }
 
 private:
-  std::unique_ptr<teacher> whole_;
-  std::unique_ptr<teacher> inner_;
+  std::shared_ptr<teacher> whole_;
+  std::shared_ptr<teacher> inner_;
   teacher_options opts_;
 };
+
+/// The overlap at which boxes of two views are one object (the value
+/// weighted box fusion's authors use).
+constexpr float fusion_iou = 0.55f;
 
 /// Runs a teacher on the frame and on its mirror image and fuses the two
 /// views' boxes: what either view finds is kept, and an object both find
@@ -258,8 +263,7 @@ public:
       b.x1 = w - b.x0;
       b.x0 = x0;
     }
-    // 0.55: the overlap at which WBF's authors fuse boxes of one object.
-    return fuse_boxes({direct, mirrored}, 0.55f);
+    return fuse_boxes({direct, mirrored}, fusion_iou);
   }
 
   std::string describe() const override {
@@ -275,11 +279,11 @@ private:
 /// two input sizes, since each finds objects the other misses.
 class union_teacher : public teacher {
 public:
-  union_teacher(std::unique_ptr<teacher> a, std::unique_ptr<teacher> b)
+  union_teacher(std::shared_ptr<teacher> a, std::shared_ptr<teacher> b)
     : a_(std::move(a)), b_(std::move(b)) {}
 
   std::vector<box> detect(const cv::Mat& bgr) override {
-    return fuse_boxes({a_->detect(bgr), b_->detect(bgr)}, 0.55f);
+    return fuse_boxes({a_->detect(bgr), b_->detect(bgr)}, fusion_iou);
   }
 
   std::string describe() const override {
@@ -287,7 +291,7 @@ public:
   }
 
 private:
-  std::unique_ptr<teacher> a_, b_;
+  std::shared_ptr<teacher> a_, b_;
 };
 
 std::unique_ptr<teacher> make_plain_teacher(const teacher_options& opts);
@@ -361,16 +365,19 @@ std::string parse_tiling(const std::string& x) {
 
 std::unique_ptr<teacher> make_teacher(const teacher_options& opts) {
   parse_tiling(opts.tiling);
-  auto whole = make_view(opts);
-  if (opts.extra_input > 0) {
-    auto o = opts;
-    o.input_width = o.input_height = opts.extra_input;
-    whole = std::make_unique<union_teacher>(std::move(whole), make_view(o));
+  auto extra = opts; // the second whole-frame pass, if any
+  extra.input_width = extra.input_height = opts.extra_input;
+  if (opts.tiling == "off") {
+    if (opts.extra_input <= 0)
+      return make_view(opts);
+    return std::make_unique<union_teacher>(make_view(opts), make_view(extra));
   }
-  if (opts.tiling == "off")
-    return whole;
-  return std::make_unique<tiled_teacher>(std::move(whole), make_view(opts),
-                                         opts);
+  std::shared_ptr<teacher> view = make_view(opts);
+  std::shared_ptr<teacher> whole = view;
+  if (opts.extra_input > 0)
+    whole = std::make_shared<union_teacher>(view, make_view(extra));
+  // The tiles use the whole frame's detector: one network loaded, not two.
+  return std::make_unique<tiled_teacher>(whole, view, opts);
 }
 
 namespace {
