@@ -316,6 +316,11 @@ struct camera_deps {
 camera_actor spawn_camera(caf::actor_system& sys, std::string id,
                           camera_deps deps);
 
+/// Deletes the retrained models that no camera record names (left by a
+/// crash between a job's end and its camera's record, or by an older
+/// build); returns how many. Run before any camera starts.
+size_t drop_unnamed_models(store& db);
+
 /// The node and all components. Throws if a component cannot start (e.g.
 /// the teacher model cannot be loaded).
 node_actor spawn_node(caf::actor_system& sys, std::shared_ptr<store> db,

@@ -51,6 +51,8 @@ admin(admin_actor::stateful_pointer<admin_state> self,
       out.store_bytes = st.db->disk_bytes();
       out.data_dir = st.db->dir();
       out.version = st.version;
+      out.store_fault = st.db->fault();
+      out.store_free_bytes = st.db->free_bytes();
       for (auto& kv : st.cameras)
         out.cameras.push_back(kv.second);
       return out;

@@ -26,16 +26,64 @@
 #include <cstdlib>
 #include <map>
 #include <optional>
+#include <set>
 
 namespace recl {
 
-/// Persists the record; a failure is logged, not fatal to the reply.
-void camera_state::persist() {
+std::string camera_state::persist(const std::vector<std::string>& drop) {
   try {
-    deps.db->put(family::cameras, id, encode(info));
+    write_batch b;
+    b.put(family::cameras, id, encode(info));
+    for (auto& x : drop)
+      b.erase(family::experts, keys::model(x));
+    deps.db->write(b);
+    if (!drop.empty())
+      log::debug("camera", id, ": dropped ", drop.size(),
+                 " superseded retrained model(s)");
+    return "";
   } catch (const std::exception& e) {
-    log::error("camera", id, ": cannot persist its record: ", e.what());
+    log::warning("camera", id, ": cannot persist its record: ", e.what());
+    return e.what();
   }
+}
+
+std::vector<std::string>
+camera_state::superseded(const std::vector<std::string>& was) const {
+  std::vector<std::string> out;
+  for (auto& x : was) {
+    bool own = x.rfind("r-" + id + "-", 0) == 0;
+    bool named = x == info.model_id || x == info.last_retrained_id
+                 || (on_probation && on_probation->model_id == x);
+    if (own && !named && std::find(out.begin(), out.end(), x) == out.end())
+      out.push_back(x);
+  }
+  return out;
+}
+
+size_t drop_unnamed_models(store& db) {
+  std::set<std::string> named;
+  db.scan(family::cameras, "", [&](std::string_view k, std::string_view v) {
+    auto c = decode_camera_info(std::string{k}, std::string{v});
+    named.insert(keys::model(c.model_id));
+    named.insert(keys::model(c.last_retrained_id));
+    return true;
+  });
+  write_batch b;
+  uint64_t bytes = 0;
+  db.scan(family::experts, keys::retrained_prefix,
+          [&](std::string_view k, std::string_view v) {
+            if (!named.count(std::string{k})) {
+              b.erase(family::experts, k);
+              bytes += v.size();
+            }
+            return true;
+          });
+  if (b.size() == 0)
+    return 0;
+  db.write(b);
+  log::info("recld", "dropped ", b.size(),
+            " retrained models no camera names (", human_bytes(bytes), ")");
+  return b.size();
 }
 
 /// What kind of model an id is, as the edge is told.
@@ -104,14 +152,16 @@ decision camera_state::make_decision(const labelled_window& lw) const {
   return d;
 }
 
-void camera_state::account(const labelled_window& lw, const decision& d) {
+std::string camera_state::account(const labelled_window& lw,
+                                  const decision& d) {
+  auto was = info.model_id;
   info.windows += 1;
   info.frames_labelled += lw.labels.size();
   info.last_reply_ms = d.time.total_ms;
   info.last_reply_unix_ms = unix_ms();
   info.model_id = d.model_id;
   info.connected = true;
-  persist();
+  return persist(superseded({was}));
 }
 
 namespace {
@@ -184,16 +234,8 @@ void on_trained(camera_self self, const labelled_window& lw,
       log::warning("camera", st.id, ": ", e.what());
     }
   }
-  st.persist();
-  // The previous retrained model is dropped unless the edge still runs it.
-  if (!old.empty() && old != r.model_id && old != st.info.model_id
-      && old.rfind("r-", 0) == 0) {
-    try {
-      st.deps.db->erase(family::experts, keys::model(old));
-    } catch (const std::exception& e) {
-      log::warning("camera", st.id, ": cannot drop ", old, ": ", e.what());
-    }
-  }
+  // The previous retrained model goes unless the edge still runs it.
+  st.persist(st.superseded({old}));
   candidate c;
   c.model_id = r.model_id;
   c.info.origin_camera = st.id;

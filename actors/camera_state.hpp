@@ -24,8 +24,17 @@ struct camera_state {
   /// window's safety check to say whether it is promising.
   std::optional<candidate> on_probation;
 
-  /// Persists the record; a failure is logged, not fatal to the reply.
-  void persist();
+  /// Writes the camera's record and, in the same batch, deletes the models
+  /// in `drop`; "" or why it failed (logged, not fatal to the reply).
+  std::string persist(const std::vector<std::string>& drop = {});
+
+  /// Of `was` (ids the record named until now), the camera's own retrained
+  /// models that nothing names any more: neither the edge's model, nor the
+  /// last retrained one, nor the model on probation. They are deleted with
+  /// the record that stops naming them, so that the store keeps at most two
+  /// retrained models per camera.
+  std::vector<std::string>
+  superseded(const std::vector<std::string>& was) const;
 
   /// What kind of model an id is, as the edge is told.
   std::string source_of(const std::string& model) const;
@@ -36,8 +45,9 @@ struct camera_state {
   /// The answer "keep your model", with the window's labels and timing.
   decision make_decision(const labelled_window& lw) const;
 
-  /// Counts a served window in the camera's record and persists it.
-  void account(const labelled_window& lw, const decision& d);
+  /// Counts a served window in the camera's record and persists it; "" or
+  /// why persisting failed.
+  std::string account(const labelled_window& lw, const decision& d);
 };
 
 using camera_self = camera_actor::stateful_pointer<camera_state>;

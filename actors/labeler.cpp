@@ -4,6 +4,7 @@
 
 #include "actors/actors.hpp"
 
+#include "common/image_header.hpp"
 #include "common/log.hpp"
 #include "common/util.hpp"
 #include "gpu/teacher.hpp"
@@ -39,6 +40,22 @@ labeler(labeler_actor::stateful_pointer<labeler_state> self,
       out.labels.reserve(w.frames.size());
       for (size_t i = 0; i < w.frames.size(); ++i) {
         auto& f = w.frames[i];
+        auto where = "camera " + w.camera + ", window "
+                     + std::to_string(w.index) + ", frame " + std::to_string(i);
+        // The header's size is checked before decoding allocates it.
+        auto head = read_image_header(f.bytes.data(), f.bytes.size());
+        if (!head)
+          return caf::make_error(ec::bad_frame,
+                                 where + ": not a decodable image ("
+                                   + std::to_string(f.bytes.size())
+                                   + " bytes; JPEG or PNG expected)");
+        if (head->width * head->height > max_frame_pixels)
+          return caf::make_error(
+            ec::limit_exceeded,
+            where + ": its " + head->format + " header says "
+              + std::to_string(head->width) + "x" + std::to_string(head->height)
+              + ", more than " + std::to_string(max_frame_pixels)
+              + " pixels; nothing was decoded");
         auto t0 = now_ms();
         cv::Mat img;
         try {
@@ -51,8 +68,6 @@ labeler(labeler_actor::stateful_pointer<labeler_state> self,
         }
         auto t1 = now_ms();
         out.decode_ms += t1 - t0;
-        auto where = "camera " + w.camera + ", window "
-                     + std::to_string(w.index) + ", frame " + std::to_string(i);
         if (img.empty())
           return caf::make_error(
             ec::bad_frame, where + ": not a decodable image ("

@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <sys/stat.h>
 #include <iostream>
 #include <pthread.h>
 #include <tuple>
@@ -34,6 +35,11 @@ constexpr const char* version = "0.1.0";
 /// The service's and the teacher's options, in --help order.
 void add_service_options(options& o) {
   o.add("data-dir", "DIR", "where the store lives (created if missing)")
+    .add("store-reserve-mib", "N",
+         "free space a write must leave on the data directory's disk; below "
+         "it writes are refused and retraining pauses until space returns (0: "
+         "no check)",
+         "64")
     .add("listen", "HOST:PORT", "RPC address; port 0 picks a free port",
          "127.0.0.1:7450")
     .add("config", "FILE", "read settings from FILE (key = value lines)")
@@ -158,6 +164,7 @@ struct daemon_settings {
   gateway_options gw;
   std::string token_file;
   int threads = 0;
+  store_options store;
 };
 
 /// `name`'s value, on or off; fails naming it otherwise.
@@ -184,6 +191,8 @@ void read_service(daemon_settings& s, const options& o) {
   if (!o.given("data-dir"))
     throw usage_error("--data-dir is required (see --help)");
   s.node.data_dir = o.get("data-dir");
+  s.store.reserve_bytes
+    = static_cast<uint64_t>(o.get_int("store-reserve-mib", 0, 1 << 20)) << 20;
   try {
     log::set_level(log::parse_level(o.get("log-level")));
   } catch (const std::invalid_argument& e) {
@@ -358,7 +367,21 @@ int serve(daemon_settings settings) {
   sigaddset(&sigs, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
-  std::shared_ptr<store> db = store::open(settings.node.data_dir);
+  // The store holds models and camera records: only recld's user may read
+  // it. New files are 0600 and folders 0700; an existing data directory is
+  // closed to others too.
+  ::umask(077);
+  std::error_code perm_ec;
+  if (fs::exists(settings.node.data_dir))
+    fs::permissions(settings.node.data_dir, fs::perms::owner_all,
+                    fs::perm_options::replace, perm_ec);
+  std::shared_ptr<store> db
+    = store::open(settings.node.data_dir, settings.store);
+  try {
+    drop_unnamed_models(*db);
+  } catch (const std::exception& e) {
+    log::warning("recld", "cannot drop unnamed models: ", e.what());
+  }
   settings.gw.token = resolve_token(settings);
   log::info("recld", "recld ", version, ", data directory ",
             settings.node.data_dir);

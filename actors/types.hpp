@@ -134,7 +134,8 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, decision& x) {
   return f(caf::meta::type_name("recl.decision"), x.window, x.swap, x.model_id,
            x.weights, x.labels, x.next_sample_fps, x.time, x.teacher, x.source,
-           x.accuracy, x.current_accuracy, x.zoo_size, x.candidates, x.compare);
+           x.accuracy, x.current_accuracy, x.zoo_size, x.candidates, x.compare,
+           x.saved, x.note);
 }
 
 template <class Inspector>
@@ -199,7 +200,8 @@ typename Inspector::result_type inspect(Inspector& f, scheduler_report& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, status_info& x) {
   return f(caf::meta::type_name("recl.status_info"), x.uptime_s, x.teacher,
-           x.store_bytes, x.data_dir, x.cameras, x.version);
+           x.store_bytes, x.data_dir, x.cameras, x.version, x.store_fault,
+           x.store_free_bytes);
 }
 
 } // namespace recl

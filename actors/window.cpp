@@ -24,6 +24,7 @@
 #include "actors/camera_state.hpp"
 
 #include "actors/zoo_policy.hpp"
+#include "store/store.hpp"
 #include "common/log.hpp"
 #include "common/util.hpp"
 
@@ -299,7 +300,10 @@ void answer(camera_self self, journey_ptr j, bool checked) {
   auto& st = self->state;
   auto& d = j->d;
   d.time.total_ms = now_ms() - j->lw.source.arrived_ms;
-  st.account(j->lw, d);
+  if (auto why = st.account(j->lw, d); !why.empty()) {
+    d.saved = false;
+    d.note = "the server could not record this window: " + why;
+  }
   self->send(st.deps.admin, camstats_atom_v, st.info);
   if (checked)
     self->send(st.deps.zoo, selected_atom_v,
@@ -321,6 +325,12 @@ void submit_training(camera_self self, journey_ptr j) {
   auto& st = self->state;
   if (!st.deps.retrain)
     return;
+  // A job ends by writing its model: none starts while writes fail.
+  if (!st.deps.db->writable()) {
+    log::info("camera", st.id, ": window ", j->d.window,
+              " not retrained: the store is not writable");
+    return;
+  }
   // One-time adaptation: only a camera's first N windows (ever) train.
   if (st.deps.retrain_windows > 0 && st.info.windows > st.deps.retrain_windows)
     return;

@@ -37,6 +37,9 @@ void print_status(const status_info& s, bool json) {
     j["teacher"] = s.teacher;
     j["data_dir"] = s.data_dir;
     j["store_bytes"] = s.store_bytes;
+    j["store_free_bytes"] = s.store_free_bytes;
+    j["store_writable"] = s.store_fault.empty();
+    j["store_fault"] = s.store_fault;
     j["cameras"] = nlohmann::json::array();
     for (auto& c : s.cameras)
       j["cameras"].push_back({{"id", c.id},
@@ -49,9 +52,14 @@ void print_status(const status_info& s, bool json) {
     std::cout << j.dump() << std::endl;
     return;
   }
-  std::printf("recld %s, up %.0f s\nteacher: %s\nstore: %s in %s\n",
+  std::printf("recld %s, up %.0f s\nteacher: %s\nstore: %s in %s, %s free, "
+              "%s\n",
               s.version.c_str(), s.uptime_s, s.teacher.c_str(),
-              human_bytes(s.store_bytes).c_str(), s.data_dir.c_str());
+              human_bytes(s.store_bytes).c_str(), s.data_dir.c_str(),
+              human_bytes(s.store_free_bytes).c_str(),
+              s.store_fault.empty()
+                ? "writable"
+                : ("NOT WRITABLE: " + s.store_fault).c_str());
   std::printf("cameras: %zu\n", s.cameras.size());
   if (!s.cameras.empty())
     std::printf("  %-24s %10s %10s %14s  %s\n", "id", "windows", "frames",

@@ -131,6 +131,9 @@ void print_window(const std::string& camera, uint32_t index, size_t frames,
                 "%.3f, best expert %.3f\n",
                 camera.c_str(), index, r.compare.gating, r.compare.odin,
                 r.compare.oracle);
+  if (!r.saved)
+    std::fprintf(stderr, "[%s] window %u: warning: %s\n", camera.c_str(), index,
+                 r.note.c_str());
   std::fflush(stdout);
 }
 

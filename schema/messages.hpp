@@ -65,6 +65,8 @@ struct decision {
   uint32_t zoo_size = 0;
   uint32_t candidates = 0; ///< models the safety check evaluated
   selector_comparison compare;
+  bool saved = true; ///< false: the store could not record the window
+  std::string note;  ///< why, when not saved
 };
 
 /// Statistics an edge reports about itself.
@@ -144,6 +146,8 @@ struct status_info {
   std::string data_dir;
   std::vector<camera_info> cameras;
   std::string version;
+  std::string store_fault;       ///< why writes fail ("" = writable)
+  uint64_t store_free_bytes = 0; ///< free on the data directory's disk
 };
 
 } // namespace recl

@@ -4,6 +4,12 @@
 # An edge registers its camera with the shared token and gets a CameraSession
 # capability; every model-update window it sends sampled JPEG frames and gets
 # a decision back at once. Admin tools get an Admin capability the same way.
+#
+# Every connection starts with a handshake before any RPC: the client sends
+# one Hello message, the server answers one Welcome. Both are read with a
+# small size limit, so a peer that has not shown the token can make recld
+# allocate only a few KiB; RPC with the large limit (windows of frames)
+# starts after a Welcome without error.
 
 $import "/capnp/c++.capnp".namespace("recl::rpc");
 
@@ -84,6 +90,11 @@ struct Decision {
   selGating @13 :Float32 = -1;
   selOdin @14 :Float32 = -1;
   selOracle @15 :Float32 = -1;
+  # False when the server could not record the window (a full disk, an I/O
+  # error): labels and model are good, but the camera's record on disk lags
+  # and its retraining waits until the store is writable again.
+  saved @16 :Bool = true;
+  note @17 :Text;         # why, when not saved
 
   enum Action {
     keep @0;
@@ -147,6 +158,8 @@ struct Status {
   dataDir @3 :Text;
   cameras @4 :List(CameraInfo);
   version @5 :Text;
+  storeFault @6 :Text;     # why the store refuses writes ("" = writable)
+  storeFreeBytes @7 :UInt64; # free on the data directory's filesystem
 }
 
 struct CameraInfo {
@@ -158,4 +171,12 @@ struct CameraInfo {
   framesLabelled @5 :UInt64;
   modelId @6 :Text;
   lastRetrainedId @7 :Text;
+}
+
+struct Hello {
+  token @0 :Text;
+}
+
+struct Welcome {
+  error @0 :Text;  # "" = go on with RPC; else why, and the server hangs up
 }

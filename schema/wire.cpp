@@ -80,6 +80,8 @@ void write(const decision& x, rpc::Decision::Builder out) {
   out.setSelGating(x.compare.gating);
   out.setSelOdin(x.compare.odin);
   out.setSelOracle(x.compare.oracle);
+  out.setSaved(x.saved);
+  out.setNote(x.note);
 }
 
 void read(rpc::Decision::Reader in, decision& x) {
@@ -108,6 +110,8 @@ void read(rpc::Decision::Reader in, decision& x) {
   x.compare.gating = in.getSelGating();
   x.compare.odin = in.getSelOdin();
   x.compare.oracle = in.getSelOracle();
+  x.saved = in.getSaved();
+  x.note = in.getNote();
 }
 
 void write(const edge_stats& x, rpc::EdgeStats::Builder out) {
@@ -227,6 +231,8 @@ void write(const status_info& x, rpc::Status::Builder out) {
   out.setStoreBytes(x.store_bytes);
   out.setDataDir(x.data_dir);
   out.setVersion(x.version);
+  out.setStoreFault(x.store_fault);
+  out.setStoreFreeBytes(x.store_free_bytes);
   auto cams = out.initCameras(size(x.cameras.size()));
   for (size_t i = 0; i < x.cameras.size(); ++i) {
     auto c = cams[size(i)];
@@ -248,6 +254,8 @@ void read(rpc::Status::Reader in, status_info& x) {
   x.store_bytes = in.getStoreBytes();
   x.data_dir = in.getDataDir();
   x.version = in.getVersion();
+  x.store_fault = in.getStoreFault();
+  x.store_free_bytes = in.getStoreFreeBytes();
   x.cameras.clear();
   for (auto c : in.getCameras()) {
     camera_info s;

@@ -33,9 +33,12 @@ inline std::string queued_info(const std::string& id) {
 }
 
 /// A retrained model that is not (yet) in the zoo, and the generalist.
+inline const std::string model_prefix = "model/";
 inline std::string model(const std::string& id) {
-  return "model/" + id;
+  return model_prefix + id;
 }
+/// Every camera's retrained models ("r-CAMERA-WINDOW").
+inline const std::string retrained_prefix = model_prefix + "r-";
 inline const std::string generalist = model("generalist");
 
 // -- family::selections and family::samples: logs in sequence order --

@@ -7,7 +7,11 @@
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <array>
+#include <chrono>
+#include <mutex>
+#include <shared_mutex>
 #include <filesystem>
 #include <vector>
 
@@ -68,63 +72,57 @@ size_t write_batch::size() const {
 
 struct store::impl {
   std::string dir;
+  store_options opts;
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> handles; // all opened families
   std::array<rocksdb::ColumnFamilyHandle*, family_count> ours{};
+
+  /// Shared by every use of `db`; held exclusively to reopen it.
+  mutable std::shared_mutex gate;
+
+  /// Guards the fields below.
+  mutable std::mutex fault_mu;
+  std::string fault;   ///< why the last write failed or was refused
+  bool broken = false; ///< a write failed: reopen before the next one
+  std::chrono::steady_clock::time_point last_reopen{}; ///< or the failure
 
   rocksdb::ColumnFamilyHandle* cf(family f) const {
     return ours[static_cast<size_t>(f)];
   }
 
-  ~impl() {
-    if (db) {
-      for (auto* h : handles)
-        db->DestroyColumnFamilyHandle(h);
-      auto st = db->Close();
-      if (!st.ok())
-        log::warning("store", "closing ", dir, ": ", st.ToString());
-    }
-  }
+  void open_db();
+  void close_db();
+  void set_fault(std::string why, bool now_broken);
+  void ensure_writable(uint64_t bytes);
+
+  ~impl() { close_db(); }
 };
 
-store::store(std::unique_ptr<impl> x) : impl_(std::move(x)) {}
-
-store::~store() = default;
-
-std::unique_ptr<store> store::open(const std::string& dir) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec)
-    throw store_error("cannot create data directory " + dir + ": "
-                      + ec.message());
-  rocksdb::Options opts;
-  opts.create_if_missing = true;
-  opts.create_missing_column_families = true;
-  opts.paranoid_checks = true;
-  opts.keep_log_file_num = 4;
-  opts.max_total_wal_size = 256ull << 20;
-  // Names of families already present (a newer build may have added some:
-  // open them too, so that opening never fails on them).
+/// Opens RocksDB in `dir` with every family (a newer build may have added
+/// some: they are opened too, so that opening never fails on them).
+void store::impl::open_db() {
+  rocksdb::Options o;
+  o.create_if_missing = true;
+  o.create_missing_column_families = true;
+  o.paranoid_checks = true;
+  o.keep_log_file_num = 4;
+  o.max_total_wal_size = 256ull << 20;
   std::vector<std::string> names;
-  auto listed = rocksdb::DB::ListColumnFamilies(opts, dir, &names);
+  auto listed = rocksdb::DB::ListColumnFamilies(o, dir, &names);
   if (!listed.ok())
     names.clear(); // a new directory
   auto want = [&](const std::string& n) {
-    for (auto& x : names)
-      if (x == n)
-        return;
-    names.push_back(n);
+    if (std::find(names.begin(), names.end(), n) == names.end())
+      names.push_back(n);
   };
   want(rocksdb::kDefaultColumnFamilyName);
   for (size_t i = 0; i < family_count; ++i)
     want(family_name(static_cast<family>(i)));
   std::vector<rocksdb::ColumnFamilyDescriptor> descs;
   for (auto& n : names)
-    descs.emplace_back(n, rocksdb::ColumnFamilyOptions{opts});
-  auto result = std::make_unique<impl>();
-  result->dir = dir;
+    descs.emplace_back(n, rocksdb::ColumnFamilyOptions{o});
   rocksdb::DB* raw = nullptr;
-  auto st = rocksdb::DB::Open(opts, dir, descs, &result->handles, &raw);
+  auto st = rocksdb::DB::Open(o, dir, descs, &handles, &raw);
   if (!st.ok()) {
     auto msg = st.ToString();
     if (st.IsIOError() && msg.find("lock") != std::string::npos)
@@ -133,11 +131,86 @@ std::unique_ptr<store> store::open(const std::string& dir) {
                         + ")");
     fail("cannot open store in " + dir, st);
   }
-  result->db.reset(raw);
+  db.reset(raw);
   for (size_t i = 0; i < names.size(); ++i)
     for (size_t f = 0; f < family_count; ++f)
       if (names[i] == family_name(static_cast<family>(f)))
-        result->ours[f] = result->handles[i];
+        ours[f] = handles[i];
+}
+
+void store::impl::close_db() {
+  if (!db)
+    return;
+  for (auto* h : handles)
+    db->DestroyColumnFamilyHandle(h);
+  handles.clear();
+  auto st = db->Close();
+  if (!st.ok())
+    log::warning("store", "closing ", dir, ": ", st.ToString());
+  db.reset();
+}
+
+void store::impl::set_fault(std::string why, bool now_broken) {
+  std::lock_guard<std::mutex> l{fault_mu};
+  if (fault.empty() && !why.empty())
+    log::error("store", why);
+  if (!fault.empty() && why.empty())
+    log::info("store", dir, " is writable again");
+  fault = std::move(why);
+  if (now_broken && !broken) // the first reopen is due retry_s from now
+    last_reopen = std::chrono::steady_clock::now();
+  broken = broken || now_broken;
+}
+
+/// Throws unless a write of `bytes` may go to RocksDB now: the reserve must
+/// stay free, and after a failed write the database is reopened first.
+void store::impl::ensure_writable(uint64_t bytes) {
+  std::error_code ec;
+  auto space = fs::space(dir, ec);
+  if (opts.reserve_bytes > 0 && !ec
+      && space.available < bytes + opts.reserve_bytes) {
+    auto why = "disk full: " + dir + " has " + human_bytes(space.available)
+               + " free, and a write of " + human_bytes(bytes) + " must leave "
+               + human_bytes(opts.reserve_bytes) + " (the reserve) free";
+    set_fault(why, false);
+    throw store_error(why);
+  }
+  std::unique_lock<std::mutex> l{fault_mu};
+  if (!broken)
+    return;
+  auto now = std::chrono::steady_clock::now();
+  if (now - last_reopen < std::chrono::duration<double>(opts.retry_s))
+    throw store_error(fault);
+  last_reopen = now;
+  l.unlock();
+  std::unique_lock<std::shared_mutex> exclusive{gate};
+  try {
+    close_db();
+    open_db();
+  } catch (const std::exception& e) {
+    auto why = std::string{"reopening after a failed write: "} + e.what();
+    set_fault(why, true);
+    throw store_error(why);
+  }
+  std::lock_guard<std::mutex> again{fault_mu};
+  broken = false;
+  log::info("store", "reopened ", dir, " after a failed write");
+}
+
+store::store(std::unique_ptr<impl> x) : impl_(std::move(x)) {}
+
+store::~store() = default;
+
+std::unique_ptr<store> store::open(const std::string& dir, store_options opts) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec)
+    throw store_error("cannot create data directory " + dir + ": "
+                      + ec.message());
+  auto result = std::make_unique<impl>();
+  result->dir = dir;
+  result->opts = opts;
+  result->open_db();
   auto self = std::unique_ptr<store>(new store(std::move(result)));
   // Schema version: written on creation, checked on every open.
   if (auto v = self->get(family::meta, "schema_version")) {
@@ -162,6 +235,7 @@ std::unique_ptr<store> store::open(const std::string& dir) {
 }
 
 std::optional<std::string> store::get(family f, std::string_view key) const {
+  std::shared_lock<std::shared_mutex> l{impl_->gate};
   std::string value;
   auto st = impl_->db->Get(rocksdb::ReadOptions{}, impl_->cf(f),
                            rocksdb::Slice{key.data(), key.size()}, &value);
@@ -184,6 +258,11 @@ void store::erase(family f, std::string_view key) {
 }
 
 void store::write(write_batch& batch) {
+  uint64_t bytes = 0;
+  for (auto& op : batch.impl_->ops)
+    bytes += op.key.size() + op.value.size();
+  impl_->ensure_writable(bytes);
+  std::shared_lock<std::shared_mutex> l{impl_->gate};
   rocksdb::WriteBatch wb;
   for (auto& op : batch.impl_->ops) {
     auto* cf = impl_->cf(op.f);
@@ -194,14 +273,20 @@ void store::write(write_batch& batch) {
   }
   rocksdb::WriteOptions wo;
   wo.sync = true;
-  check("writing a batch of " + std::to_string(batch.size()) + " to "
-          + impl_->dir,
-        impl_->db->Write(wo, &wb));
+  auto st = impl_->db->Write(wo, &wb);
+  auto what = "writing a batch of " + std::to_string(batch.size()) + " ("
+              + human_bytes(bytes) + ") to " + impl_->dir;
+  if (!st.ok()) {
+    impl_->set_fault(what + ": " + st.ToString(), true);
+    fail(what, st);
+  }
+  impl_->set_fault("", false);
 }
 
 void store::scan(
   family f, std::string_view prefix,
   const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  std::shared_lock<std::shared_mutex> l{impl_->gate};
   std::unique_ptr<rocksdb::Iterator> it{
     impl_->db->NewIterator(rocksdb::ReadOptions{}, impl_->cf(f))};
   rocksdb::Slice p{prefix.data(), prefix.size()};
@@ -237,7 +322,19 @@ const std::string& store::dir() const {
   return impl_->dir;
 }
 
+uint64_t store::free_bytes() const {
+  std::error_code ec;
+  auto space = fs::space(impl_->dir, ec);
+  return ec ? 0 : space.available;
+}
+
+std::string store::fault() const {
+  std::lock_guard<std::mutex> l{impl_->fault_mu};
+  return impl_->fault;
+}
+
 void store::flush() {
+  std::shared_lock<std::shared_mutex> l{impl_->gate};
   rocksdb::FlushOptions fo;
   fo.wait = true;
   check("flushing " + impl_->dir, impl_->db->Flush(fo, impl_->handles));

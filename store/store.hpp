@@ -62,13 +62,32 @@ private:
   std::unique_ptr<impl> impl_;
 };
 
+/// How a store treats a filling disk.
+struct store_options {
+  /// A write is refused (store_error, nothing written) when it would leave
+  /// less than this many bytes free on the data directory's filesystem:
+  /// RocksDB needs room of its own to flush, compact and reopen. 0: no
+  /// check (RocksDB meets the full disk itself).
+  uint64_t reserve_bytes = 64ull << 20;
+  /// After a failed write, seconds between attempts to reopen the database.
+  double retry_s = 1.0;
+};
+
 /// An open data directory. Thread-safe.
+///
+/// A write that fails (a full disk, an I/O error) throws store_error and
+/// leaves the store unwritable: RocksDB 7.8 aborts the process if its log is
+/// written again after a failed write, so no write reaches it until the
+/// database has been closed and reopened. Later writes do that by themselves
+/// (at most every `retry_s`, once the reserve is free again) and throw until
+/// it succeeds. Reads go on throughout.
 class store {
 public:
   /// Opens (creating if needed) the store in `dir`. Throws store_error when
   /// the directory is locked by another process, unreadable, or written by a
   /// newer schema.
-  static std::unique_ptr<store> open(const std::string& dir);
+  static std::unique_ptr<store> open(const std::string& dir,
+                                     store_options opts = {});
 
   ~store();
 
@@ -98,6 +117,15 @@ public:
 
   /// Bytes the data directory takes on disk.
   uint64_t disk_bytes() const;
+
+  /// Bytes free for this process on the data directory's filesystem.
+  uint64_t free_bytes() const;
+
+  /// Why the last write failed or was refused; "" when it succeeded.
+  std::string fault() const;
+
+  /// True while writes are expected to succeed (fault() is empty).
+  bool writable() const { return fault().empty(); }
 
   /// The data directory.
   const std::string& dir() const;

@@ -361,3 +361,40 @@ TEST_CASE(
   CHECK(d.proc->wait(60) == 0);
   CHECK(contains(d.proc->err(), "does not fit the RPC message limit"));
 }
+
+TEST_CASE("storage: a camera keeps at most two retrained models; unnamed ones "
+          "are dropped at start") {
+  auto data = test::data_dir();
+  if (data.empty()) {
+    MESSAGE("SKIPPED: no shared data");
+    return;
+  }
+  auto place = clips_of(data, "caltrans-n280-at-indiana-st");
+  REQUIRE(place.size() >= 6);
+  test::temp_dir tmp;
+  auto dir = tmp.path() + "/data";
+  // A retrained model no camera names, as a crash could leave behind.
+  store::open(dir)->put(family::experts, "model/r-ghost-3", "weights");
+  live_daemon d{dir, data};
+  auto a = d.edge("cam-a", {place[1], place[2], place[3], place[5]}, data);
+  REQUIRE_MESSAGE(a.code == 0, a.err);
+  CHECK(d.await_idle(120));
+  d.proc->signal(SIGTERM);
+  REQUIRE(d.proc->wait(60) == 0);
+  auto db = store::open(dir);
+  std::set<std::string> models;
+  db->scan(family::experts, "model/r-",
+           [&](std::string_view k, std::string_view) {
+             models.insert(std::string{k.substr(6)});
+             return true;
+           });
+  MESSAGE("retrained models on disk: " << models.size());
+  CHECK(models.count("r-ghost-3") == 0);
+  CHECK(models.size() >= 1);
+  CHECK(models.size() <= 2);
+  // What the camera's record names is among them.
+  auto rec = db->get(family::cameras, "cam-a");
+  REQUIRE(rec);
+  for (auto& m : models)
+    CHECK(contains(*rec, m));
+}

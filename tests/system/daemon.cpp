@@ -4,12 +4,14 @@
 #include "common/util.hpp"
 #include "edge/client.hpp"
 #include "schema/recl.capnp.h"
+#include "tests/common/bomb.hpp"
 #include "tests/system/process.hpp"
 
 #include <capnp/ez-rpc.h>
 #include <kj/async-io.h>
 #include <csignal>
 #include <doctest/doctest.h>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -112,6 +114,20 @@ TEST_CASE("recld: starts, serves status, and exits 0 on SIGTERM or SIGINT") {
     CHECK(d.stop(sig) == 0);
     CHECK(contains(d.proc->err(), "store closed"));
   }
+}
+
+TEST_CASE("recld: the data directory is closed to other users") {
+  recld_process d;
+  namespace fs = std::filesystem;
+  CHECK((fs::status(d.dir).permissions() & fs::perms::all)
+        == fs::perms::owner_all);
+  for (auto& e : fs::recursive_directory_iterator(d.dir))
+    if (e.is_regular_file())
+      CHECK_MESSAGE((e.status().permissions()
+                     & (fs::perms::group_all | fs::perms::others_all))
+                      == fs::perms::none,
+                    e.path());
+  CHECK(d.stop() == 0);
 }
 
 TEST_CASE("recld: a second daemon on the same data directory is refused") {
@@ -223,14 +239,23 @@ TEST_CASE("rpc: bad windows get a clear error and the session goes on") {
   CHECK(contains(rpc_failure([&] { c.update(2, frames(5), 1); }),
                  "limit_exceeded: camera cam-bad, window 2: 5 frames; the "
                  "limit is 4"));
+  // A 32000x32000 bomb in a few hundred bytes: refused from its header at
+  // once, never decoded.
+  auto bomb = frames(2);
+  bomb[1].bytes = test::jpeg_claiming(32000, 32000);
+  auto t0 = now_ms();
+  CHECK(contains(rpc_failure([&] { c.update(3, bomb, 1); }),
+                 "limit_exceeded: camera cam-bad, window 3, frame 1: its jpeg "
+                 "header says 32000x32000"));
+  CHECK(now_ms() - t0 < 5000);
   auto big = frames(1);
   big[0].bytes.resize(1536 * 1024, 0xff);
-  CHECK(contains(rpc_failure([&] { c.update(3, big, 1); }),
-                 "limit_exceeded: camera cam-bad, window 3, frame 0"));
+  CHECK(contains(rpc_failure([&] { c.update(4, big, 1); }),
+                 "limit_exceeded: camera cam-bad, window 4, frame 0"));
   // The same session still works, and only good windows were counted.
-  auto r = c.update(4, frames(2), 1);
+  auto r = c.update(5, frames(2), 1);
   CHECK(r.labels.size() == 2);
-  CHECK(r.window == 4);
+  CHECK(r.window == 5);
   auto s = c.status(d.token);
   CHECK(windows_of(s, "cam-bad") == 1);
   CHECK(d.stop() == 0);
@@ -342,5 +367,39 @@ TEST_CASE(
   client c{again.address};
   auto s = c.status(again.token);
   CHECK(windows_of(s, "edge-1") == 2);
+  CHECK(again.stop() == 0);
+}
+
+TEST_CASE("storage: a full disk is an error the edge sees; recld lives and "
+          "recovers"
+          * doctest::skip(!test::small_disk{1}.mounted())) {
+  test::small_disk disk{48};
+  REQUIRE_MESSAGE(disk.mounted(), disk.why());
+  recld_process d{{"--store-reserve-mib", "8"}, disk.path() + "/data"};
+  client c{d.address};
+  c.register_camera("cam-disk", d.token);
+  CHECK(c.update(0, frames(2), 1).saved);
+  disk.fill(4 << 20); // less than the reserve
+  for (uint32_t w = 1; w <= 3; ++w) {
+    auto r = c.update(w, frames(2), 1);
+    CHECK(r.labels.size() == 2); // the labels still come
+    CHECK_FALSE(r.saved);
+    CHECK(contains(r.note, "disk full"));
+  }
+  auto s = c.status(d.token);
+  CHECK(contains(s.store_fault, "disk full"));
+  CHECK(s.store_free_bytes < (8u << 20));
+  CHECK(d.proc->running());
+  // Space returns: the next window is saved, with nothing lost before it.
+  disk.unfill();
+  CHECK(c.update(4, frames(2), 1).saved);
+  s = c.status(d.token);
+  CHECK(s.store_fault.empty());
+  CHECK(windows_of(s, "cam-disk") == 5);
+  CHECK(d.stop() == 0);
+  // What was acknowledged survives a restart.
+  recld_process again{{"--store-reserve-mib", "8"}, disk.path() + "/data"};
+  client c2{again.address};
+  CHECK(windows_of(c2.status(again.token), "cam-disk") == 5);
   CHECK(again.stop() == 0);
 }

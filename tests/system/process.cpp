@@ -3,7 +3,10 @@
 #include "common/util.hpp"
 #include "edge/catalog.hpp"
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -11,6 +14,7 @@
 #include <filesystem>
 #include <poll.h>
 #include <stdexcept>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <thread>
@@ -173,6 +177,42 @@ temp_dir::temp_dir() {
 temp_dir::~temp_dir() {
   std::error_code ec;
   fs::remove_all(path_, ec);
+}
+
+small_disk::small_disk(int mib) {
+  auto opts = "size=" + std::to_string(mib) + "m,mode=0700";
+  if (::mount("tmpfs", dir_.path().c_str(), "tmpfs", 0, opts.c_str()) == 0)
+    mounted_ = true;
+  else
+    why_ = "cannot mount a tmpfs on " + dir_.path() + ": "
+           + std::strerror(errno) + " (the test needs root)";
+}
+
+small_disk::~small_disk() {
+  if (mounted_)
+    ::umount2(dir_.path().c_str(), MNT_DETACH);
+}
+
+void small_disk::fill(uint64_t leave) {
+  auto space = fs::space(path());
+  auto f = std::fopen((path() + "/filler").c_str(), "ab");
+  if (!f)
+    throw std::runtime_error("cannot create " + path() + "/filler");
+  std::vector<char> block(64 * 1024, 'f');
+  uint64_t want = space.available > leave ? space.available - leave : 0;
+  while (want > 0) {
+    auto n = std::min<uint64_t>(want, block.size());
+    auto put = std::fwrite(block.data(), 1, n, f);
+    if (put == 0 || std::fflush(f) != 0)
+      break; // full
+    want -= put;
+  }
+  std::fclose(f);
+}
+
+void small_disk::unfill() {
+  std::error_code ec;
+  fs::remove(path() + "/filler", ec);
 }
 
 std::string bin(const std::string& name) {

@@ -1,6 +1,7 @@
 #pragma once
 // Runs the real binaries as child processes for system tests.
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,28 @@ public:
 
 private:
   std::string path_;
+};
+
+/// A tmpfs of a few MiB mounted on a fresh directory, for tests of a full
+/// disk; unmounted on destruction. Mounting needs root (CAP_SYS_ADMIN):
+/// where it is refused, `mounted()` is false and `why()` says so.
+class small_disk {
+public:
+  explicit small_disk(int mib);
+  ~small_disk();
+  bool mounted() const { return mounted_; }
+  const std::string& why() const { return why_; }
+  const std::string& path() const { return dir_.path(); }
+
+  /// Fills the disk with a file until `leave` bytes are free (0: full).
+  void fill(uint64_t leave = 0);
+  /// Removes what fill() wrote.
+  void unfill();
+
+private:
+  temp_dir dir_;
+  bool mounted_ = false;
+  std::string why_;
 };
 
 /// build/bin/NAME.
