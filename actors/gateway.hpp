@@ -22,6 +22,9 @@ struct gateway_options {
   uint32_t max_frames = 256;             ///< frames per window
   uint64_t max_frame_bytes = 8ull << 20; ///< bytes per frame
   uint64_t max_message_bytes = 256ull << 20; ///< bytes per RPC message
+  uint32_t max_connections = 1024;           ///< open at once, in all
+  uint32_t max_connections_per_peer = 64;    ///< open at once, per IP address
+  double handshake_timeout_s = 10;           ///< to send the Hello
 };
 
 /// A running RPC endpoint. Stops (closing every connection) when destroyed.

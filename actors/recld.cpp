@@ -70,6 +70,13 @@ void add_service_options(options& o) {
     .add("max-frames", "N", "most frames in one window", "256")
     .add("max-frame-mib", "N", "largest frame in MiB", "8")
     .add("max-message-mib", "N", "largest RPC message in MiB", "256")
+    .add("max-connections", "N", "connections open at once, in all", "1024")
+    .add("max-connections-per-peer", "N",
+         "connections open at once from one IP address", "64")
+    .add("handshake-timeout", "S",
+         "seconds a new connection has to show the token before it is "
+         "closed",
+         "10")
     .add("token", "SECRET", "token edges and admins must present")
     .add("token-file", "FILE",
          "read the token from FILE (default: DIR/auth-token, created with a "
@@ -210,6 +217,11 @@ void read_service(daemon_settings& s, const options& o) {
   s.gw.max_message_bytes
     = static_cast<uint64_t>(o.get_int("max-message-mib", 1, 2047)) << 20;
   s.node.max_reply_bytes = s.gw.max_message_bytes;
+  s.gw.max_connections
+    = static_cast<uint32_t>(o.get_int("max-connections", 1, 1 << 20));
+  s.gw.max_connections_per_peer
+    = static_cast<uint32_t>(o.get_int("max-connections-per-peer", 1, 1 << 20));
+  s.gw.handshake_timeout_s = o.get_double("handshake-timeout", 0.1, 3600);
   if (o.given("token") && o.given("token-file"))
     throw usage_error("give --token or --token-file, not both");
   if (o.given("token")) {

@@ -15,8 +15,8 @@ uint32_t be32(const uint8_t* p) {
 }
 
 std::optional<image_header> png(const uint8_t* b, size_t n) {
-  static constexpr uint8_t magic[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a,
-                                      '\n'};
+  static constexpr uint8_t magic[]
+    = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
   // Signature, then the IHDR chunk: length, "IHDR", width, height.
   if (n < 24 || std::memcmp(b, magic, 8) != 0 || std::memcmp(b + 12, "IHDR", 4))
     return std::nullopt;

@@ -3,7 +3,9 @@
 #include "common/util.hpp"
 #include "schema/wire.hpp"
 
-#include <capnp/ez-rpc.h>
+#include <capnp/rpc-twoparty.h>
+#include <capnp/serialize-async.h>
+#include <kj/async-io.h>
 #include <cstdlib>
 #include <optional>
 
@@ -35,26 +37,80 @@ auto guarded(F&& f) -> decltype(f()) {
 
 } // namespace
 
+/// One connection to recld: TCP at construction, then (at the first call
+/// with a token) the Hello/Welcome handshake of schema/recl.capnp, then RPC.
+/// A refused handshake closes the connection; the next call dials again.
+/// kj allows one event loop per thread: a thread's clients share it.
+static std::shared_ptr<kj::AsyncIoContext> thread_io() {
+  thread_local std::weak_ptr<kj::AsyncIoContext> current;
+  auto io = current.lock();
+  if (!io) {
+    io = std::make_shared<kj::AsyncIoContext>(kj::setupAsyncIo());
+    current = io;
+  }
+  return io;
+}
+
 struct client::impl {
-  std::unique_ptr<capnp::EzRpcClient> ez;
+  std::shared_ptr<kj::AsyncIoContext> io = thread_io(); // first: outlives all
+  std::string server;
+  capnp::ReaderOptions ro;
+  kj::Own<kj::AsyncIoStream> stream;
+  kj::Own<capnp::TwoPartyVatNetwork> net;
+  kj::Own<capnp::RpcSystem<capnp::rpc::twoparty::VatId>> rpc;
   std::optional<rpc::Recl::Client> root;
   std::optional<rpc::CameraSession::Client> session;
 
+  kj::WaitScope& ws() { return io->waitScope; }
+
+  void dial() {
+    auto addr
+      = io->provider->getNetwork().parseAddress(server, 7450).wait(ws());
+    stream = addr->connect().wait(ws());
+  }
+
+  /// The root capability, after proving `token` on this connection.
+  rpc::Recl::Client& open(const std::string& token) {
+    if (root)
+      return *root;
+    if (!stream)
+      dial();
+    capnp::MallocMessageBuilder hello;
+    hello.initRoot<rpc::Hello>().setToken(token);
+    capnp::writeMessage(*stream, hello).wait(ws());
+    capnp::ReaderOptions small;
+    small.traversalLimitInWords = 1024;
+    auto reply = capnp::readMessage(*stream, small).wait(ws());
+    std::string error = reply->getRoot<rpc::Welcome>().getError();
+    if (!error.empty()) {
+      stream = nullptr;
+      throw rpc_error(error);
+    }
+    net = kj::heap<capnp::TwoPartyVatNetwork>(
+      *stream, capnp::rpc::twoparty::Side::CLIENT, ro);
+    rpc = kj::heap<capnp::RpcSystem<capnp::rpc::twoparty::VatId>>(
+      capnp::makeRpcClient(*net));
+    capnp::MallocMessageBuilder vat;
+    auto id = vat.initRoot<capnp::rpc::twoparty::VatId>();
+    id.setSide(capnp::rpc::twoparty::Side::SERVER);
+    root.emplace(rpc->bootstrap(id).castAs<rpc::Recl>());
+    return *root;
+  }
+
   /// The Admin capability for `token` (one round trip).
   rpc::Admin::Client admin(const std::string& token) {
-    auto req = root->adminRequest();
+    auto req = open(token).adminRequest();
     req.setToken(token);
-    return req.send().wait(ez->getWaitScope()).getAdmin();
+    return req.send().wait(ws()).getAdmin();
   }
 };
 
 client::client(const std::string& server, uint64_t max_message_bytes)
   : impl_(std::make_unique<impl>()) {
   guarded([&] {
-    capnp::ReaderOptions ro;
-    ro.traversalLimitInWords = max_message_bytes / 8 + 1;
-    impl_->ez = std::make_unique<capnp::EzRpcClient>(server, 0, ro);
-    impl_->root.emplace(impl_->ez->getMain<rpc::Recl>());
+    impl_->server = server;
+    impl_->ro.traversalLimitInWords = max_message_bytes / 8 + 1;
+    impl_->dial();
     return 0;
   });
 }
@@ -63,7 +119,9 @@ client::~client() {
   try {
     impl_->session.reset();
     impl_->root.reset();
-    impl_->ez.reset();
+    impl_->rpc = nullptr;
+    impl_->net = nullptr;
+    impl_->stream = nullptr;
   } catch (...) {
     // Tearing down a broken connection must not throw from a destructor.
   }
@@ -72,8 +130,8 @@ client::~client() {
 server_limits client::register_camera(const std::string& camera,
                                       const std::string& token) {
   return guarded([&] {
-    auto& ws = impl_->ez->getWaitScope();
-    auto req = impl_->root->registerRequest();
+    auto& ws = impl_->ws();
+    auto req = impl_->open(token).registerRequest();
     req.setCamera(camera);
     req.setToken(token);
     auto resp = req.send().wait(ws);
@@ -88,7 +146,7 @@ window_reply client::update(uint32_t index, const std::vector<frame>& frames,
   if (!impl_->session)
     throw rpc_error("no camera session: register first");
   return guarded([&] {
-    auto& ws = impl_->ez->getWaitScope();
+    auto& ws = impl_->ws();
     window w;
     w.index = index;
     w.sample_fps = sample_fps;
@@ -112,7 +170,7 @@ void client::report(uint32_t window, uint64_t frames_seen,
   if (!impl_->session)
     throw rpc_error("no camera session: register first");
   guarded([&] {
-    auto& ws = impl_->ez->getWaitScope();
+    auto& ws = impl_->ws();
     auto req = impl_->session->reportRequest();
     edge_stats x;
     x.window = window;
@@ -129,7 +187,7 @@ void client::close_session() {
   if (!impl_->session)
     return;
   guarded([&] {
-    auto& ws = impl_->ez->getWaitScope();
+    auto& ws = impl_->ws();
     impl_->session->closeRequest().send().wait(ws);
     return 0;
   });
@@ -137,7 +195,7 @@ void client::close_session() {
 
 status_info client::status(const std::string& token) {
   return guarded([&] {
-    auto& ws = impl_->ez->getWaitScope();
+    auto& ws = impl_->ws();
     auto admin = impl_->admin(token);
     auto resp = admin.statusRequest().send().wait(ws);
     return wire::get<status_info>(resp.getStatus());
@@ -146,7 +204,7 @@ status_info client::status(const std::string& token) {
 
 std::vector<expert_info> client::zoo(const std::string& token) {
   return guarded([&] {
-    auto& ws = impl_->ez->getWaitScope();
+    auto& ws = impl_->ws();
     auto admin = impl_->admin(token);
     auto resp = admin.zooRequest().send().wait(ws);
     return wire::get<std::vector<expert_info>>(resp.getExperts());
@@ -155,7 +213,7 @@ std::vector<expert_info> client::zoo(const std::string& token) {
 
 scheduler_report client::scheduler(const std::string& token) {
   return guarded([&] {
-    auto& ws = impl_->ez->getWaitScope();
+    auto& ws = impl_->ws();
     auto admin = impl_->admin(token);
     auto resp = admin.schedulerRequest().send().wait(ws);
     return wire::get<scheduler_report>(resp.getReport());
@@ -165,7 +223,7 @@ scheduler_report client::scheduler(const std::string& token) {
 std::vector<std::string> client::prune(const std::string& token,
                                        const std::string& id) {
   return guarded([&] {
-    auto& ws = impl_->ez->getWaitScope();
+    auto& ws = impl_->ws();
     auto admin = impl_->admin(token);
     auto preq = admin.pruneRequest();
     preq.setId(id);

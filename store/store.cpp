@@ -8,6 +8,8 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <cstdarg>
+#include <cstdio>
 #include <array>
 #include <chrono>
 #include <mutex>
@@ -35,6 +37,21 @@ void check(const std::string& what, const rocksdb::Status& st) {
   if (!st.ok())
     fail(what, st);
 }
+
+/// RocksDB's own log, into recld's (warnings and worse). Its default, a LOG
+/// file in the data directory, fails with the disk, and RocksDB 7.8 aborts
+/// when it writes that file again after a failure.
+class rocks_logger final : public rocksdb::Logger {
+public:
+  rocks_logger() : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
+
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    char buf[1024];
+    std::vsnprintf(buf, sizeof buf, format, ap);
+    log::warning("rocksdb", buf);
+  }
+};
 
 } // namespace
 
@@ -107,6 +124,11 @@ void store::impl::open_db() {
   o.paranoid_checks = true;
   o.keep_log_file_num = 4;
   o.max_total_wal_size = 256ull << 20;
+  // No recovery by RocksDB itself after an I/O error (it would retry in a
+  // background thread through the log writer that failed, which aborts in
+  // 7.8): the store reopens the database instead (ensure_writable).
+  o.max_bgerror_resume_count = 0;
+  o.info_log = std::make_shared<rocks_logger>();
   std::vector<std::string> names;
   auto listed = rocksdb::DB::ListColumnFamilies(o, dir, &names);
   if (!listed.ok())

@@ -37,8 +37,8 @@ TEST_CASE("image header: JPEG and PNG sizes are read without decoding") {
 
 TEST_CASE("image header: junk, truncation and other formats say nothing") {
   std::string junk = "GIF89a but not really";
-  CHECK_FALSE(read_image_header(
-    reinterpret_cast<const uint8_t*>(junk.data()), junk.size()));
+  CHECK_FALSE(read_image_header(reinterpret_cast<const uint8_t*>(junk.data()),
+                                junk.size()));
   auto j = encoded(".jpg", 320, 240);
   for (size_t n : {0, 1, 2, 3, 4, 10, 20})
     CHECK_FALSE(read_image_header(j.data(), std::min(n, j.size())));

@@ -362,8 +362,9 @@ TEST_CASE(
   CHECK(contains(d.proc->err(), "does not fit the RPC message limit"));
 }
 
-TEST_CASE("storage: a camera keeps at most two retrained models; unnamed ones "
-          "are dropped at start") {
+TEST_CASE(
+  "storage: a camera keeps at most two retrained models, and unnamed ones "
+  "are dropped at start") {
   auto data = test::data_dir();
   if (data.empty()) {
     MESSAGE("SKIPPED: no shared data");

@@ -7,7 +7,6 @@
 #include "tests/common/bomb.hpp"
 #include "tests/system/process.hpp"
 
-#include <capnp/ez-rpc.h>
 #include <kj/async-io.h>
 #include <csignal>
 #include <doctest/doctest.h>
@@ -15,6 +14,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <thread>
 
 using namespace recl;
 using test::bin;
@@ -299,32 +299,91 @@ TEST_CASE("rpc: closed and superseded sessions are refused") {
   CHECK(d.stop() == 0);
 }
 
-TEST_CASE("rpc: a client that disconnects mid-request does not hurt") {
+TEST_CASE("rpc: an edge killed mid-request does not hurt") {
   recld_process d;
   {
-    // A raw client that sends a long window and hangs up without waiting.
-    capnp::EzRpcClient raw{d.address};
-    auto& ws = raw.getWaitScope();
-    auto root = raw.getMain<rpc::Recl>();
-    auto reg = root.registerRequest();
-    reg.setCamera("cam-gone");
-    reg.setToken(d.token);
-    auto session = reg.send().wait(ws).getSession();
-    auto req = session.updateRequest();
-    auto list = req.initWindow().initFrames(8);
-    auto pic = picture();
-    for (unsigned i = 0; i < 8; ++i)
-      list[i].setJpeg(kj::arrayPtr(pic.data(), pic.size()));
-    auto pending = req.send();
-    // Let the request reach the server, then drop everything.
-    kj::evalLater([] {}).wait(ws);
-    raw.getIoProvider().getTimer().afterDelay(100 * kj::MILLISECONDS).wait(ws);
+    // A real edge sends its first window and is killed before the reply.
+    test::process edge{bin("recl-edge"),
+                       {"--server", d.address, "--camera", "cam-gone",
+                        "--token", d.token, "--source",
+                        "/usr/share/doc/opencv-doc/examples/data/vtest.avi",
+                        "--window-seconds", "4", "--sample-fps", "4"}};
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    edge.signal(SIGKILL);
+    edge.wait(10);
   }
   CHECK(d.proc->running());
   client c{d.address};
   c.register_camera("cam-next", d.token);
   CHECK(c.update(0, frames(1), 1).labels.size() == 1);
   CHECK(d.stop() == 0);
+}
+
+TEST_CASE("rpc: before the token is shown, a peer gets a small limit, a "
+          "deadline and a share of the connections") {
+  recld_process d{
+    {"--handshake-timeout", "1", "--max-connections-per-peer", "4"}};
+  auto port = d.address.substr(d.address.rfind(':') + 1);
+  auto rss0 = test::rss_bytes(d.proc->pid());
+  {
+    // A message that claims 256 MiB: closed at its header, nothing kept.
+    std::vector<test::raw_socket> big;
+    for (int i = 0; i < 4; ++i) {
+      big.emplace_back("127.0.0.1", port);
+      uint32_t header[2] = {0, 32u << 20}; // 1 segment of 32 Mi words
+      big.back().send(header, sizeof header);
+      std::vector<char> junk(1 << 20, 'j');
+      big.back().send(junk.data(), junk.size());
+    }
+    for (auto& s : big)
+      CHECK(s.closed_within(2.0));
+  }
+  CHECK(test::rss_bytes(d.proc->pid()) < rss0 + (64u << 20));
+  {
+    // Idle connections: closed after the handshake timeout; a fifth one
+    // from the same address at once.
+    std::vector<test::raw_socket> idle;
+    for (int i = 0; i < 4; ++i)
+      idle.emplace_back("127.0.0.1", port);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    test::raw_socket fifth{"127.0.0.1", port};
+    CHECK(fifth.closed_within(0.5));
+    CHECK_FALSE(idle[0].closed_within(0.3));
+    for (auto& s : idle)
+      CHECK(s.closed_within(2.0));
+  }
+  // Then real clients get in.
+  client c{d.address};
+  c.register_camera("cam-ok", d.token);
+  CHECK(c.update(0, frames(1), 1).labels.size() == 1);
+  CHECK(d.proc->running());
+  CHECK(d.stop() == 0);
+}
+
+TEST_CASE("rpc: wrong tokens are answered ever more slowly and logged in "
+          "aggregate") {
+  recld_process d;
+  auto t0 = now_ms();
+  for (int i = 0; i < 7; ++i) {
+    client bad{d.address};
+    CHECK(contains(rpc_failure([&] { bad.status("wrong-token"); }),
+                   "unauthorized: wrong token"));
+  }
+  auto took = now_ms() - t0;
+  MESSAGE("7 wrong tokens took " << took << " ms");
+  CHECK(took > 50 + 100 + 200 + 400 + 800 + 1600 + 3200 - 100);
+  // The right token is not slowed down.
+  t0 = now_ms();
+  client good{d.address};
+  CHECK(good.status(d.token).cameras.empty());
+  CHECK(now_ms() - t0 < 2000);
+  CHECK(d.stop() == 0);
+  auto err = d.proc->err() + d.proc->out();
+  size_t lines = 0;
+  for (size_t p = 0;
+       (p = err.find("wrong token(s) from", p)) != std::string::npos; ++p)
+    ++lines;
+  CHECK(lines == 1); // the 1st only; the 10th would be next
 }
 
 TEST_CASE(
@@ -370,7 +429,7 @@ TEST_CASE(
   CHECK(again.stop() == 0);
 }
 
-TEST_CASE("storage: a full disk is an error the edge sees; recld lives and "
+TEST_CASE("storage: a full disk is an error the edge sees, and recld lives and "
           "recovers"
           * doctest::skip(!test::small_disk{1}.mounted())) {
   test::small_disk disk{48};

@@ -12,9 +12,12 @@
 #include <cstdlib>
 #include <fcntl.h>
 #include <filesystem>
+#include <fstream>
 #include <poll.h>
 #include <stdexcept>
+#include <netdb.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <thread>
@@ -213,6 +216,63 @@ void small_disk::fill(uint64_t leave) {
 void small_disk::unfill() {
   std::error_code ec;
   fs::remove(path() + "/filler", ec);
+}
+
+raw_socket::raw_socket(const std::string& host, const std::string& port) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  if (::getaddrinfo(host.c_str(), port.c_str(), &hints, &res) != 0 || !res)
+    throw std::runtime_error("cannot resolve " + host + ":" + port);
+  fd_ = ::socket(res->ai_family, SOCK_STREAM, 0);
+  int rc = ::connect(fd_, res->ai_addr, res->ai_addrlen);
+  ::freeaddrinfo(res);
+  if (rc != 0)
+    throw std::runtime_error("cannot connect to " + host + ":" + port);
+}
+
+raw_socket::raw_socket(raw_socket&& other) noexcept : fd_(other.fd_) {
+  other.fd_ = -1;
+}
+
+raw_socket::~raw_socket() {
+  if (fd_ >= 0)
+    ::close(fd_);
+}
+
+void raw_socket::send(const void* data, size_t size) {
+  auto* p = static_cast<const char*>(data);
+  while (size > 0) {
+    auto n = ::send(fd_, p, size, MSG_NOSIGNAL);
+    if (n <= 0)
+      return;
+    p += n;
+    size -= static_cast<size_t>(n);
+  }
+}
+
+bool raw_socket::closed_within(double seconds) {
+  auto deadline = now_ms() + seconds * 1000;
+  char buf[4096];
+  while (now_ms() < deadline) {
+    pollfd p{fd_, POLLIN, 0};
+    int left = static_cast<int>(std::max(1.0, deadline - now_ms()));
+    if (::poll(&p, 1, left) <= 0)
+      continue;
+    auto n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n <= 0)
+      return true; // EOF or reset
+  }
+  return false;
+}
+
+uint64_t rss_bytes(int pid) {
+  std::ifstream in{"/proc/" + std::to_string(pid) + "/status"};
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0)
+      return std::stoull(line.substr(6)) * 1024;
+  return 0;
 }
 
 std::string bin(const std::string& name) {

@@ -91,6 +91,25 @@ private:
   std::string why_;
 };
 
+/// A plain TCP connection, for tests of what recld does with peers that do
+/// not speak its protocol.
+class raw_socket {
+public:
+  raw_socket(const std::string& host, const std::string& port);
+  raw_socket(raw_socket&& other) noexcept;
+  ~raw_socket();
+  /// Sends what it can; a closed peer is not an error here.
+  void send(const void* data, size_t size);
+  /// Whether the peer closed the connection within `seconds`.
+  bool closed_within(double seconds);
+
+private:
+  int fd_ = -1;
+};
+
+/// A process's resident memory, from /proc/PID/status.
+uint64_t rss_bytes(int pid);
+
 /// build/bin/NAME.
 std::string bin(const std::string& name);
 
