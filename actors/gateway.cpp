@@ -17,6 +17,7 @@
 #include <future>
 #include <map>
 #include <optional>
+#include <chrono>
 #include <thread>
 
 namespace recl {
@@ -73,10 +74,15 @@ class session_impl;
 
 /// State shared by all capabilities; touched only on the kj thread.
 struct shared_state {
+  shared_state(caf::actor_system& sys, node_actor node, gateway_options opts)
+    : sys(sys), node(std::move(node)), opts(std::move(opts)) {}
+
   caf::actor_system& sys;
   node_actor node;
   gateway_options opts;
   std::map<std::string, session_impl*> live; // camera id -> open session
+  std::atomic<int> in_flight{0};             ///< windows not answered yet
+  std::atomic<bool> draining{false};         ///< recld is stopping
 };
 
 class session_impl final : public rpc::CameraSession::Server {
@@ -104,6 +110,9 @@ public:
 
   kj::Promise<void> update(UpdateContext context) override {
     check_open();
+    if (shared_->draining)
+      throw_rpc_error("shutting_down: recld is stopping; send this window "
+                      "again once it is back");
     auto w = context.getParams().getWindow();
     auto frames = w.getFrames();
     auto& opts = shared_->opts;
@@ -130,10 +139,13 @@ public:
                         + std::to_string(opts.max_frame_bytes));
       msg.frames.push_back(wire::get<frame>(frames[i]));
     }
+    ++shared_->in_flight;
+    auto counted = kj::defer([shared = shared_] { --shared->in_flight; });
     return ask<decision>(shared_->sys, cam_, update_atom_v, std::move(msg))
       .then([context](decision&& d) mutable {
         wire::write(d, context.getResults().initDecision());
-      });
+      })
+      .attach(kj::mv(counted));
   }
 
   kj::Promise<void> report(ReportContext context) override {
@@ -409,6 +421,7 @@ private:
 // -- gateway -----------------------------------------------------------------------
 
 struct gateway::impl {
+  std::shared_ptr<shared_state> shared;
   std::thread thread;
   uint16_t port = 0;
   std::mutex mtx;
@@ -420,7 +433,8 @@ gateway::gateway(caf::actor_system& sys, const caf::actor& node,
                  gateway_options opts)
   : impl_(std::make_unique<impl>()) {
   auto shared = std::make_shared<shared_state>(
-    shared_state{sys, caf::actor_cast<node_actor>(node), std::move(opts), {}});
+    sys, caf::actor_cast<node_actor>(node), std::move(opts));
+  impl_->shared = shared;
   std::promise<uint16_t> started;
   auto started_future = started.get_future();
   impl_->thread = std::thread([this, shared, &started]() mutable {
@@ -470,6 +484,15 @@ gateway::~gateway() {
 
 uint16_t gateway::port() const {
   return impl_->port;
+}
+
+int gateway::drain(double grace_s) {
+  auto& s = *impl_->shared;
+  s.draining = true;
+  auto deadline = now_ms() + grace_s * 1000;
+  while (s.in_flight > 0 && now_ms() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  return s.in_flight;
 }
 
 void gateway::stop() {

@@ -4,6 +4,7 @@
 // results. CAF workers never block on it, and it never blocks on them: each
 // call is bridged with a cross-thread promise fulfilled from the actor side.
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -41,6 +42,11 @@ public:
 
   /// The port actually bound.
   uint16_t port() const;
+
+  /// Stops taking windows (new ones are refused with "shutting_down") and
+  /// waits until those in flight are answered or `grace_s` passes; returns
+  /// how many were still in flight then.
+  int drain(double grace_s);
 
   /// Closes the listener and all sessions; idempotent.
   void stop();

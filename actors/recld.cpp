@@ -73,6 +73,10 @@ void add_service_options(options& o) {
     .add("max-connections", "N", "connections open at once, in all", "1024")
     .add("max-connections-per-peer", "N",
          "connections open at once from one IP address", "64")
+    .add("drain-seconds", "S",
+         "on SIGTERM or SIGINT: stop taking windows and answer those in "
+         "flight, for at most S seconds",
+         "30")
     .add("handshake-timeout", "S",
          "seconds a new connection has to show the token before it is "
          "closed",
@@ -172,6 +176,7 @@ struct daemon_settings {
   std::string token_file;
   int threads = 0;
   store_options store;
+  double drain_s = 30; ///< SIGTERM: grace for windows in flight
 };
 
 /// `name`'s value, on or off; fails naming it otherwise.
@@ -222,6 +227,7 @@ void read_service(daemon_settings& s, const options& o) {
   s.gw.max_connections_per_peer
     = static_cast<uint32_t>(o.get_int("max-connections-per-peer", 1, 1 << 20));
   s.gw.handshake_timeout_s = o.get_double("handshake-timeout", 0.1, 3600);
+  s.drain_s = o.get_double("drain-seconds", 0, 3600);
   if (o.given("token") && o.given("token-file"))
     throw usage_error("give --token or --token-file, not both");
   if (o.given("token")) {
@@ -413,7 +419,12 @@ int serve(daemon_settings settings) {
       int sig = 0;
       sigwait(&sigs, &sig);
       log::info("recld", "received ", sig == SIGINT ? "SIGINT" : "SIGTERM",
-                ", shutting down");
+                ", finishing the windows in flight (at most ", settings.drain_s,
+                " s)");
+      if (int left = gw.drain(settings.drain_s); left > 0)
+        log::warning("recld", left, " window(s) still in flight after ",
+                     settings.drain_s, " s: dropped");
+      log::info("recld", "shutting down");
       gw.stop();
     } catch (const std::exception& e) {
       std::cerr << "recld: " << e.what() << "\n";

@@ -13,7 +13,7 @@ bin="${1:-build/bin}"
 windows="${2:-8}"
 data="${RECL_DATA:-$(dirname "$0")/../../shared/data}"
 tmp="$(mktemp -d)"
-trap 'kill "$pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+trap 'kill "$pid" 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
 "$bin/recld" --data-dir "$tmp/data" --listen 127.0.0.1:0 --data "$data" \
   --base-expert "$bin/../cache/yolox_nano.pt" --clock replay --budget 4 \
   --token store-growth-bench >"$tmp/out" 2>"$tmp/err" &
@@ -34,4 +34,5 @@ kill -TERM "$pid"
 wait "$pid" || true
 bytes="$(du -sb "$tmp/data" | cut -f1)"
 served="$(grep -c '\[cam-growth\] window' "$tmp/edge" || true)"
+ls -la "$tmp/data" >&2
 echo "windows $served, store $bytes bytes, $((bytes / (served > 0 ? served : 1))) bytes per window ($bin)"

@@ -163,6 +163,23 @@ void store::impl::open_db() {
 void store::impl::close_db() {
   if (!db)
     return;
+  // Memtables to SST files: the log (which still holds every value ever
+  // written, deleted models too) is then dropped, and the next open need
+  // not replay it. Not after a failed write: flushing switches logs, and
+  // RocksDB 7.8 aborts when the failed log is written again.
+  bool failed = false;
+  {
+    std::lock_guard<std::mutex> l{fault_mu};
+    failed = broken;
+  }
+  if (!failed) {
+    rocksdb::FlushOptions fo;
+    fo.wait = true;
+    auto flushed = db->Flush(fo, handles);
+    if (!flushed.ok())
+      log::warning("store", "flushing ", dir,
+                   " on close: ", flushed.ToString());
+  }
   for (auto* h : handles)
     db->DestroyColumnFamilyHandle(h);
   handles.clear();

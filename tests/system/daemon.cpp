@@ -116,6 +116,30 @@ TEST_CASE("recld: starts, serves status, and exits 0 on SIGTERM or SIGINT") {
   }
 }
 
+TEST_CASE("recld: SIGTERM answers the windows in flight, refuses new ones, "
+          "and exits 0") {
+  recld_process d{{"--drain-seconds", "60"}};
+  client c{d.address};
+  c.register_camera("cam-drain", d.token);
+  // The signal lands while a long window (32 frames for the teacher) is in
+  // flight.
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    d.proc->signal(SIGTERM);
+  });
+  auto t0 = now_ms();
+  auto r = c.update(0, frames(32), 1);
+  stopper.join();
+  MESSAGE("the window in flight was answered after " << now_ms() - t0 << " ms");
+  CHECK(r.labels.size() == 32);
+  CHECK(r.window == 0);
+  // A window after the signal is refused (or finds the server gone).
+  auto late = rpc_failure([&] { c.update(1, frames(1), 1); });
+  CHECK((contains(late, "shutting_down") || contains(late, "disconnected")));
+  CHECK(d.proc->wait(60) == 0);
+  CHECK(contains(d.proc->err(), "finishing the windows in flight"));
+}
+
 TEST_CASE("recld: the data directory is closed to other users") {
   recld_process d;
   namespace fs = std::filesystem;
