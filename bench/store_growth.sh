@@ -5,9 +5,11 @@
 #
 #   bench/store_growth.sh [BIN_DIR] [WINDOWS]
 #
-# BIN_DIR holds recld and recl-edge (default build/bin); the base expert is
-# BIN_DIR/../cache/yolox_nano.pt. Prints one line: windows, bytes, bytes per
-# window, retrained models left in the store (from recld's log).
+# BIN_DIR holds recld, recl-edge and recl-admin (default build/bin); the
+# base expert is BIN_DIR/../cache/yolox_nano.pt. Prints one line: windows,
+# store bytes (after recld's clean stop), the zoo's share of them and the
+# rest (retrained models, gating samples and network, records). KEEP=1 keeps
+# the data directory and lists it.
 set -euo pipefail
 bin="${1:-build/bin}"
 windows="${2:-8}"
@@ -30,9 +32,12 @@ clips="$(awk -F'\t' '$9 == "caltrans-n280-at-indiana-st" {print $1}' \
   --window-seconds 5 --sample-fps 2 --windows "$windows" >"$tmp/edge" 2>&1
 # Let the last job end and write its model, then stop.
 sleep 20
+zoo="$("$bin/recl-admin" --server "$address" --token store-growth-bench zoo \
+  --json | python3 -c 'import json,sys; z=json.load(sys.stdin); print(z["size"], sum(e["weight_bytes"] for e in z["experts"]))')"
 kill -TERM "$pid"
 wait "$pid" || true
 bytes="$(du -sb "$tmp/data" | cut -f1)"
 served="$(grep -c '\[cam-growth\] window' "$tmp/edge" || true)"
-ls -la "$tmp/data" >&2
-echo "windows $served, store $bytes bytes, $((bytes / (served > 0 ? served : 1))) bytes per window ($bin)"
+[ -z "${KEEP:-}" ] || ls -la "$tmp/data" >&2
+read -r zoo_size zoo_bytes <<<"$zoo"
+echo "windows $served, store $bytes bytes ($((bytes / (served > 0 ? served : 1))) per window); zoo $zoo_size experts, $zoo_bytes bytes of weights; the rest $((bytes - zoo_bytes)) bytes ($bin)"
