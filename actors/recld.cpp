@@ -20,7 +20,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <spawn.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <iostream>
 #include <pthread.h>
 #include <tuple>
@@ -176,7 +178,8 @@ struct daemon_settings {
   std::string token_file;
   int threads = 0;
   store_options store;
-  double drain_s = 30; ///< SIGTERM: grace for windows in flight
+  double drain_s = 30;        ///< SIGTERM: grace for windows in flight
+  std::string provision_from; ///< ONNX weights to make the base expert from
 };
 
 /// `name`'s value, on or off; fails naming it otherwise.
@@ -354,6 +357,11 @@ daemon_settings read_settings(options& o) {
   read_service(s, o);
   read_teacher(s.node, o);
   read_models(s.node.gpu, s.node, o);
+  // No base expert given or cached: made at start from the teacher's ONNX
+  // weights (the shipped YOLOX-Nano), so that a plain recld adapts.
+  if (!o.given("base-expert") && s.node.gpu.base_expert.empty()
+      && s.node.teacher_spec.rfind("yolox:", 0) == 0)
+    s.provision_from = s.node.teacher_spec.substr(6);
   read_adaptation(s.node, o);
   return s;
 }
@@ -373,6 +381,37 @@ std::string resolve_token(daemon_settings& s) {
   write_file_atomic(s.token_file, t + "\n", 0600);
   log::info("recld", "created a new token in ", s.token_file);
   return t;
+}
+
+/// Makes the base expert from `onnx` with recl-convert (installed beside
+/// recld) into the cache folder; returns its path. Throws with the command
+/// to run by hand when that fails.
+std::string provision_base_expert(const std::string& onnx) {
+  auto dir = default_cache_dir();
+  auto out = dir + "/yolox_nano.pt";
+  auto convert
+    = (fs::read_symlink("/proc/self/exe").parent_path() / "recl-convert")
+        .string();
+  auto by_hand = convert + " --onnx " + onnx + " --out " + out;
+  log::info("recld", "no base expert yet: making ", out, " from ", onnx);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  pid_t pid = -1;
+  std::vector<std::string> args{convert, "--onnx", onnx, "--out", out};
+  std::vector<char*> argv;
+  for (auto& a : args)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
+  int status = -1;
+  if (posix_spawn(&pid, convert.c_str(), nullptr, nullptr, argv.data(), environ)
+        != 0
+      || waitpid(pid, &status, 0) != pid || !WIFEXITED(status)
+      || WEXITSTATUS(status) != 0 || !fs::exists(out))
+    throw std::runtime_error(
+      "no base expert, and making one failed; make it by hand with\n  "
+      + by_hand
+      + "\nor start recld with --base-expert none to run as a labeller only");
+  return out;
 }
 
 /// Runs the daemon until SIGINT or SIGTERM; returns the exit code.
@@ -400,6 +439,9 @@ int serve(daemon_settings settings) {
   } catch (const std::exception& e) {
     log::warning("recld", "cannot drop unnamed models: ", e.what());
   }
+  if (!settings.provision_from.empty())
+    settings.node.gpu.base_expert
+      = provision_base_expert(settings.provision_from);
   settings.gw.token = resolve_token(settings);
   log::info("recld", "recld ", version, ", data directory ",
             settings.node.data_dir);

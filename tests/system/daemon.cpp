@@ -140,6 +140,36 @@ TEST_CASE("recld: SIGTERM answers the windows in flight, refuses new ones, "
   CHECK(contains(d.proc->err(), "finishing the windows in flight"));
 }
 
+TEST_CASE("recld: a first start makes the base expert from the shipped "
+          "weights, or says how") {
+  auto data = test::data_dir();
+  if (data.empty()) {
+    MESSAGE("SKIPPED: no shared data");
+    return;
+  }
+  test::temp_dir tmp;
+  auto cache = tmp.path() + "/cache";
+  test::process p{"/usr/bin/env",
+                  {"RECL_CACHE=" + cache, bin("recld"), "--data-dir",
+                   tmp.path() + "/data", "--listen", "127.0.0.1:0", "--data",
+                   data}};
+  auto line = p.wait_for_line("recld listening on", 180);
+  REQUIRE_MESSAGE(!line.empty(), p.err());
+  CHECK(std::filesystem::exists(cache + "/yolox_nano.pt"));
+  p.signal(SIGTERM);
+  CHECK(p.wait(60) == 0);
+  CHECK(contains(p.err(), "no base expert yet: making"));
+  CHECK(contains(p.err(), "base expert " + cache + "/yolox_nano.pt"));
+  // Where it cannot be made, recld stops and prints the command.
+  auto r = test::run("/usr/bin/env",
+                     {"RECL_CACHE=/proc/no-such-place", bin("recld"),
+                      "--data-dir", tmp.path() + "/data2", "--listen",
+                      "127.0.0.1:0", "--data", data},
+                     120);
+  CHECK(r.code == 1);
+  CHECK(contains(r.err, "recl-convert --onnx"));
+}
+
 TEST_CASE("recld: the data directory is closed to other users") {
   recld_process d;
   namespace fs = std::filesystem;
