@@ -359,8 +359,10 @@ daemon_settings read_settings(options& o) {
   read_models(s.node.gpu, s.node, o);
   // No base expert given or cached: made at start from the teacher's ONNX
   // weights (the shipped YOLOX-Nano), so that a plain recld adapts.
+  // (A teacher file that is missing fails the start on its own, later.)
   if (!o.given("base-expert") && s.node.gpu.base_expert.empty()
-      && s.node.teacher_spec.rfind("yolox:", 0) == 0)
+      && s.node.teacher_spec.rfind("yolox:", 0) == 0
+      && fs::exists(s.node.teacher_spec.substr(6)))
     s.provision_from = s.node.teacher_spec.substr(6);
   read_adaptation(s.node, o);
   return s;
