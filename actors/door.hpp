@@ -1,0 +1,50 @@
+#pragma once
+// The gateway's door: accepts connections, counts them in all and per peer,
+// and starts Cap'n Proto RPC on those whose first message (a Hello, read
+// with an 8 KiB limit and a deadline) carries the token. Everything before
+// the handshake is bounded, so a peer without the token can make recld
+// allocate only a few KiB. Lives on the gateway's kj thread.
+
+#include "actors/gateway.hpp"
+
+#include <capnp/capability.h>
+#include <kj/async-io.h>
+#include <kj/timer.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace recl {
+
+class door final : public kj::TaskSet::ErrorHandler {
+public:
+  /// `main` is what a connection that passed the handshake gets to call.
+  door(const gateway_options& opts, capnp::Capability::Client main,
+       kj::Timer& timer);
+
+  /// Accepts connections from `listener` until the promise is dropped.
+  kj::Promise<void> accept_from(kj::ConnectionReceiver& listener);
+
+  void taskFailed(kj::Exception&& e) override;
+
+private:
+  void admit(kj::Own<kj::AsyncIoStream> s);
+  kj::Promise<void> handshake(kj::AsyncIoStream& stream, std::string peer);
+  kj::Promise<void> refuse(kj::AsyncIoStream& stream, const std::string& peer);
+  kj::Promise<void> welcome(kj::AsyncIoStream& stream,
+                            const std::string& error);
+  kj::Promise<void> serve(kj::AsyncIoStream& stream);
+
+  gateway_options opts_;
+  capnp::Capability::Client main_;
+  kj::Timer& timer_;
+  uint32_t open_ = 0;
+  uint64_t refused_full_ = 0;
+  std::map<std::string, uint32_t> per_peer_;
+  std::map<std::string, uint64_t> failures_;
+  /// Last: its connections, destroyed first, still count themselves out.
+  kj::TaskSet tasks_{*this};
+};
+
+} // namespace recl
