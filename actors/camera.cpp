@@ -48,16 +48,12 @@ std::string camera_state::persist(const std::vector<std::string>& drop) {
 }
 
 std::vector<std::string>
-camera_state::superseded(const std::vector<std::string>& was) const {
-  std::vector<std::string> out;
-  for (auto& x : was) {
-    bool own = x.rfind("r-" + id + "-", 0) == 0;
-    bool named = x == info.model_id || x == info.last_retrained_id
-                 || (on_probation && on_probation->model_id == x);
-    if (own && !named && std::find(out.begin(), out.end(), x) == out.end())
-      out.push_back(x);
-  }
-  return out;
+camera_state::superseded(const std::string& was) const {
+  bool named = was == info.model_id || was == info.last_retrained_id
+               || (on_probation && on_probation->model_id == was);
+  if (named || source_of(was) != "retrained")
+    return {};
+  return {was};
 }
 
 size_t drop_unnamed_models(store& db) {
@@ -161,7 +157,7 @@ std::string camera_state::account(const labelled_window& lw,
   info.last_reply_unix_ms = unix_ms();
   info.model_id = d.model_id;
   info.connected = true;
-  return persist(superseded({was}));
+  return persist(superseded(was));
 }
 
 namespace {
@@ -235,7 +231,7 @@ void on_trained(camera_self self, const labelled_window& lw,
     }
   }
   // The previous retrained model goes unless the edge still runs it.
-  st.persist(st.superseded({old}));
+  st.persist(st.superseded(old));
   candidate c;
   c.model_id = r.model_id;
   c.info.origin_camera = st.id;

@@ -28,13 +28,12 @@ struct camera_state {
   /// in `drop`; "" or why it failed (logged, not fatal to the reply).
   std::string persist(const std::vector<std::string>& drop = {});
 
-  /// Of `was` (ids the record named until now), the camera's own retrained
-  /// models that nothing names any more: neither the edge's model, nor the
-  /// last retrained one, nor the model on probation. They are deleted with
-  /// the record that stops naming them, so that the store keeps at most two
-  /// retrained models per camera.
-  std::vector<std::string>
-  superseded(const std::vector<std::string>& was) const;
+  /// `was` (an id the record named until now) if it is one of the camera's
+  /// own retrained models and nothing names it any more: neither the edge's
+  /// model, nor the last retrained one, nor the model on probation; else
+  /// nothing. It is deleted with the record that stops naming it, so that
+  /// the store keeps at most two retrained models per camera.
+  std::vector<std::string> superseded(const std::string& was) const;
 
   /// What kind of model an id is, as the edge is told.
   std::string source_of(const std::string& model) const;

@@ -63,12 +63,11 @@ void door::admit(kj::Own<kj::AsyncIoStream> s) {
   if (open_ >= opts.max_connections
       || per_peer_[peer] >= opts.max_connections_per_peer) {
     if (refused_full_++ % 100 == 0)
-      log::warning("gateway", "refused a connection from ", peer, ": ", open_,
-                   " open (", per_peer_[peer],
-                   " from it); limits --max-connections ",
-                   opts.max_connections, ", --max-connections-per-peer ",
-                   opts.max_connections_per_peer, " (", refused_full_,
-                   " refused so far)");
+      log::warning(
+        "gateway", "refused a connection from ", peer, ": ", open_, " open (",
+        per_peer_[peer], " from it); limits --max-connections ",
+        opts.max_connections, ", --max-connections-per-peer ",
+        opts.max_connections_per_peer, " (", refused_full_, " refused so far)");
     return;
   }
   ++open_;
@@ -88,8 +87,7 @@ kj::Promise<void> door::handshake(kj::AsyncIoStream& stream, std::string peer) {
   capnp::ReaderOptions small;
   small.traversalLimitInWords = hello_limit_words;
   auto timeout = timer_.afterDelay(
-    static_cast<int64_t>(opts_.handshake_timeout_s * 1000)
-    * kj::MILLISECONDS);
+    static_cast<int64_t>(opts_.handshake_timeout_s * 1000) * kj::MILLISECONDS);
   auto hello = capnp::readMessage(stream, small)
                  .then([](kj::Own<capnp::MessageReader>&& m) {
                    return kj::Maybe<kj::Own<capnp::MessageReader>>(kj::mv(m));
@@ -117,7 +115,8 @@ kj::Promise<void> door::handshake(kj::AsyncIoStream& stream, std::string peer) {
 
 /// A wrong token: answered after a delay that doubles with each failure
 /// of the same peer (up to 5 s), logged at the 1st, 10th, 100th, ...
-kj::Promise<void> door::refuse(kj::AsyncIoStream& stream, const std::string& peer) {
+kj::Promise<void> door::refuse(kj::AsyncIoStream& stream,
+                               const std::string& peer) {
   auto n = ++failures_[peer];
   if (n == 1 || n == 10 || n == 100 || n % 1000 == 0)
     log::warning("gateway", "refused ", n, " wrong token(s) from ", peer);
@@ -129,7 +128,7 @@ kj::Promise<void> door::refuse(kj::AsyncIoStream& stream, const std::string& pee
 }
 
 kj::Promise<void> door::welcome(kj::AsyncIoStream& stream,
-                          const std::string& error) {
+                                const std::string& error) {
   auto reply = kj::heap<capnp::MallocMessageBuilder>(64);
   reply->initRoot<rpc::Welcome>().setError(error);
   auto& r = *reply;

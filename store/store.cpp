@@ -8,13 +8,13 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
-#include <cstdarg>
-#include <cstdio>
 #include <array>
 #include <chrono>
+#include <cstdarg>
+#include <cstdio>
+#include <filesystem>
 #include <mutex>
 #include <shared_mutex>
-#include <filesystem>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -122,7 +122,6 @@ void store::impl::open_db() {
   o.create_if_missing = true;
   o.create_missing_column_families = true;
   o.paranoid_checks = true;
-  o.keep_log_file_num = 4;
   o.max_total_wal_size = 256ull << 20;
   // No recovery by RocksDB itself after an I/O error (it would retry in a
   // background thread through the log writer that failed, which aborts in
