@@ -95,8 +95,8 @@ void add_adaptation_options(options& o) {
   o.add("base-expert", "FILE",
         "the expert every model starts from (recl-pretrain or recl-convert "
         "output; default: base.pt, else yolox_nano.pt, in $RECL_CACHE or "
-        "~/.cache/recl; none found, or 'none': no selection or "
-        "retraining)")
+        "~/.cache/recl, made from the teacher's ONNX weights when neither "
+        "is there; 'none': no selection or retraining)")
     .add("expert-input", "WxH", "expert input size, multiples of 32", "256x160")
     .add("selector", "POLICY",
          "gating, odin, oracle, none, or compare (gating serves; each reply "
