@@ -40,9 +40,9 @@ std::string peer_of(kj::AsyncIoStream& s) {
 
 } // namespace
 
-door::door(const gateway_options& opts, capnp::Capability::Client main,
-           kj::Timer& timer)
-  : opts_(opts), main_(kj::mv(main)), timer_(timer) {}
+door::door(const gateway_options& opts, const credentials& creds,
+           make_main main, kj::Timer& timer)
+  : opts_(opts), creds_(creds), main_(std::move(main)), timer_(timer) {}
 
 kj::Promise<void> door::accept_from(kj::ConnectionReceiver& listener) {
   return listener.accept().then(
@@ -99,12 +99,14 @@ kj::Promise<void> door::handshake(kj::AsyncIoStream& stream, std::string peer) {
     [this, &stream, peer](kj::Maybe<kj::Own<capnp::MessageReader>>&& m) {
       KJ_IF_MAYBE (msg, m) {
         auto token = (*msg)->getRoot<rpc::Hello>().getToken();
-        if (constant_time_equal(std::string_view{token.cStr(), token.size()},
-                                opts_.token)) {
+        if (auto who
+            = creds_.check(std::string_view{token.cStr(), token.size()})) {
           failures_.erase(peer);
-          return welcome(stream, "").then([this, &stream] {
-            return serve(stream);
-          });
+          auto main = main_(connection_info{peer, *who});
+          return welcome(stream, "")
+            .then([this, &stream, main = kj::mv(main)]() mutable {
+              return serve(stream, kj::mv(main));
+            });
         }
         return refuse(stream, peer);
       }
@@ -136,13 +138,14 @@ kj::Promise<void> door::welcome(kj::AsyncIoStream& stream,
 }
 
 /// RPC with the large message limit, until the peer disconnects.
-kj::Promise<void> door::serve(kj::AsyncIoStream& stream) {
+kj::Promise<void> door::serve(kj::AsyncIoStream& stream,
+                              capnp::Capability::Client main) {
   capnp::ReaderOptions ro;
   ro.traversalLimitInWords = opts_.max_message_bytes / 8 + 1;
   auto net = kj::heap<capnp::TwoPartyVatNetwork>(
     stream, capnp::rpc::twoparty::Side::SERVER, ro);
   auto rpc = kj::heap<capnp::RpcSystem<capnp::rpc::twoparty::VatId>>(
-    capnp::makeRpcServer(*net, main_));
+    capnp::makeRpcServer(*net, kj::mv(main)));
   auto done = net->onDisconnect();
   // The RPC system goes before the network it runs on.
   return done.attach(kj::mv(rpc)).attach(kj::mv(net));

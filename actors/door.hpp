@@ -1,10 +1,11 @@
 #pragma once
 // The gateway's door: accepts connections, counts them in all and per peer,
 // and starts Cap'n Proto RPC on those whose first message (a Hello, read
-// with an 8 KiB limit and a deadline) carries the token. Everything before
+// with an 8 KiB limit and a deadline) carries a valid token. Everything before
 // the handshake is bounded, so a peer without the token can make recld
 // allocate only a few KiB. Lives on the gateway's kj thread.
 
+#include "actors/credentials.hpp"
 #include "actors/gateway.hpp"
 
 #include <capnp/capability.h>
@@ -12,15 +13,25 @@
 #include <kj/timer.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 
 namespace recl {
 
+/// Who is on the other end of a connection that passed the handshake.
+struct connection_info {
+  std::string peer; ///< IP address
+  principal who;    ///< whose token the Hello carried
+};
+
 class door final : public kj::TaskSet::ErrorHandler {
 public:
-  /// `main` is what a connection that passed the handshake gets to call.
-  door(const gateway_options& opts, capnp::Capability::Client main,
+  /// What a connection that passed the handshake gets to call.
+  using make_main = std::function<capnp::Capability::Client(connection_info)>;
+
+  /// Checks Hello tokens against `creds` (which must outlive the door).
+  door(const gateway_options& opts, const credentials& creds, make_main main,
        kj::Timer& timer);
 
   /// Accepts connections from `listener` until the promise is dropped.
@@ -34,10 +45,12 @@ private:
   kj::Promise<void> refuse(kj::AsyncIoStream& stream, const std::string& peer);
   kj::Promise<void> welcome(kj::AsyncIoStream& stream,
                             const std::string& error);
-  kj::Promise<void> serve(kj::AsyncIoStream& stream);
+  kj::Promise<void> serve(kj::AsyncIoStream& stream,
+                          capnp::Capability::Client main);
 
   gateway_options opts_;
-  capnp::Capability::Client main_;
+  const credentials& creds_;
+  make_main main_;
   kj::Timer& timer_;
   uint32_t open_ = 0;
   uint64_t refused_full_ = 0;

@@ -71,21 +71,28 @@ class session_impl;
 /// State shared by all capabilities; touched only on the kj thread.
 struct shared_state {
   shared_state(caf::actor_system& sys, node_actor node, gateway_options opts)
-    : sys(sys), node(std::move(node)), opts(std::move(opts)) {}
+    : sys(sys), node(std::move(node)), opts(std::move(opts)),
+      creds(this->opts.credentials_file, this->opts.token) {}
 
   caf::actor_system& sys;
   node_actor node;
   gateway_options opts;
+  credentials creds;
   std::map<std::string, session_impl*> live; // camera id -> open session
-  std::atomic<int> in_flight{0};             ///< windows not answered yet
-  std::atomic<bool> draining{false};         ///< recld is stopping
+  /// Ends the sessions opened with credential `name`.
+  void end_sessions_of(const std::string& name);
+  std::atomic<int> in_flight{0};     ///< windows not answered yet
+  std::atomic<bool> draining{false}; ///< recld is stopping
 };
 
 class session_impl final : public rpc::CameraSession::Server {
 public:
   session_impl(std::shared_ptr<shared_state> shared, std::string id,
-               camera_actor cam)
-    : shared_(std::move(shared)), id_(std::move(id)), cam_(std::move(cam)) {}
+               camera_actor cam, std::string credential)
+    : shared_(std::move(shared)), id_(std::move(id)), cam_(std::move(cam)),
+      credential_(std::move(credential)) {}
+
+  const std::string& credential() const { return credential_; }
 
   ~session_impl() noexcept(false) {
     end("the edge disconnected");
@@ -166,14 +173,22 @@ private:
   std::shared_ptr<shared_state> shared_;
   std::string id_;
   camera_actor cam_;
+  std::string credential_; ///< the name of the credential that opened it
   bool closed_ = false;
   std::string why_;
 };
 
+void shared_state::end_sessions_of(const std::string& name) {
+  for (auto& kv : live)
+    if (kv.second->credential() == name)
+      kv.second->end("its credential '" + name + "' was revoked");
+}
+
+/// The admin interface; what it may do depends on the caller's role.
 class admin_impl final : public rpc::Admin::Server {
 public:
-  explicit admin_impl(std::shared_ptr<shared_state> shared)
-    : shared_(std::move(shared)) {}
+  admin_impl(std::shared_ptr<shared_state> shared, principal who)
+    : shared_(std::move(shared)), who_(std::move(who)) {}
 
   kj::Promise<void> status(StatusContext context) override {
     return ask<status_info>(shared_->sys, shared_->node, status_atom_v)
@@ -199,6 +214,7 @@ public:
   }
 
   kj::Promise<void> prune(PruneContext context) override {
+    require_admin("prune");
     std::string id = context.getParams().getId();
     return ask<std::vector<std::string>>(shared_->sys, shared_->node,
                                          prune_atom_v, id)
@@ -210,29 +226,96 @@ public:
       });
   }
 
+  kj::Promise<void> addCredential(AddCredentialContext context) override {
+    require_admin("add credentials");
+    auto p = context.getParams();
+    std::string name = p.getName();
+    try {
+      auto token
+        = shared_->creds.add(name, parse_role(p.getRole()), p.getCameras());
+      log::info("gateway", who_.name, " added credential ", name, " (",
+                p.getRole().cStr(), ")");
+      context.getResults().setToken(token);
+    } catch (const std::invalid_argument& e) {
+      throw_rpc_error(std::string{"bad_credential: "} + e.what());
+    } catch (const std::exception& e) {
+      throw_rpc_error(std::string{"store_fault: "} + e.what());
+    }
+    return kj::READY_NOW;
+  }
+
+  kj::Promise<void> revokeCredential(RevokeCredentialContext context) override {
+    require_admin("revoke credentials");
+    std::string name = context.getParams().getName();
+    bool found = false;
+    try {
+      found = shared_->creds.revoke(name);
+    } catch (const std::exception& e) {
+      throw_rpc_error(std::string{"store_fault: "} + e.what());
+    }
+    if (found) {
+      shared_->end_sessions_of(name);
+      log::info("gateway", who_.name, " revoked credential ", name);
+    }
+    context.getResults().setRevoked(found);
+    return kj::READY_NOW;
+  }
+
+  kj::Promise<void> credentials(CredentialsContext context) override {
+    require_admin("list credentials");
+    auto xs = shared_->creds.list();
+    wire::write(
+      xs, context.getResults().initList(static_cast<unsigned>(xs.size())));
+    return kj::READY_NOW;
+  }
+
 private:
+  void require_admin(const std::string& what) const {
+    if (!who_.may_write_admin()) {
+      log::warning("gateway", "refused to let ", who_.name, " (",
+                   to_string(who_.role), ") ", what);
+      throw_rpc_error("forbidden: the " + std::string{to_string(who_.role)}
+                      + " role may not " + what);
+    }
+  }
+
   std::shared_ptr<shared_state> shared_;
+  principal who_;
 };
 
+/// Whether an IP address is the local machine's loopback.
+bool loopback(const std::string& ip) {
+  return ip.rfind("127.", 0) == 0 || ip == "::1"
+         || ip.rfind("::ffff:127.", 0) == 0;
+}
+
+/// What one connection calls; it knows the peer and whose token opened it.
 class recl_impl final : public rpc::Recl::Server {
 public:
-  explicit recl_impl(std::shared_ptr<shared_state> shared)
-    : shared_(std::move(shared)) {}
+  recl_impl(std::shared_ptr<shared_state> shared, connection_info conn)
+    : shared_(std::move(shared)), conn_(std::move(conn)) {}
 
   kj::Promise<void> register_(RegisterContext context) override {
     auto params = context.getParams();
     std::string id = params.getCamera();
-    authorize(params.getToken(), "register camera '" + id + "'");
+    auto what = "register camera '" + id + "'";
+    auto who = authorize(params.getToken(), what);
     if (!valid_camera_id(id))
       throw_rpc_error("bad_camera_id: '" + id
                       + "' is not a camera id (1-64 of A-Z a-z 0-9 . _ -)");
+    if (!who.may_register(id)) {
+      log::warning("gateway", "refused to let ", who.name, " ", what);
+      throw_rpc_error("forbidden: credential '" + who.name + "' ("
+                      + to_string(who.role) + ") may not " + what);
+    }
     auto shared = shared_;
     return ask<camera_actor>(shared_->sys, shared_->node, register_atom_v, id)
-      .then([context, shared, id](camera_actor&& cam) mutable {
+      .then([context, shared, id, who](camera_actor&& cam) mutable {
         auto i = shared->live.find(id);
         if (i != shared->live.end())
           i->second->end("camera " + id + " registered again");
-        auto impl = kj::heap<session_impl>(shared, id, std::move(cam));
+        auto impl
+          = kj::heap<session_impl>(shared, id, std::move(cam), who.name);
         shared->live[id] = impl.get();
         auto results = context.getResults();
         results.setSession(kj::mv(impl));
@@ -246,21 +329,35 @@ public:
   }
 
   kj::Promise<void> admin(AdminContext context) override {
-    authorize(context.getParams().getToken(), "open the admin interface");
-    context.getResults().setAdmin(kj::heap<admin_impl>(shared_));
+    auto what = std::string{"open the admin interface"};
+    auto who = authorize(context.getParams().getToken(), what);
+    if (!who.may_read_admin())
+      throw_rpc_error("forbidden: credential '" + who.name
+                      + "' (camera) may not " + what);
+    if (!shared_->opts.admin_remote && !loopback(conn_.peer)) {
+      log::warning("gateway", "refused to let ", conn_.peer, " ", what,
+                   ": not loopback (see --admin-remote)");
+      throw_rpc_error("forbidden: the admin interface answers only on "
+                      "loopback (recld --admin-remote opens it to "
+                      + conn_.peer + ")");
+    }
+    context.getResults().setAdmin(kj::heap<admin_impl>(shared_, who));
     return kj::READY_NOW;
   }
 
 private:
-  void authorize(capnp::Text::Reader token, const std::string& what) {
-    if (!constant_time_equal(std::string_view{token.cStr(), token.size()},
-                             shared_->opts.token)) {
+  principal authorize(capnp::Text::Reader token, const std::string& what) {
+    auto who
+      = shared_->creds.check(std::string_view{token.cStr(), token.size()});
+    if (!who) {
       log::warning("gateway", "refused to ", what, ": wrong token");
       throw_rpc_error("unauthorized: wrong token");
     }
+    return *who;
   }
 
   std::shared_ptr<shared_state> shared_;
+  connection_info conn_;
 };
 
 } // namespace
@@ -293,7 +390,10 @@ gateway::gateway(caf::actor_system& sys, const caf::actor& node,
                     .wait(ws);
       auto listener = addr->listen();
       auto port = listener->getPort();
-      door d{shared->opts, kj::heap<recl_impl>(shared),
+      door d{shared->opts, shared->creds,
+             [shared](connection_info conn) -> capnp::Capability::Client {
+               return kj::heap<recl_impl>(shared, std::move(conn));
+             },
              io.provider->getTimer()};
       auto accepting
         = d.accept_from(*listener).eagerlyEvaluate([](kj::Exception&& e) {

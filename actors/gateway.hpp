@@ -19,9 +19,12 @@ namespace recl {
 /// What the gateway accepts.
 struct gateway_options {
   std::string listen = "127.0.0.1:7450"; ///< HOST:PORT; port 0 picks one
-  std::string token;                     ///< shared secret for register/admin
-  uint32_t max_frames = 256;             ///< frames per window
-  uint64_t max_frame_bytes = 8ull << 20; ///< bytes per frame
+  std::string token; ///< the master token (an admin credential)
+  /// Named credentials (actors/credentials.hpp); "" = none.
+  std::string credentials_file;
+  bool admin_remote = false; ///< admin interface for non-loopback peers
+  uint32_t max_frames = 256; ///< frames per window
+  uint64_t max_frame_bytes = 8ull << 20;     ///< bytes per frame
   uint64_t max_message_bytes = 256ull << 20; ///< bytes per RPC message
   uint32_t max_connections = 1024;           ///< open at once, in all
   uint32_t max_connections_per_peer = 64;    ///< open at once, per IP address

@@ -83,10 +83,15 @@ void add_service_options(options& o) {
          "seconds a new connection has to show the token before it is "
          "closed",
          "10")
-    .add("token", "SECRET", "token edges and admins must present")
+    .add("token", "SECRET",
+         "the master token (role admin); edges get their own with "
+         "'recl-admin credentials add'")
     .add("token-file", "FILE",
-         "read the token from FILE (default: DIR/auth-token, created with a "
-         "random token if missing)")
+         "read the master token from FILE (default: DIR/auth-token, created "
+         "with a random token if missing)")
+    .add_flag("admin-remote",
+              "answer the admin interface on non-loopback connections too "
+              "(default: loopback only)")
     .add("log-level", "LEVEL", "error, warning, info or debug", "info");
 }
 
@@ -240,6 +245,8 @@ void read_service(daemon_settings& s, const options& o) {
   }
   s.token_file = o.given("token-file") ? o.get("token-file")
                                        : s.node.data_dir + "/auth-token";
+  s.gw.credentials_file = s.node.data_dir + "/credentials";
+  s.gw.admin_remote = o.flag("admin-remote");
   s.node.version = version;
   s.threads = static_cast<int>(o.get_int("threads", 0, 256));
 }

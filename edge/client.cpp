@@ -235,6 +235,41 @@ std::vector<std::string> client::prune(const std::string& token,
   });
 }
 
+std::string client::add_credential(const std::string& token,
+                                   const std::string& name,
+                                   const std::string& role,
+                                   const std::string& cameras) {
+  return guarded([&] {
+    auto& ws = impl_->ws();
+    auto admin = impl_->admin(token);
+    auto req = admin.addCredentialRequest();
+    req.setName(name);
+    req.setRole(role);
+    req.setCameras(cameras);
+    return std::string{req.send().wait(ws).getToken()};
+  });
+}
+
+bool client::revoke_credential(const std::string& token,
+                               const std::string& name) {
+  return guarded([&] {
+    auto& ws = impl_->ws();
+    auto admin = impl_->admin(token);
+    auto req = admin.revokeCredentialRequest();
+    req.setName(name);
+    return req.send().wait(ws).getRevoked();
+  });
+}
+
+std::vector<credential_info> client::credentials(const std::string& token) {
+  return guarded([&] {
+    auto& ws = impl_->ws();
+    auto admin = impl_->admin(token);
+    auto resp = admin.credentialsRequest().send().wait(ws);
+    return wire::get<std::vector<credential_info>>(resp.getList());
+  });
+}
+
 std::string load_token(const std::string& token, const std::string& file) {
   if (!token.empty())
     return token;

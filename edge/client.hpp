@@ -65,6 +65,17 @@ public:
   std::vector<std::string> prune(const std::string& token,
                                  const std::string& id);
 
+  /// Makes a credential (admin role only); returns its token, shown once.
+  std::string add_credential(const std::string& token, const std::string& name,
+                             const std::string& role,
+                             const std::string& cameras);
+
+  /// Revokes a credential; false when there was none of that name.
+  bool revoke_credential(const std::string& token, const std::string& name);
+
+  /// The named credentials (no secrets).
+  std::vector<credential_info> credentials(const std::string& token);
+
   struct impl;
 
 private:

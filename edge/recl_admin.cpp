@@ -21,10 +21,24 @@ options make_options() {
             "retrained model\n"
             "  scheduler   the GPU owner: policy, live jobs, recent grants "
             "and gains\n"
-            "  prune [ID]  prune by the eta/q rule, or remove expert ID"};
+            "  prune [ID]  prune by the eta/q rule, or remove expert ID\n"
+            "  credentials list           the named credentials\n"
+            "  credentials add NAME       make one (--role, --cameras); "
+            "prints its token once\n"
+            "  credentials revoke NAME    remove one and close its "
+            "sessions\n\n"
+            "status, zoo, cameras and scheduler need the viewer or admin "
+            "role;\nprune and credentials need admin. The admin interface "
+            "answers on\nloopback only unless recld runs with "
+            "--admin-remote."};
   o.add("server", "HOST:PORT", "recld's address", "127.0.0.1:7450")
-    .add("token", "SECRET", "the server's token (default: $RECL_TOKEN)")
-    .add("token-file", "FILE", "read the token from FILE")
+    .add("token", "SECRET", "a viewer or admin token (default: $RECL_TOKEN)")
+    .add("token-file", "FILE",
+         "read the token from FILE (recld's master token is DIR/auth-token)")
+    .add("role", "ROLE", "credentials add: camera, viewer or admin", "camera")
+    .add("cameras", "GLOB",
+         "credentials add, camera role: the camera ids it may register "
+         "(default: NAME)")
     .add_flag("json", "print one JSON object instead of text");
   return o;
 }
@@ -170,6 +184,54 @@ void print_scheduler(const scheduler_report& r, bool json) {
                 g.acc_before, g.acc_after, g.cost, g.switch_ms);
 }
 
+void check_credentials_args(const std::vector<std::string>& args) {
+  auto sub = args.size() > 1 ? args[1] : "";
+  if (sub != "list" && sub != "add" && sub != "revoke")
+    throw usage_error("credentials: give list, add NAME or revoke NAME");
+  if (sub == "list" && args.size() > 2)
+    throw usage_error("unexpected argument '" + args[2] + "'");
+  if (sub != "list" && args.size() < 3)
+    throw usage_error("credentials " + sub + ": give the credential's NAME");
+}
+
+void credentials_command(client& c, const std::string& token, const options& o,
+                         bool json) {
+  auto& args = o.positional();
+  if (args[1] == "add") {
+    auto t = c.add_credential(token, args[2], o.get("role"), o.get("cameras"));
+    if (json)
+      std::cout << nlohmann::json{{"name", args[2]}, {"token", t}}.dump()
+                << std::endl;
+    else
+      std::printf("%s\n", t.c_str());
+    return;
+  }
+  if (args[1] == "revoke") {
+    if (!c.revoke_credential(token, args[2]))
+      throw std::runtime_error("no credential named '" + args[2] + "'");
+    if (json)
+      std::cout << nlohmann::json{{"revoked", args[2]}}.dump() << std::endl;
+    else
+      std::printf("revoked %s\n", args[2].c_str());
+    return;
+  }
+  auto xs = c.credentials(token);
+  if (json) {
+    auto j = nlohmann::json::array();
+    for (auto& x : xs)
+      j.push_back({{"name", x.name},
+                   {"role", x.role},
+                   {"cameras", x.cameras},
+                   {"created_unix_ms", x.created_unix_ms}});
+    std::cout << nlohmann::json{{"credentials", j}}.dump() << std::endl;
+    return;
+  }
+  std::printf("credentials: %zu (and recld's master token)\n", xs.size());
+  for (auto& x : xs)
+    std::printf("  %-24s %-7s %s\n", x.name.c_str(), x.role.c_str(),
+                x.role == "camera" ? x.cameras.c_str() : "");
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -177,14 +239,16 @@ int main(int argc, char** argv) {
   return run_command(o, argc, argv, [&] {
     if (o.positional().empty())
       throw usage_error("no command given (see --help)");
-    auto cmd = o.positional()[0];
-    size_t allowed = cmd == "prune" ? 2 : 1;
-    if (o.positional().size() > allowed)
-      throw usage_error("unexpected argument '" + o.positional()[allowed]
-                        + "'");
+    auto& args = o.positional();
+    auto cmd = args[0];
+    size_t allowed = cmd == "prune" ? 2 : cmd == "credentials" ? 3 : 1;
+    if (args.size() > allowed)
+      throw usage_error("unexpected argument '" + args[allowed] + "'");
     if (cmd != "status" && cmd != "zoo" && cmd != "cameras"
-        && cmd != "scheduler" && cmd != "prune")
+        && cmd != "scheduler" && cmd != "prune" && cmd != "credentials")
       throw usage_error("unknown command '" + cmd + "' (see --help)");
+    if (cmd == "credentials")
+      check_credentials_args(args);
     try {
       parse_endpoint(o.get("server"));
     } catch (const std::invalid_argument& e) {
@@ -201,6 +265,8 @@ int main(int argc, char** argv) {
       print_cameras(c.status(token), json);
     else if (cmd == "scheduler")
       print_scheduler(c.scheduler(token), json);
+    else if (cmd == "credentials")
+      credentials_command(c, token, o, json);
     else {
       auto id = o.positional().size() > 1 ? o.positional()[1] : "";
       auto gone = c.prune(token, id);

@@ -40,7 +40,9 @@ options make_options() {
     .add("data", "DIR",
          "shared data folder for catalog: sources "
          "(default: $RECL_DATA, else ../shared/data)")
-    .add("token", "SECRET", "the server's token (default: $RECL_TOKEN)")
+    .add("token", "SECRET",
+         "a camera credential's token, or recld's master token (default: "
+         "$RECL_TOKEN)")
     .add("token-file", "FILE", "read the token from FILE")
     .add_flag("realtime", "pace windows at stream speed instead of as fast as "
                           "the server answers");

@@ -110,6 +110,14 @@ struct expert_info {
   uint32_t chosen = 0;       ///< times served in the last q selections
 };
 
+/// A named credential as the admin interface lists it (never its secret).
+struct credential_info {
+  std::string name;
+  std::string role;    ///< "camera", "viewer" or "admin"
+  std::string cameras; ///< camera role: the glob of ids it may register
+  int64_t created_unix_ms = 0;
+};
+
 /// One decision of the GPU owner's scheduler.
 struct grant_record {
   double at = 0; ///< clock when granted

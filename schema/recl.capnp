@@ -1,7 +1,7 @@
 @0xb4b742f3d45c621e;
 # The wire protocol between edge clients, admin tools and recld.
 #
-# An edge registers its camera with the shared token and gets a CameraSession
+# An edge registers its camera with a token and gets a CameraSession
 # capability; every model-update window it sends sampled JPEG frames and gets
 # a decision back at once. Admin tools get an Admin capability the same way.
 #
@@ -115,6 +115,23 @@ interface Admin {
   scheduler @2 () -> (report :SchedulerReport);
   prune @3 (id :Text) -> (removed :List(Text));
   # id "" prunes by the eta/q rule; else that expert.
+
+  # Credentials (actors/credentials.hpp). Only the admin role may call
+  # these and prune; the viewer role reads.
+  addCredential @4 (name :Text, role :Text, cameras :Text) -> (token :Text);
+  # role: "camera", "viewer" or "admin"; cameras: for the camera role, a glob
+  # of the camera ids it may register ("" = the name). The token
+  # ("NAME:SECRET") is shown once; recld keeps only a salted hash.
+  revokeCredential @5 (name :Text) -> (revoked :Bool);
+  # Also closes the camera sessions opened with it.
+  credentials @6 () -> (list :List(CredentialInfo));
+}
+
+struct CredentialInfo {
+  name @0 :Text;
+  role @1 :Text;
+  cameras @2 :Text;
+  createdUnixMs @3 :Int64;
 }
 
 struct ExpertInfo {

@@ -171,6 +171,25 @@ void read(capnp::List<rpc::ExpertInfo>::Reader in,
   }
 }
 
+void write(const std::vector<credential_info>& xs,
+           capnp::List<rpc::CredentialInfo>::Builder out) {
+  for (size_t i = 0; i < xs.size(); ++i) {
+    auto e = out[size(i)];
+    e.setName(xs[i].name);
+    e.setRole(xs[i].role);
+    e.setCameras(xs[i].cameras);
+    e.setCreatedUnixMs(xs[i].created_unix_ms);
+  }
+}
+
+void read(capnp::List<rpc::CredentialInfo>::Reader in,
+          std::vector<credential_info>& xs) {
+  xs.clear();
+  for (auto e : in)
+    xs.push_back(credential_info{e.getName(), e.getRole(), e.getCameras(),
+                                 e.getCreatedUnixMs()});
+}
+
 void write(const scheduler_report& x, rpc::SchedulerReport::Builder out) {
   out.setPolicy(x.policy);
   out.setClock(x.clock);

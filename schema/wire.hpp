@@ -35,6 +35,11 @@ void write(const std::vector<expert_info>& xs,
 void read(capnp::List<rpc::ExpertInfo>::Reader in,
           std::vector<expert_info>& xs);
 
+void write(const std::vector<credential_info>& xs,
+           capnp::List<rpc::CredentialInfo>::Builder out);
+void read(capnp::List<rpc::CredentialInfo>::Reader in,
+          std::vector<credential_info>& xs);
+
 void write(const scheduler_report& x, rpc::SchedulerReport::Builder out);
 void read(rpc::SchedulerReport::Reader in, scheduler_report& x);
 
