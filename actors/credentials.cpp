@@ -20,7 +20,8 @@ constexpr const char* header = "# recl credentials v1: name role cameras "
 std::string sha256_hex(const std::string& salt_hex, std::string_view secret) {
   std::string bytes;
   for (size_t i = 0; i + 1 < salt_hex.size(); i += 2)
-    bytes.push_back(static_cast<char>(std::stoi(salt_hex.substr(i, 2), nullptr, 16)));
+    bytes.push_back(
+      static_cast<char>(std::stoi(salt_hex.substr(i, 2), nullptr, 16)));
   bytes.append(secret);
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
@@ -51,12 +52,12 @@ bool valid_pattern(const std::string& x) {
 
 const char* to_string(role r) {
   switch (r) {
-    case role::camera:
-      return "camera";
-    case role::viewer:
-      return "viewer";
-    case role::admin:
-      return "admin";
+  case role::camera:
+    return "camera";
+  case role::viewer:
+    return "viewer";
+  case role::admin:
+    return "admin";
   }
   return "?";
 }
@@ -124,8 +125,9 @@ std::string credentials::add(const std::string& name, role r,
                              std::string cameras) {
   if (!valid_camera_id(name) || name == "master")
     throw std::invalid_argument(
-      "'" + name + "' is not a credential name (1-64 of A-Z a-z 0-9 . _ -, "
-      "not 'master')");
+      "'" + name
+      + "' is not a credential name (1-64 of A-Z a-z 0-9 . _ -, "
+        "not 'master')");
   if (r != role::camera)
     cameras = r == role::admin ? "*" : "-";
   else if (cameras.empty())
@@ -171,8 +173,8 @@ std::vector<credential_info> credentials::list() const {
   std::lock_guard<std::mutex> guard{mtx_};
   std::vector<credential_info> out;
   for (auto& e : entries_)
-    out.push_back(credential_info{e.name, to_string(e.role), e.cameras,
-                                  e.created_unix_ms});
+    out.push_back(
+      credential_info{e.name, to_string(e.role), e.cameras, e.created_unix_ms});
   return out;
 }
 

@@ -41,8 +41,9 @@ std::string peer_of(kj::AsyncIoStream& s) {
 } // namespace
 
 door::door(const gateway_options& opts, const credentials& creds,
-           make_main main, kj::Timer& timer)
-  : opts_(opts), creds_(creds), main_(std::move(main)), timer_(timer) {}
+           make_main main, kj::Timer& timer, gateway_counters& counters)
+  : opts_(opts), creds_(creds), main_(std::move(main)), timer_(timer),
+    counters_(counters) {}
 
 kj::Promise<void> door::accept_from(kj::ConnectionReceiver& listener) {
   return listener.accept().then(
@@ -62,6 +63,7 @@ void door::admit(kj::Own<kj::AsyncIoStream> s) {
   auto& opts = opts_;
   if (open_ >= opts.max_connections
       || per_peer_[peer] >= opts.max_connections_per_peer) {
+    ++counters_.connections_refused;
     if (refused_full_++ % 100 == 0)
       log::warning(
         "gateway", "refused a connection from ", peer, ": ", open_, " open (",
@@ -71,9 +73,11 @@ void door::admit(kj::Own<kj::AsyncIoStream> s) {
     return;
   }
   ++open_;
+  ++counters_.connections_open;
   ++per_peer_[peer];
   auto closed = kj::defer([this, peer] {
     --open_;
+    --counters_.connections_open;
     if (--per_peer_[peer] == 0)
       per_peer_.erase(peer);
   });
@@ -120,6 +124,7 @@ kj::Promise<void> door::handshake(kj::AsyncIoStream& stream, std::string peer) {
 kj::Promise<void> door::refuse(kj::AsyncIoStream& stream,
                                const std::string& peer) {
   auto n = ++failures_[peer];
+  ++counters_.tokens_refused;
   if (n == 1 || n == 10 || n == 100 || n % 1000 == 0)
     log::warning("gateway", "refused ", n, " wrong token(s) from ", peer);
   auto delay_ms

@@ -7,6 +7,7 @@
 
 #include "actors/credentials.hpp"
 #include "actors/gateway.hpp"
+#include "actors/metrics.hpp"
 
 #include <capnp/capability.h>
 #include <kj/async-io.h>
@@ -30,9 +31,10 @@ public:
   /// What a connection that passed the handshake gets to call.
   using make_main = std::function<capnp::Capability::Client(connection_info)>;
 
-  /// Checks Hello tokens against `creds` (which must outlive the door).
+  /// Checks Hello tokens against `creds` and counts into `counters` (both
+  /// must outlive the door).
   door(const gateway_options& opts, const credentials& creds, make_main main,
-       kj::Timer& timer);
+       kj::Timer& timer, gateway_counters& counters);
 
   /// Accepts connections from `listener` until the promise is dropped.
   kj::Promise<void> accept_from(kj::ConnectionReceiver& listener);
@@ -52,6 +54,7 @@ private:
   const credentials& creds_;
   make_main main_;
   kj::Timer& timer_;
+  gateway_counters& counters_;
   uint32_t open_ = 0;
   uint64_t refused_full_ = 0;
   std::map<std::string, uint32_t> per_peer_;

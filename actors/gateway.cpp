@@ -1,7 +1,9 @@
 #include "actors/gateway.hpp"
 
 #include "actors/actors.hpp"
+#include "actors/bridge.hpp"
 #include "actors/door.hpp"
+#include "actors/metrics.hpp"
 #include "common/log.hpp"
 #include "common/util.hpp"
 #include "schema/wire.hpp"
@@ -20,50 +22,6 @@ namespace recl {
 
 namespace {
 
-// -- bridging kj promises and actor requests -------------------------------------
-
-/// A reply from the actor side: a value or an error text.
-template <class T>
-struct outcome {
-  std::optional<T> value;
-  std::string error;
-};
-
-[[noreturn]] void throw_rpc_error(const std::string& msg) {
-  kj::throwFatalException(kj::Exception(kj::Exception::Type::FAILED, __FILE__,
-                                        __LINE__, kj::str(msg)));
-}
-
-/// Sends a request to `dest` from a short-lived actor and returns a kj promise
-/// for its answer. The kj thread never waits on CAF and vice versa; if the
-/// RPC is cancelled (client gone), the late fulfil is a no-op.
-template <class T, class Handle, class... Ts>
-kj::Promise<T> ask(caf::actor_system& sys, const Handle& dest, Ts... xs) {
-  auto paf = kj::newPromiseAndCrossThreadFulfiller<outcome<T>>();
-  auto fulfiller
-    = std::make_shared<kj::Own<kj::CrossThreadPromiseFulfiller<outcome<T>>>>(
-      kj::mv(paf.fulfiller));
-  sys.spawn([=](caf::event_based_actor* self) {
-    self->request(dest, caf::infinite, xs...)
-      .then(
-        [=](T& x) {
-          outcome<T> o;
-          o.value = std::move(x);
-          (*fulfiller)->fulfill(std::move(o));
-        },
-        [=](caf::error& e) {
-          outcome<T> o;
-          o.error = describe(e);
-          (*fulfiller)->fulfill(std::move(o));
-        });
-  });
-  return paf.promise.then([](outcome<T>&& o) -> T {
-    if (!o.value)
-      throw_rpc_error(o.error);
-    return std::move(*o.value);
-  });
-}
-
 // -- the capability implementations -------------------------------------------------
 
 class session_impl;
@@ -81,7 +39,7 @@ struct shared_state {
   std::map<std::string, session_impl*> live; // camera id -> open session
   /// Ends the sessions opened with credential `name`.
   void end_sessions_of(const std::string& name);
-  std::atomic<int> in_flight{0};     ///< windows not answered yet
+  gateway_counters counters;
   std::atomic<bool> draining{false}; ///< recld is stopping
 };
 
@@ -112,6 +70,15 @@ public:
   }
 
   kj::Promise<void> update(UpdateContext context) override {
+    try {
+      return take_window(context);
+    } catch (const kj::Exception&) {
+      ++shared_->counters.windows_failed;
+      throw;
+    }
+  }
+
+  kj::Promise<void> take_window(UpdateContext context) {
     check_open();
     if (shared_->draining)
       throw_rpc_error("shutting_down: recld is stopping; send this window "
@@ -142,12 +109,20 @@ public:
                         + std::to_string(opts.max_frame_bytes));
       msg.frames.push_back(wire::get<frame>(frames[i]));
     }
-    ++shared_->in_flight;
-    auto counted = kj::defer([shared = shared_] { --shared->in_flight; });
+    auto& n = shared_->counters;
+    ++n.windows_in_flight;
+    auto counted
+      = kj::defer([shared = shared_] { --shared->counters.windows_in_flight; });
     return ask<decision>(shared_->sys, cam_, update_atom_v, std::move(msg))
-      .then([context](decision&& d) mutable {
-        wire::write(d, context.getResults().initDecision());
-      })
+      .then(
+        [context, &n](decision&& d) mutable {
+          wire::write(d, context.getResults().initDecision());
+          ++n.windows_answered;
+        },
+        [&n](kj::Exception&& e) {
+          ++n.windows_failed;
+          kj::throwFatalException(kj::mv(e));
+        })
       .attach(kj::mv(counted));
   }
 
@@ -368,6 +343,7 @@ struct gateway::impl {
   std::shared_ptr<shared_state> shared;
   std::thread thread;
   uint16_t port = 0;
+  uint16_t metrics_port = 0;
   std::mutex mtx;
   kj::Own<kj::CrossThreadPromiseFulfiller<void>> stop_fulfiller;
   bool stopped = false;
@@ -379,38 +355,51 @@ gateway::gateway(caf::actor_system& sys, const caf::actor& node,
   auto shared = std::make_shared<shared_state>(
     sys, caf::actor_cast<node_actor>(node), std::move(opts));
   impl_->shared = shared;
-  std::promise<uint16_t> started;
+  std::promise<std::pair<uint16_t, uint16_t>> started;
   auto started_future = started.get_future();
   impl_->thread = std::thread([this, shared, &started]() mutable {
+    std::string binding = shared->opts.listen;
     try {
       auto io = kj::setupAsyncIo();
       auto& ws = io.waitScope;
-      auto addr = io.provider->getNetwork()
-                    .parseAddress(shared->opts.listen, 7450)
-                    .wait(ws);
-      auto listener = addr->listen();
-      auto port = listener->getPort();
+      auto& net = io.provider->getNetwork();
+      auto listener = net.parseAddress(binding, 7450).wait(ws)->listen();
       door d{shared->opts, shared->creds,
              [shared](connection_info conn) -> capnp::Capability::Client {
                return kj::heap<recl_impl>(shared, std::move(conn));
              },
-             io.provider->getTimer()};
+             io.provider->getTimer(), shared->counters};
       auto accepting
         = d.accept_from(*listener).eagerlyEvaluate([](kj::Exception&& e) {
             log::error("gateway", "accepting: ", e.getDescription().cStr());
           });
+      kj::Own<kj::ConnectionReceiver> metrics_listener;
+      kj::Promise<void> metrics = kj::READY_NOW;
+      if (!shared->opts.metrics_listen.empty()) {
+        binding = shared->opts.metrics_listen;
+        metrics_listener = net.parseAddress(binding, 7451).wait(ws)->listen();
+        metrics
+          = serve_metrics(*metrics_listener, io.provider->getTimer(),
+                          shared->sys, shared->node, shared->counters)
+              .eagerlyEvaluate([](kj::Exception&& e) {
+                log::error("gateway", "metrics: ", e.getDescription().cStr());
+              });
+      }
       auto paf = kj::newPromiseAndCrossThreadFulfiller<void>();
       {
         std::lock_guard<std::mutex> guard{impl_->mtx};
         impl_->stop_fulfiller = kj::mv(paf.fulfiller);
       }
-      started.set_value(static_cast<uint16_t>(port));
+      started.set_value(
+        {static_cast<uint16_t>(listener->getPort()),
+         static_cast<uint16_t>(metrics_listener ? metrics_listener->getPort()
+                                                : 0)});
       paf.promise.wait(ws);
       shared->live.clear();
     } catch (const kj::Exception& e) {
       try {
         started.set_exception(std::make_exception_ptr(
-          std::runtime_error("cannot listen on " + shared->opts.listen + ": "
+          std::runtime_error("cannot listen on " + binding + ": "
                              + std::string{e.getDescription().cStr()})));
       } catch (const std::future_error&) {
         log::error("gateway", "RPC loop failed: ", e.getDescription().cStr());
@@ -418,7 +407,7 @@ gateway::gateway(caf::actor_system& sys, const caf::actor& node,
     }
   });
   try {
-    impl_->port = started_future.get();
+    std::tie(impl_->port, impl_->metrics_port) = started_future.get();
   } catch (...) {
     impl_->thread.join();
     impl_->stopped = true;
@@ -434,13 +423,17 @@ uint16_t gateway::port() const {
   return impl_->port;
 }
 
+uint16_t gateway::metrics_port() const {
+  return impl_->metrics_port;
+}
+
 int gateway::drain(double grace_s) {
   auto& s = *impl_->shared;
   s.draining = true;
   auto deadline = now_ms() + grace_s * 1000;
-  while (s.in_flight > 0 && now_ms() < deadline)
+  while (s.counters.windows_in_flight > 0 && now_ms() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  return s.in_flight;
+  return static_cast<int>(s.counters.windows_in_flight);
 }
 
 void gateway::stop() {

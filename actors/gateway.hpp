@@ -23,7 +23,9 @@ struct gateway_options {
   /// Named credentials (actors/credentials.hpp); "" = none.
   std::string credentials_file;
   bool admin_remote = false; ///< admin interface for non-loopback peers
-  uint32_t max_frames = 256; ///< frames per window
+  /// HOST:PORT of the HTTP /metrics and /healthz endpoint; "" = none.
+  std::string metrics_listen;
+  uint32_t max_frames = 256;                 ///< frames per window
   uint64_t max_frame_bytes = 8ull << 20;     ///< bytes per frame
   uint64_t max_message_bytes = 256ull << 20; ///< bytes per RPC message
   uint32_t max_connections = 1024;           ///< open at once, in all
@@ -45,6 +47,9 @@ public:
 
   /// The port actually bound.
   uint16_t port() const;
+
+  /// The metrics endpoint's port (0: none).
+  uint16_t metrics_port() const;
 
   /// Stops taking windows (new ones are refused with "shutting_down") and
   /// waits until those in flight are answered or `grace_s` passes; returns

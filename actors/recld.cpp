@@ -89,6 +89,10 @@ void add_service_options(options& o) {
     .add("token-file", "FILE",
          "read the master token from FILE (default: DIR/auth-token, created "
          "with a random token if missing)")
+    .add("metrics-listen", "HOST:PORT",
+         "serve GET /metrics (Prometheus) and /healthz over HTTP there "
+         "(unauthenticated: keep it on loopback or a private network; "
+         "default: off)")
     .add_flag("admin-remote",
               "answer the admin interface on non-loopback connections too "
               "(default: loopback only)")
@@ -247,6 +251,14 @@ void read_service(daemon_settings& s, const options& o) {
                                        : s.node.data_dir + "/auth-token";
   s.gw.credentials_file = s.node.data_dir + "/credentials";
   s.gw.admin_remote = o.flag("admin-remote");
+  if (o.given("metrics-listen")) {
+    s.gw.metrics_listen = o.get("metrics-listen");
+    try {
+      parse_endpoint(s.gw.metrics_listen);
+    } catch (const std::invalid_argument& e) {
+      o.fail("metrics-listen", e.what());
+    }
+  }
   s.node.version = version;
   s.threads = static_cast<int>(o.get_int("threads", 0, 256));
 }
@@ -467,6 +479,10 @@ int serve(daemon_settings settings) {
       auto ep = parse_endpoint(settings.gw.listen);
       std::cout << "recld listening on " << ep.host << ":" << gw.port()
                 << std::endl;
+      if (gw.metrics_port() != 0)
+        std::cout << "recld metrics on http://"
+                  << parse_endpoint(settings.gw.metrics_listen).host << ":"
+                  << gw.metrics_port() << "/metrics" << std::endl;
       int sig = 0;
       sigwait(&sigs, &sig);
       log::info("recld", "received ", sig == SIGINT ? "SIGINT" : "SIGTERM",

@@ -20,8 +20,8 @@ namespace {
 /// Runs recl-admin against `d` with its master token; returns stdout, or
 /// fails the test with its stderr.
 std::string admin(const recld_process& d, std::vector<std::string> args) {
-  args.insert(args.begin(), {"--server", d.address, "--token-file",
-                             d.dir + "/auth-token"});
+  args.insert(args.begin(),
+              {"--server", d.address, "--token-file", d.dir + "/auth-token"});
   auto r = test::run(test::bin("recl-admin"), args);
   REQUIRE_MESSAGE(r.code == 0, "recl-admin failed: " << r.err);
   return trim(r.out);
@@ -75,16 +75,14 @@ TEST_CASE("credentials: each role does its part over RPC, a revoked one "
   CHECK(ops.status(viewer).cameras.size() == 1);
   CHECK(contains(rpc_failure([&] { ops.prune(viewer, ""); }),
                  "forbidden: the viewer role may not prune"));
-  CHECK(contains(rpc_failure([&] {
-                   ops.add_credential(viewer, "mine", "admin", "");
-                 }),
-                 "forbidden"));
+  CHECK(contains(
+    rpc_failure([&] { ops.add_credential(viewer, "mine", "admin", ""); }),
+    "forbidden"));
   CHECK(contains(rpc_failure([&] { ops.register_camera("gate-2", viewer); }),
                  "forbidden"));
-  CHECK(contains(rpc_failure([&] {
-                   ops.add_credential(d.token, "bad name", "camera", "");
-                 }),
-                 "bad_credential"));
+  CHECK(contains(
+    rpc_failure([&] { ops.add_credential(d.token, "bad name", "camera", ""); }),
+    "bad_credential"));
 
   CHECK(admin(d, {"credentials", "revoke", "gate"}) == "revoked gate");
   CHECK(contains(rpc_failure([&] { edge.update(1, frames(1), 1); }),
@@ -93,8 +91,8 @@ TEST_CASE("credentials: each role does its part over RPC, a revoked one "
   CHECK(contains(rpc_failure([&] { again.register_camera("gate-1", cam); }),
                  "unauthorized"));
   auto r = test::run(test::bin("recl-admin"),
-                     {"--server", d.address, "--token", d.token,
-                      "credentials", "revoke", "gate"});
+                     {"--server", d.address, "--token", d.token, "credentials",
+                      "revoke", "gate"});
   CHECK(r.code == 1);
   CHECK(contains(r.err, "no credential named 'gate'"));
   CHECK(d.stop() == 0);

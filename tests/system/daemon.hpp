@@ -51,6 +51,14 @@ struct recld_process {
       token = trim(read_file(dir + "/auth-token"));
   }
 
+  /// The port of the metrics endpoint (started with --metrics-listen).
+  std::string metrics_port() {
+    auto line = proc->wait_for_line("recld metrics on", 10);
+    REQUIRE_MESSAGE(!line.empty(), "no metrics line: " << proc->err());
+    auto port = line.substr(line.rfind(':') + 1);
+    return port.substr(0, port.find('/'));
+  }
+
   /// SIGTERM and the exit code.
   int stop(int sig = SIGTERM) {
     proc->signal(sig);

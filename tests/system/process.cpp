@@ -252,6 +252,16 @@ void raw_socket::send(const void* data, size_t size) {
 }
 
 bool raw_socket::closed_within(double seconds) {
+  return read_for(seconds, nullptr);
+}
+
+std::string raw_socket::receive_all(double seconds) {
+  std::string out;
+  read_for(seconds, &out);
+  return out;
+}
+
+bool raw_socket::read_for(double seconds, std::string* out) {
   auto deadline = now_ms() + seconds * 1000;
   char buf[4096];
   while (now_ms() < deadline) {
@@ -262,8 +272,20 @@ bool raw_socket::closed_within(double seconds) {
     auto n = ::recv(fd_, buf, sizeof buf, 0);
     if (n <= 0)
       return true; // EOF or reset
+    if (out)
+      out->append(buf, static_cast<size_t>(n));
   }
   return false;
+}
+
+std::string http(const std::string& port, const std::string& method,
+                 const std::string& path) {
+  raw_socket s{"127.0.0.1", port};
+  auto request = method + " " + path
+                 + " HTTP/1.1\r\nHost: localhost\r\nConnection: "
+                   "close\r\n\r\n";
+  s.send(request.data(), request.size());
+  return s.receive_all(10);
 }
 
 uint64_t rss_bytes(int pid) {

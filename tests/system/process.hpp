@@ -102,10 +102,21 @@ public:
   void send(const void* data, size_t size);
   /// Whether the peer closed the connection within `seconds`.
   bool closed_within(double seconds);
+  /// Everything received until the peer closes or `seconds` pass.
+  std::string receive_all(double seconds);
 
 private:
+  /// Reads (into `out` if given) until the peer closes (true) or `seconds`
+  /// pass (false).
+  bool read_for(double seconds, std::string* out);
+
   int fd_ = -1;
 };
+
+/// One HTTP/1.1 request to 127.0.0.1:`port`; the whole response (status
+/// line, headers, body).
+std::string http(const std::string& port, const std::string& method,
+                 const std::string& path);
 
 /// A process's resident memory, from /proc/PID/status.
 uint64_t rss_bytes(int pid);

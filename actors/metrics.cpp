@@ -1,0 +1,201 @@
+#include "actors/metrics.hpp"
+
+#include "actors/bridge.hpp"
+
+#include <kj/compat/http.h>
+
+#include <sstream>
+
+namespace recl {
+
+namespace {
+
+/// Appends one metric with its HELP and TYPE lines.
+struct exposition {
+  std::ostringstream out;
+
+  exposition() { out.precision(15); } // byte counts stay exact
+
+  void add(const char* name, const char* type, const char* help,
+           double value) {
+    head(name, type, help);
+    out << name << ' ' << value << '\n';
+  }
+
+  void head(const char* name, const char* type, const char* help) {
+    out << "# HELP " << name << ' ' << help << '\n'
+        << "# TYPE " << name << ' ' << type << '\n';
+  }
+};
+
+class metrics_service final : public kj::HttpService {
+public:
+  metrics_service(const kj::HttpHeaderTable& table, kj::Timer& timer,
+                  caf::actor_system& sys, node_actor node,
+                  const gateway_counters& counters)
+    : table_(table),
+      timer_(timer),
+      sys_(sys),
+      node_(std::move(node)),
+      counters_(counters) {}
+
+  kj::Promise<void> request(kj::HttpMethod method, kj::StringPtr url,
+                            const kj::HttpHeaders&, kj::AsyncInputStream&,
+                            Response& response) override {
+    if (method != kj::HttpMethod::GET)
+      return reply(response, 405, "Method Not Allowed", "GET only\n");
+    std::string path{url.cStr()};
+    if (path == "/metrics")
+      return metrics(response);
+    if (path == "/healthz")
+      return health(response);
+    return reply(response, 404, "Not Found", "try /metrics or /healthz\n");
+  }
+
+private:
+  /// Asks the node for what /metrics shows, giving up after 5 s.
+  kj::Promise<void> metrics(Response& response) {
+    auto sys = &sys_;
+    auto node = node_;
+    auto& counters = counters_;
+    auto text
+      = ask<status_info>(sys_, node_, status_atom_v)
+          .then([sys, node](status_info&& s) {
+            return ask<scheduler_report>(*sys, node, scheduler_atom_v)
+              .then([sys, node, s = std::move(s)](scheduler_report&& r) {
+                return ask<std::vector<expert_info>>(*sys, node, list_atom_v)
+                  .then([s, r](std::vector<expert_info>&& xs) {
+                    return std::make_tuple(s, r, xs.size());
+                  });
+              });
+          })
+          .then([&counters](auto&& t) {
+            return prometheus_text(std::get<0>(t), std::get<1>(t),
+                                   std::get<2>(t), counters);
+          });
+    return timer_.timeoutAfter(5 * kj::SECONDS, kj::mv(text))
+      .then(
+        [this, &response](std::string&& body) {
+          return reply(response, 200, "OK", std::move(body));
+        },
+        [this, &response](kj::Exception&& e) {
+          return reply(response, 503, "Service Unavailable",
+                       std::string{"the node did not answer: "}
+                         + e.getDescription().cStr() + "\n");
+        });
+  }
+
+  /// 200 while the node answers within 2 s and the store is writable.
+  kj::Promise<void> health(Response& response) {
+    auto status = ask<status_info>(sys_, node_, status_atom_v);
+    return timer_.timeoutAfter(2 * kj::SECONDS, kj::mv(status))
+      .then(
+        [this, &response](status_info&& s) {
+          if (!s.store_fault.empty())
+            return reply(response, 503, "Service Unavailable",
+                         "store not writable: " + s.store_fault + "\n");
+          return reply(response, 200, "OK", "ok\n");
+        },
+        [this, &response](kj::Exception&& e) {
+          return reply(response, 503, "Service Unavailable",
+                       std::string{"the node did not answer: "}
+                         + e.getDescription().cStr() + "\n");
+        });
+  }
+
+  kj::Promise<void> reply(Response& response, unsigned code,
+                          kj::StringPtr text, std::string body) {
+    kj::HttpHeaders headers(table_);
+    headers.set(kj::HttpHeaderId::CONTENT_TYPE, "text/plain; version=0.0.4");
+    auto out = response.send(code, text, headers, body.size());
+    auto owned = kj::heap<std::string>(std::move(body));
+    auto& b = *owned;
+    return out->write(b.data(), b.size()).attach(kj::mv(out), kj::mv(owned));
+  }
+
+  const kj::HttpHeaderTable& table_;
+  kj::Timer& timer_;
+  caf::actor_system& sys_;
+  node_actor node_;
+  const gateway_counters& counters_;
+};
+
+} // namespace
+
+std::string prometheus_text(const status_info& s, const scheduler_report& r,
+                            uint64_t zoo_experts, const gateway_counters& c) {
+  exposition x;
+  x.add("recl_up", "gauge", "1 while recld answers", 1);
+  x.add("recl_uptime_seconds", "gauge", "seconds since recld started",
+        s.uptime_s);
+  x.add("recl_store_writable", "gauge",
+        "1 while the store takes writes, 0 after a failed write",
+        s.store_fault.empty() ? 1 : 0);
+  x.add("recl_store_bytes", "gauge", "size of the store on disk",
+        static_cast<double>(s.store_bytes));
+  x.add("recl_store_free_bytes", "gauge",
+        "free bytes on the data directory's disk",
+        static_cast<double>(s.store_free_bytes));
+  x.add("recl_zoo_experts", "gauge", "experts in the zoo",
+        static_cast<double>(zoo_experts));
+  uint64_t connected = 0;
+  for (auto& cam : s.cameras)
+    connected += cam.connected ? 1 : 0;
+  x.add("recl_cameras", "gauge", "cameras known to the store",
+        static_cast<double>(s.cameras.size()));
+  x.add("recl_cameras_connected", "gauge", "cameras with an open session",
+        static_cast<double>(connected));
+  x.head("recl_camera_windows_total", "counter",
+         "windows served per camera, over the data directory's life");
+  for (auto& cam : s.cameras)
+    x.out << "recl_camera_windows_total{camera=\"" << cam.id << "\"} "
+          << cam.windows << '\n';
+  x.head("recl_camera_frames_labelled_total", "counter",
+         "frames the teacher labelled per camera");
+  for (auto& cam : s.cameras)
+    x.out << "recl_camera_frames_labelled_total{camera=\"" << cam.id << "\"} "
+          << cam.frames_labelled << '\n';
+  x.add("recl_gpu_jobs", "gauge", "live retraining jobs",
+        static_cast<double>(r.jobs.size()));
+  x.add("recl_gpu_grants_total", "counter", "micro-windows granted",
+        static_cast<double>(r.grants));
+  x.add("recl_gpu_busy_seconds_total", "counter",
+        "device seconds spent on grants and priority work", r.busy_s);
+  x.add("recl_gpu_selector_seconds_total", "counter",
+        "device seconds spent updating the selectors", r.selector_s);
+  x.add("recl_connections_open", "gauge", "RPC connections open",
+        static_cast<double>(c.connections_open.load()));
+  x.add("recl_connections_refused_total", "counter",
+        "connections closed at once for a connection limit",
+        static_cast<double>(c.connections_refused.load()));
+  x.add("recl_tokens_refused_total", "counter",
+        "handshakes refused for a wrong token",
+        static_cast<double>(c.tokens_refused.load()));
+  x.add("recl_windows_in_flight", "gauge", "windows not answered yet",
+        static_cast<double>(c.windows_in_flight.load()));
+  x.add("recl_windows_answered_total", "counter",
+        "windows answered since start",
+        static_cast<double>(c.windows_answered.load()));
+  x.add("recl_windows_failed_total", "counter",
+        "windows refused or failed since start",
+        static_cast<double>(c.windows_failed.load()));
+  return x.out.str();
+}
+
+kj::Promise<void> serve_metrics(kj::ConnectionReceiver& listener,
+                                kj::Timer& timer, caf::actor_system& sys,
+                                node_actor node,
+                                const gateway_counters& counters) {
+  auto table = kj::heap<kj::HttpHeaderTable>();
+  auto service = kj::heap<metrics_service>(*table, timer, sys,
+                                           std::move(node), counters);
+  auto server = kj::heap<kj::HttpServer>(timer, *table, *service);
+  auto& s = *server;
+  // The server goes first, then the service, then the table they use.
+  return s.listenHttp(listener)
+    .attach(kj::mv(server))
+    .attach(kj::mv(service))
+    .attach(kj::mv(table));
+}
+
+} // namespace recl

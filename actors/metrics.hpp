@@ -1,0 +1,41 @@
+#pragma once
+// Metrics and health over HTTP, for Prometheus and load balancers:
+//   GET /metrics  the daemon's counters in Prometheus' text format (0.0.4);
+//   GET /healthz  200 "ok" while the node answers and the store is writable,
+//                 else 503 and why.
+// Served on the gateway's kj thread (recld --metrics-listen), read-only and
+// unauthenticated: bind it to loopback or a private network.
+
+#include "actors/actors.hpp"
+
+#include <kj/async-io.h>
+#include <kj/timer.h>
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+namespace recl {
+
+/// What the gateway counts (written on its kj thread, read by metrics).
+struct gateway_counters {
+  std::atomic<uint64_t> connections_open{0};
+  std::atomic<uint64_t> connections_refused{0}; ///< over a connection limit
+  std::atomic<uint64_t> tokens_refused{0};      ///< wrong tokens in a Hello
+  std::atomic<uint64_t> windows_in_flight{0};
+  std::atomic<uint64_t> windows_answered{0};
+  std::atomic<uint64_t> windows_failed{0}; ///< refused or failed
+};
+
+/// The text of /metrics from the node's answers and the gateway's counters.
+std::string prometheus_text(const status_info& s, const scheduler_report& r,
+                            uint64_t zoo_experts, const gateway_counters& c);
+
+/// Serves /metrics and /healthz on `listener` until the promise is dropped.
+/// `counters` and `sys` must outlive it.
+kj::Promise<void> serve_metrics(kj::ConnectionReceiver& listener,
+                                kj::Timer& timer, caf::actor_system& sys,
+                                node_actor node,
+                                const gateway_counters& counters);
+
+} // namespace recl
