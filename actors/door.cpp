@@ -41,9 +41,10 @@ std::string peer_of(kj::AsyncIoStream& s) {
 } // namespace
 
 door::door(const gateway_options& opts, const credentials& creds,
-           make_main main, kj::Timer& timer, gateway_counters& counters)
+           make_main main, kj::Timer& timer, gateway_counters& counters,
+           kj::TlsContext* tls)
   : opts_(opts), creds_(creds), main_(std::move(main)), timer_(timer),
-    counters_(counters) {}
+    counters_(counters), tls_(tls) {}
 
 kj::Promise<void> door::accept_from(kj::ConnectionReceiver& listener) {
   return listener.accept().then(
@@ -81,8 +82,32 @@ void door::admit(kj::Own<kj::AsyncIoStream> s) {
     if (--per_peer_[peer] == 0)
       per_peer_.erase(peer);
   });
+  if (tls_) {
+    tasks_.add(secure(kj::mv(s), peer).attach(kj::mv(closed)));
+    return;
+  }
   auto& stream = *s;
   tasks_.add(handshake(stream, peer).attach(kj::mv(s), kj::mv(closed)));
+}
+
+/// The TLS handshake, within the handshake timeout, then the Hello.
+kj::Promise<void> door::secure(kj::Own<kj::AsyncIoStream> s, std::string peer) {
+  auto timeout = timer_.afterDelay(
+    static_cast<int64_t>(opts_.handshake_timeout_s * 1000) * kj::MILLISECONDS);
+  return tls_->wrapServer(kj::mv(s))
+    .then([](kj::Own<kj::AsyncIoStream>&& t) {
+      return kj::Maybe<kj::Own<kj::AsyncIoStream>>(kj::mv(t));
+    })
+    .exclusiveJoin(timeout.then(
+      [] { return kj::Maybe<kj::Own<kj::AsyncIoStream>>(nullptr); }))
+    .then([this, peer](kj::Maybe<kj::Own<kj::AsyncIoStream>>&& m) {
+      KJ_IF_MAYBE (t, m) {
+        auto& stream = **t;
+        return handshake(stream, peer).attach(kj::mv(*t));
+      }
+      log::debug("gateway", peer, " did not finish the TLS handshake in time");
+      return kj::Promise<void>(kj::READY_NOW);
+    });
 }
 
 /// Reads the Hello (small limit, bounded time), answers the Welcome, and

@@ -11,6 +11,7 @@
 
 #include <capnp/capability.h>
 #include <kj/async-io.h>
+#include <kj/compat/tls.h>
 #include <kj/timer.h>
 
 #include <cstdint>
@@ -31,10 +32,12 @@ public:
   /// What a connection that passed the handshake gets to call.
   using make_main = std::function<capnp::Capability::Client(connection_info)>;
 
-  /// Checks Hello tokens against `creds` and counts into `counters` (both
-  /// must outlive the door).
+  /// Checks Hello tokens against `creds` and counts into `counters`; with
+  /// `tls`, every connection first completes a TLS handshake (within the
+  /// handshake timeout). All three must outlive the door.
   door(const gateway_options& opts, const credentials& creds, make_main main,
-       kj::Timer& timer, gateway_counters& counters);
+       kj::Timer& timer, gateway_counters& counters,
+       kj::TlsContext* tls = nullptr);
 
   /// Accepts connections from `listener` until the promise is dropped.
   kj::Promise<void> accept_from(kj::ConnectionReceiver& listener);
@@ -43,6 +46,7 @@ public:
 
 private:
   void admit(kj::Own<kj::AsyncIoStream> s);
+  kj::Promise<void> secure(kj::Own<kj::AsyncIoStream> s, std::string peer);
   kj::Promise<void> handshake(kj::AsyncIoStream& stream, std::string peer);
   kj::Promise<void> refuse(kj::AsyncIoStream& stream, const std::string& peer);
   kj::Promise<void> welcome(kj::AsyncIoStream& stream,
@@ -55,6 +59,7 @@ private:
   make_main main_;
   kj::Timer& timer_;
   gateway_counters& counters_;
+  kj::TlsContext* tls_;
   uint32_t open_ = 0;
   uint64_t refused_full_ = 0;
   std::map<std::string, uint32_t> per_peer_;

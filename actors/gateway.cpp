@@ -339,11 +339,49 @@ private:
 
 // -- gateway -----------------------------------------------------------------------
 
+namespace {
+
+/// A TLS server context and the keypair it uses.
+struct tls_server {
+  explicit tls_server(kj::TlsKeypair pair)
+    : keypair(kj::mv(pair)), context(options(keypair)) {}
+
+  static kj::TlsContext::Options options(const kj::TlsKeypair& pair) {
+    kj::TlsContext::Options o;
+    o.defaultKeypair = pair;
+    return o;
+  }
+
+  kj::TlsKeypair keypair;
+  kj::TlsContext context;
+};
+
+/// The TLS context of --tls-cert and --tls-key, or null for plain TCP.
+/// Throws std::runtime_error naming the file that cannot be used.
+std::unique_ptr<tls_server> make_tls(const gateway_options& opts) {
+  if (opts.tls_cert_file.empty())
+    return nullptr;
+  auto cert = read_file(opts.tls_cert_file);
+  auto key = read_file(opts.tls_key_file);
+  try {
+    return std::make_unique<tls_server>(
+      kj::TlsKeypair{kj::TlsPrivateKey(kj::StringPtr(key.c_str())),
+                     kj::TlsCertificate(kj::StringPtr(cert.c_str()))});
+  } catch (const kj::Exception& e) {
+    throw std::runtime_error(
+      "cannot use the TLS certificate " + opts.tls_cert_file + " and key "
+      + opts.tls_key_file + ": " + e.getDescription().cStr());
+  }
+}
+
+} // namespace
+
 struct gateway::impl {
   std::shared_ptr<shared_state> shared;
   std::thread thread;
   uint16_t port = 0;
   uint16_t metrics_port = 0;
+  std::unique_ptr<tls_server> tls;
   std::mutex mtx;
   kj::Own<kj::CrossThreadPromiseFulfiller<void>> stop_fulfiller;
   bool stopped = false;
@@ -355,6 +393,7 @@ gateway::gateway(caf::actor_system& sys, const caf::actor& node,
   auto shared = std::make_shared<shared_state>(
     sys, caf::actor_cast<node_actor>(node), std::move(opts));
   impl_->shared = shared;
+  impl_->tls = make_tls(shared->opts);
   std::promise<std::pair<uint16_t, uint16_t>> started;
   auto started_future = started.get_future();
   impl_->thread = std::thread([this, shared, &started]() mutable {
@@ -364,11 +403,14 @@ gateway::gateway(caf::actor_system& sys, const caf::actor& node,
       auto& ws = io.waitScope;
       auto& net = io.provider->getNetwork();
       auto listener = net.parseAddress(binding, 7450).wait(ws)->listen();
-      door d{shared->opts, shared->creds,
+      door d{shared->opts,
+             shared->creds,
              [shared](connection_info conn) -> capnp::Capability::Client {
                return kj::heap<recl_impl>(shared, std::move(conn));
              },
-             io.provider->getTimer(), shared->counters};
+             io.provider->getTimer(),
+             shared->counters,
+             impl_->tls ? &impl_->tls->context : nullptr};
       auto accepting
         = d.accept_from(*listener).eagerlyEvaluate([](kj::Exception&& e) {
             log::error("gateway", "accepting: ", e.getDescription().cStr());

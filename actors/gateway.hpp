@@ -23,6 +23,10 @@ struct gateway_options {
   /// Named credentials (actors/credentials.hpp); "" = none.
   std::string credentials_file;
   bool admin_remote = false; ///< admin interface for non-loopback peers
+  /// PEM files of the certificate (chain) and private key: with both, every
+  /// RPC connection is TLS; "" = plain TCP.
+  std::string tls_cert_file;
+  std::string tls_key_file;
   /// HOST:PORT of the HTTP /metrics and /healthz endpoint; "" = none.
   std::string metrics_listen;
   uint32_t max_frames = 256;                 ///< frames per window

@@ -16,8 +16,7 @@ struct exposition {
 
   exposition() { out.precision(15); } // byte counts stay exact
 
-  void add(const char* name, const char* type, const char* help,
-           double value) {
+  void add(const char* name, const char* type, const char* help, double value) {
     head(name, type, help);
     out << name << ' ' << value << '\n';
   }
@@ -33,10 +32,7 @@ public:
   metrics_service(const kj::HttpHeaderTable& table, kj::Timer& timer,
                   caf::actor_system& sys, node_actor node,
                   const gateway_counters& counters)
-    : table_(table),
-      timer_(timer),
-      sys_(sys),
-      node_(std::move(node)),
+    : table_(table), timer_(timer), sys_(sys), node_(std::move(node)),
       counters_(counters) {}
 
   kj::Promise<void> request(kj::HttpMethod method, kj::StringPtr url,
@@ -103,8 +99,8 @@ private:
         });
   }
 
-  kj::Promise<void> reply(Response& response, unsigned code,
-                          kj::StringPtr text, std::string body) {
+  kj::Promise<void> reply(Response& response, unsigned code, kj::StringPtr text,
+                          std::string body) {
     kj::HttpHeaders headers(table_);
     headers.set(kj::HttpHeaderId::CONTENT_TYPE, "text/plain; version=0.0.4");
     auto out = response.send(code, text, headers, body.size());
@@ -187,8 +183,8 @@ kj::Promise<void> serve_metrics(kj::ConnectionReceiver& listener,
                                 node_actor node,
                                 const gateway_counters& counters) {
   auto table = kj::heap<kj::HttpHeaderTable>();
-  auto service = kj::heap<metrics_service>(*table, timer, sys,
-                                           std::move(node), counters);
+  auto service
+    = kj::heap<metrics_service>(*table, timer, sys, std::move(node), counters);
   auto server = kj::heap<kj::HttpServer>(timer, *table, *service);
   auto& s = *server;
   // The server goes first, then the service, then the table they use.

@@ -93,6 +93,10 @@ void add_service_options(options& o) {
          "serve GET /metrics (Prometheus) and /healthz over HTTP there "
          "(unauthenticated: keep it on loopback or a private network; "
          "default: off)")
+    .add("tls-cert", "FILE",
+         "PEM certificate (chain) of this server: with --tls-key, every RPC "
+         "connection is TLS (edges then need --tls-ca or --tls)")
+    .add("tls-key", "FILE", "PEM private key for --tls-cert")
     .add_flag("admin-remote",
               "answer the admin interface on non-loopback connections too "
               "(default: loopback only)")
@@ -251,6 +255,13 @@ void read_service(daemon_settings& s, const options& o) {
                                        : s.node.data_dir + "/auth-token";
   s.gw.credentials_file = s.node.data_dir + "/credentials";
   s.gw.admin_remote = o.flag("admin-remote");
+  if (o.given("tls-cert") != o.given("tls-key"))
+    throw usage_error("give --tls-cert and --tls-key together");
+  for (auto name : {"tls-cert", "tls-key"})
+    if (o.given(name) && !fs::is_regular_file(o.get(name)))
+      o.fail(name, "'" + o.get(name) + "' is not a readable file");
+  s.gw.tls_cert_file = o.get("tls-cert");
+  s.gw.tls_key_file = o.get("tls-key");
   if (o.given("metrics-listen")) {
     s.gw.metrics_listen = o.get("metrics-listen");
     try {

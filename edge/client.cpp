@@ -1,11 +1,13 @@
 #include "edge/client.hpp"
 
+#include "common/settings.hpp"
 #include "common/util.hpp"
 #include "schema/wire.hpp"
 
 #include <capnp/rpc-twoparty.h>
 #include <capnp/serialize-async.h>
 #include <kj/async-io.h>
+#include <kj/compat/tls.h>
 #include <cstdlib>
 #include <optional>
 
@@ -61,12 +63,55 @@ struct client::impl {
   std::optional<rpc::Recl::Client> root;
   std::optional<rpc::CameraSession::Client> session;
 
+  std::vector<kj::TlsCertificate> trusted; // before the context using them
+  kj::Own<kj::TlsContext> tls;             // null: plain TCP
+
   kj::WaitScope& ws() { return io->waitScope; }
+
+  void use_tls(const tls_options& t) {
+    kj::TlsContext::Options o;
+    if (!t.ca_file.empty()) {
+      std::string pem;
+      try {
+        pem = read_file(t.ca_file);
+      } catch (const std::exception& e) {
+        throw rpc_error(std::string{e.what()} + " (--tls-ca)");
+      }
+      trusted.emplace_back(kj::StringPtr(pem.c_str()));
+      o.trustedCertificates = kj::arrayPtr(trusted.data(), trusted.size());
+      o.useSystemTrustStore = false;
+    }
+    tls = kj::heap<kj::TlsContext>(kj::mv(o));
+  }
 
   void dial() {
     auto addr
       = io->provider->getNetwork().parseAddress(server, 7450).wait(ws());
     stream = addr->connect().wait(ws());
+    if (tls)
+      stream = tls->wrapClient(kj::mv(stream), parse_endpoint(server).host)
+                 .wait(ws());
+  }
+
+  /// Sends the Hello with `token`; returns the Welcome's error ("" = in).
+  std::string hello(const std::string& token) {
+    try {
+      capnp::MallocMessageBuilder msg;
+      msg.initRoot<rpc::Hello>().setToken(token);
+      capnp::writeMessage(*stream, msg).wait(ws());
+      capnp::ReaderOptions small;
+      small.traversalLimitInWords = 1024;
+      auto reply = capnp::readMessage(*stream, small).wait(ws());
+      return reply->getRoot<rpc::Welcome>().getError();
+    } catch (const kj::Exception& e) {
+      stream = nullptr;
+      if (tls || e.getType() != kj::Exception::Type::DISCONNECTED)
+        throw;
+      // A TLS server hangs up on a plain Hello.
+      throw rpc_error(reason(e)
+                      + " (if recld runs with --tls-cert, connect with --tls "
+                        "or --tls-ca)");
+    }
   }
 
   /// The root capability, after proving `token` on this connection.
@@ -75,13 +120,7 @@ struct client::impl {
       return *root;
     if (!stream)
       dial();
-    capnp::MallocMessageBuilder hello;
-    hello.initRoot<rpc::Hello>().setToken(token);
-    capnp::writeMessage(*stream, hello).wait(ws());
-    capnp::ReaderOptions small;
-    small.traversalLimitInWords = 1024;
-    auto reply = capnp::readMessage(*stream, small).wait(ws());
-    std::string error = reply->getRoot<rpc::Welcome>().getError();
+    std::string error = hello(token);
     if (!error.empty()) {
       stream = nullptr;
       throw rpc_error(error);
@@ -105,11 +144,14 @@ struct client::impl {
   }
 };
 
-client::client(const std::string& server, uint64_t max_message_bytes)
+client::client(const std::string& server, uint64_t max_message_bytes,
+               tls_options tls)
   : impl_(std::make_unique<impl>()) {
   guarded([&] {
     impl_->server = server;
     impl_->ro.traversalLimitInWords = max_message_bytes / 8 + 1;
+    if (tls.enabled || !tls.ca_file.empty())
+      impl_->use_tls(tls);
     impl_->dial();
     return 0;
   });
@@ -268,6 +310,21 @@ std::vector<credential_info> client::credentials(const std::string& token) {
     auto resp = admin.credentialsRequest().send().wait(ws);
     return wire::get<std::vector<credential_info>>(resp.getList());
   });
+}
+
+void add_tls_options(options& o) {
+  o.add_flag("tls", "connect with TLS, trusting the system's certificate "
+                    "authorities (recld --tls-cert)")
+    .add("tls-ca", "FILE",
+         "connect with TLS, trusting the PEM certificate in FILE (recld's "
+         "own, self-signed, or its CA)");
+}
+
+tls_options read_tls_options(const options& o) {
+  tls_options t;
+  t.ca_file = o.get("tls-ca");
+  t.enabled = o.flag("tls") || !t.ca_file.empty();
+  return t;
 }
 
 std::string load_token(const std::string& token, const std::string& file) {

@@ -25,13 +25,24 @@ struct window_reply : decision {
   uint64_t request_bytes = 0; ///< frame bytes sent
 };
 
+/// How a client secures its connection (recld --tls-cert/--tls-key).
+struct tls_options {
+  bool enabled = false; ///< TLS at all
+  /// Trust this PEM certificate (the server's own, self-signed, or its CA);
+  /// "" = the system's trust store.
+  std::string ca_file;
+};
+
 /// A connection to recld.
 class client {
 public:
   /// Connects to "HOST:PORT". `max_message_bytes` bounds what this side reads
-  /// and writes in one message. Throws rpc_error if the server is unreachable.
+  /// and writes in one message. With `tls`, the connection is TLS and the
+  /// server's certificate must name HOST. Throws rpc_error if the server is
+  /// unreachable or its certificate is not trusted.
   explicit client(const std::string& server,
-                  uint64_t max_message_bytes = 256ull << 20);
+                  uint64_t max_message_bytes = 256ull << 20,
+                  tls_options tls = {});
   ~client();
 
   client(const client&) = delete;
@@ -81,6 +92,14 @@ public:
 private:
   std::unique_ptr<impl> impl_;
 };
+
+class options;
+
+/// Declares --tls and --tls-ca on a command's options.
+void add_tls_options(options& o);
+
+/// The client's TLS settings from --tls and --tls-ca.
+tls_options read_tls_options(const options& o);
 
 /// Reads a token: `token` if non-empty, else the first line of `file` if
 /// non-empty, else $RECL_TOKEN, else "". Throws rpc_error if `file` is

@@ -40,6 +40,7 @@ options make_options() {
          "credentials add, camera role: the camera ids it may register "
          "(default: NAME)")
     .add_flag("json", "print one JSON object instead of text");
+  add_tls_options(o);
   return o;
 }
 
@@ -255,7 +256,7 @@ int main(int argc, char** argv) {
       o.fail("server", e.what());
     }
     auto token = load_token(o.get("token"), o.get("token-file"));
-    client c{o.get("server")};
+    client c{o.get("server"), 256ull << 20, read_tls_options(o)};
     bool json = o.flag("json");
     if (cmd == "status")
       print_status(c.status(token), json);

@@ -46,6 +46,7 @@ options make_options() {
     .add("token-file", "FILE", "read the token from FILE")
     .add_flag("realtime", "pace windows at stream speed instead of as fast as "
                           "the server answers");
+  add_tls_options(o);
   return o;
 }
 
@@ -64,6 +65,7 @@ struct edge_settings {
   int64_t max_windows = 0, frame_width = 640, quality = 90;
   double window_s = 30, sample_fps = 1, folder_fps = 1;
   bool realtime = false;
+  tls_options tls;
 };
 
 edge_settings read_settings(const options& o) {
@@ -74,6 +76,7 @@ edge_settings read_settings(const options& o) {
       throw usage_error(std::string{"--"} + req + " is required (see --help)");
   edge_settings e;
   e.server = o.get("server");
+  e.tls = read_tls_options(o);
   try {
     parse_endpoint(e.server);
   } catch (const std::invalid_argument& x) {
@@ -156,7 +159,7 @@ void tally(run_stats& stats, const window_reply& r, size_t frames,
 /// exit code.
 int play(edge_settings e) {
   auto src = frame_source::open(e.source, e.data, e.folder_fps);
-  client c{e.server};
+  client c{e.server, 256ull << 20, e.tls};
   auto limits = c.register_camera(e.camera, e.token);
   std::printf("[%s] connected to %s, playing %s (window %.0f s, %.2f fps "
               "sampled, server takes up to %u frames)\n",

@@ -32,7 +32,8 @@ TEST_CASE("metrics: /metrics counts windows, connections and refusals, "
   CHECK(contains(m, "\nrecl_windows_failed_total 1\n"));
   CHECK(contains(m, "\nrecl_windows_in_flight 0\n"));
   CHECK(contains(m, "\nrecl_camera_windows_total{camera=\"cam-m\"} 1\n"));
-  CHECK(contains(m, "\nrecl_camera_frames_labelled_total{camera=\"cam-m\"} 2\n"));
+  CHECK(
+    contains(m, "\nrecl_camera_frames_labelled_total{camera=\"cam-m\"} 2\n"));
   CHECK(contains(m, "\nrecl_cameras_connected 1\n"));
   CHECK(contains(m, "\nrecl_tokens_refused_total 1\n"));
   CHECK(contains(m, "\nrecl_connections_open 1\n")); // the edge's
@@ -45,9 +46,8 @@ TEST_CASE("metrics: /metrics counts windows, connections and refusals, "
 }
 
 TEST_CASE("metrics: a bad or taken address is refused at start") {
-  auto r = test::run(test::bin("recld"),
-                     {"--data-dir", "/tmp/recl-unused", "--metrics-listen",
-                      "nowhere"});
+  auto r = test::run(test::bin("recld"), {"--data-dir", "/tmp/recl-unused",
+                                          "--metrics-listen", "nowhere"});
   CHECK(r.code == 2);
   CHECK(contains(r.err, "--metrics-listen"));
   recld_process d{{"--metrics-listen", "127.0.0.1:0"}};

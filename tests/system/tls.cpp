@@ -1,0 +1,94 @@
+// System tests of TLS on the RPC port (recld --tls-cert/--tls-key): the real
+// daemon and clients over loopback, with self-signed certificates made by the
+// openssl command.
+
+#include "tests/system/daemon.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace recl;
+using namespace recl::systest;
+
+namespace {
+
+/// A self-signed certificate for `name` and its key, in `dir`.
+struct certificate {
+  std::string cert, key;
+
+  certificate(const std::string& dir, const std::string& name) {
+    cert = dir + "/" + name + "-cert.pem";
+    key = dir + "/" + name + "-key.pem";
+    auto r = test::run("/usr/bin/openssl",
+                       {"req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+                        key, "-out", cert, "-subj", "/CN=" + name, "-addext",
+                        "subjectAltName=DNS:" + name, "-days", "2"});
+    REQUIRE_MESSAGE(r.code == 0, "openssl failed: " << r.err);
+  }
+};
+
+std::string port_of(const recld_process& d) {
+  return d.address.substr(d.address.rfind(':') + 1);
+}
+
+} // namespace
+
+TEST_CASE("tls: with a certificate, edges and admins talk TLS; plain and "
+          "untrusting clients are refused") {
+  test::temp_dir dir;
+  certificate server{dir.path(), "localhost"};
+  certificate stranger{dir.path(), "stranger"};
+  recld_process d{{"--tls-cert", server.cert, "--tls-key", server.key}};
+  auto at = "localhost:" + port_of(d);
+  tls_options trust{true, server.cert};
+
+  client edge{at, 256ull << 20, trust};
+  edge.register_camera("cam-tls", d.token);
+  CHECK(edge.update(0, frames(2), 1).labels.size() == 2);
+  client admin{at, 256ull << 20, trust};
+  CHECK(admin.status(d.token).cameras.size() == 1);
+
+  client plain{at};
+  CHECK(contains(rpc_failure([&] { plain.status(d.token); }),
+                 "connect with --tls or --tls-ca"));
+  CHECK(contains(rpc_failure([&] {
+                   client wrong{at, 256ull << 20, {true, stranger.cert}};
+                 }),
+                 "not trusted"));
+  // The certificate names localhost, not the address.
+  CHECK(contains(rpc_failure([&] {
+                   client by_ip{d.address, 256ull << 20, trust};
+                 }),
+                 "hostname mismatch"));
+  auto r = test::run(test::bin("recl-admin"),
+                     {"--server", at, "--token", d.token, "--tls-ca",
+                      server.cert, "status"});
+  CHECK(r.code == 0);
+  CHECK(contains(r.out, "cameras: 1"));
+  CHECK(d.proc->running());
+  CHECK(d.stop() == 0);
+}
+
+TEST_CASE("tls: a missing or unusable certificate stops the start with a "
+          "clear error") {
+  test::temp_dir dir;
+  certificate server{dir.path(), "localhost"};
+  auto base = std::vector<std::string>{"--data-dir", dir.path() + "/data",
+                                       "--listen", "127.0.0.1:0",
+                                       "--base-expert", "none", "--teacher",
+                                       "hog"};
+  auto with = [&](std::vector<std::string> extra) {
+    auto args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return test::run(test::bin("recld"), args, 60);
+  };
+  auto r = with({"--tls-cert", server.cert});
+  CHECK(r.code == 2);
+  CHECK(contains(r.err, "give --tls-cert and --tls-key together"));
+  r = with({"--tls-cert", server.cert, "--tls-key", dir.path() + "/none"});
+  CHECK(r.code == 2);
+  CHECK(contains(r.err, "is not a readable file"));
+  r = with({"--tls-cert", server.key, "--tls-key", server.key});
+  CHECK(r.code == 1);
+  CHECK(contains(r.err, "cannot use the TLS certificate"));
+}
