@@ -82,6 +82,7 @@ CAF_ADD_ATOM(recl, recl, selected_atom, "selected")
 CAF_ADD_ATOM(recl, recl, result_atom, "result")
 CAF_ADD_ATOM(recl, recl, restart_atom, "restart")
 CAF_ADD_ATOM(recl, recl, compare_atom, "compare")
+CAF_ADD_ATOM(recl, recl, close_atom, "close")
 CAF_ADD_TYPE_ID(recl, (recl::box))
 CAF_ADD_TYPE_ID(recl, (recl::frame))
 CAF_ADD_TYPE_ID(recl, (recl::window))
@@ -208,6 +209,9 @@ using admin_actor
 using node_actor = caf::typed_actor<
   // Opens a camera session: spawns its camera actor.
   caf::replies_to<register_atom, std::string>::with<camera_actor>,
+  // Ends a camera session (the edge left or was superseded): the camera
+  // finishes its retraining jobs, and shows offline at once.
+  caf::reacts_to<close_atom, camera_actor>,
   // Daemon status (delegated to the admin actor).
   caf::replies_to<status_atom>::with<status_info>,
   // The zoo's experts (delegated to the zoo).

@@ -284,6 +284,7 @@ camera_actor::behavior_type camera(camera_self self, std::string id,
     auto& st = self->state;
     if (!em.reason && st.pending > 0) {
       st.closing = true;
+      st.info.connected = false; // its last records must not say otherwise
       log::info("camera", st.id, ": session ended; waiting for ", st.pending,
                 " retraining job(s)");
       return;

@@ -168,15 +168,15 @@ kj::Promise<void> door::welcome(kj::AsyncIoStream& stream,
 }
 
 /// RPC with the large message limit, until the peer disconnects.
-kj::Promise<void> door::serve(kj::AsyncIoStream& stream,
-                              capnp::Capability::Client main) {
+kj::Promise<void> door::serve(kj::AsyncIoStream& stream, connection_main main) {
   capnp::ReaderOptions ro;
   ro.traversalLimitInWords = opts_.max_message_bytes / 8 + 1;
   auto net = kj::heap<capnp::TwoPartyVatNetwork>(
     stream, capnp::rpc::twoparty::Side::SERVER, ro);
   auto rpc = kj::heap<capnp::RpcSystem<capnp::rpc::twoparty::VatId>>(
-    capnp::makeRpcServer(*net, kj::mv(main)));
-  auto done = net->onDisconnect();
+    capnp::makeRpcServer(*net, kj::mv(main.main)));
+  auto done
+    = net->onDisconnect().then([closed = std::move(main.closed)] { closed(); });
   // The RPC system goes before the network it runs on.
   return done.attach(kj::mv(rpc)).attach(kj::mv(net));
 }

@@ -29,8 +29,13 @@ struct connection_info {
 
 class door final : public kj::TaskSet::ErrorHandler {
 public:
-  /// What a connection that passed the handshake gets to call.
-  using make_main = std::function<capnp::Capability::Client(connection_info)>;
+  /// What a connection that passed the handshake gets to call, and what to
+  /// do when it ends (at once, even while calls on it are still running).
+  struct connection_main {
+    capnp::Capability::Client main;
+    std::function<void()> closed;
+  };
+  using make_main = std::function<connection_main(connection_info)>;
 
   /// Checks Hello tokens against `creds` and counts into `counters`; with
   /// `tls`, every connection first completes a TLS handshake (within the
@@ -51,8 +56,7 @@ private:
   kj::Promise<void> refuse(kj::AsyncIoStream& stream, const std::string& peer);
   kj::Promise<void> welcome(kj::AsyncIoStream& stream,
                             const std::string& error);
-  kj::Promise<void> serve(kj::AsyncIoStream& stream,
-                          capnp::Capability::Client main);
+  kj::Promise<void> serve(kj::AsyncIoStream& stream, connection_main main);
 
   gateway_options opts_;
   const credentials& creds_;

@@ -37,6 +37,9 @@ struct shared_state {
   gateway_options opts;
   credentials creds;
   std::map<std::string, session_impl*> live; // camera id -> open session
+  uint64_t connections = 0;                  ///< connections served so far
+  /// Ends the sessions opened on connection `n` (its peer is gone).
+  void end_sessions_on(uint64_t n);
   /// Ends the sessions opened with credential `name`.
   void end_sessions_of(const std::string& name);
   gateway_counters counters;
@@ -46,11 +49,12 @@ struct shared_state {
 class session_impl final : public rpc::CameraSession::Server {
 public:
   session_impl(std::shared_ptr<shared_state> shared, std::string id,
-               camera_actor cam, std::string credential)
+               camera_actor cam, std::string credential, uint64_t connection)
     : shared_(std::move(shared)), id_(std::move(id)), cam_(std::move(cam)),
-      credential_(std::move(credential)) {}
+      credential_(std::move(credential)), connection_(connection) {}
 
   const std::string& credential() const { return credential_; }
+  uint64_t connection() const { return connection_; }
 
   ~session_impl() noexcept(false) {
     end("the edge disconnected");
@@ -65,8 +69,7 @@ public:
       return;
     closed_ = true;
     why_ = std::move(why);
-    // "normal": the camera finishes its retraining job, then quits.
-    caf::anon_send_exit(cam_, caf::exit_reason::normal);
+    caf::anon_send(shared_->node, close_atom_v, cam_);
   }
 
   kj::Promise<void> update(UpdateContext context) override {
@@ -149,9 +152,16 @@ private:
   std::string id_;
   camera_actor cam_;
   std::string credential_; ///< the name of the credential that opened it
+  uint64_t connection_;    ///< the connection it was opened on
   bool closed_ = false;
   std::string why_;
 };
+
+void shared_state::end_sessions_on(uint64_t n) {
+  for (auto& kv : live)
+    if (kv.second->connection() == n)
+      kv.second->end("the edge disconnected");
+}
 
 void shared_state::end_sessions_of(const std::string& name) {
   for (auto& kv : live)
@@ -267,8 +277,9 @@ bool loopback(const std::string& ip) {
 /// What one connection calls; it knows the peer and whose token opened it.
 class recl_impl final : public rpc::Recl::Server {
 public:
-  recl_impl(std::shared_ptr<shared_state> shared, connection_info conn)
-    : shared_(std::move(shared)), conn_(std::move(conn)) {}
+  recl_impl(std::shared_ptr<shared_state> shared, connection_info conn,
+            uint64_t n)
+    : shared_(std::move(shared)), conn_(std::move(conn)), n_(n) {}
 
   kj::Promise<void> register_(RegisterContext context) override {
     auto params = context.getParams();
@@ -285,12 +296,12 @@ public:
     }
     auto shared = shared_;
     return ask<camera_actor>(shared_->sys, shared_->node, register_atom_v, id)
-      .then([context, shared, id, who](camera_actor&& cam) mutable {
+      .then([context, shared, id, who, n = n_](camera_actor&& cam) mutable {
         auto i = shared->live.find(id);
         if (i != shared->live.end())
           i->second->end("camera " + id + " registered again");
         auto impl
-          = kj::heap<session_impl>(shared, id, std::move(cam), who.name);
+          = kj::heap<session_impl>(shared, id, std::move(cam), who.name, n);
         shared->live[id] = impl.get();
         auto results = context.getResults();
         results.setSession(kj::mv(impl));
@@ -333,6 +344,7 @@ private:
 
   std::shared_ptr<shared_state> shared_;
   connection_info conn_;
+  uint64_t n_; ///< this connection's number
 };
 
 } // namespace
@@ -405,8 +417,11 @@ gateway::gateway(caf::actor_system& sys, const caf::actor& node,
       auto listener = net.parseAddress(binding, 7450).wait(ws)->listen();
       door d{shared->opts,
              shared->creds,
-             [shared](connection_info conn) -> capnp::Capability::Client {
-               return kj::heap<recl_impl>(shared, std::move(conn));
+             [shared](connection_info conn) {
+               auto n = ++shared->connections;
+               return door::connection_main{
+                 kj::heap<recl_impl>(shared, std::move(conn), n),
+                 [shared, n] { shared->end_sessions_on(n); }};
              },
              io.provider->getTimer(),
              shared->counters,

@@ -12,6 +12,7 @@
 #include <caf/all.hpp>
 
 #include <map>
+#include <set>
 
 namespace recl {
 
@@ -33,6 +34,7 @@ struct node_state {
   node_config cfg;
   components parts;
   std::map<caf::actor_addr, std::string> cameras; // live camera actors
+  std::set<caf::actor_addr> closing; // of those, sessions that have ended
   size_t next_labeler = 0;
   bool stopping = false;
   std::vector<double> restarts; // now_ms() of each restart
@@ -91,6 +93,14 @@ bool restart(node_ptr self, const caf::actor_addr& dead,
   return true;
 }
 
+/// Whether camera `id` has a session that has not ended.
+bool has_session(const node_state& st, const std::string& id) {
+  for (auto& kv : st.cameras)
+    if (kv.second == id && st.closing.count(kv.first) == 0)
+      return true;
+  return false;
+}
+
 /// A monitored actor ended: a camera's session, or a component to restart.
 void on_down(node_ptr self, const caf::down_msg& dm) {
   if (self->state.stopping)
@@ -101,13 +111,12 @@ void on_down(node_ptr self, const caf::down_msg& dm) {
     return;
   }
   auto id = i->second;
+  bool was_open = self->state.closing.erase(dm.source) == 0;
   self->state.cameras.erase(i);
   log::info("node", "camera ", id, ": actor ended");
   // A newer session of the same camera may be live.
-  for (auto& kv : self->state.cameras)
-    if (kv.second == id)
-      return;
-  self->send(self->state.parts.admin, connected_atom_v, id, false);
+  if (was_open && !has_session(self->state, id))
+    self->send(self->state.parts.admin, connected_atom_v, id, false);
 }
 
 /// Shutdown: cameras first (no new work enters), then the consumers of
@@ -188,6 +197,15 @@ node_actor::behavior_type node(node_actor::stateful_pointer<node_state> self,
       st.cameras[cam.address()] = id;
       self->send(st.parts.admin, connected_atom_v, id, true);
       return cam;
+    },
+    [=](close_atom, camera_actor& cam) {
+      auto& st = self->state;
+      auto i = st.cameras.find(cam.address());
+      if (i != st.cameras.end() && st.closing.insert(i->first).second
+          && !has_session(st, i->second))
+        self->send(st.parts.admin, connected_atom_v, i->second, false);
+      // "normal": the camera finishes its retraining jobs, then quits.
+      self->send_exit(cam, caf::exit_reason::normal);
     },
     [=](status_atom s) { return self->delegate(self->state.parts.admin, s); },
     [=](list_atom s) { return self->delegate(self->state.parts.zoo, s); },

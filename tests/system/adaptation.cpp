@@ -399,3 +399,36 @@ TEST_CASE(
   for (auto& m : models)
     CHECK(contains(*rec, m));
 }
+
+TEST_CASE("adaptation: an edge that disconnects shows offline at once, while "
+          "its retraining job goes on") {
+  auto data = test::data_dir();
+  if (data.empty()) {
+    MESSAGE("SKIPPED: no shared data");
+    return;
+  }
+  test::temp_dir tmp;
+  // Wall clock: the window's job trains for 30 s after the reply.
+  live_daemon d{
+    tmp.path() + "/data", data, {"--clock", "wall", "--window-seconds", "30"}};
+  auto jpeg = read_file(data + "/images/bus.jpg");
+  {
+    client edge{d.address};
+    edge.register_camera("cam-gone", d.token);
+    std::vector<frame> frames;
+    for (uint64_t i = 0; i < 4; ++i)
+      frames.push_back(frame{{jpeg.begin(), jpeg.end()}, i * 500});
+    edge.update(0, frames, 2);
+    CHECK(d.admin("status")["cameras"][0]["connected"] == true);
+  } // the edge hangs up without closing its session
+  auto until = now_ms() + 5000;
+  auto status = d.admin("status");
+  while (status["cameras"][0]["connected"] == true && now_ms() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    status = d.admin("status");
+  }
+  CHECK(status["cameras"][0]["connected"] == false);
+  CHECK(!d.admin("scheduler")["jobs"].empty()); // still training
+  d.proc->signal(SIGTERM);
+  CHECK(d.proc->wait(60) == 0);
+}

@@ -60,9 +60,9 @@ TEST_CASE("tls: with a certificate, edges and admins talk TLS; plain and "
                    client by_ip{d.address, 256ull << 20, trust};
                  }),
                  "hostname mismatch"));
-  auto r = test::run(test::bin("recl-admin"),
-                     {"--server", at, "--token", d.token, "--tls-ca",
-                      server.cert, "status"});
+  auto r
+    = test::run(test::bin("recl-admin"), {"--server", at, "--token", d.token,
+                                          "--tls-ca", server.cert, "status"});
   CHECK(r.code == 0);
   CHECK(contains(r.out, "cameras: 1"));
   CHECK(d.proc->running());
@@ -73,10 +73,10 @@ TEST_CASE("tls: a missing or unusable certificate stops the start with a "
           "clear error") {
   test::temp_dir dir;
   certificate server{dir.path(), "localhost"};
-  auto base = std::vector<std::string>{"--data-dir", dir.path() + "/data",
-                                       "--listen", "127.0.0.1:0",
-                                       "--base-expert", "none", "--teacher",
-                                       "hog"};
+  auto base = std::vector<std::string>{"--data-dir",    dir.path() + "/data",
+                                       "--listen",      "127.0.0.1:0",
+                                       "--base-expert", "none",
+                                       "--teacher",     "hog"};
   auto with = [&](std::vector<std::string> extra) {
     auto args = base;
     args.insert(args.end(), extra.begin(), extra.end());
