@@ -12,6 +12,8 @@
 #include <kj/async-io.h>
 #include <kj/async.h>
 
+#include <algorithm>
+#include <cmath>
 #include <future>
 #include <map>
 #include <optional>
@@ -43,6 +45,7 @@ struct shared_state {
   /// Ends the sessions opened with credential `name`.
   void end_sessions_of(const std::string& name);
   gateway_counters counters;
+  double reply_s = 1; ///< moving average of a window's service time
   std::atomic<bool> draining{false}; ///< recld is stopping
 };
 
@@ -113,14 +116,20 @@ public:
       msg.frames.push_back(wire::get<frame>(frames[i]));
     }
     auto& n = shared_->counters;
+    if (n.windows_in_flight >= opts.max_windows_in_flight)
+      shed(where);
     ++n.windows_in_flight;
     auto counted
       = kj::defer([shared = shared_] { --shared->counters.windows_in_flight; });
+    auto shared = shared_;
+    auto t0 = now_ms();
     return ask<decision>(shared_->sys, cam_, update_atom_v, std::move(msg))
       .then(
-        [context, &n](decision&& d) mutable {
+        [context, &n, shared, t0](decision&& d) mutable {
           wire::write(d, context.getResults().initDecision());
           ++n.windows_answered;
+          shared->reply_s
+            = 0.8 * shared->reply_s + 0.2 * (now_ms() - t0) / 1000;
         },
         [&n](kj::Exception&& e) {
           ++n.windows_failed;
@@ -143,6 +152,23 @@ public:
   }
 
 private:
+  /// Refuses a window over --max-windows-in-flight: "busy", and when to try
+  /// again (about one window's service time; the edge retries then).
+  [[noreturn]] void shed(const std::string& where) {
+    auto& n = shared_->counters;
+    ++n.windows_shed;
+    auto retry = std::clamp(std::ceil(shared_->reply_s), 1.0, 60.0);
+    if (n.windows_shed % 100 == 1)
+      log::warning("gateway", "busy: refused ", where, " (",
+                   n.windows_shed.load(), " refused so far; ",
+                   n.windows_in_flight.load(), " in flight, the limit)");
+    throw_rpc_error("busy: " + where + ": "
+                    + std::to_string(n.windows_in_flight.load())
+                    + " windows in flight (--max-windows-in-flight); retry "
+                      "after "
+                    + std::to_string(static_cast<int>(retry)) + " s");
+  }
+
   void check_open() const {
     if (closed_)
       throw_rpc_error("session_closed: camera " + id_ + ": " + why_);

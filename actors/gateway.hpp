@@ -35,6 +35,9 @@ struct gateway_options {
   uint32_t max_connections = 1024;           ///< open at once, in all
   uint32_t max_connections_per_peer = 64;    ///< open at once, per IP address
   double handshake_timeout_s = 10;           ///< to send the Hello
+  /// Windows being served at once, in all; more are refused with "busy"
+  /// and a time to retry after (back-pressure instead of a growing queue).
+  uint32_t max_windows_in_flight = 32;
 };
 
 /// A running RPC endpoint. Stops (closing every connection) when destroyed.

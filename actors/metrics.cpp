@@ -175,6 +175,9 @@ std::string prometheus_text(const status_info& s, const scheduler_report& r,
   x.add("recl_windows_failed_total", "counter",
         "windows refused or failed since start",
         static_cast<double>(c.windows_failed.load()));
+  x.add("recl_windows_shed_total", "counter",
+        "windows refused as busy (--max-windows-in-flight)",
+        static_cast<double>(c.windows_shed.load()));
   return x.out.str();
 }
 

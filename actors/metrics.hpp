@@ -25,6 +25,7 @@ struct gateway_counters {
   std::atomic<uint64_t> windows_in_flight{0};
   std::atomic<uint64_t> windows_answered{0};
   std::atomic<uint64_t> windows_failed{0}; ///< refused or failed
+  std::atomic<uint64_t> windows_shed{0};   ///< of those, refused as busy
 };
 
 /// The text of /metrics from the node's answers and the gateway's counters.

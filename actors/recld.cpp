@@ -75,6 +75,10 @@ void add_service_options(options& o) {
     .add("max-connections", "N", "connections open at once, in all", "1024")
     .add("max-connections-per-peer", "N",
          "connections open at once from one IP address", "64")
+    .add("max-windows-in-flight", "N",
+         "windows served at once; more are refused with 'busy' and a time "
+         "to retry after (edges retry)",
+         "32")
     .add("drain-seconds", "S",
          "on SIGTERM or SIGINT: stop taking windows and answer those in "
          "flight, for at most S seconds",
@@ -243,6 +247,8 @@ void read_service(daemon_settings& s, const options& o) {
   s.gw.max_connections_per_peer
     = static_cast<uint32_t>(o.get_int("max-connections-per-peer", 1, 1 << 20));
   s.gw.handshake_timeout_s = o.get_double("handshake-timeout", 0.1, 3600);
+  s.gw.max_windows_in_flight
+    = static_cast<uint32_t>(o.get_int("max-windows-in-flight", 1, 1 << 20));
   s.drain_s = o.get_double("drain-seconds", 0, 3600);
   if (o.given("token") && o.given("token-file"))
     throw usage_error("give --token or --token-file, not both");

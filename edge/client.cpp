@@ -312,6 +312,18 @@ std::vector<credential_info> client::credentials(const std::string& token) {
   });
 }
 
+double retry_after_s(const rpc_error& e) {
+  std::string text = e.what();
+  auto at = text.find("retry after ");
+  if (text.rfind("busy: ", 0) != 0 || at == std::string::npos)
+    return -1;
+  try {
+    return std::stod(text.substr(at + 12));
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
+
 void add_tls_options(options& o) {
   o.add_flag("tls", "connect with TLS, trusting the system's certificate "
                     "authorities (recld --tls-cert)")

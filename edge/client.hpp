@@ -93,6 +93,10 @@ private:
   std::unique_ptr<impl> impl_;
 };
 
+/// For a "busy: ... retry after S s" refusal (recld over
+/// --max-windows-in-flight): S; else -1.
+double retry_after_s(const rpc_error& e);
+
 class options;
 
 /// Declares --tls and --tls-ca on a command's options.

@@ -155,6 +155,26 @@ void tally(run_stats& stats, const window_reply& r, size_t frames,
   }
 }
 
+/// Sends a window; while the server is busy, waits the time it asks for
+/// and sends it again (at most 10 times).
+window_reply update_patiently(client& c, const std::string& camera,
+                              uint32_t index, const std::vector<frame>& frames,
+                              float fps, const std::string& model_id) {
+  for (int attempt = 1;; ++attempt) {
+    try {
+      return c.update(index, frames, fps, model_id);
+    } catch (const rpc_error& x) {
+      auto wait = retry_after_s(x);
+      if (wait < 0 || attempt == 10)
+        throw;
+      std::printf("[%s] window %u: server busy, sending it again in %.0f s\n",
+                  camera.c_str(), index, wait);
+      std::fflush(stdout);
+      std::this_thread::sleep_for(std::chrono::duration<double>(wait));
+    }
+  }
+}
+
 /// Plays the source through the server, a window at a time; returns the
 /// exit code.
 int play(edge_settings e) {
@@ -178,8 +198,8 @@ int play(edge_settings e) {
     if (e.realtime)
       std::this_thread::sleep_until(
         started + std::chrono::duration<double>(window_start + e.window_s));
-    auto r
-      = c.update(index, pending, static_cast<float>(e.sample_fps), model_id);
+    auto r = update_patiently(c, e.camera, index, pending,
+                              static_cast<float>(e.sample_fps), model_id);
     size_t nboxes = 0;
     for (auto& l : r.labels)
       nboxes += l.boxes.size();

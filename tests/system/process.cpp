@@ -255,13 +255,19 @@ bool raw_socket::closed_within(double seconds) {
   return read_for(seconds, nullptr);
 }
 
-std::string raw_socket::receive_all(double seconds) {
+std::string raw_socket::receive_response(double seconds) {
   std::string out;
-  read_for(seconds, &out);
+  read_for(seconds, &out, [](const std::string& x) {
+    auto end = x.find("\r\n\r\n");
+    auto at = x.find("Content-Length: ");
+    return end != std::string::npos && at != std::string::npos
+           && x.size() >= end + 4 + std::stoul(x.substr(at + 16));
+  });
   return out;
 }
 
-bool raw_socket::read_for(double seconds, std::string* out) {
+bool raw_socket::read_for(double seconds, std::string* out,
+                          const std::function<bool(const std::string&)>& done) {
   auto deadline = now_ms() + seconds * 1000;
   char buf[4096];
   while (now_ms() < deadline) {
@@ -274,6 +280,8 @@ bool raw_socket::read_for(double seconds, std::string* out) {
       return true; // EOF or reset
     if (out)
       out->append(buf, static_cast<size_t>(n));
+    if (out && done && done(*out))
+      return false;
   }
   return false;
 }
@@ -285,7 +293,7 @@ std::string http(const std::string& port, const std::string& method,
                  + " HTTP/1.1\r\nHost: localhost\r\nConnection: "
                    "close\r\n\r\n";
   s.send(request.data(), request.size());
-  return s.receive_all(10);
+  return s.receive_response(10);
 }
 
 uint64_t rss_bytes(int pid) {

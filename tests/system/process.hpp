@@ -2,6 +2,7 @@
 // Runs the real binaries as child processes for system tests.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -102,13 +103,15 @@ public:
   void send(const void* data, size_t size);
   /// Whether the peer closed the connection within `seconds`.
   bool closed_within(double seconds);
-  /// Everything received until the peer closes or `seconds` pass.
-  std::string receive_all(double seconds);
+  /// An HTTP response: until its Content-Length is in, the peer closes, or
+  /// `seconds` pass.
+  std::string receive_response(double seconds);
 
 private:
-  /// Reads (into `out` if given) until the peer closes (true) or `seconds`
-  /// pass (false).
-  bool read_for(double seconds, std::string* out);
+  /// Reads (into `out` if given) until the peer closes (true), `seconds`
+  /// pass or `done(*out)` (false).
+  bool read_for(double seconds, std::string* out,
+                const std::function<bool(const std::string&)>& done = {});
 
   int fd_ = -1;
 };
