@@ -1,21 +1,19 @@
 #include "actors/credentials.hpp"
 
 #include "common/util.hpp"
+#include "store/keys.hpp"
+#include "store/store.hpp"
 
 #include <fnmatch.h>
 #include <openssl/evp.h>
 
 #include <algorithm>
-#include <fstream>
 #include <sstream>
 #include <stdexcept>
 
 namespace recl {
 
 namespace {
-
-constexpr const char* header = "# recl credentials v1: name role cameras "
-                               "created_unix_ms salt sha256(salt+secret)";
 
 std::string sha256_hex(const std::string& salt_hex, std::string_view secret) {
   std::string bytes;
@@ -77,30 +75,25 @@ bool principal::may_register(const std::string& camera) const {
          && ::fnmatch(cameras.c_str(), camera.c_str(), 0) == 0;
 }
 
-credentials::credentials(std::string file, std::string master_token)
-  : file_(std::move(file)), master_(std::move(master_token)) {
-  std::ifstream in{file_};
-  if (!in)
-    return;
-  std::string line;
-  size_t n = 0;
-  while (std::getline(in, line)) {
-    ++n;
-    if (line.empty() || line[0] == '#')
-      continue;
-    std::istringstream fields{line};
-    stored s;
-    std::string r;
-    if (!(fields >> s.name >> r >> s.cameras >> s.created_unix_ms >> s.salt
-          >> s.hash)
-        || !valid_camera_id(s.name) || s.hash.size() != 64
-        || s.salt.size() != 32
-        || s.salt.find_first_not_of("0123456789abcdef") != std::string::npos)
-      throw std::runtime_error(file_ + ":" + std::to_string(n)
-                               + ": not a credential line");
-    s.role = parse_role(r);
-    entries_.push_back(std::move(s));
-  }
+credentials::credentials(std::shared_ptr<store> db, std::string master_token)
+  : db_(std::move(db)), master_(std::move(master_token)) {
+  db_->scan(
+    family::meta, keys::credential_prefix,
+    [&](std::string_view key, std::string_view value) {
+      stored s;
+      s.name = key.substr(keys::credential_prefix.size());
+      std::istringstream fields{std::string{value}};
+      std::string r;
+      if (!(fields >> r >> s.cameras >> s.created_unix_ms >> s.salt >> s.hash)
+          || !valid_camera_id(s.name) || s.hash.size() != 64
+          || s.salt.size() != 32
+          || s.salt.find_first_not_of("0123456789abcdef") != std::string::npos)
+        throw std::runtime_error("credential '" + s.name
+                                 + "': not a credential record");
+      s.role = parse_role(r);
+      entries_.push_back(std::move(s));
+      return true;
+    });
 }
 
 std::optional<principal> credentials::check(std::string_view token) const {
@@ -149,23 +142,19 @@ std::string credentials::add(const std::string& name, role r,
   s.created_unix_ms = unix_ms();
   s.salt = random_hex(16);
   s.hash = sha256_hex(s.salt, secret);
-  auto next = entries_;
-  next.push_back(s);
-  save(next);
-  entries_ = std::move(next);
+  write(name, &s);
+  entries_.push_back(std::move(s));
   return name + ":" + secret;
 }
 
 bool credentials::revoke(const std::string& name) {
   std::lock_guard<std::mutex> guard{mtx_};
-  auto next = entries_;
-  auto i = std::find_if(next.begin(), next.end(),
+  auto i = std::find_if(entries_.begin(), entries_.end(),
                         [&](const stored& e) { return e.name == name; });
-  if (i == next.end())
+  if (i == entries_.end())
     return false;
-  next.erase(i);
-  save(next);
-  entries_ = std::move(next);
+  write(name, nullptr);
+  entries_.erase(i);
   return true;
 }
 
@@ -178,17 +167,23 @@ std::vector<credential_info> credentials::list() const {
   return out;
 }
 
-void credentials::save(const std::vector<stored>& xs) const {
+/// A record's value: "role cameras created_unix_ms salt sha256(salt+secret)".
+std::string credentials::encode(const stored& e) {
   std::ostringstream out;
-  out << header << '\n';
-  for (auto& e : xs)
-    out << e.name << ' ' << to_string(e.role) << ' ' << e.cameras << ' '
-        << e.created_unix_ms << ' ' << e.salt << ' ' << e.hash << '\n';
+  out << to_string(e.role) << ' ' << e.cameras << ' ' << e.created_unix_ms
+      << ' ' << e.salt << ' ' << e.hash;
+  return out.str();
+}
+
+void credentials::write(const std::string& name, const stored* e) {
   try {
-    write_file_atomic(file_, out.str(), 0600);
-  } catch (const std::exception& e) {
+    if (e)
+      db_->put(family::meta, keys::credential(name), encode(*e));
+    else
+      db_->erase(family::meta, keys::credential(name));
+  } catch (const std::exception& x) {
     throw std::runtime_error(std::string{"cannot save the credentials: "}
-                             + e.what());
+                             + x.what());
   }
 }
 

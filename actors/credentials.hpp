@@ -1,8 +1,7 @@
 #pragma once
 // Who may do what on the gateway: named credentials with a role, kept as
-// salted SHA-256 hashes in a file in the data directory (0600, replaced
-// atomically), plus the master token (auth-token or --token), which is an
-// admin.
+// salted SHA-256 hashes in the store (family meta, `credential/NAME`), plus
+// the master token (auth-token or --token), which is an admin.
 //
 // Roles, from least to most:
 //  - camera: registers cameras whose id matches its pattern (a glob, by
@@ -16,6 +15,7 @@
 #include "schema/messages.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -23,6 +23,8 @@
 #include <vector>
 
 namespace recl {
+
+class store;
 
 enum class role { camera, viewer, admin };
 
@@ -46,9 +48,9 @@ struct principal {
 /// The credentials of one data directory. Thread-safe.
 class credentials {
 public:
-  /// Loads `file` (absent: no named credentials yet). Throws
-  /// std::runtime_error when the file is unreadable or malformed.
-  credentials(std::string file, std::string master_token);
+  /// Loads the credentials kept in `db`. Throws std::runtime_error when a
+  /// record is malformed.
+  credentials(std::shared_ptr<store> db, std::string master_token);
 
   /// Whose token this is, if anyone's.
   std::optional<principal> check(std::string_view token) const;
@@ -56,11 +58,11 @@ public:
   /// Makes a credential and returns its token ("NAME:SECRET"). `cameras`
   /// (camera role only; "" = the name itself) is a glob of camera ids.
   /// Throws std::invalid_argument for a bad or taken name or pattern, and
-  /// std::runtime_error when the file cannot be written (nothing changes).
+  /// std::runtime_error when the store cannot be written (nothing changes).
   std::string add(const std::string& name, role r, std::string cameras);
 
   /// Removes a credential; false when there is none of that name. Throws
-  /// std::runtime_error when the file cannot be written (nothing changes).
+  /// std::runtime_error when the store cannot be written (nothing changes).
   bool revoke(const std::string& name);
 
   std::vector<credential_info> list() const;
@@ -75,9 +77,12 @@ private:
     std::string hash; ///< hex SHA-256 of salt bytes + secret
   };
 
-  void save(const std::vector<stored>& xs) const;
+  static std::string encode(const stored& e);
+  /// Writes `e` (null: erases) as credential `name`; throws
+  /// std::runtime_error when the store refuses.
+  void write(const std::string& name, const stored* e);
 
-  std::string file_;
+  std::shared_ptr<store> db_;
   std::string master_;
   mutable std::mutex mtx_;
   std::vector<stored> entries_;

@@ -30,9 +30,10 @@ class session_impl;
 
 /// State shared by all capabilities; touched only on the kj thread.
 struct shared_state {
-  shared_state(caf::actor_system& sys, node_actor node, gateway_options opts)
+  shared_state(caf::actor_system& sys, node_actor node,
+               std::shared_ptr<store> db, gateway_options opts)
     : sys(sys), node(std::move(node)), opts(std::move(opts)),
-      creds(this->opts.credentials_file, this->opts.token) {}
+      creds(std::move(db), this->opts.token) {}
 
   caf::actor_system& sys;
   node_actor node;
@@ -426,10 +427,10 @@ struct gateway::impl {
 };
 
 gateway::gateway(caf::actor_system& sys, const caf::actor& node,
-                 gateway_options opts)
+                 std::shared_ptr<store> db, gateway_options opts)
   : impl_(std::make_unique<impl>()) {
   auto shared = std::make_shared<shared_state>(
-    sys, caf::actor_cast<node_actor>(node), std::move(opts));
+    sys, caf::actor_cast<node_actor>(node), std::move(db), std::move(opts));
   impl_->shared = shared;
   impl_->tls = make_tls(shared->opts);
   std::promise<std::pair<uint16_t, uint16_t>> started;

@@ -16,12 +16,12 @@ class actor;
 
 namespace recl {
 
+class store;
+
 /// What the gateway accepts.
 struct gateway_options {
   std::string listen = "127.0.0.1:7450"; ///< HOST:PORT; port 0 picks one
-  std::string token; ///< the master token (an admin credential)
-  /// Named credentials (actors/credentials.hpp); "" = none.
-  std::string credentials_file;
+  std::string token;         ///< the master token (an admin credential)
   bool admin_remote = false; ///< admin interface for non-loopback peers
   /// PEM files of the certificate (chain) and private key: with both, every
   /// RPC connection is TLS; "" = plain TCP.
@@ -45,8 +45,9 @@ class gateway {
 public:
   /// Starts listening; returns once connections are accepted. Throws
   /// std::runtime_error when the address cannot be bound. `node` is the node
-  /// actor's handle.
-  gateway(caf::actor_system& sys, const caf::actor& node, gateway_options opts);
+  /// actor's handle; `db` holds the named credentials.
+  gateway(caf::actor_system& sys, const caf::actor& node,
+          std::shared_ptr<store> db, gateway_options opts);
   ~gateway();
 
   gateway(const gateway&) = delete;

@@ -259,7 +259,6 @@ void read_service(daemon_settings& s, const options& o) {
   }
   s.token_file = o.given("token-file") ? o.get("token-file")
                                        : s.node.data_dir + "/auth-token";
-  s.gw.credentials_file = s.node.data_dir + "/credentials";
   s.gw.admin_remote = o.flag("admin-remote");
   if (o.given("tls-cert") != o.given("tls-key"))
     throw usage_error("give --tls-cert and --tls-key together");
@@ -492,7 +491,7 @@ int serve(daemon_settings settings) {
     caf::actor_system sys{cfg};
     auto node = spawn_node(sys, db, settings.node);
     try {
-      gateway gw{sys, caf::actor_cast<caf::actor>(node), settings.gw};
+      gateway gw{sys, caf::actor_cast<caf::actor>(node), db, settings.gw};
       auto ep = parse_endpoint(settings.gw.listen);
       std::cout << "recld listening on " << ep.host << ":" << gw.port()
                 << std::endl;

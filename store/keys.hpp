@@ -72,4 +72,12 @@ inline std::string centroid(const std::string& id) {
 
 // -- family::cameras: one record per camera, keyed by its id --
 
+// -- family::meta --
+
+/// A named credential (actors/credentials.hpp): `credential/NAME`.
+inline const std::string credential_prefix = "credential/";
+inline std::string credential(const std::string& name) {
+  return credential_prefix + name;
+}
+
 } // namespace recl::keys

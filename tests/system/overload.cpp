@@ -34,8 +34,8 @@ TEST_CASE("overload: over the limit a window is refused as busy with a time "
     MESSAGE("SKIPPED: no shared data (the HOG teacher is too fast to load)");
     return;
   }
-  recld_process d{{"--max-windows-in-flight", "1", "--metrics-listen",
-                   "127.0.0.1:0"}};
+  recld_process d{
+    {"--max-windows-in-flight", "1", "--metrics-listen", "127.0.0.1:0"}};
   auto port = d.metrics_port();
   // One edge keeps the server busy: three windows of 16 frames, back to back.
   std::atomic<int> answered{0};
@@ -56,12 +56,12 @@ TEST_CASE("overload: over the limit a window is refused as busy with a time "
   CHECK(contains(refused, "busy: camera cam-b, window 0: 1 windows in flight "
                           "(--max-windows-in-flight); retry after "));
   // recl-edge meets the same and sends its window again until it is served.
-  auto edge = test::run(test::bin("recl-edge"),
-                        {"--server", d.address, "--camera", "cam-edge",
-                         "--source", data + "/images", "--folder-fps", "1",
-                         "--window-seconds", "2", "--windows", "1", "--token",
-                         d.token},
-                        120);
+  auto edge
+    = test::run(test::bin("recl-edge"),
+                {"--server", d.address, "--camera", "cam-edge", "--source",
+                 data + "/images", "--folder-fps", "1", "--window-seconds", "2",
+                 "--windows", "1", "--token", d.token},
+                120);
   busy.join();
   CHECK(answered == 3);
   CHECK_MESSAGE(edge.code == 0, edge.err);
