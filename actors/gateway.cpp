@@ -79,8 +79,8 @@ public:
   kj::Promise<void> update(UpdateContext context) override {
     try {
       return take_window(context);
-    } catch (const kj::Exception&) {
-      ++shared_->counters.windows_failed;
+    } catch (const kj::Exception& e) {
+      shared_->counters.failed(e.getDescription().cStr());
       throw;
     }
   }
@@ -129,11 +129,12 @@ public:
         [context, &n, shared, t0](decision&& d) mutable {
           wire::write(d, context.getResults().initDecision());
           ++n.windows_answered;
+          n.replies.add(d.time);
           shared->reply_s
             = 0.8 * shared->reply_s + 0.2 * (now_ms() - t0) / 1000;
         },
         [&n](kj::Exception&& e) {
-          ++n.windows_failed;
+          n.failed(e.getDescription().cStr());
           kj::throwFatalException(kj::mv(e));
         })
       .attach(kj::mv(counted));
@@ -464,7 +465,8 @@ gateway::gateway(caf::actor_system& sys, const caf::actor& node,
         metrics_listener = net.parseAddress(binding, 7451).wait(ws)->listen();
         metrics
           = serve_metrics(*metrics_listener, io.provider->getTimer(),
-                          shared->sys, shared->node, shared->counters)
+                          shared->sys, shared->node, shared->counters,
+                          shared->opts.max_windows_in_flight)
               .eagerlyEvaluate([](kj::Exception&& e) {
                 log::error("gateway", "metrics: ", e.getDescription().cStr());
               });

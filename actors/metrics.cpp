@@ -31,9 +31,9 @@ class metrics_service final : public kj::HttpService {
 public:
   metrics_service(const kj::HttpHeaderTable& table, kj::Timer& timer,
                   caf::actor_system& sys, node_actor node,
-                  const gateway_counters& counters)
+                  const gateway_counters& counters, uint32_t max_in_flight)
     : table_(table), timer_(timer), sys_(sys), node_(std::move(node)),
-      counters_(counters) {}
+      counters_(counters), max_in_flight_(max_in_flight) {}
 
   kj::Promise<void> request(kj::HttpMethod method, kj::StringPtr url,
                             const kj::HttpHeaders&, kj::AsyncInputStream&,
@@ -43,9 +43,10 @@ public:
     std::string path{url.cStr()};
     if (path == "/metrics")
       return metrics(response);
-    if (path == "/healthz")
-      return health(response);
-    return reply(response, 404, "Not Found", "try /metrics or /healthz\n");
+    if (path == "/healthz" || path == "/readyz")
+      return health(response, path == "/readyz");
+    return reply(response, 404, "Not Found",
+                 "try /metrics, /healthz or /readyz\n");
   }
 
 private:
@@ -81,15 +82,20 @@ private:
         });
   }
 
-  /// 200 while the node answers within 2 s and the store is writable.
-  kj::Promise<void> health(Response& response) {
+  /// 200 while the node answers within 2 s and, to be `ready`, the store
+  /// is writable and windows in flight are under the limit.
+  kj::Promise<void> health(Response& response, bool ready) {
     auto status = ask<status_info>(sys_, node_, status_atom_v);
     return timer_.timeoutAfter(2 * kj::SECONDS, kj::mv(status))
       .then(
-        [this, &response](status_info&& s) {
-          if (!s.store_fault.empty())
+        [this, &response, ready](status_info&& s) {
+          if (ready && !s.store_fault.empty())
             return reply(response, 503, "Service Unavailable",
                          "store not writable: " + s.store_fault + "\n");
+          if (ready && counters_.windows_in_flight >= max_in_flight_)
+            return reply(response, 503, "Service Unavailable",
+                         "busy: " + std::to_string(max_in_flight_)
+                           + " windows in flight, the limit\n");
           return reply(response, 200, "OK", "ok\n");
         },
         [this, &response](kj::Exception&& e) {
@@ -114,6 +120,7 @@ private:
   caf::actor_system& sys_;
   node_actor node_;
   const gateway_counters& counters_;
+  uint32_t max_in_flight_;
 };
 
 } // namespace
@@ -178,16 +185,59 @@ std::string prometheus_text(const status_info& s, const scheduler_report& r,
   x.add("recl_windows_shed_total", "counter",
         "windows refused as busy (--max-windows-in-flight)",
         static_cast<double>(c.windows_shed.load()));
+  x.head("recl_window_errors_total", "counter",
+         "windows refused or failed, by the error's kind");
+  for (auto& kv : c.errors)
+    x.out << "recl_window_errors_total{kind=\"" << kv.first << "\"} "
+          << kv.second << '\n';
+  auto& h = c.replies;
+  x.head("recl_reply_seconds", "histogram",
+         "arrival to reply of answered windows");
+  for (size_t i = 0; i < std::size(h.bounds); ++i)
+    x.out << "recl_reply_seconds_bucket{le=\"" << h.bounds[i] << "\"} "
+          << h.buckets[i] << '\n';
+  x.out << "recl_reply_seconds_bucket{le=\"+Inf\"} " << h.count << '\n'
+        << "recl_reply_seconds_sum " << h.sum_s << '\n'
+        << "recl_reply_seconds_count " << h.count << '\n';
+  x.head("recl_reply_part_seconds_total", "counter",
+         "seconds of answered windows spent in each part of the server");
+  const char* parts[] = {"queue", "decode", "teacher", "select", "check"};
+  for (size_t i = 0; i < 5; ++i)
+    x.out << "recl_reply_part_seconds_total{part=\"" << parts[i] << "\"} "
+          << h.parts_s[i] << '\n';
   return x.out.str();
+}
+
+void reply_histogram::add(const window_timing& t) {
+  double s = t.total_ms / 1000;
+  for (size_t i = 0; i < std::size(bounds); ++i)
+    buckets[i] += s <= bounds[i] ? 1 : 0;
+  count += 1;
+  sum_s += s;
+  double parts[]
+    = {t.queue_ms, t.decode_ms, t.teacher_ms, t.select_ms, t.check_ms};
+  for (size_t i = 0; i < 5; ++i)
+    parts_s[i] += parts[i] / 1000;
+}
+
+void gateway_counters::failed(const std::string& error) {
+  ++windows_failed;
+  auto kind = error.substr(0, error.find(':'));
+  // Kinds are words like bad_window; anything else counts as "other".
+  bool word = !kind.empty() && kind.size() <= 32
+              && kind.find_first_not_of("abcdefghijklmnopqrstuvwxyz_")
+                   == std::string::npos;
+  ++errors[word ? kind : "other"];
 }
 
 kj::Promise<void> serve_metrics(kj::ConnectionReceiver& listener,
                                 kj::Timer& timer, caf::actor_system& sys,
                                 node_actor node,
-                                const gateway_counters& counters) {
+                                const gateway_counters& counters,
+                                uint32_t max_windows_in_flight) {
   auto table = kj::heap<kj::HttpHeaderTable>();
-  auto service
-    = kj::heap<metrics_service>(*table, timer, sys, std::move(node), counters);
+  auto service = kj::heap<metrics_service>(*table, timer, sys, std::move(node),
+                                           counters, max_windows_in_flight);
   auto server = kj::heap<kj::HttpServer>(timer, *table, *service);
   auto& s = *server;
   // The server goes first, then the service, then the table they use.

@@ -13,11 +13,27 @@
 
 #include <atomic>
 #include <cstdint>
+#include <iterator>
+#include <map>
 #include <string>
 
 namespace recl {
 
-/// What the gateway counts (written on its kj thread, read by metrics).
+/// Reply times of answered windows, as a Prometheus histogram, with the
+/// time spent in each part of the server.
+struct reply_histogram {
+  static constexpr double bounds[] = {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+  uint64_t buckets[std::size(bounds)] = {}; ///< answered within each bound
+  uint64_t count = 0;
+  double sum_s = 0;
+  /// Seconds spent in each part: queue, decode, teacher, select, check.
+  double parts_s[5] = {};
+
+  void add(const window_timing& t);
+};
+
+/// What the gateway counts. The counters are written on the gateway's kj
+/// thread and read there (by metrics) or, the atomic ones, by drain().
 struct gateway_counters {
   std::atomic<uint64_t> connections_open{0};
   std::atomic<uint64_t> connections_refused{0}; ///< over a connection limit
@@ -26,6 +42,12 @@ struct gateway_counters {
   std::atomic<uint64_t> windows_answered{0};
   std::atomic<uint64_t> windows_failed{0}; ///< refused or failed
   std::atomic<uint64_t> windows_shed{0};   ///< of those, refused as busy
+  reply_histogram replies;
+  /// Refused or failed windows by the error's kind (its text up to ':').
+  std::map<std::string, uint64_t> errors;
+
+  /// Counts a failed window under its error's kind.
+  void failed(const std::string& error);
 };
 
 /// The text of /metrics from the node's answers and the gateway's counters.
@@ -37,6 +59,7 @@ std::string prometheus_text(const status_info& s, const scheduler_report& r,
 kj::Promise<void> serve_metrics(kj::ConnectionReceiver& listener,
                                 kj::Timer& timer, caf::actor_system& sys,
                                 node_actor node,
-                                const gateway_counters& counters);
+                                const gateway_counters& counters,
+                                uint32_t max_windows_in_flight);
 
 } // namespace recl

@@ -414,7 +414,7 @@ TEST_CASE("storage: a full disk is an error the edge sees, and recld lives and "
   client c{d.address};
   c.register_camera("cam-disk", d.token);
   CHECK(c.update(0, frames(2), 1).saved);
-  CHECK(contains(test::http(metrics, "GET", "/healthz"), "200 OK"));
+  CHECK(contains(test::http(metrics, "GET", "/readyz"), "200 OK"));
   disk.fill(4 << 20); // less than the reserve
   for (uint32_t w = 1; w <= 3; ++w) {
     auto r = c.update(w, frames(2), 1);
@@ -426,17 +426,18 @@ TEST_CASE("storage: a full disk is an error the edge sees, and recld lives and "
   CHECK(contains(s.store_fault, "disk full"));
   CHECK(s.store_free_bytes < (8u << 20));
   CHECK(d.proc->running());
-  // Load balancers see it: unhealthy, and why.
-  auto health = test::http(metrics, "GET", "/healthz");
-  CHECK(contains(health, "503 Service Unavailable"));
-  CHECK(contains(health, "store not writable"));
+  // Load balancers see it: alive, not ready, and why.
+  CHECK(contains(test::http(metrics, "GET", "/healthz"), "200 OK"));
+  auto ready = test::http(metrics, "GET", "/readyz");
+  CHECK(contains(ready, "503 Service Unavailable"));
+  CHECK(contains(ready, "store not writable"));
   // Space returns: the next window is saved, with nothing lost before it.
   disk.unfill();
   CHECK(c.update(4, frames(2), 1).saved);
   s = c.status(d.token);
   CHECK(s.store_fault.empty());
   CHECK(windows_of(s, "cam-disk") == 5);
-  CHECK(contains(test::http(metrics, "GET", "/healthz"), "200 OK"));
+  CHECK(contains(test::http(metrics, "GET", "/readyz"), "200 OK"));
   CHECK(d.stop() == 0);
   // What was acknowledged survives a restart.
   recld_process again{{"--store-reserve-mib", "8"}, disk.path() + "/data"};
