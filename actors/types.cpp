@@ -1,10 +1,9 @@
 #include "actors/actors.hpp"
 
+#include "common/record.hpp"
 #include "common/util.hpp"
 
 #include <caf/actor_system_config.hpp>
-#include <caf/binary_deserializer.hpp>
-#include <caf/binary_serializer.hpp>
 #include <caf/message.hpp>
 
 #include <sstream>
@@ -130,38 +129,110 @@ expert_info decode_expert_info(const std::string& id, const std::string& text) {
   return x;
 }
 
-template <class T>
-std::string to_bytes(const T& x) {
-  std::vector<char> buf;
-  caf::binary_serializer sink{nullptr, buf};
-  auto copy = x;
-  if (auto err = sink(copy))
-    throw std::runtime_error("cannot serialize: " + caf::to_string(err));
-  return std::string{buf.begin(), buf.end()};
+namespace {
+
+void write(record_writer& w, const frame_labels& x) {
+  w.u32(static_cast<uint32_t>(x.width));
+  w.u32(static_cast<uint32_t>(x.height));
+  w.u32(static_cast<uint32_t>(x.boxes.size()));
+  for (auto& b : x.boxes) {
+    for (float v : {b.x0, b.y0, b.x1, b.y1, b.score})
+      w.f32(v);
+    w.u32(static_cast<uint32_t>(b.cls));
+  }
 }
 
-template <class T>
-T from_bytes(const std::string& bytes) {
-  T x;
-  caf::binary_deserializer src{nullptr, bytes.data(), bytes.size()};
-  if (auto err = src(x))
-    throw std::runtime_error("damaged record: " + caf::to_string(err));
-  if (src.remaining() != 0)
-    throw std::runtime_error("damaged record: trailing bytes");
+frame_labels read_labels(record_reader& r) {
+  frame_labels x;
+  x.width = static_cast<int32_t>(r.u32());
+  x.height = static_cast<int32_t>(r.u32());
+  x.boxes.resize(r.count(24));
+  for (auto& b : x.boxes) {
+    for (float* v : {&b.x0, &b.y0, &b.x1, &b.y1, &b.score})
+      *v = r.f32();
+    b.cls = static_cast<int32_t>(r.u32());
+  }
   return x;
 }
 
-template std::string to_bytes<candidate>(const candidate&);
-template candidate from_bytes<candidate>(const std::string&);
-template std::string to_bytes<gating_sample>(const gating_sample&);
-template gating_sample from_bytes<gating_sample>(const std::string&);
+} // namespace
 
 std::string gating_sample::encode() const {
-  return to_bytes(*this);
+  record_writer w{"GS01"};
+  w.bytes(jpeg);
+  write(w, labels);
+  w.u32(static_cast<uint32_t>(experts.size()));
+  for (auto& e : experts)
+    w.str(e);
+  w.u32(static_cast<uint32_t>(scores.size()));
+  for (float x : scores)
+    w.f32(x);
+  return w.out();
 }
 
 gating_sample gating_sample::decode(const std::string& bytes) {
-  return from_bytes<gating_sample>(bytes);
+  record_reader r{bytes, "GS01"};
+  gating_sample x;
+  x.jpeg = r.bytes();
+  x.labels = read_labels(r);
+  x.experts.resize(r.count(4));
+  for (auto& e : x.experts)
+    e = r.str();
+  x.scores.resize(r.count(4));
+  for (auto& v : x.scores)
+    v = r.f32();
+  r.done();
+  return x;
+}
+
+std::string encode(const candidate& x) {
+  record_writer w{"QC01"};
+  w.str(x.model_id);
+  auto& i = x.info;
+  w.str(i.id);
+  w.str(i.origin_camera);
+  w.u32(i.origin_window);
+  w.u64(static_cast<uint64_t>(i.admitted_unix_ms));
+  w.u64(i.weight_bytes);
+  w.f32(i.accuracy);
+  w.u64(i.admitted_seq);
+  w.u32(i.chosen);
+  w.f32(x.best_rival);
+  w.u32(static_cast<uint32_t>(x.frames.size()));
+  for (auto& f : x.frames) {
+    w.bytes(f.bytes);
+    w.u64(f.ts_ms);
+  }
+  w.u32(static_cast<uint32_t>(x.labels.size()));
+  for (auto& l : x.labels)
+    write(w, l);
+  return w.out();
+}
+
+candidate decode_candidate(const std::string& bytes) {
+  record_reader r{bytes, "QC01"};
+  candidate x;
+  x.model_id = r.str();
+  auto& i = x.info;
+  i.id = r.str();
+  i.origin_camera = r.str();
+  i.origin_window = r.u32();
+  i.admitted_unix_ms = static_cast<int64_t>(r.u64());
+  i.weight_bytes = r.u64();
+  i.accuracy = r.f32();
+  i.admitted_seq = r.u64();
+  i.chosen = r.u32();
+  x.best_rival = r.f32();
+  x.frames.resize(r.count(12));
+  for (auto& f : x.frames) {
+    f.bytes = r.bytes();
+    f.ts_ms = r.u64();
+  }
+  x.labels.resize(r.count(12));
+  for (auto& l : x.labels)
+    l = read_labels(r);
+  r.done();
+  return x;
 }
 
 void add_message_types(caf::actor_system_config& cfg) {

@@ -42,7 +42,7 @@ struct gating_sample {
   std::vector<std::string> experts;
   std::vector<float> scores;
 
-  /// A compact binary form for the store.
+  /// A compact binary form for the store (common/record.hpp, tag "GS01").
   std::string encode() const;
   /// Throws std::runtime_error on damaged input.
   static gating_sample decode(const std::string& bytes);
@@ -80,12 +80,10 @@ camera_info decode_camera_info(const std::string& id, const std::string& text);
 std::string encode(const expert_info& x);
 expert_info decode_expert_info(const std::string& id, const std::string& text);
 
-/// CAF's binary form of a message type, for the store (candidate,
-/// gating_sample). from_bytes throws std::runtime_error on damaged input.
-template <class T>
-std::string to_bytes(const T& x);
-template <class T>
-T from_bytes(const std::string& bytes);
+/// A queued candidate's record (common/record.hpp, tag "QC01"); decoding
+/// throws std::runtime_error on damaged input.
+std::string encode(const candidate& x);
+candidate decode_candidate(const std::string& bytes);
 
 // -- inspectors ----------------------------------------------------------------
 

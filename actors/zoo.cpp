@@ -58,7 +58,7 @@ struct zoo_state {
     db->scan(family::experts, keys::queued_info_prefix,
              [&](std::string_view k, std::string_view v) {
                try {
-                 queue.push_back(from_bytes<candidate>(std::string{v}));
+                 queue.push_back(decode_candidate(std::string{v}));
                } catch (const std::exception& e) {
                  log::error("zoo", "damaged queue entry ", std::string{k}, ": ",
                             e.what());
@@ -290,7 +290,7 @@ caf::result<uint64_t> queue_candidate(self_ptr self, candidate c) {
                              "no retrained model " + c.model_id);
     write_batch b;
     b.put(family::experts, keys::queued(c.info.id), *w);
-    b.put(family::experts, keys::queued_info(c.info.id), to_bytes(c));
+    b.put(family::experts, keys::queued_info(c.info.id), encode(c));
     st.db->write(b);
   } catch (const std::exception& e) {
     return caf::make_error(ec::storage, e.what());
