@@ -77,15 +77,14 @@ void edge(const std::string& address, const std::string& token, int id,
 
 void report(const char* when, int pid, tally& t, double t0) {
   std::lock_guard<std::mutex> guard{t.mtx};
-  std::printf("%-10s %6.0f s: recld RSS %7.1f MiB, %4zu open files; %6zu "
-              "windows answered, reply p50 %6.0f ms, p95 %6.0f ms; %llu "
-              "refused as busy, %llu errors\n",
-              when, (now_ms() - t0) / 1000, test::rss_bytes(pid) / 1048576.0,
-              open_files(pid), t.reply_ms.size(),
-              bench::percentile(t.reply_ms, 50),
-              bench::percentile(t.reply_ms, 95),
-              static_cast<unsigned long long>(t.busy),
-              static_cast<unsigned long long>(t.errors));
+  std::printf(
+    "%-10s %6.0f s: recld RSS %7.1f MiB, %4zu open files; %6zu "
+    "windows answered, reply p50 %6.0f ms, p95 %6.0f ms; %llu "
+    "refused as busy, %llu errors\n",
+    when, (now_ms() - t0) / 1000, test::rss_bytes(pid) / 1048576.0,
+    open_files(pid), t.reply_ms.size(), bench::percentile(t.reply_ms, 50),
+    bench::percentile(t.reply_ms, 95), static_cast<unsigned long long>(t.busy),
+    static_cast<unsigned long long>(t.errors));
   std::fflush(stdout);
 }
 
@@ -95,14 +94,14 @@ int main(int argc, char** argv) {
   options o{"recl-bench-soak", "[options]",
             "Many edges against one recld for a while: memory, open files, "
             "reply times and refusals."};
-  o.add("data", "DIR", "shared data folder (default: $RECL_DATA or "
-                       "../shared/data)")
+  o.add("data", "DIR",
+        "shared data folder (default: $RECL_DATA or "
+        "../shared/data)")
     .add("edges", "N", "edges sending at once", "64")
     .add("seconds", "S", "how long they send", "600")
     .add("warmup", "S", "seconds before the first measurement", "60")
     .add("frames", "N", "frames per window", "4")
-    .add("clip", "ID", "catalog clip the frames come from",
-         "udacity-lanes-day")
+    .add("clip", "ID", "catalog clip the frames come from", "udacity-lanes-day")
     .add("max-windows-in-flight", "N", "recld's limit", "32");
   return run_command(o, argc, argv, [&] {
     auto data = bench::data_folder(o);
@@ -112,8 +111,8 @@ int main(int argc, char** argv) {
     auto seconds = o.get_double("seconds", 1, 86400);
     auto warmup = o.get_double("warmup", 0, seconds);
     auto frames = bench::sample_frames(
-      data, o.get("clip"),
-      static_cast<size_t>(o.get_int("frames", 1, 256)), 640);
+      data, o.get("clip"), static_cast<size_t>(o.get_int("frames", 1, 256)),
+      640);
     test::temp_dir dir;
     test::process d{test::bin("recld"),
                     {"--data-dir", dir.path() + "/data", "--listen",
