@@ -42,6 +42,10 @@ void add_service_options(options& o) {
          "it writes are refused and retraining pauses until space returns (0: "
          "no check)",
          "64")
+    .add("store-budget-mib", "N",
+         "most the store may hold on disk: over it no expert is admitted "
+         "and the least chosen one is pruned (0: no budget)",
+         "0")
     .add("listen", "HOST:PORT", "RPC address; port 0 picks a free port",
          "127.0.0.1:7450")
     .add("config", "FILE", "read settings from FILE (key = value lines)")
@@ -367,6 +371,8 @@ void read_adaptation(node_config& n, const options& o) {
   n.zoo.alpha = n.alpha;
   n.zoo.gamma = static_cast<uint32_t>(o.get_int("gamma", 1, 1000));
   n.zoo.eta = static_cast<uint32_t>(o.get_int("eta", 0, 1000000));
+  n.zoo.budget_bytes
+    = static_cast<uint64_t>(o.get_int("store-budget-mib", 0, 1 << 30)) << 20;
   n.zoo.q = static_cast<uint32_t>(o.get_int("q", 1, 10000000));
   g.gating_samples
     = static_cast<uint32_t>(o.get_int("gating-samples", 8, 100000));

@@ -212,6 +212,9 @@ void prune_batch(
           }
           put_gating(b, up);
           st.db->write(b);
+          // Under a budget the room must really come back now.
+          if (st.opts.budget_bytes > 0)
+            st.db->compact();
           for (auto& id : ids)
             st.experts.erase(id);
           self->send(st.gpu, commit_atom_v, up.version, true);
@@ -276,11 +279,37 @@ void next_job(self_ptr self) {
   admit_batch(self);
 }
 
+/// Over --store-budget: why no expert may be admitted now, after starting
+/// to prune the least chosen one for room ("" when within budget).
+std::string over_budget(self_ptr self) {
+  auto& st = self->state;
+  auto budget = st.opts.budget_bytes;
+  if (budget == 0)
+    return "";
+  auto used = st.db->disk_bytes();
+  if (used <= budget)
+    return "";
+  std::map<std::string, uint64_t> zoo;
+  for (auto& kv : st.experts)
+    zoo[kv.first] = kv.second.admitted_seq;
+  auto victim = st.log.least_chosen(zoo);
+  auto why = "the store holds " + human_bytes(used) + ", over its budget of "
+             + human_bytes(budget) + " (--store-budget): no admission";
+  log::warning("zoo", why,
+               victim.empty() ? "; the zoo is empty, nothing to prune"
+                              : "; pruning the least chosen expert " + victim);
+  if (!victim.empty() && !st.busy)
+    prune_batch(self, {victim}, std::nullopt);
+  return why;
+}
+
 /// Queues a promising model for admission (durably, before answering);
 /// admits the queue once it holds gamma. Answers the position in the queue,
 /// 0 when admitted at once.
 caf::result<uint64_t> queue_candidate(self_ptr self, candidate c) {
   auto& st = self->state;
+  if (auto why = over_budget(self); !why.empty())
+    return caf::make_error(ec::storage, why);
   c.info.id = "e-" + c.info.origin_camera + "-"
               + std::to_string(c.info.origin_window) + "-" + random_hex(3);
   try {

@@ -104,4 +104,20 @@ selection_log::to_prune(const std::map<std::string, uint64_t>& zoo,
   return out;
 }
 
+std::string
+selection_log::least_chosen(const std::map<std::string, uint64_t>& zoo) const {
+  std::string out;
+  uint32_t fewest = 0;
+  uint64_t oldest = 0;
+  for (auto& [id, admitted] : zoo) {
+    auto n = count(id);
+    if (out.empty() || n < fewest || (n == fewest && admitted < oldest)) {
+      out = id;
+      fewest = n;
+      oldest = admitted;
+    }
+  }
+  return out;
+}
+
 } // namespace recl

@@ -20,6 +20,9 @@ struct zoo_options {
   uint32_t q = 3000;      ///< ... in the last q selections
   uint32_t samples = 256; ///< gating training frames kept
   uint32_t cache = 32;    ///< experts kept in memory
+  /// The store's size on disk that admissions may not exceed (0: none):
+  /// over it no expert is admitted and the least chosen is pruned.
+  uint64_t budget_bytes = 0;
 };
 
 /// Whether a retrained model with accuracy `acc` is promising: it beats every
@@ -85,6 +88,11 @@ public:
   /// only once q selections have been made since its admission.
   std::vector<std::string> to_prune(const std::map<std::string, uint64_t>& zoo,
                                     uint32_t eta) const;
+
+  /// The expert of `zoo` (id -> selection count when admitted) to give up
+  /// first for room: the least chosen in the last q selections, the oldest
+  /// of equals; "" for an empty zoo.
+  std::string least_chosen(const std::map<std::string, uint64_t>& zoo) const;
 
   uint32_t q() const { return q_; }
 

@@ -96,8 +96,9 @@ int main(int argc, char** argv) {
   options o{"recl-bench-fault", "[options]",
             "Kills recld with SIGKILL at random moments under traffic and "
             "checks the store after each kill."};
-  o.add("data", "DIR", "shared data folder (default: $RECL_DATA or "
-                       "../shared/data)")
+  o.add("data", "DIR",
+        "shared data folder (default: $RECL_DATA or "
+        "../shared/data)")
     .add("rounds", "N", "kills", "20")
     .add("cameras", "N", "edges sending at once", "3")
     .add("max-seconds", "S", "longest time before a kill", "12")
@@ -120,11 +121,17 @@ int main(int argc, char** argv) {
     int whole = 0;
     for (int round = 1; round <= rounds; ++round) {
       test::process d{test::bin("recld"),
-                      {"--data-dir", dir, "--listen", "127.0.0.1:0", "--data",
-                       data, "--token", token, "--base-expert",
-                       test::pretrained_archive(), "--clock", "replay",
-                       "--budget", "2", "--gamma", "1", "--alpha", "0",
-                       "--generalist", "off", "--log-level", "warning"}};
+                      {"--data-dir",    dir,
+                       "--listen",      "127.0.0.1:0",
+                       "--data",        data,
+                       "--token",       token,
+                       "--base-expert", test::pretrained_archive(),
+                       "--clock",       "replay",
+                       "--budget",      "2",
+                       "--gamma",       "1",
+                       "--alpha",       "0",
+                       "--generalist",  "off",
+                       "--log-level",   "warning"}};
       auto line = d.wait_for_line("recld listening on", 120);
       if (line.empty())
         throw std::runtime_error("round " + std::to_string(round)

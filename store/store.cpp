@@ -378,4 +378,13 @@ void store::flush() {
   check("flushing " + impl_->dir, impl_->db->Flush(fo, impl_->handles));
 }
 
+void store::compact() {
+  flush();
+  std::shared_lock<std::shared_mutex> l{impl_->gate};
+  rocksdb::CompactRangeOptions co;
+  for (auto* h : impl_->handles)
+    check("compacting " + impl_->dir,
+          impl_->db->CompactRange(co, h, nullptr, nullptr));
+}
+
 } // namespace recl

@@ -133,6 +133,11 @@ public:
   /// Flushes memtables to SST files (used before measuring size on disk).
   void flush();
 
+  /// Flushes and compacts every family, so that space held by deleted
+  /// records is returned to the disk now rather than at the next
+  /// compaction RocksDB chooses. Throws store_error.
+  void compact();
+
   struct impl;
 
 private:

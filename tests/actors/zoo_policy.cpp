@@ -89,6 +89,21 @@ TEST_CASE(
   }
 }
 
+TEST_CASE("zoo policy: for room, the least chosen expert goes first, the "
+          "oldest of equals") {
+  selection_log log{10};
+  CHECK(log.least_chosen({}).empty());
+  std::map<std::string, uint64_t> zoo{{"a", 0}, {"b", 2}, {"c", 1}};
+  uint64_t seq = 0;
+  for (auto id : {"a", "a", "b", "c", "b"})
+    log.record(seq++, id);
+  // b: 2, a: 2, c: 1
+  CHECK(log.least_chosen(zoo) == "c");
+  log.record(seq++, "c");
+  // all three chosen twice: the oldest admitted goes
+  CHECK(log.least_chosen(zoo) == "a");
+}
+
 TEST_CASE("zoo policy: confirm picks on one half of the frames and serves only "
           "what the other half confirms") {
   // "a" wins the picking half but not the confirming one: keep.

@@ -432,3 +432,25 @@ TEST_CASE("adaptation: an edge that disconnects shows offline at once, while "
   d.proc->signal(SIGTERM);
   CHECK(d.proc->wait(60) == 0);
 }
+
+TEST_CASE("adaptation: over --store-budget-mib nothing is admitted, and "
+          "the edges are served as before") {
+  auto data = test::data_dir();
+  if (data.empty()) {
+    MESSAGE("SKIPPED: no shared data");
+    return;
+  }
+  auto place = clips_of(data, "caltrans-n280-at-indiana-st");
+  REQUIRE(place.size() >= 3);
+  test::temp_dir tmp;
+  // A budget smaller than the store itself: every admission is refused.
+  live_daemon d{tmp.path() + "/data", data, {"--store-budget-mib", "1"}};
+  auto a = d.edge("cam-a", {place[1], place[2]}, data);
+  REQUIRE_MESSAGE(a.code == 0, a.err);
+  CHECK(contains(a.out, "[cam-a] done: 2 windows"));
+  CHECK(d.await_idle(120));
+  CHECK(d.admin("zoo")["size"] == 0);
+  d.proc->signal(SIGTERM);
+  CHECK(d.proc->wait(60) == 0);
+  CHECK(contains(d.proc->err(), "over its budget of 1.0 MiB"));
+}
