@@ -7,6 +7,7 @@
 #include "edge/catalog.hpp"
 #include "edge/client.hpp"
 #include "edge/frame_source.hpp"
+#include "edge/runtime.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -46,6 +47,15 @@ options make_options() {
     .add("token-file", "FILE", "read the token from FILE")
     .add_flag("realtime", "pace windows at stream speed instead of as fast as "
                           "the server answers");
+  o.add("detections", "FILE",
+        "write the served model's detections on every frame run, as JSON "
+        "lines ('-': stdout)")
+    .add("infer-fps", "F",
+         "frames per stream second the served model runs on (0: every "
+         "frame decoded)",
+         "0")
+    .add("expert-input", "WxH", "the served model's input size (recld's)",
+         "256x160");
   add_tls_options(o);
   return o;
 }
@@ -66,6 +76,9 @@ struct edge_settings {
   double window_s = 30, sample_fps = 1, folder_fps = 1;
   bool realtime = false;
   tls_options tls;
+  std::string detections;
+  double infer_fps = 0;
+  expert_options model;
 };
 
 edge_settings read_settings(const options& o) {
@@ -77,6 +90,10 @@ edge_settings read_settings(const options& o) {
   edge_settings e;
   e.server = o.get("server");
   e.tls = read_tls_options(o);
+  e.detections = o.get("detections");
+  e.infer_fps = o.get_double("infer-fps", 0, 1000);
+  std::tie(e.model.input_width, e.model.input_height)
+    = o.get_size("expert-input", 4096);
   try {
     parse_endpoint(e.server);
   } catch (const std::invalid_argument& x) {
@@ -142,6 +159,19 @@ void print_window(const std::string& camera, uint32_t index, size_t frames,
   std::fflush(stdout);
 }
 
+/// One line for what the edge's own model did during a window.
+void print_inference(const std::string& camera, uint32_t index,
+                     const std::string& model, const edge_model::stats& s) {
+  if (s.frames == 0)
+    return;
+  std::printf("[%s] window %u: edge ran %s on %llu frames, %.1f ms/frame "
+              "(%.0f frames/s), %.1f boxes/frame\n",
+              camera.c_str(), index, model.c_str(),
+              static_cast<unsigned long long>(s.frames), s.ms / s.frames,
+              1000 * s.frames / std::max(1e-9, s.ms),
+              double(s.boxes) / s.frames);
+}
+
 /// Adds a window's reply to the run's totals.
 void tally(run_stats& stats, const window_reply& r, size_t frames,
            double per_frame) {
@@ -187,8 +217,9 @@ int play(edge_settings e) {
               e.window_s, e.sample_fps, limits.max_frames);
   std::fflush(stdout);
   run_stats stats;
+  edge_model model{e.model, e.detections, e.infer_fps};
   std::vector<frame> pending;
-  std::string model_id;
+  std::string model_id; // the model the edge runs ("" = none yet)
   double window_start = 0, next_sample = 0;
   uint32_t index = 0;
   auto started = std::chrono::steady_clock::now();
@@ -204,9 +235,19 @@ int play(edge_settings e) {
     for (auto& l : r.labels)
       nboxes += l.boxes.size();
     double per_frame = r.labels.empty() ? 0 : double(nboxes) / r.labels.size();
+    print_inference(e.camera, index, model.id(), model.take());
     print_window(e.camera, index, pending.size(), r, model_id, per_frame);
-    if (r.swap)
-      model_id = r.model_id;
+    if (r.swap && !r.weights.empty()) {
+      auto why = model.swap(r.model_id, r.weights);
+      if (why.empty())
+        model_id = r.model_id;
+      else
+        std::fprintf(stderr,
+                     "[%s] window %u: warning: cannot load %s (%s); the edge "
+                     "keeps running %s\n",
+                     e.camera.c_str(), index, r.model_id.c_str(), why.c_str(),
+                     model_id.empty() ? "nothing" : model_id.c_str());
+    }
     if (r.next_sample_fps > 0)
       e.sample_fps = r.next_sample_fps;
     tally(stats, r, pending.size(), per_frame);
@@ -217,6 +258,7 @@ int play(edge_settings e) {
   double t = 0;
   bool done = false;
   while (!done && src->next(img, t)) {
+    model.run(img, t);
     while (t >= window_start + e.window_s) {
       if (!pending.empty())
         send();

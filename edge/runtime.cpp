@@ -1,0 +1,79 @@
+#include "edge/runtime.hpp"
+
+#include "common/util.hpp"
+
+#include <opencv2/core.hpp>
+
+#include <stdexcept>
+
+namespace recl {
+
+edge_model::edge_model(expert_options opts, const std::string& detections,
+                       double fps)
+  : opts_(std::move(opts)), fps_(fps) {
+  if (detections == "-") {
+    out_ = stdout;
+  } else if (!detections.empty()) {
+    out_ = std::fopen(detections.c_str(), "w");
+    if (!out_)
+      throw std::runtime_error("cannot write detections to " + detections);
+    own_out_ = true;
+  }
+}
+
+edge_model::~edge_model() {
+  if (own_out_)
+    std::fclose(out_);
+}
+
+std::string edge_model::swap(const std::string& id,
+                             const std::vector<uint8_t>& weights) {
+  try {
+    auto next = expert::from_bytes(
+      std::string_view{reinterpret_cast<const char*>(weights.data()),
+                       weights.size()},
+      opts_);
+    model_ = std::move(next);
+    id_ = id;
+    return "";
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+}
+
+void edge_model::run(const cv::Mat& frame, double t) {
+  if (!model_ || (fps_ > 0 && t + 1e-9 < next_))
+    return;
+  if (fps_ > 0)
+    next_ = std::max(next_ + 1 / fps_, t + 0.5 / fps_);
+  image img;
+  img.width = frame.cols;
+  img.height = frame.rows;
+  auto cont = frame.isContinuous() ? frame : frame.clone();
+  img.bgr.assign(cont.data, cont.data + cont.total() * cont.elemSize());
+  auto t0 = now_ms();
+  auto boxes = model_->detect({img}, 1).front();
+  since_.ms += now_ms() - t0;
+  since_.frames += 1;
+  since_.boxes += boxes.size();
+  if (!out_)
+    return;
+  std::fprintf(out_, "{\"t\": %.3f, \"model\": \"%s\", \"boxes\": [", t,
+               id_.c_str());
+  for (size_t i = 0; i < boxes.size(); ++i) {
+    auto& b = boxes[i];
+    std::fprintf(out_, "%s[%.1f, %.1f, %.1f, %.1f, %.3f, %d]", i ? ", " : "",
+                 b.x0, b.y0, b.x1, b.y1, b.score, b.cls);
+  }
+  std::fprintf(out_, "]}\n");
+}
+
+edge_model::stats edge_model::take() {
+  auto out = since_;
+  since_ = {};
+  if (out_)
+    std::fflush(out_);
+  return out;
+}
+
+} // namespace recl
