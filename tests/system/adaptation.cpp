@@ -144,12 +144,9 @@ zoo_on_disk read_zoo(const std::string& dir) {
 } // namespace
 
 TEST_CASE("adaptation: the zoo grows and a later camera is served an expert "
-          "trained for another") {
+          "trained for another"
+          * doctest::skip(test::data_dir().empty())) {
   auto data = test::data_dir();
-  if (data.empty()) {
-    MESSAGE("SKIPPED: no shared data");
-    return;
-  }
   auto place = clips_of(data, "caltrans-n280-at-indiana-st");
   REQUIRE(place.size() >= 6);
   test::temp_dir tmp;
@@ -232,12 +229,9 @@ TEST_CASE("adaptation: the zoo grows and a later camera is served an expert "
 }
 
 TEST_CASE("adaptation: kill -9 during admission leaves the old zoo or the new "
-          "one, never a mix") {
+          "one, never a mix"
+          * doctest::skip(test::data_dir().empty())) {
   auto data = test::data_dir();
-  if (data.empty()) {
-    MESSAGE("SKIPPED: no shared data");
-    return;
-  }
   auto place = clips_of(data, "caltrans-n280-at-indiana-st");
   REQUIRE(place.size() >= 3);
   for (std::string point : {"admit-prepared", "admit-written"}) {
@@ -283,12 +277,9 @@ TEST_CASE("adaptation: kill -9 during admission leaves the old zoo or the new "
 }
 
 TEST_CASE("adaptation: ekya profiles out of band and odin proposes zoo experts "
-          "in the real daemon") {
+          "in the real daemon"
+          * doctest::skip(test::data_dir().empty())) {
   auto data = test::data_dir();
-  if (data.empty()) {
-    MESSAGE("SKIPPED: no shared data");
-    return;
-  }
   auto place = clips_of(data, "caltrans-n280-at-indiana-st");
   REQUIRE(place.size() >= 5);
   test::temp_dir tmp;
@@ -318,12 +309,9 @@ TEST_CASE("adaptation: ekya profiles out of band and odin proposes zoo experts "
 }
 
 TEST_CASE("adaptation: a failed GPU owner is restarted and the daemon goes on "
-          "serving") {
+          "serving"
+          * doctest::skip(test::data_dir().empty())) {
   auto data = test::data_dir();
-  if (data.empty()) {
-    MESSAGE("SKIPPED: no shared data");
-    return;
-  }
   auto place = clips_of(data, "caltrans-n280-at-indiana-st");
   REQUIRE(place.size() >= 3);
   test::temp_dir tmp;
@@ -345,12 +333,9 @@ TEST_CASE("adaptation: a failed GPU owner is restarted and the daemon goes on "
 }
 
 TEST_CASE(
-  "adaptation: a model too large for the RPC message limit is not served") {
+  "adaptation: a model too large for the RPC message limit is not served"
+  * doctest::skip(test::data_dir().empty())) {
   auto data = test::data_dir();
-  if (data.empty()) {
-    MESSAGE("SKIPPED: no shared data");
-    return;
-  }
   auto place = clips_of(data, "caltrans-n280-at-indiana-st");
   REQUIRE(place.size() >= 2);
   test::temp_dir tmp;
@@ -366,12 +351,9 @@ TEST_CASE(
 
 TEST_CASE(
   "storage: a camera keeps at most two retrained models, and unnamed ones "
-  "are dropped at start") {
+  "are dropped at start"
+  * doctest::skip(test::data_dir().empty())) {
   auto data = test::data_dir();
-  if (data.empty()) {
-    MESSAGE("SKIPPED: no shared data");
-    return;
-  }
   auto place = clips_of(data, "caltrans-n280-at-indiana-st");
   REQUIRE(place.size() >= 6);
   test::temp_dir tmp;
@@ -403,12 +385,9 @@ TEST_CASE(
 }
 
 TEST_CASE("adaptation: an edge that disconnects shows offline at once, while "
-          "its retraining job goes on") {
+          "its retraining job goes on"
+          * doctest::skip(test::data_dir().empty())) {
   auto data = test::data_dir();
-  if (data.empty()) {
-    MESSAGE("SKIPPED: no shared data");
-    return;
-  }
   test::temp_dir tmp;
   // Wall clock: the window's job trains for 30 s after the reply.
   live_daemon d{
@@ -436,12 +415,9 @@ TEST_CASE("adaptation: an edge that disconnects shows offline at once, while "
 }
 
 TEST_CASE("adaptation: over --store-budget-mib nothing is admitted, and "
-          "the edges are served as before") {
+          "the edges are served as before"
+          * doctest::skip(test::data_dir().empty())) {
   auto data = test::data_dir();
-  if (data.empty()) {
-    MESSAGE("SKIPPED: no shared data");
-    return;
-  }
   auto place = clips_of(data, "caltrans-n280-at-indiana-st");
   REQUIRE(place.size() >= 3);
   test::temp_dir tmp;
@@ -458,12 +434,9 @@ TEST_CASE("adaptation: over --store-budget-mib nothing is admitted, and "
 }
 
 TEST_CASE("adaptation: the edge runs the model it is served on its own "
-          "frames and writes what it detects") {
+          "frames and writes what it detects"
+          * doctest::skip(test::data_dir().empty())) {
   auto data = test::data_dir();
-  if (data.empty()) {
-    MESSAGE("SKIPPED: no shared data");
-    return;
-  }
   auto place = clips_of(data, "caltrans-n280-at-indiana-st");
   REQUIRE(place.size() >= 3);
   test::temp_dir tmp;
