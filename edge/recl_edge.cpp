@@ -7,6 +7,7 @@
 #include "edge/catalog.hpp"
 #include "edge/client.hpp"
 #include "edge/frame_source.hpp"
+#include "edge/link.hpp"
 #include "edge/runtime.hpp"
 
 #include <chrono>
@@ -185,37 +186,42 @@ void tally(run_stats& stats, const window_reply& r, size_t frames,
   }
 }
 
-/// Sends a window; while the server is busy, waits the time it asks for
-/// and sends it again (at most 10 times).
-window_reply update_patiently(client& c, const std::string& camera,
-                              uint32_t index, const std::vector<frame>& frames,
-                              float fps, const std::string& model_id) {
-  for (int attempt = 1;; ++attempt) {
-    try {
-      return c.update(index, frames, fps, model_id);
-    } catch (const rpc_error& x) {
-      auto wait = retry_after_s(x);
-      if (wait < 0 || attempt == 10)
-        throw;
-      std::printf("[%s] window %u: server busy, sending it again in %.0f s\n",
-                  camera.c_str(), index, wait);
-      std::fflush(stdout);
-      std::this_thread::sleep_for(std::chrono::duration<double>(wait));
-    }
+/// Reports a window's reply and takes the model it serves, if any.
+void take_reply(edge_settings& e, uint32_t index, size_t frames,
+                const window_reply& r, edge_model& model, std::string& model_id,
+                run_stats& stats) {
+  size_t nboxes = 0;
+  for (auto& l : r.labels)
+    nboxes += l.boxes.size();
+  double per_frame = r.labels.empty() ? 0 : double(nboxes) / r.labels.size();
+  print_window(e.camera, index, frames, r, model_id, per_frame);
+  if (r.swap && !r.weights.empty()) {
+    auto why = model.swap(r.model_id, r.weights);
+    if (why.empty())
+      model_id = r.model_id;
+    else
+      std::fprintf(stderr,
+                   "[%s] window %u: warning: cannot load %s (%s); the edge "
+                   "keeps running %s\n",
+                   e.camera.c_str(), index, r.model_id.c_str(), why.c_str(),
+                   model_id.empty() ? "nothing" : model_id.c_str());
   }
+  if (r.next_sample_fps > 0)
+    e.sample_fps = r.next_sample_fps; // the server's sampling-rate rule
+  tally(stats, r, frames, per_frame);
 }
 
 /// Plays the source through the server, a window at a time; returns the
 /// exit code.
 int play(edge_settings e) {
   auto src = frame_source::open(e.source, e.data, e.folder_fps);
-  client c{e.server, 256ull << 20, e.tls};
-  auto limits = c.register_camera(e.camera, e.token);
-  std::printf("[%s] connected to %s, playing %s (window %.0f s, %.2f fps "
-              "sampled, server takes up to %u frames)\n",
-              e.camera.c_str(), e.server.c_str(), src->describe().c_str(),
-              e.window_s, e.sample_fps, limits.max_frames);
-  std::fflush(stdout);
+  auto say = [camera = e.camera](const std::string& what) {
+    std::printf("[%s] %s\n", camera.c_str(), what.c_str());
+    std::fflush(stdout);
+  };
+  server_link link{{e.server, e.camera, e.token, e.tls}, say};
+  say("playing " + src->describe() + " (window "
+      + std::to_string(static_cast<int>(e.window_s)) + " s) for " + e.server);
   run_stats stats;
   edge_model model{e.model, e.detections, e.infer_fps};
   std::vector<frame> pending;
@@ -224,33 +230,16 @@ int play(edge_settings e) {
   uint32_t index = 0;
   auto started = std::chrono::steady_clock::now();
   auto send = [&]() {
-    if (pending.size() > limits.max_frames)
-      pending.resize(limits.max_frames);
+    if (pending.size() > link.limits().max_frames)
+      pending.resize(link.limits().max_frames);
     if (e.realtime)
       std::this_thread::sleep_until(
         started + std::chrono::duration<double>(window_start + e.window_s));
-    auto r = update_patiently(c, e.camera, index, pending,
-                              static_cast<float>(e.sample_fps), model_id);
-    size_t nboxes = 0;
-    for (auto& l : r.labels)
-      nboxes += l.boxes.size();
-    double per_frame = r.labels.empty() ? 0 : double(nboxes) / r.labels.size();
     print_inference(e.camera, index, model.id(), model.take());
-    print_window(e.camera, index, pending.size(), r, model_id, per_frame);
-    if (r.swap && !r.weights.empty()) {
-      auto why = model.swap(r.model_id, r.weights);
-      if (why.empty())
-        model_id = r.model_id;
-      else
-        std::fprintf(stderr,
-                     "[%s] window %u: warning: cannot load %s (%s); the edge "
-                     "keeps running %s\n",
-                     e.camera.c_str(), index, r.model_id.c_str(), why.c_str(),
-                     model_id.empty() ? "nothing" : model_id.c_str());
-    }
-    if (r.next_sample_fps > 0)
-      e.sample_fps = r.next_sample_fps;
-    tally(stats, r, pending.size(), per_frame);
+    auto reply
+      = link.send(index, pending, static_cast<float>(e.sample_fps), model_id);
+    if (reply)
+      take_reply(e, index, pending.size(), *reply, model, model_id, stats);
     pending.clear();
     ++index;
   };
@@ -281,11 +270,20 @@ int play(edge_settings e) {
   if (!done && !pending.empty()
       && (e.max_windows == 0 || index < e.max_windows))
     send();
-  c.close_session();
-  if (stats.windows == 0) {
+  link.close();
+  if (index == 0) {
     std::cerr << "recl-edge: the source gave no frames to send\n";
     return 1;
   }
+  if (stats.windows == 0) {
+    std::cerr << "recl-edge: the server answered none of " << index
+              << " windows\n";
+    return 1;
+  }
+  if (link.dropped() > 0)
+    std::printf("[%s] %llu windows dropped while the server was away\n",
+                e.camera.c_str(),
+                static_cast<unsigned long long>(link.dropped()));
   std::printf("[%s] done: %u windows, %llu frames, mean reply %.0f ms, "
               "%.1f teacher boxes/frame",
               e.camera.c_str(), stats.windows,

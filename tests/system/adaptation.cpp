@@ -8,7 +8,11 @@
 #include "tests/gpu/weights.hpp"
 #include "tests/system/process.hpp"
 
+#include <arpa/inet.h>
 #include <csignal>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <cstdlib>
 #include <cstdio>
 #include <doctest/doctest.h>
@@ -467,4 +471,67 @@ TEST_CASE("adaptation: the edge runs the model it is served on its own "
   CHECK(lines >= 19);
   CHECK(lines <= 21);
   CHECK(boxes > 0);
+}
+
+namespace {
+
+/// A TCP port free on loopback now.
+std::string free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return std::to_string(ntohs(a.sin_port));
+}
+
+} // namespace
+
+TEST_CASE("adaptation: killed with -9 mid-stream, the server comes back; "
+          "the edge kept running its model, dropped windows and reconnects"
+          * doctest::skip(test::data_dir().empty())) {
+  auto data = test::data_dir();
+  auto place = clips_of(data, "caltrans-n280-at-indiana-st");
+  REQUIRE(place.size() >= 7);
+  test::temp_dir tmp;
+  auto listen = "127.0.0.1:" + free_port();
+  auto d = std::make_unique<live_daemon>(
+    tmp.path() + "/data", data, std::vector<std::string>{"--listen", listen});
+  auto out = tmp.path() + "/detections.jsonl";
+  std::string src = "catalog:";
+  for (size_t i = 1; i <= 6; ++i)
+    src += (i > 1 ? "," : "") + place[i];
+  test::process edge{bin("recl-edge"),
+                     {"--server", d->address, "--camera", "cam-r", "--source",
+                      src, "--window-seconds", "5", "--sample-fps", "2",
+                      "--token", d->token, "--data", data, "--realtime",
+                      "--infer-fps", "2", "--detections", out}};
+  REQUIRE(!edge.wait_for_line("[cam-r] window 0: 10 frames", 60).empty());
+  d->proc->signal(SIGKILL);
+  d->proc->wait(30);
+  REQUIRE(!edge.wait_for_line("dropped (1 so far)", 60).empty());
+  d = std::make_unique<live_daemon>(
+    tmp.path() + "/data", data, std::vector<std::string>{"--listen", listen});
+  CHECK(!edge.wait_for_line("[cam-r] reconnected to", 60).empty());
+  CHECK(edge.wait(120) == 0);
+  auto text = edge.out();
+  MESSAGE(text);
+  CHECK(contains(text, "windows dropped while the server was away"));
+  CHECK(contains(text, "[cam-r] done: "));
+  // The model served before the kill ran on every frame due after it,
+  // through the outage and on.
+  std::ifstream in{out};
+  std::string line;
+  double last = 0;
+  size_t lines = 0;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line);
+    last = j["t"].get<double>();
+    ++lines;
+  }
+  CHECK(lines >= 45); // 25 s at 2 frames/s, give or take
+  CHECK(last > 29);
 }
