@@ -21,8 +21,7 @@ bool fatal(const std::string& why) {
 
 /// Failures of the connection rather than of the window.
 bool connection_lost(const std::string& why) {
-  return why.rfind("disconnected", 0) == 0
-         || why.rfind("shutting_down", 0) == 0
+  return why.rfind("disconnected", 0) == 0 || why.rfind("shutting_down", 0) == 0
          || why.rfind("session_closed", 0) == 0;
 }
 
@@ -89,8 +88,8 @@ std::optional<window_reply> server_link::send(uint32_t index,
     }
   }
   ++dropped_;
-  say_("window " + std::to_string(index) + " dropped (" + std::to_string(dropped_)
-       + " so far)");
+  say_("window " + std::to_string(index) + " dropped ("
+       + std::to_string(dropped_) + " so far)");
   return std::nullopt;
 }
 
