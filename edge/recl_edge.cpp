@@ -56,7 +56,9 @@ options make_options() {
          "frame decoded)",
          "0")
     .add("expert-input", "WxH", "the served model's input size (recld's)",
-         "256x160");
+         "256x160")
+    .add("state-dir", "DIR",
+         "keep the served model in DIR: a restarted edge resumes with it");
   add_tls_options(o);
   return o;
 }
@@ -77,7 +79,7 @@ struct edge_settings {
   double window_s = 30, sample_fps = 1, folder_fps = 1;
   bool realtime = false;
   tls_options tls;
-  std::string detections;
+  std::string detections, state_dir;
   double infer_fps = 0;
   expert_options model;
 };
@@ -92,6 +94,7 @@ edge_settings read_settings(const options& o) {
   e.server = o.get("server");
   e.tls = read_tls_options(o);
   e.detections = o.get("detections");
+  e.state_dir = o.get("state-dir");
   e.infer_fps = o.get_double("infer-fps", 0, 1000);
   std::tie(e.model.input_width, e.model.input_height)
     = o.get_size("expert-input", 4096);
@@ -226,6 +229,11 @@ int play(edge_settings e) {
   edge_model model{e.model, e.detections, e.infer_fps};
   std::vector<frame> pending;
   std::string model_id; // the model the edge runs ("" = none yet)
+  if (!e.state_dir.empty()) {
+    model_id = model.keep_in(e.state_dir);
+    if (!model_id.empty())
+      say("resuming with " + model_id + " from " + e.state_dir);
+  }
   double window_start = 0, next_sample = 0;
   uint32_t index = 0;
   auto started = std::chrono::steady_clock::now();

@@ -4,6 +4,7 @@
 
 #include <opencv2/core.hpp>
 
+#include <filesystem>
 #include <stdexcept>
 
 namespace recl {
@@ -35,10 +36,41 @@ std::string edge_model::swap(const std::string& id,
       opts_);
     model_ = std::move(next);
     id_ = id;
+    if (!state_dir_.empty()) {
+      // The weights first: an id on disk always has its weights beside it.
+      write_file_atomic(
+        state_dir_ + "/model.pt",
+        std::string_view{reinterpret_cast<const char*>(weights.data()),
+                         weights.size()},
+        0600);
+      write_file_atomic(state_dir_ + "/model.id", id + "\n", 0600);
+    }
     return "";
   } catch (const std::exception& e) {
     return e.what();
   }
+}
+
+std::string edge_model::keep_in(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (!std::filesystem::is_directory(dir))
+    throw std::runtime_error("cannot make the state directory " + dir);
+  std::string id, bytes;
+  try {
+    id = trim(read_file(dir + "/model.id"));
+    bytes = read_file(dir + "/model.pt");
+  } catch (const std::exception&) {
+    id.clear(); // nothing saved yet
+  }
+  if (!id.empty()) {
+    auto why = swap(id, {bytes.begin(), bytes.end()});
+    if (!why.empty())
+      throw std::runtime_error("the model saved in " + dir
+                               + " does not load: " + why);
+  }
+  state_dir_ = dir;
+  return id_;
 }
 
 void edge_model::run(const cv::Mat& frame, double t) {

@@ -31,8 +31,14 @@ public:
   edge_model& operator=(const edge_model&) = delete;
 
   /// Runs model `id` from now on, loaded from `weights`. On failure the
-  /// current model stays and the reason is returned ("" = swapped).
+  /// current model stays and the reason is returned ("" = swapped). With a
+  /// state directory, the model is saved there (replaced atomically).
   std::string swap(const std::string& id, const std::vector<uint8_t>& weights);
+
+  /// Keeps the model in `dir` across restarts: loads the one saved there,
+  /// if any (returning its id, "" for none), and saves each one swapped in
+  /// from now on. Throws std::runtime_error when `dir` cannot be made.
+  std::string keep_in(const std::string& dir);
 
   /// The model running ("" = none yet).
   const std::string& id() const { return id_; }
@@ -53,6 +59,7 @@ private:
   expert_options opts_;
   std::unique_ptr<expert> model_;
   std::string id_;
+  std::string state_dir_;
   std::FILE* out_ = nullptr;
   bool own_out_ = false;
   double fps_;

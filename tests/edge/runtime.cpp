@@ -44,3 +44,26 @@ TEST_CASE("edge runtime: a damaged update is refused and the old model "
   CHECK(text.rfind("{\"t\": 1.000, \"model\": \"base\", \"boxes\": [[", 0)
         == 0);
 }
+
+TEST_CASE("edge runtime: with a state directory a restarted edge resumes "
+          "with the model it had"
+          * doctest::skip(test::data_dir().empty())) {
+  auto good = read_file(test::pretrained_archive());
+  test::temp_dir dir;
+  auto state = dir.path() + "/state";
+  {
+    edge_model m{{}, "", 0};
+    CHECK(m.keep_in(state).empty()); // nothing saved yet
+    CHECK(m.swap("r-cam-1-4", {good.begin(), good.end()}).empty());
+    std::vector<uint8_t> cut(good.begin(), good.begin() + 100);
+    CHECK(!m.swap("e-broken", cut).empty()); // not saved either
+  }
+  edge_model again{{}, "", 0};
+  CHECK(again.keep_in(state) == "r-cam-1-4");
+  again.run(cv::imread(test::data_dir() + "/images/bus.jpg"), 0.0);
+  CHECK(again.take().frames == 1);
+  // A damaged saved model is a clear error, not a silent fresh start.
+  write_file_atomic(state + "/model.pt", "garbage", 0600);
+  edge_model broken{{}, "", 0};
+  CHECK_THROWS_AS(broken.keep_in(state), std::runtime_error);
+}

@@ -505,10 +505,27 @@ TEST_CASE("adaptation: killed with -9 mid-stream, the server comes back; "
   for (size_t i = 1; i <= 6; ++i)
     src += (i > 1 ? "," : "") + place[i];
   test::process edge{bin("recl-edge"),
-                     {"--server", d->address, "--camera", "cam-r", "--source",
-                      src, "--window-seconds", "5", "--sample-fps", "2",
-                      "--token", d->token, "--data", data, "--realtime",
-                      "--infer-fps", "2", "--detections", out}};
+                     {"--server",
+                      d->address,
+                      "--camera",
+                      "cam-r",
+                      "--source",
+                      src,
+                      "--window-seconds",
+                      "5",
+                      "--sample-fps",
+                      "2",
+                      "--token",
+                      d->token,
+                      "--data",
+                      data,
+                      "--realtime",
+                      "--infer-fps",
+                      "2",
+                      "--detections",
+                      out,
+                      "--state-dir",
+                      tmp.path() + "/edge-state"}};
   REQUIRE(!edge.wait_for_line("[cam-r] window 0: 10 frames", 60).empty());
   d->proc->signal(SIGKILL);
   d->proc->wait(30);
@@ -534,4 +551,12 @@ TEST_CASE("adaptation: killed with -9 mid-stream, the server comes back; "
   }
   CHECK(lines >= 45); // 25 s at 2 frames/s, give or take
   CHECK(last > 29);
+  // Restarted, the edge resumes with the model it had: it runs it before
+  // the server has said anything.
+  auto again
+    = d->edge("cam-r", {place[7]}, data, 1,
+              {"--state-dir", tmp.path() + "/edge-state", "--infer-fps", "2"});
+  REQUIRE_MESSAGE(again.code == 0, again.err);
+  CHECK(contains(again.out, "[cam-r] resuming with r-cam-r-"));
+  CHECK(contains(again.out, "[cam-r] window 0: edge ran r-cam-r-"));
 }
