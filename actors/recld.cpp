@@ -97,10 +97,11 @@ void add_service_options(options& o) {
     .add("token-file", "FILE",
          "read the master token from FILE (default: DIR/auth-token, created "
          "with a random token if missing)")
-    .add("metrics-listen", "HOST:PORT",
-         "serve GET /metrics (Prometheus) and /healthz over HTTP there "
-         "(unauthenticated: keep it on loopback or a private network; "
-         "default: off)")
+    .add(
+      "metrics-listen", "HOST:PORT",
+      "serve GET /metrics (Prometheus), /healthz and /readyz over HTTP there "
+      "(unauthenticated: keep it on loopback or a private network; "
+      "default: off)")
     .add("tls-cert", "FILE",
          "PEM certificate (chain) of this server: with --tls-key, every RPC "
          "connection is TLS (edges then need --tls-ca or --tls)")
