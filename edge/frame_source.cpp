@@ -4,6 +4,9 @@
 #include "edge/catalog.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <thread>
+#include <chrono>
 #include <filesystem>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -50,6 +53,53 @@ private:
   cv::VideoCapture cap_;
   double fps_ = 25;
   long n_ = 0;
+};
+
+/// A live stream (RTSP or HTTP URL, /dev/videoN): stream time is the wall
+/// time since the first frame; a stream that fails is opened again after a
+/// delay that doubles from 1 s to 30 s, at most `retries` times in a row
+/// (0: for ever).
+class live_source : public frame_source {
+public:
+  live_source(std::string spec, int retries)
+    : spec_(std::move(spec)), retries_(retries) {
+    cap_.open(spec_);
+    if (!cap_.isOpened())
+      throw std::runtime_error("cannot open the live source " + spec_);
+  }
+
+  bool next(cv::Mat& bgr, double& t_s) override {
+    double wait_s = 1;
+    for (int failures = 0; !cap_.read(bgr) || bgr.empty(); ++failures) {
+      if (retries_ > 0 && failures >= retries_) {
+        std::fprintf(stderr, "recl-edge: %s: gave up after %d attempts\n",
+                     spec_.c_str(), failures);
+        return false;
+      }
+      std::fprintf(stderr,
+                   "recl-edge: %s: no frame; opening it again in %.0f s\n",
+                   spec_.c_str(), wait_s);
+      std::this_thread::sleep_for(std::chrono::duration<double>(wait_s));
+      wait_s = std::min(30.0, wait_s * 2);
+      cap_.release();
+      cap_.open(spec_);
+    }
+    auto now = std::chrono::steady_clock::now();
+    if (!started_)
+      start_ = now;
+    started_ = true;
+    t_s = std::chrono::duration<double>(now - start_).count();
+    return true;
+  }
+
+  std::string describe() const override { return spec_ + " (live)"; }
+
+private:
+  std::string spec_;
+  int retries_;
+  cv::VideoCapture cap_;
+  bool started_ = false;
+  std::chrono::steady_clock::time_point start_;
 };
 
 class folder_source : public frame_source {
@@ -134,7 +184,8 @@ private:
 
 std::unique_ptr<frame_source> frame_source::open(const std::string& spec,
                                                  const std::string& data_dir,
-                                                 double folder_fps) {
+                                                 double folder_fps,
+                                                 int live_retries) {
   if (spec.rfind("catalog:", 0) == 0) {
     if (data_dir.empty())
       throw std::runtime_error("'" + spec
@@ -156,6 +207,9 @@ std::unique_ptr<frame_source> frame_source::open(const std::string& spec,
       throw std::runtime_error("'" + spec + "' names no clip");
     return std::make_unique<sequence_source>(std::move(clips));
   }
+  for (auto scheme : {"rtsp://", "http://", "https://", "/dev/video"})
+    if (spec.rfind(scheme, 0) == 0)
+      return std::make_unique<live_source>(spec, live_retries);
   if (!(folder_fps > 0))
     throw std::runtime_error("folder fps must be positive");
   if (fs::is_directory(spec))

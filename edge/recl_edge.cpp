@@ -23,11 +23,15 @@ options make_options() {
   options o{"recl-edge",
             "--server HOST:PORT --camera ID --source PATH [options]",
             "An edge camera client: samples frames from PATH (a video file, a "
-            "folder of\nframes, or catalog:ID[,ID...]) and queries recld every "
+            "folder of\nframes, catalog:ID[,ID...] or a live stream), runs the "
+            "model recld serves on\nthem, and queries recld every "
             "model-update window."};
   o.add("server", "HOST:PORT", "recld's address", "127.0.0.1:7450")
     .add("camera", "ID", "this camera's id (1-64 of A-Z a-z 0-9 . _ -)")
-    .add("source", "PATH", "video file, folder of frames, or catalog:ID,...")
+    .add("source", "PATH",
+         "video file, folder of frames, catalog:ID,..., or a live stream "
+         "(rtsp://, http(s)://, /dev/videoN: timed by the clock, opened "
+         "again when it fails)")
     .add("windows", "N", "stop after N windows (0 = until the source ends)",
          "0")
     .add("window-seconds", "T", "model-update window in stream seconds", "30")

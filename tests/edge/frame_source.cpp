@@ -3,6 +3,10 @@
 #include "edge/catalog.hpp"
 #include "tests/system/process.hpp"
 
+#include <unistd.h>
+#include <csignal>
+#include <thread>
+#include <chrono>
 #include <doctest/doctest.h>
 #include <opencv2/imgcodecs.hpp>
 
@@ -85,4 +89,38 @@ TEST_CASE("frame source: JPEG encoding shrinks wide frames only") {
   CHECK(back.rows == 240);
   cv::Mat small(100, 200, CV_8UC3, cv::Scalar(1, 2, 3));
   CHECK(cv::imdecode(encode_jpeg(small, 640), cv::IMREAD_COLOR).cols == 200);
+}
+
+TEST_CASE("frame source: a live stream is timed by the clock, opened again "
+          "when it fails, and given up after its retries"
+          * doctest::skip(test::data_dir().empty())) {
+  // A free port, then an HTTP server of the shared images on it: a JPEG
+  // over HTTP is a stream of one frame, so every next frame needs a reopen.
+  auto port = test::free_port();
+  CHECK_THROWS_WITH_AS(
+    frame_source::open("http://127.0.0.1:" + port + "/bus.jpg", "", 1, 1),
+    doctest::Contains("cannot open the live source"), std::runtime_error);
+  test::process server{"/usr/bin/python3",
+                       {"-m", "http.server", port, "--bind", "127.0.0.1",
+                        "--directory", test::data_dir() + "/images"}};
+  std::unique_ptr<frame_source> src;
+  for (int i = 0; i < 50 && !src; ++i) {
+    try {
+      src
+        = frame_source::open("http://127.0.0.1:" + port + "/bus.jpg", "", 1, 2);
+    } catch (const std::runtime_error&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  REQUIRE(src);
+  CHECK(src->describe() == "http://127.0.0.1:" + port + "/bus.jpg (live)");
+  cv::Mat img;
+  double t0 = -1, t1 = -1;
+  REQUIRE(src->next(img, t0));
+  CHECK(img.cols == 810);
+  REQUIRE(src->next(img, t1)); // after a reopen, a second later
+  CHECK(t1 - t0 >= 0.9);
+  server.signal(SIGTERM);
+  server.wait(10);
+  CHECK_FALSE(src->next(img, t1)); // two retries, then the end
 }

@@ -8,10 +8,7 @@
 #include "tests/gpu/weights.hpp"
 #include "tests/system/process.hpp"
 
-#include <arpa/inet.h>
 #include <csignal>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 #include <cstdlib>
 #include <cstdio>
@@ -473,23 +470,6 @@ TEST_CASE("adaptation: the edge runs the model it is served on its own "
   CHECK(boxes > 0);
 }
 
-namespace {
-
-/// A TCP port free on loopback now.
-std::string free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return std::to_string(ntohs(a.sin_port));
-}
-
-} // namespace
-
 TEST_CASE("adaptation: killed with -9 mid-stream, the server comes back; "
           "the edge kept running its model, dropped windows and reconnects"
           * doctest::skip(test::data_dir().empty())) {
@@ -497,7 +477,7 @@ TEST_CASE("adaptation: killed with -9 mid-stream, the server comes back; "
   auto place = clips_of(data, "caltrans-n280-at-indiana-st");
   REQUIRE(place.size() >= 7);
   test::temp_dir tmp;
-  auto listen = "127.0.0.1:" + free_port();
+  auto listen = "127.0.0.1:" + test::free_port();
   auto d = std::make_unique<live_daemon>(
     tmp.path() + "/data", data, std::vector<std::string>{"--listen", listen});
   auto out = tmp.path() + "/detections.jsonl";

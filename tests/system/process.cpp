@@ -12,6 +12,8 @@
 #include <cstdlib>
 #include <fcntl.h>
 #include <filesystem>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <fstream>
 #include <poll.h>
 #include <stdexcept>
@@ -294,6 +296,18 @@ std::string http(const std::string& port, const std::string& method,
                    "close\r\n\r\n";
   s.send(request.data(), request.size());
   return s.receive_response(10);
+}
+
+std::string free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return std::to_string(ntohs(a.sin_port));
 }
 
 uint64_t rss_bytes(int pid) {

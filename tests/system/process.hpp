@@ -121,6 +121,10 @@ private:
 std::string http(const std::string& port, const std::string& method,
                  const std::string& path);
 
+/// A TCP port free on loopback now (for a server that must come back on
+/// the same port).
+std::string free_port();
+
 /// A process's resident memory, from /proc/PID/status.
 uint64_t rss_bytes(int pid);
 
