@@ -1,0 +1,35 @@
+#pragma once
+// recld's settings: its options (in --help order) and how they are read
+// into the node's, the gateway's and the store's configuration, each bad
+// value failing with its option's name.
+
+#include "actors/actors.hpp"
+#include "actors/gateway.hpp"
+#include "common/settings.hpp"
+#include "store/store.hpp"
+
+#include <string>
+
+namespace recl {
+
+inline constexpr const char* recld_version = "0.1.0";
+
+/// Everything recld runs with.
+struct daemon_settings {
+  node_config node;
+  gateway_options gw;
+  std::string token_file;
+  int threads = 0;
+  store_options store;
+  double drain_s = 30;        ///< SIGTERM: grace for windows in flight
+  std::string provision_from; ///< ONNX weights to make the base expert from
+};
+
+/// recld's options.
+options make_options();
+
+/// Every setting, from the command line and --config; fails naming the
+/// first bad one.
+daemon_settings read_settings(options& o);
+
+} // namespace recl
