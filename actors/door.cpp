@@ -40,6 +40,22 @@ std::string peer_of(kj::AsyncIoStream& s) {
 
 } // namespace
 
+std::unique_ptr<tls_server> make_tls(const gateway_options& opts) {
+  if (opts.tls_cert_file.empty())
+    return nullptr;
+  auto cert = read_file(opts.tls_cert_file);
+  auto key = read_file(opts.tls_key_file);
+  try {
+    return std::make_unique<tls_server>(
+      kj::TlsKeypair{kj::TlsPrivateKey(kj::StringPtr(key.c_str())),
+                     kj::TlsCertificate(kj::StringPtr(cert.c_str()))});
+  } catch (const kj::Exception& e) {
+    throw std::runtime_error(
+      "cannot use the TLS certificate " + opts.tls_cert_file + " and key "
+      + opts.tls_key_file + ": " + e.getDescription().cStr());
+  }
+}
+
 door::door(const gateway_options& opts, const credentials& creds,
            make_main main, kj::Timer& timer, gateway_counters& counters,
            kj::TlsContext* tls)

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 
 namespace recl {
@@ -25,7 +26,32 @@ namespace recl {
 struct connection_info {
   std::string peer; ///< IP address
   principal who;    ///< whose token the Hello carried
+
+  /// Whether the peer is this machine's loopback.
+  bool loopback() const {
+    return peer.rfind("127.", 0) == 0 || peer == "::1"
+           || peer.rfind("::ffff:127.", 0) == 0;
+  }
 };
+
+/// A TLS server context and the keypair it uses.
+struct tls_server {
+  explicit tls_server(kj::TlsKeypair pair)
+    : keypair(kj::mv(pair)), context(options(keypair)) {}
+
+  static kj::TlsContext::Options options(const kj::TlsKeypair& pair) {
+    kj::TlsContext::Options o;
+    o.defaultKeypair = pair;
+    return o;
+  }
+
+  kj::TlsKeypair keypair;
+  kj::TlsContext context;
+};
+
+/// The TLS context of --tls-cert and --tls-key, or null for plain TCP.
+/// Throws std::runtime_error naming the file that cannot be used.
+std::unique_ptr<tls_server> make_tls(const gateway_options& opts);
 
 class door final : public kj::TaskSet::ErrorHandler {
 public:

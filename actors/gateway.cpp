@@ -296,12 +296,6 @@ private:
   principal who_;
 };
 
-/// Whether an IP address is the local machine's loopback.
-bool loopback(const std::string& ip) {
-  return ip.rfind("127.", 0) == 0 || ip == "::1"
-         || ip.rfind("::ffff:127.", 0) == 0;
-}
-
 /// What one connection calls; it knows the peer and whose token opened it.
 class recl_impl final : public rpc::Recl::Server {
 public:
@@ -348,7 +342,7 @@ public:
     if (!who.may_read_admin())
       throw_rpc_error("forbidden: credential '" + who.name
                       + "' (camera) may not " + what);
-    if (!shared_->opts.admin_remote && !loopback(conn_.peer)) {
+    if (!shared_->opts.admin_remote && !conn_.loopback()) {
       log::warning("gateway", "refused to let ", conn_.peer, " ", what,
                    ": not loopback (see --admin-remote)");
       throw_rpc_error("forbidden: the admin interface answers only on "
@@ -378,43 +372,6 @@ private:
 } // namespace
 
 // -- gateway -----------------------------------------------------------------------
-
-namespace {
-
-/// A TLS server context and the keypair it uses.
-struct tls_server {
-  explicit tls_server(kj::TlsKeypair pair)
-    : keypair(kj::mv(pair)), context(options(keypair)) {}
-
-  static kj::TlsContext::Options options(const kj::TlsKeypair& pair) {
-    kj::TlsContext::Options o;
-    o.defaultKeypair = pair;
-    return o;
-  }
-
-  kj::TlsKeypair keypair;
-  kj::TlsContext context;
-};
-
-/// The TLS context of --tls-cert and --tls-key, or null for plain TCP.
-/// Throws std::runtime_error naming the file that cannot be used.
-std::unique_ptr<tls_server> make_tls(const gateway_options& opts) {
-  if (opts.tls_cert_file.empty())
-    return nullptr;
-  auto cert = read_file(opts.tls_cert_file);
-  auto key = read_file(opts.tls_key_file);
-  try {
-    return std::make_unique<tls_server>(
-      kj::TlsKeypair{kj::TlsPrivateKey(kj::StringPtr(key.c_str())),
-                     kj::TlsCertificate(kj::StringPtr(cert.c_str()))});
-  } catch (const kj::Exception& e) {
-    throw std::runtime_error(
-      "cannot use the TLS certificate " + opts.tls_cert_file + " and key "
-      + opts.tls_key_file + ": " + e.getDescription().cStr());
-  }
-}
-
-} // namespace
 
 struct gateway::impl {
   std::shared_ptr<shared_state> shared;
