@@ -4,6 +4,7 @@
 #include "gpu/torch_io.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <numeric>
 #include <sstream>
 #include <stdexcept>
@@ -156,6 +157,112 @@ void expert::blend(const expert& other, double t) {
   check(mine_b, theirs_b);
   mix(mine, theirs);
   mix(mine_b, theirs_b);
+}
+
+namespace {
+
+/// Every parameter, then every buffer, by name, in registration order.
+std::vector<std::pair<std::string, torch::Tensor>>
+all_tensors(const yolox::network& net) {
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  for (auto& item : net->named_parameters(true))
+    out.emplace_back(item.key(), item.value());
+  for (auto& item : net->named_buffers(true))
+    out.emplace_back(item.key(), item.value());
+  return out;
+}
+
+named_tensor::type type_of(const torch::Tensor& t) {
+  switch (t.scalar_type()) {
+  case torch::kFloat32:
+    return named_tensor::type::f32;
+  case torch::kFloat16:
+    return named_tensor::type::f16;
+  case torch::kInt64:
+    return named_tensor::type::i64;
+  default:
+    throw std::invalid_argument(std::string{"expert: a tensor of type "}
+                                + c10::toString(t.scalar_type()));
+  }
+}
+
+torch::ScalarType scalar_of(named_tensor::type t) {
+  switch (t) {
+  case named_tensor::type::f32:
+    return torch::kFloat32;
+  case named_tensor::type::f16:
+    return torch::kFloat16;
+  case named_tensor::type::i64:
+    return torch::kInt64;
+  }
+  throw std::invalid_argument("expert: unknown tensor type "
+                              + std::to_string(static_cast<int>(t)));
+}
+
+/// Why `x` cannot be copied into `into` ("" = it can).
+std::string misfit(const named_tensor& x, const torch::Tensor& into) {
+  auto is_float = into.is_floating_point();
+  bool type_ok = is_float ? x.dtype == named_tensor::type::f32
+                              || x.dtype == named_tensor::type::f16
+                          : x.dtype == named_tensor::type::i64
+                              && into.scalar_type() == torch::kInt64;
+  if (!type_ok)
+    return "the wrong type";
+  if (x.shape != into.sizes().vec())
+    return "the wrong shape";
+  int64_t n = 1;
+  for (auto d : x.shape)
+    n *= d;
+  size_t element = x.dtype == named_tensor::type::f16   ? 2
+                   : x.dtype == named_tensor::type::f32 ? 4
+                                                        : 8;
+  if (x.bytes.size() != static_cast<size_t>(n) * element)
+    return std::to_string(x.bytes.size()) + " bytes for " + std::to_string(n)
+           + " elements";
+  return "";
+}
+
+} // namespace
+
+std::unique_ptr<expert> expert::blank(const expert_options& opts) {
+  return std::unique_ptr<expert>(new expert(make_impl(opts)));
+}
+
+std::vector<named_tensor> expert::tensors(bool half) const {
+  std::vector<named_tensor> out;
+  for (auto& [name, value] : all_tensors(impl_->net)) {
+    auto t = value.detach().to(torch::kCPU).contiguous();
+    if (half && t.is_floating_point())
+      t = t.to(torch::kFloat16);
+    named_tensor x;
+    x.name = name;
+    x.dtype = type_of(t);
+    x.shape = t.sizes().vec();
+    x.bytes.assign(static_cast<const char*>(t.data_ptr()), t.nbytes());
+    out.push_back(std::move(x));
+  }
+  return out;
+}
+
+void expert::assign(const std::vector<named_tensor>& some) {
+  auto all = all_tensors(impl_->net);
+  std::vector<torch::Tensor*> into;
+  for (auto& x : some) {
+    auto it = std::find_if(all.begin(), all.end(),
+                           [&](auto& kv) { return kv.first == x.name; });
+    if (it == all.end())
+      throw std::invalid_argument("expert: no tensor named '" + x.name + "'");
+    if (auto why = misfit(x, it->second); !why.empty())
+      throw std::invalid_argument("expert: tensor '" + x.name + "' has " + why);
+    into.push_back(&it->second);
+  }
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < some.size(); ++i) {
+    auto& x = some[i];
+    auto t = torch::empty(x.shape, scalar_of(x.dtype));
+    std::memcpy(t.data_ptr(), x.bytes.data(), x.bytes.size());
+    into[i]->copy_(t.to(into[i]->scalar_type()).to(into[i]->device()));
+  }
 }
 
 const expert_options& expert::options() const {

@@ -30,6 +30,16 @@ inline constexpr float scoring_score_threshold = 0.01f;
 /// limit).
 inline constexpr size_t scoring_max_per_frame = 100;
 
+/// One parameter or buffer of an expert, as plain bytes: what a model
+/// update (schema/model_update.hpp) carries.
+struct named_tensor {
+  enum class type : uint8_t { f32 = 1, f16 = 2, i64 = 3 };
+  std::string name; ///< e.g. "dark3.m.0.conv1.conv.weight"
+  type dtype = type::f32;
+  std::vector<int64_t> shape;
+  std::string bytes; ///< row-major, little-endian, as the host stores them
+};
+
 /// A detector with its weights resident on the device. Not thread-safe.
 class expert {
 public:
@@ -46,6 +56,21 @@ public:
 
   /// All parameters and buffers, bit-exact, as a LibTorch archive.
   std::string to_bytes() const;
+
+  /// An expert of the same architecture with freshly initialised weights,
+  /// to assign() every tensor to.
+  static std::unique_ptr<expert> blank(const expert_options& opts = {});
+
+  /// Every parameter and buffer, in a fixed order (parameters, then
+  /// buffers, each in registration order). With `half`, floating-point
+  /// tensors come as f16 (rounded to nearest even).
+  std::vector<named_tensor> tensors(bool half = false) const;
+
+  /// Overwrites the named tensors (any subset; f16 is widened). Checks every
+  /// one before changing any: an unknown name, a wrong shape or type, or a
+  /// byte count that does not match throws std::invalid_argument and changes
+  /// nothing.
+  void assign(const std::vector<named_tensor>& some);
 
   /// Writes `to_bytes()` to a file.
   void save(const std::string& path) const;
