@@ -174,6 +174,10 @@ using gpu_owner_actor = caf::typed_actor<
   caf::replies_to<await_atom, std::string>::with<bool>,
   // A model's weights.
   caf::replies_to<fetch_atom, std::string>::with<std::string>,
+  // A model as an update (schema/model_update.hpp, encoded) for an edge
+  // that holds (model id, content hash); true: fp16.
+  caf::replies_to<fetch_atom, std::string, std::string, std::string,
+                  bool>::with<std::string>,
   // Prepares the gating network for admitted experts and the stored
   // samples; takes effect on commit.
   caf::replies_to<admit_atom, std::vector<candidate>,

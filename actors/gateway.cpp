@@ -103,9 +103,11 @@ public:
     window msg;
     msg.arrived_ms = now_ms();
     msg.camera = id_;
-    msg.index = w.getIndex();
-    msg.sample_fps = w.getSampleFps();
-    msg.model_id = w.getModelId();
+    try {
+      wire::read_header(w, msg);
+    } catch (const std::invalid_argument& e) {
+      throw_rpc_error("bad_window: " + where + ": " + e.what());
+    }
     msg.frames.reserve(frames.size());
     for (unsigned i = 0; i < frames.size(); ++i) {
       auto bytes = frames[i].getJpeg().size();

@@ -387,6 +387,13 @@ gpu_owner_actor::behavior_type gpu_owner(self_ptr self, gpu_owner_config cfg,
     [=](fetch_atom, const std::string& id) -> caf::result<std::string> {
       return weights_of(self->state, id);
     },
+    [=](fetch_atom, const std::string& id, const std::string& base_id,
+        const std::string& base_hash, bool half) -> caf::result<std::string> {
+      auto t0 = clock_type::now();
+      auto out = update_of(self->state, id, base_id, base_hash, half);
+      self->state.busy_s += seconds_since(t0);
+      return out;
+    },
     [=](
       admit_atom, const std::vector<candidate>& news,
       const std::vector<gating_sample>& samples) -> caf::result<gating_update> {

@@ -5,6 +5,7 @@
 
 #include "actors/gpu_owner_state.hpp"
 #include "common/fault.hpp"
+#include "schema/model_update.hpp"
 #include "store/keys.hpp"
 
 #include <algorithm>
@@ -156,6 +157,24 @@ caf::expected<std::string> weights_of(gpu_owner_state& st,
     return caf::make_error(ec::model, e.what());
   }
   return caf::make_error(ec::unknown_expert, "no model '" + id + "'");
+}
+
+caf::expected<std::string> update_of(gpu_owner_state& st, const std::string& id,
+                                     const std::string& base_id,
+                                     const std::string& base_hash, bool half) {
+  try {
+    // A copy of the base: finding the target may evict it from the cache.
+    std::unique_ptr<expert> base;
+    if (!base_id.empty() && !base_hash.empty())
+      if (auto x = st.find(base_id))
+        base = x->clone();
+    auto target = st.find(id);
+    if (!target)
+      return caf::make_error(ec::unknown_expert, "no model '" + id + "'");
+    return encode(make_update(base.get(), base_hash, *target, half));
+  } catch (const std::exception& e) {
+    return caf::make_error(ec::model, e.what());
+  }
 }
 
 scheduler_report report_of(const gpu_owner_state& st) {

@@ -251,6 +251,12 @@ compare_picks(gpu_owner_state& st, const labelled_window& lw);
 caf::expected<std::string> weights_of(gpu_owner_state& st,
                                       const std::string& id);
 
+/// Model `id` as an encoded update for an edge holding `base_id` with
+/// content hash `base_hash` (a delta when this side has that model).
+caf::expected<std::string> update_of(gpu_owner_state& st, const std::string& id,
+                                     const std::string& base_id,
+                                     const std::string& base_hash, bool half);
+
 /// The scheduler's state for the admin.
 scheduler_report report_of(const gpu_owner_state& st);
 

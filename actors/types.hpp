@@ -101,7 +101,7 @@ typename Inspector::result_type inspect(Inspector& f, frame& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, window& x) {
   return f(caf::meta::type_name("recl.window"), x.camera, x.index, x.frames,
-           x.sample_fps, x.model_id, x.arrived_ms);
+           x.sample_fps, x.model_id, x.model_hash, x.updates, x.arrived_ms);
 }
 
 template <class Inspector>
@@ -131,9 +131,9 @@ typename Inspector::result_type inspect(Inspector& f, selector_comparison& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, decision& x) {
   return f(caf::meta::type_name("recl.decision"), x.window, x.swap, x.model_id,
-           x.weights, x.labels, x.next_sample_fps, x.time, x.teacher, x.source,
-           x.accuracy, x.current_accuracy, x.zoo_size, x.candidates, x.compare,
-           x.saved, x.note);
+           x.weights, x.update, x.labels, x.next_sample_fps, x.time, x.teacher,
+           x.source, x.accuracy, x.current_accuracy, x.zoo_size, x.candidates,
+           x.compare, x.saved, x.note);
 }
 
 template <class Inspector>

@@ -249,6 +249,19 @@ void decide(camera_self self, journey_ptr j,
   attach_weights(self, j);
 }
 
+/// The served model as the edge asked for it: the whole archive, or an
+/// update against the model the edge holds (schema/model_update.hpp).
+auto fetch_served(camera_self self, const journey_ptr& j) {
+  auto& st = self->state;
+  auto& w = j->lw.source;
+  if (w.updates == update_form::archive)
+    return self->request(st.deps.gpu_owner, caf::infinite, fetch_atom_v,
+                         j->d.model_id);
+  return self->request(st.deps.gpu_owner, caf::infinite, fetch_atom_v,
+                       j->d.model_id, w.model_id, w.model_hash,
+                       w.updates == update_form::delta_half);
+}
+
 /// The zoo's size for the edge's display; the weights when swapping.
 void attach_weights(camera_self self, journey_ptr j) {
   self->request(self->state.deps.zoo, caf::infinite, size_atom_v)
@@ -259,37 +272,34 @@ void attach_weights(camera_self self, journey_ptr j) {
           answer(self, j);
           return;
         }
-        self
-          ->request(self->state.deps.gpu_owner, caf::infinite, fetch_atom_v,
-                    j->d.model_id)
-          .then(
-            [=](std::string& bytes) {
-              auto& st = self->state;
-              auto& d = j->d;
-              // The reply must fit one RPC message (labels and all): a model
-              // too large for it is not served.
-              uint64_t labels = 0;
-              for (auto& l : d.labels)
-                labels += 64 + 32 * l.boxes.size();
-              if (bytes.size() + labels + (64u << 10)
-                  > st.deps.max_reply_bytes) {
-                log::warning("camera", st.id, ": ", d.model_id, " (",
-                             human_bytes(bytes.size()),
-                             ") does not fit the RPC message limit (",
-                             human_bytes(st.deps.max_reply_bytes),
-                             "); keeping");
-                keep(*j);
-              } else {
-                d.weights.assign(bytes.begin(), bytes.end());
-              }
-              answer(self, j);
-            },
-            [=](caf::error& e) {
-              log::warning("camera", self->state.id, ": cannot fetch ",
-                           j->d.model_id, ": ", describe(e), "; keeping");
+        fetch_served(self, j).then(
+          [=](std::string& bytes) {
+            auto& st = self->state;
+            auto& d = j->d;
+            // The reply must fit one RPC message (labels and all): a model
+            // too large for it is not served.
+            uint64_t labels = 0;
+            for (auto& l : d.labels)
+              labels += 64 + 32 * l.boxes.size();
+            if (bytes.size() + labels + (64u << 10) > st.deps.max_reply_bytes) {
+              log::warning("camera", st.id, ": ", d.model_id, " (",
+                           human_bytes(bytes.size()),
+                           ") does not fit the RPC message limit (",
+                           human_bytes(st.deps.max_reply_bytes), "); keeping");
               keep(*j);
-              answer(self, j);
-            });
+            } else if (j->lw.source.updates == update_form::archive) {
+              d.weights.assign(bytes.begin(), bytes.end());
+            } else {
+              d.update.assign(bytes.begin(), bytes.end());
+            }
+            answer(self, j);
+          },
+          [=](caf::error& e) {
+            log::warning("camera", self->state.id, ": cannot fetch ",
+                         j->d.model_id, ": ", describe(e), "; keeping");
+            keep(*j);
+            answer(self, j);
+          });
       },
       [=](caf::error&) { answer(self, j); });
 }

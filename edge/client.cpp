@@ -185,6 +185,11 @@ server_limits client::register_camera(const std::string& camera,
 
 window_reply client::update(uint32_t index, const std::vector<frame>& frames,
                             float sample_fps, const std::string& model_id) {
+  return update(index, frames, sample_fps, held_model{model_id, "", {}});
+}
+
+window_reply client::update(uint32_t index, const std::vector<frame>& frames,
+                            float sample_fps, const held_model& model) {
   if (!impl_->session)
     throw rpc_error("no camera session: register first");
   return guarded([&] {
@@ -192,7 +197,9 @@ window_reply client::update(uint32_t index, const std::vector<frame>& frames,
     window w;
     w.index = index;
     w.sample_fps = sample_fps;
-    w.model_id = model_id;
+    w.model_id = model.id;
+    w.model_hash = model.hash;
+    w.updates = model.updates;
     w.frames = frames;
     auto req = impl_->session->updateRequest();
     wire::write(w, req.initWindow());

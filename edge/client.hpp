@@ -25,6 +25,13 @@ struct window_reply : decision {
   uint64_t request_bytes = 0; ///< frame bytes sent
 };
 
+/// The model an edge holds, as it tells the server with each window.
+struct held_model {
+  std::string id;   ///< "" = none
+  std::string hash; ///< its content hash ("" = unknown: no delta)
+  update_form updates = update_form::archive; ///< how it takes a new one
+};
+
 /// How a client secures its connection (recld --tls-cert/--tls-key).
 struct tls_options {
   bool enabled = false; ///< TLS at all
@@ -55,6 +62,11 @@ public:
   /// Sends one window and waits for the decision.
   window_reply update(uint32_t index, const std::vector<frame>& frames,
                       float sample_fps, const std::string& model_id = "");
+
+  /// The same, saying which model the edge holds and how it takes a new
+  /// one (a served model then comes as `update` rather than `weights`).
+  window_reply update(uint32_t index, const std::vector<frame>& frames,
+                      float sample_fps, const held_model& model);
 
   /// Reports the edge's own statistics.
   void report(uint32_t window, uint64_t frames_seen,

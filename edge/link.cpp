@@ -64,10 +64,10 @@ void server_link::broken(const std::string& why) {
 std::optional<window_reply> server_link::send(uint32_t index,
                                               const std::vector<frame>& frames,
                                               float fps,
-                                              const std::string& model_id) {
+                                              const held_model& model) {
   for (int attempt = 1; connect(); ++attempt) {
     try {
-      return c_->update(index, frames, fps, model_id);
+      return c_->update(index, frames, fps, model);
     } catch (const rpc_error& e) {
       std::string why = e.what();
       if (fatal(why))

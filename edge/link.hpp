@@ -38,7 +38,7 @@ public:
   /// failed this window, which is dropped. Throws fatal_refusal.
   std::optional<window_reply> send(uint32_t index,
                                    const std::vector<frame>& frames, float fps,
-                                   const std::string& model_id);
+                                   const held_model& model);
 
   /// What the server takes in one window (defaults until connected).
   const server_limits& limits() const { return limits_; }

@@ -62,7 +62,15 @@ options make_options() {
     .add("expert-input", "WxH", "the served model's input size (recld's)",
          "256x160")
     .add("state-dir", "DIR",
-         "keep the served model in DIR: a restarted edge resumes with it");
+         "keep the served model in DIR: a restarted edge resumes with it")
+    .add("annotate", "FILE",
+         "also write the frames the model runs on, boxes drawn, as a video "
+         "(e.g. out.mp4)")
+    .add("updates", "FORM",
+         "how served models come: delta (the tensors that differ from the "
+         "model running, checked by hash), delta-fp16 (the same at half the "
+         "bytes, weights rounded to fp16) or full (the whole model)",
+         "delta");
   add_tls_options(o);
   return o;
 }
@@ -83,9 +91,10 @@ struct edge_settings {
   double window_s = 30, sample_fps = 1, folder_fps = 1;
   bool realtime = false;
   tls_options tls;
-  std::string detections, state_dir;
+  std::string detections, state_dir, annotate;
   double infer_fps = 0;
   expert_options model;
+  update_form updates = update_form::delta;
 };
 
 edge_settings read_settings(const options& o) {
@@ -99,7 +108,15 @@ edge_settings read_settings(const options& o) {
   e.tls = read_tls_options(o);
   e.detections = o.get("detections");
   e.state_dir = o.get("state-dir");
+  e.annotate = o.get("annotate");
   e.infer_fps = o.get_double("infer-fps", 0, 1000);
+  auto form = o.get("updates");
+  if (form == "full")
+    e.updates = update_form::archive;
+  else if (form == "delta-fp16")
+    e.updates = update_form::delta_half;
+  else if (form != "delta")
+    o.fail("updates", "'" + form + "' is not delta, delta-fp16 or full");
   std::tie(e.model.input_width, e.model.input_height)
     = o.get_size("expert-input", 4096);
   try {
@@ -193,26 +210,42 @@ void tally(run_stats& stats, const window_reply& r, size_t frames,
   }
 }
 
+/// Runs the model a reply serves, if any; on failure the edge keeps its own.
+void take_model(const edge_settings& e, uint32_t index, const window_reply& r,
+                edge_model& model) {
+  if (!r.swap || (r.weights.empty() && r.update.empty()))
+    return;
+  auto was = model.id().empty() ? std::string{"nothing"} : model.id();
+  std::string why;
+  if (!r.update.empty()) {
+    auto u = model.swap_update(r.model_id, r.update);
+    why = u.error;
+    if (why.empty())
+      std::printf("[%s] window %u: %s update to %s: %zu tensors, %s, hash "
+                  "checked\n",
+                  e.camera.c_str(), index, u.delta ? "delta" : "full",
+                  r.model_id.c_str(), u.tensors,
+                  human_bytes(r.update.size()).c_str());
+  } else {
+    why = model.swap(r.model_id, r.weights);
+  }
+  if (!why.empty())
+    std::fprintf(stderr,
+                 "[%s] window %u: warning: cannot load %s (%s); the edge "
+                 "keeps running %s\n",
+                 e.camera.c_str(), index, r.model_id.c_str(), why.c_str(),
+                 was.c_str());
+}
+
 /// Reports a window's reply and takes the model it serves, if any.
 void take_reply(edge_settings& e, uint32_t index, size_t frames,
-                const window_reply& r, edge_model& model, std::string& model_id,
-                run_stats& stats) {
+                const window_reply& r, edge_model& model, run_stats& stats) {
   size_t nboxes = 0;
   for (auto& l : r.labels)
     nboxes += l.boxes.size();
   double per_frame = r.labels.empty() ? 0 : double(nboxes) / r.labels.size();
-  print_window(e.camera, index, frames, r, model_id, per_frame);
-  if (r.swap && !r.weights.empty()) {
-    auto why = model.swap(r.model_id, r.weights);
-    if (why.empty())
-      model_id = r.model_id;
-    else
-      std::fprintf(stderr,
-                   "[%s] window %u: warning: cannot load %s (%s); the edge "
-                   "keeps running %s\n",
-                   e.camera.c_str(), index, r.model_id.c_str(), why.c_str(),
-                   model_id.empty() ? "nothing" : model_id.c_str());
-  }
+  print_window(e.camera, index, frames, r, model.id(), per_frame);
+  take_model(e, index, r, model);
   if (r.next_sample_fps > 0)
     e.sample_fps = r.next_sample_fps; // the server's sampling-rate rule
   tally(stats, r, frames, per_frame);
@@ -231,13 +264,11 @@ int play(edge_settings e) {
       + std::to_string(static_cast<int>(e.window_s)) + " s) for " + e.server);
   run_stats stats;
   edge_model model{e.model, e.detections, e.infer_fps};
+  if (!e.annotate.empty())
+    model.annotate_to(e.annotate);
   std::vector<frame> pending;
-  std::string model_id; // the model the edge runs ("" = none yet)
-  if (!e.state_dir.empty()) {
-    model_id = model.keep_in(e.state_dir);
-    if (!model_id.empty())
-      say("resuming with " + model_id + " from " + e.state_dir);
-  }
+  if (!e.state_dir.empty() && !model.keep_in(e.state_dir).empty())
+    say("resuming with " + model.id() + " from " + e.state_dir);
   double window_start = 0, next_sample = 0;
   uint32_t index = 0;
   auto started = std::chrono::steady_clock::now();
@@ -248,10 +279,10 @@ int play(edge_settings e) {
       std::this_thread::sleep_until(
         started + std::chrono::duration<double>(window_start + e.window_s));
     print_inference(e.camera, index, model.id(), model.take());
-    auto reply
-      = link.send(index, pending, static_cast<float>(e.sample_fps), model_id);
+    auto reply = link.send(index, pending, static_cast<float>(e.sample_fps),
+                           held_model{model.id(), model.hash(), e.updates});
     if (reply)
-      take_reply(e, index, pending.size(), *reply, model, model_id, stats);
+      take_reply(e, index, pending.size(), *reply, model, stats);
     pending.clear();
     ++index;
   };

@@ -1,6 +1,8 @@
 #include "edge/runtime.hpp"
 
 #include "common/util.hpp"
+#include "edge/annotate.hpp"
+#include "schema/model_update.hpp"
 
 #include <opencv2/core.hpp>
 
@@ -22,9 +24,25 @@ edge_model::edge_model(expert_options opts, const std::string& detections,
   }
 }
 
+void edge_model::annotate_to(const std::string& path) {
+  video_ = std::make_unique<annotator>(path, fps_);
+}
+
 edge_model::~edge_model() {
   if (own_out_)
     std::fclose(out_);
+}
+
+void edge_model::install(const std::string& id, std::unique_ptr<expert> next,
+                         std::string hash) {
+  if (!state_dir_.empty()) {
+    // The weights first: an id on disk always has its weights beside it.
+    write_file_atomic(state_dir_ + "/model.pt", next->to_bytes(), 0600);
+    write_file_atomic(state_dir_ + "/model.id", id + "\n", 0600);
+  }
+  model_ = std::move(next);
+  id_ = id;
+  hash_ = std::move(hash);
 }
 
 std::string edge_model::swap(const std::string& id,
@@ -34,21 +52,29 @@ std::string edge_model::swap(const std::string& id,
       std::string_view{reinterpret_cast<const char*>(weights.data()),
                        weights.size()},
       opts_);
-    model_ = std::move(next);
-    id_ = id;
-    if (!state_dir_.empty()) {
-      // The weights first: an id on disk always has its weights beside it.
-      write_file_atomic(
-        state_dir_ + "/model.pt",
-        std::string_view{reinterpret_cast<const char*>(weights.data()),
-                         weights.size()},
-        0600);
-      write_file_atomic(state_dir_ + "/model.id", id + "\n", 0600);
-    }
+    auto hash = content_hash(*next);
+    install(id, std::move(next), std::move(hash));
     return "";
   } catch (const std::exception& e) {
     return e.what();
   }
+}
+
+edge_model::update_result
+edge_model::swap_update(const std::string& id,
+                        const std::vector<uint8_t>& bytes) {
+  update_result out;
+  try {
+    auto u = decode_model_update(std::string_view{
+      reinterpret_cast<const char*>(bytes.data()), bytes.size()});
+    out.delta = !u.base_hash.empty();
+    out.tensors = u.tensors.size();
+    auto next = apply_update(model_.get(), u, opts_);
+    install(id, std::move(next), u.result_hash);
+  } catch (const std::exception& e) {
+    out.error = e.what();
+  }
+  return out;
 }
 
 std::string edge_model::keep_in(const std::string& dir) {
@@ -88,6 +114,8 @@ void edge_model::run(const cv::Mat& frame, double t) {
   since_.ms += now_ms() - t0;
   since_.frames += 1;
   since_.boxes += boxes.size();
+  if (video_)
+    video_->add(frame, t, boxes, id_);
   if (!out_)
     return;
   std::fprintf(out_, "{\"t\": %.3f, \"model\": \"%s\", \"boxes\": [", t,

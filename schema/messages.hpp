@@ -19,13 +19,22 @@ struct frame {
   uint64_t ts_ms = 0;         ///< position in the camera's stream
 };
 
+/// How an edge takes a served model (schema/model_update.hpp).
+enum class update_form : uint8_t {
+  archive = 0,    ///< the whole LibTorch archive (clients before deltas)
+  delta = 1,      ///< the tensors that differ, else all of them; exact
+  delta_half = 2, ///< the same, floating-point tensors as fp16
+};
+
 /// One model-update window of one camera.
 struct window {
   std::string camera;
   uint32_t index = 0;
   std::vector<frame> frames;
   float sample_fps = 0;
-  std::string model_id;  ///< what the edge runs now ("" = none)
+  std::string model_id;   ///< what the edge runs now ("" = none)
+  std::string model_hash; ///< its content hash ("" = unknown)
+  update_form updates = update_form::archive;
   double arrived_ms = 0; ///< now_ms() when the gateway received it
 };
 
@@ -55,6 +64,7 @@ struct decision {
   bool swap = false;            ///< false: keep the current model
   std::string model_id;         ///< the model to run
   std::vector<uint8_t> weights; ///< when the edge lacks the model
+  std::vector<uint8_t> update;  ///< instead, for update_form delta(_half)
   std::vector<frame_labels> labels;
   float next_sample_fps = 0;
   window_timing time;

@@ -43,6 +43,14 @@ struct Window {
   frames @1 :List(Frame);
   sampleFps @2 :Float32;  # the rate the frames were sampled at
   modelId @3 :Text;       # the model the edge runs now ("" = none)
+  modelHash @4 :Text;     # its content hash (schema/model_update.hpp)
+  updates @5 :UpdateForm; # how the edge takes a served model
+
+  enum UpdateForm {
+    archive @0;   # the whole model as `weights` (clients before deltas)
+    delta @1;     # `update`: the tensors that differ, else all of them
+    deltaHalf @2; # the same with floating-point tensors as fp16
+  }
 }
 
 struct Box {
@@ -95,6 +103,10 @@ struct Decision {
   # and its retraining waits until the store is writable again.
   saved @16 :Bool = true;
   note @17 :Text;         # why, when not saved
+  # With Window.updates delta or deltaHalf, the served model as a model
+  # update (schema/model_update.hpp) instead of `weights`: applied to the
+  # edge's model, it must give the content hash it names.
+  update @18 :Data;
 
   enum Action {
     keep @0;

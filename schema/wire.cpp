@@ -1,5 +1,7 @@
 #include "schema/wire.hpp"
 
+#include <stdexcept>
+
 namespace recl::wire {
 
 namespace {
@@ -39,12 +41,25 @@ void write(const window& x, rpc::Window::Builder out) {
   out.setIndex(x.index);
   out.setSampleFps(x.sample_fps);
   out.setModelId(x.model_id);
+  out.setModelHash(x.model_hash);
+  out.setUpdates(static_cast<rpc::Window::UpdateForm>(x.updates));
   auto list = out.initFrames(size(x.frames.size()));
   for (size_t i = 0; i < x.frames.size(); ++i) {
     auto f = list[size(i)];
     f.setJpeg(kj::arrayPtr(x.frames[i].bytes.data(), x.frames[i].bytes.size()));
     f.setTimestampMs(x.frames[i].ts_ms);
   }
+}
+
+void read_header(rpc::Window::Reader in, window& x) {
+  x.index = in.getIndex();
+  x.sample_fps = in.getSampleFps();
+  x.model_id = in.getModelId();
+  x.model_hash = in.getModelHash();
+  auto form = static_cast<unsigned>(in.getUpdates());
+  if (form > static_cast<unsigned>(update_form::delta_half))
+    throw std::invalid_argument("unknown update form " + std::to_string(form));
+  x.updates = static_cast<update_form>(form);
 }
 
 void read(rpc::Frame::Reader in, frame& x) {
@@ -60,6 +75,8 @@ void write(const decision& x, rpc::Decision::Builder out) {
   out.setModelId(x.model_id);
   if (!x.weights.empty())
     out.setWeights(kj::arrayPtr(x.weights.data(), x.weights.size()));
+  if (!x.update.empty())
+    out.setUpdate(kj::arrayPtr(x.update.data(), x.update.size()));
   auto labels = out.initLabels(size(x.labels.size()));
   for (size_t i = 0; i < x.labels.size(); ++i)
     write(x.labels[i], labels[size(i)]);
@@ -90,6 +107,8 @@ void read(rpc::Decision::Reader in, decision& x) {
   x.model_id = in.getModelId();
   auto w = in.getWeights();
   x.weights.assign(w.begin(), w.end());
+  auto u = in.getUpdate();
+  x.update.assign(u.begin(), u.end());
   x.labels.clear();
   for (auto fl : in.getLabels())
     x.labels.push_back(get<frame_labels>(fl));

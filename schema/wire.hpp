@@ -19,6 +19,9 @@ void read(rpc::FrameLabels::Reader in, frame_labels& x);
 /// The edge writes a whole window; the gateway reads its frames one at a
 /// time, checking each against its limits first.
 void write(const window& x, rpc::Window::Builder out);
+/// Everything but the frames (and the camera, which the session knows);
+/// throws std::invalid_argument for an update form this side does not know.
+void read_header(rpc::Window::Reader in, window& x);
 void read(rpc::Frame::Reader in, frame& x);
 
 void write(const decision& x, rpc::Decision::Builder out);

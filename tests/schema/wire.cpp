@@ -6,6 +6,8 @@
 #include <capnp/message.h>
 #include <doctest/doctest.h>
 
+#include <stdexcept>
+
 using namespace recl;
 
 namespace {
@@ -35,6 +37,7 @@ TEST_CASE("wire: a decision survives the round trip, every field") {
   d.swap = true;
   d.model_id = "e-cam-1-3-abc";
   d.weights = {1, 2, 3, 250};
+  d.update = {7, 8};
   d.labels = {some_labels(), frame_labels{}};
   d.next_sample_fps = 1.5f;
   d.time = window_timing{1, 2, 3, 4, 5, 6};
@@ -50,6 +53,7 @@ TEST_CASE("wire: a decision survives the round trip, every field") {
   CHECK(r.swap);
   CHECK(r.model_id == d.model_id);
   CHECK(r.weights == d.weights);
+  CHECK(r.update == d.update);
   REQUIRE(r.labels.size() == 2);
   CHECK(r.labels[0].width == 640);
   CHECK(r.labels[0].height == 360);
@@ -88,6 +92,8 @@ TEST_CASE("wire: windows, stats, limits and admin replies round-trip") {
     w.index = 3;
     w.sample_fps = 2;
     w.model_id = "base";
+    w.model_hash = "ab12";
+    w.updates = update_form::delta_half;
     w.frames = {frame{{0xff, 0xd8, 1}, 100}, frame{{9}, 200}};
     capnp::MallocMessageBuilder msg;
     auto root = msg.initRoot<rpc::Window>();
@@ -95,11 +101,26 @@ TEST_CASE("wire: windows, stats, limits and admin replies round-trip") {
     auto in = root.asReader();
     CHECK(in.getIndex() == 3);
     CHECK(in.getSampleFps() == 2);
-    CHECK(std::string{in.getModelId().cStr()} == "base");
+    window h;
+    wire::read_header(in, h);
+    CHECK(h.index == 3);
+    CHECK(h.sample_fps == 2);
+    CHECK(h.model_id == "base");
+    CHECK(h.model_hash == "ab12");
+    CHECK(h.updates == update_form::delta_half);
+    CHECK(h.frames.empty());
     REQUIRE(in.getFrames().size() == 2);
     auto f = wire::get<frame>(in.getFrames()[1]);
     CHECK(f.bytes == std::vector<uint8_t>{9});
     CHECK(f.ts_ms == 200);
+  }
+  SUBCASE("an update form from a newer client is refused") {
+    capnp::MallocMessageBuilder msg;
+    auto root = msg.initRoot<rpc::Window>();
+    root.setUpdates(static_cast<rpc::Window::UpdateForm>(9));
+    window h;
+    CHECK_THROWS_WITH_AS(wire::read_header(root.asReader(), h),
+                         "unknown update form 9", std::invalid_argument);
   }
   SUBCASE("edge stats") {
     edge_stats s{"", 4, 99, "m", 0.3f};

@@ -6,6 +6,7 @@
 #include "edge/client.hpp"
 #include "store/store.hpp"
 #include "tests/gpu/weights.hpp"
+#include "tests/system/live_daemon.hpp"
 #include "tests/system/process.hpp"
 
 #include <csignal>
@@ -19,100 +20,9 @@
 #include <thread>
 
 using namespace recl;
-using test::bin;
+using namespace recl::systest;
 
 namespace {
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
-/// Clip ids of a place, in catalog order.
-std::vector<std::string> clips_of(const std::string& data,
-                                  const std::string& place) {
-  std::vector<std::string> out;
-  std::ifstream in{data + "/catalog.tsv"};
-  std::string line;
-  while (std::getline(in, line)) {
-    auto cols = split(line, '\t');
-    if (cols.size() > 8 && cols[8] == place)
-      out.push_back(cols[0]);
-  }
-  return out;
-}
-
-struct live_daemon {
-  std::string dir;
-  std::unique_ptr<test::process> proc;
-  std::string address;
-  std::string token = "adaptation-test";
-
-  live_daemon(const std::string& data_dir, const std::string& data,
-              std::vector<std::string> extra = {}) {
-    dir = data_dir;
-    std::vector<std::string> args{"--data-dir",    dir,
-                                  "--listen",      "127.0.0.1:0",
-                                  "--data",        data,
-                                  "--token",       token,
-                                  "--base-expert", test::pretrained_archive(),
-                                  "--clock",       "replay",
-                                  "--budget",      "3",
-                                  "--gamma",       "1",
-                                  "--alpha",       "0",
-                                  "--generalist",  "off",
-                                  "--threads",     "2"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    proc = std::make_unique<test::process>(bin("recld"), args);
-    auto line = proc->wait_for_line("recld listening on", 60);
-    REQUIRE_MESSAGE(!line.empty(), "recld did not start: " << proc->err());
-    address = line.substr(line.rfind(' ') + 1);
-  }
-
-  test::run_result edge(const std::string& camera,
-                        const std::vector<std::string>& clips,
-                        const std::string& data, int windows = 0,
-                        std::vector<std::string> extra = {}) {
-    std::string src = "catalog:";
-    for (size_t i = 0; i < clips.size(); ++i)
-      src += (i ? "," : "") + clips[i];
-    std::vector<std::string> args{
-      "--server",     address, "--camera",         camera,
-      "--source",     src,     "--window-seconds", "5",
-      "--sample-fps", "2",     "--token",          token,
-      "--data",       data,    "--windows",        std::to_string(windows)};
-    args.insert(args.end(), extra.begin(), extra.end());
-    return test::run(bin("recl-edge"), args, 300);
-  }
-
-  nlohmann::json admin(const std::string& cmd) {
-    auto r = test::run(bin("recl-admin"),
-                       {"--server", address, "--token", token, cmd, "--json"});
-    REQUIRE_MESSAGE(r.code == 0, r.err);
-    return nlohmann::json::parse(r.out);
-  }
-
-  /// Polls the scheduler until no job is live (or `timeout_s` passes).
-  bool await_idle(double timeout_s) {
-    auto until = now_ms() + timeout_s * 1000;
-    while (now_ms() < until) {
-      if (admin("scheduler")["jobs"].empty())
-        return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(250));
-    }
-    return false;
-  }
-
-  /// Polls the zoo until it holds `n` experts or `timeout_s` passes.
-  nlohmann::json await_zoo(size_t n, double timeout_s) {
-    auto until = now_ms() + timeout_s * 1000;
-    auto z = admin("zoo");
-    while (z["size"].get<size_t>() < n && now_ms() < until) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(250));
-      z = admin("zoo");
-    }
-    return z;
-  }
-};
 
 /// What the store holds, read directly (the live_daemon must be down).
 struct zoo_on_disk {
@@ -432,111 +342,4 @@ TEST_CASE("adaptation: over --store-budget-mib nothing is admitted, and "
   d.proc->signal(SIGTERM);
   CHECK(d.proc->wait(60) == 0);
   CHECK(contains(d.proc->err(), "over its budget of 1.0 MiB"));
-}
-
-TEST_CASE("adaptation: the edge runs the model it is served on its own "
-          "frames and writes what it detects"
-          * doctest::skip(test::data_dir().empty())) {
-  auto data = test::data_dir();
-  auto place = clips_of(data, "caltrans-n280-at-indiana-st");
-  REQUIRE(place.size() >= 3);
-  test::temp_dir tmp;
-  live_daemon d{tmp.path() + "/data", data};
-  auto out = tmp.path() + "/detections.jsonl";
-  auto a = d.edge("cam-a", {place[1], place[2]}, data, 0,
-                  {"--detections", out, "--infer-fps", "4"});
-  REQUIRE_MESSAGE(a.code == 0, a.err);
-  // Nothing ran before the first reply served a model; after it, every
-  // frame due at 4 per second did (about 20 of window 1's 5 s), with the
-  // model the reply named.
-  CHECK(contains(a.out, "[cam-a] window 0: 10 frames"));
-  CHECK(contains(a.out, "swap to base (base)"));
-  CHECK(contains(a.out, "[cam-a] window 1: edge ran base on 2"));
-  std::ifstream in{out};
-  std::string line;
-  size_t lines = 0, boxes = 0;
-  while (std::getline(in, line)) {
-    auto j = nlohmann::json::parse(line);
-    CHECK(j["t"].get<double>() >= 5.0);
-    CHECK(j["model"] == "base");
-    boxes += j["boxes"].size();
-    for (auto& b : j["boxes"])
-      CHECK(b[4].get<double>() >= 0.3); // the operating point
-    ++lines;
-  }
-  // 5 s of clip at 4 frames/s, give or take the frame on each edge.
-  CHECK(lines >= 19);
-  CHECK(lines <= 21);
-  CHECK(boxes > 0);
-}
-
-TEST_CASE("adaptation: killed with -9 mid-stream, the server comes back; "
-          "the edge kept running its model, dropped windows and reconnects"
-          * doctest::skip(test::data_dir().empty())) {
-  auto data = test::data_dir();
-  auto place = clips_of(data, "caltrans-n280-at-indiana-st");
-  REQUIRE(place.size() >= 7);
-  test::temp_dir tmp;
-  auto listen = "127.0.0.1:" + test::free_port();
-  auto d = std::make_unique<live_daemon>(
-    tmp.path() + "/data", data, std::vector<std::string>{"--listen", listen});
-  auto out = tmp.path() + "/detections.jsonl";
-  std::string src = "catalog:";
-  for (size_t i = 1; i <= 6; ++i)
-    src += (i > 1 ? "," : "") + place[i];
-  test::process edge{bin("recl-edge"),
-                     {"--server",
-                      d->address,
-                      "--camera",
-                      "cam-r",
-                      "--source",
-                      src,
-                      "--window-seconds",
-                      "5",
-                      "--sample-fps",
-                      "2",
-                      "--token",
-                      d->token,
-                      "--data",
-                      data,
-                      "--realtime",
-                      "--infer-fps",
-                      "2",
-                      "--detections",
-                      out,
-                      "--state-dir",
-                      tmp.path() + "/edge-state"}};
-  REQUIRE(!edge.wait_for_line("[cam-r] window 0: 10 frames", 60).empty());
-  d->proc->signal(SIGKILL);
-  d->proc->wait(30);
-  REQUIRE(!edge.wait_for_line("dropped (1 so far)", 60).empty());
-  d = std::make_unique<live_daemon>(
-    tmp.path() + "/data", data, std::vector<std::string>{"--listen", listen});
-  CHECK(!edge.wait_for_line("[cam-r] reconnected to", 60).empty());
-  CHECK(edge.wait(120) == 0);
-  auto text = edge.out();
-  MESSAGE(text);
-  CHECK(contains(text, "windows dropped while the server was away"));
-  CHECK(contains(text, "[cam-r] done: "));
-  // The model served before the kill ran on every frame due after it,
-  // through the outage and on.
-  std::ifstream in{out};
-  std::string line;
-  double last = 0;
-  size_t lines = 0;
-  while (std::getline(in, line)) {
-    auto j = nlohmann::json::parse(line);
-    last = j["t"].get<double>();
-    ++lines;
-  }
-  CHECK(lines >= 45); // 25 s at 2 frames/s, give or take
-  CHECK(last > 29);
-  // Restarted, the edge resumes with the model it had: it runs it before
-  // the server has said anything.
-  auto again
-    = d->edge("cam-r", {place[7]}, data, 1,
-              {"--state-dir", tmp.path() + "/edge-state", "--infer-fps", "2"});
-  REQUIRE_MESSAGE(again.code == 0, again.err);
-  CHECK(contains(again.out, "[cam-r] resuming with r-cam-r-"));
-  CHECK(contains(again.out, "[cam-r] window 0: edge ran r-cam-r-"));
 }
