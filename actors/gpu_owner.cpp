@@ -391,7 +391,12 @@ gpu_owner_actor::behavior_type gpu_owner(self_ptr self, gpu_owner_config cfg,
         const std::string& base_hash, bool half) -> caf::result<std::string> {
       auto t0 = clock_type::now();
       auto out = update_of(self->state, id, base_id, base_hash, half);
-      self->state.busy_s += seconds_since(t0);
+      auto s = seconds_since(t0);
+      self->state.busy_s += s;
+      if (out)
+        log::info("gpu-owner", id, " as an update for an edge holding '",
+                  base_id, "': ", human_bytes(out->size()), " in ",
+                  static_cast<int>(s * 1000), " ms");
       return out;
     },
     [=](

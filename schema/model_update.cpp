@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
 #include <stdexcept>
 
@@ -47,9 +48,38 @@ std::string hash_of(const std::vector<named_tensor>& ts) {
   return hex(md, len);
 }
 
-void xor_into(std::string& x, const std::string& with) {
-  for (size_t i = 0; i < x.size(); ++i)
-    x[i] = static_cast<char>(x[i] ^ with[i]);
+/// Element-wise over `x` and `base` read as unsigned integers of `UInt`:
+/// `x - base` zigzag-coded (`to_diff`), or its inverse. Two nearby floats of
+/// one sign have nearby bit patterns, so their difference is a small integer
+/// whose high bytes are zero.
+template <class UInt>
+void difference(std::string& x, const std::string& base, bool to_diff) {
+  constexpr int bits = 8 * sizeof(UInt);
+  for (size_t at = 0; at + sizeof(UInt) <= x.size(); at += sizeof(UInt)) {
+    UInt a, b;
+    std::memcpy(&a, x.data() + at, sizeof a);
+    std::memcpy(&b, base.data() + at, sizeof b);
+    UInt out;
+    if (to_diff) {
+      UInt d = static_cast<UInt>(a - b);
+      out = static_cast<UInt>((d << 1) ^ (0 - (d >> (bits - 1))));
+    } else {
+      UInt d = static_cast<UInt>((a >> 1) ^ (0 - (a & 1)));
+      out = static_cast<UInt>(b + d);
+    }
+    std::memcpy(x.data() + at, &out, sizeof out);
+  }
+}
+
+/// `x` (a tensor of `t`) as its difference from `base`, or back.
+void relate(std::string& x, const std::string& base, named_tensor::type t,
+            bool to_diff) {
+  if (t == named_tensor::type::f16)
+    difference<uint16_t>(x, base, to_diff);
+  else if (t == named_tensor::type::f32)
+    difference<uint32_t>(x, base, to_diff);
+  else
+    difference<uint64_t>(x, base, to_diff);
 }
 
 /// `x` with every floating-point tensor rounded to fp16 (and back): what an
@@ -89,7 +119,7 @@ model_update make_update(const expert* base, const std::string& base_hash,
   auto held_now = held ? held->tensors() : std::vector<named_tensor>{};
   if (held_now.size() != want.size()) { // nothing known to build on: all
     u.tensors = std::move(sent);
-    u.xored.assign(u.tensors.size(), false);
+    u.relative.assign(u.tensors.size(), false);
     return u;
   }
   u.base_hash = base_hash;
@@ -101,9 +131,9 @@ model_update make_update(const expert* base, const std::string& base_hash,
     bool x = held_sent[i].name == t.name && held_sent[i].dtype == t.dtype
              && held_sent[i].bytes.size() == t.bytes.size();
     if (x)
-      xor_into(t.bytes, held_sent[i].bytes);
+      relate(t.bytes, held_sent[i].bytes, t.dtype, true);
     u.tensors.push_back(std::move(t));
-    u.xored.push_back(x);
+    u.relative.push_back(x);
   }
   return u;
 }
@@ -111,7 +141,7 @@ model_update make_update(const expert* base, const std::string& base_hash,
 std::unique_ptr<expert> apply_update(const expert* current,
                                      const model_update& u,
                                      const expert_options& opts) {
-  if (u.xored.size() != u.tensors.size())
+  if (u.relative.size() != u.tensors.size())
     throw std::invalid_argument("a model update without its tensor flags");
   if (!u.base_hash.empty()) {
     if (!current)
@@ -123,10 +153,11 @@ std::unique_ptr<expert> apply_update(const expert* current,
         + "..., this edge holds " + mine.substr(0, 12) + "...");
   }
   auto tensors = u.tensors;
-  if (std::find(u.xored.begin(), u.xored.end(), true) != u.xored.end()) {
+  if (std::find(u.relative.begin(), u.relative.end(), true)
+      != u.relative.end()) {
     auto mine = current->tensors(), mine_half = current->tensors(true);
     for (size_t i = 0; i < tensors.size(); ++i) {
-      if (!u.xored[i])
+      if (!u.relative[i])
         continue;
       auto& t = tensors[i];
       auto& from = t.dtype == named_tensor::type::f16 ? mine_half : mine;
@@ -136,7 +167,7 @@ std::unique_ptr<expert> apply_update(const expert* current,
           || it->bytes.size() != t.bytes.size())
         throw std::invalid_argument("a delta for tensor '" + t.name
                                     + "', which this edge's model lacks");
-      xor_into(t.bytes, it->bytes);
+      relate(t.bytes, it->bytes, t.dtype, false);
     }
   }
   auto next = current ? current->clone() : expert::blank(opts);

@@ -7,8 +7,9 @@
 //
 // On the wire each tensor's bytes are split into byte planes (the high
 // bytes of floats, sign and exponent, change least) and compressed with
-// zstd; a changed tensor is sent as its XOR with the edge's own, which
-// leaves mostly zero bits where retraining moved a weight only a little.
+// zstd; a changed tensor is sent as its difference from the edge's own,
+// element by element on the bit patterns: retraining moves a weight only a
+// little, so the difference is a small integer with zero high bytes.
 //
 // A model's content hash is SHA-256 over its tensors as expert::tensors()
 // gives them (name, type, shape, bytes, in order), in hex: the same weights
@@ -27,9 +28,9 @@ struct model_update {
   std::string base_hash;   ///< the model it applies to; "" = full update
   std::string result_hash; ///< the model the edge holds afterwards
   std::vector<named_tensor> tensors;
-  /// Per tensor (a delta's only): its bytes are XORed with the edge's
-  /// tensor of that name and type (apply_update undoes it).
-  std::vector<bool> xored;
+  /// Per tensor (a delta's only): its bytes are the difference from the
+  /// edge's tensor of that name and type (apply_update adds it back).
+  std::vector<bool> relative;
 };
 
 /// The content hash of `x` (64 hex digits).

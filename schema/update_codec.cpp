@@ -76,7 +76,7 @@ std::string encode(const model_update& u) {
     auto& t = u.tensors[i];
     w.str(t.name);
     w.u32(static_cast<uint32_t>(t.dtype));
-    w.u32(i < u.xored.size() && u.xored[i] ? 1 : 0);
+    w.u32(i < u.relative.size() && u.relative[i] ? 1 : 0);
     w.u32(static_cast<uint32_t>(t.shape.size()));
     for (auto d : t.shape)
       w.u64(static_cast<uint64_t>(d));
@@ -102,11 +102,11 @@ model_update decode_model_update(std::string_view bytes, size_t max_bytes) {
       throw std::runtime_error("damaged record: tensor type "
                                + std::to_string(type));
     t.dtype = static_cast<named_tensor::type>(type);
-    auto xored = r.u32();
-    if (xored > 1)
+    auto relative = r.u32();
+    if (relative > 1)
       throw std::runtime_error("damaged record: tensor flag "
-                               + std::to_string(xored));
-    u.xored.push_back(xored == 1);
+                               + std::to_string(relative));
+    u.relative.push_back(relative == 1);
     auto dims = r.count(8);
     if (dims > max_dims)
       throw std::runtime_error("damaged record: a tensor of rank "

@@ -15,7 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     auto u = decode_model_update(
       std::string_view{reinterpret_cast<const char*>(data), size}, 1u << 20);
-    if (u.tensors.size() != u.xored.size())
+    if (u.tensors.size() != u.relative.size())
       __builtin_trap();
   } catch (const std::exception&) {
   }

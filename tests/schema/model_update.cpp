@@ -57,7 +57,7 @@ TEST_CASE("model update: a delta carries the changed tensors and reproduces "
   CHECK(delta.tensors.size() == count_prefix(delta, "c3_n4"));
   CHECK(delta.tensors.size() < full.tensors.size() / 4);
   CHECK(payload_bytes(delta) < payload_bytes(full) / 2);
-  // Sent as XOR with the edge's tensors: a small change packs small.
+  // Sent as differences from the edge's tensors: a small change packs small.
   CHECK(encode(delta).size() < payload_bytes(delta) / 4);
   CHECK(full.result_hash == h_target);
   CHECK(delta.result_hash == h_target);
