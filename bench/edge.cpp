@@ -270,10 +270,7 @@ int main(int argc, char** argv) {
                      "--generalist",  "off",
                      "--threads",     o.get("threads"),
                      "--log-level",   "warning"}};
-    auto line = d.wait_for_line("recld listening on", 120);
-    if (line.empty())
-      throw std::runtime_error("recld did not start: " + d.err());
-    client c{line.substr(line.rfind(' ') + 1)};
+    client c{test::recld_address(d, 120)};
     c.register_camera("roamer", "bench-edge-token");
     std::printf("edge bench: %zu windows over %s\n", windows.size(),
                 o.get("places").c_str());

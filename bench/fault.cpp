@@ -132,11 +132,7 @@ int main(int argc, char** argv) {
                        "--alpha",       "0",
                        "--generalist",  "off",
                        "--log-level",   "warning"}};
-      auto line = d.wait_for_line("recld listening on", 120);
-      if (line.empty())
-        throw std::runtime_error("round " + std::to_string(round)
-                                 + ": recld did not start: " + d.err());
-      auto address = line.substr(line.rfind(' ') + 1);
+      auto address = test::recld_address(d, 120);
       std::vector<std::thread> edges;
       for (int c = 0; c < cameras; ++c)
         edges.emplace_back(edge, address, "cam-" + std::to_string(c),

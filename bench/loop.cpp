@@ -75,10 +75,7 @@ struct bench_daemon {
       "--base-expert", base, "--log-level", "warning"};
     args.insert(args.end(), extra.begin(), extra.end());
     proc = std::make_unique<test::process>(test::bin("recld"), args);
-    auto line = proc->wait_for_line("recld listening on", 60);
-    if (line.empty())
-      throw std::runtime_error("recld did not start: " + proc->err());
-    address = line.substr(line.rfind(' ') + 1);
+    address = test::recld_address(*proc);
   }
 
   ~bench_daemon() {

@@ -91,12 +91,7 @@ int main(int argc, char** argv) {
     test::process d{test::bin("recld"),
                     {"--data-dir", dir.path() + "/data", "--listen",
                      "127.0.0.1:0", "--data", data, "--log-level", "warning"}};
-    auto line = d.wait_for_line("recld listening on", 60);
-    if (line.empty()) {
-      std::cerr << "recl-bench-platform: recld did not start: " << d.err();
-      return 1;
-    }
-    auto address = line.substr(line.rfind(' ') + 1);
+    auto address = test::recld_address(d);
     auto token = trim(read_file(dir.path() + "/data/auth-token"));
     client c{address};
     c.register_camera("bench", token);

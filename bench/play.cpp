@@ -266,10 +266,7 @@ std::vector<window_row> run_policy(const bench_settings& s, const policy& pol,
   test::temp_dir dir;
   test::process d{test::bin("recld"),
                   recld_args(s, pol, budget, seed, dir.path(), lab.opts)};
-  auto line = d.wait_for_line("recld listening on", 60);
-  if (line.empty())
-    throw std::runtime_error("recld did not start: " + d.err());
-  auto address = line.substr(line.rfind(' ') + 1);
+  auto address = test::recld_address(d);
   policy_run run{s, pol, n, budget, seed, streams, lab, lab_mutex};
   std::string failure;
   try {

@@ -119,10 +119,7 @@ int main(int argc, char** argv) {
                      "127.0.0.1:0", "--data", data, "--base-expert", "none",
                      "--log-level", "warning", "--max-windows-in-flight",
                      o.get("max-windows-in-flight")}};
-    auto line = d.wait_for_line("recld listening on", 60);
-    if (line.empty())
-      throw std::runtime_error("recld did not start: " + d.err());
-    auto address = line.substr(line.rfind(' ') + 1);
+    auto address = test::recld_address(d);
     auto token = trim(read_file(dir.path() + "/data/auth-token"));
     std::printf("soak: %d edges, %zu frames per window, %.0f s (warm-up "
                 "%.0f s), --max-windows-in-flight %s; recld pid %d\n",

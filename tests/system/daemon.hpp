@@ -44,9 +44,7 @@ struct recld_process {
       args.insert(args.end(), {"--data", data});
     args.insert(args.end(), extra.begin(), extra.end());
     proc = std::make_unique<test::process>(test::bin("recld"), args);
-    auto line = proc->wait_for_line("recld listening on", 60);
-    REQUIRE_MESSAGE(!line.empty(), "recld did not start: " << proc->err());
-    address = line.substr(line.rfind(' ') + 1);
+    address = test::recld_address(*proc);
     if (std::ifstream{dir + "/auth-token"})
       token = trim(read_file(dir + "/auth-token"));
   }

@@ -14,6 +14,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <opencv2/videoio.hpp>
+#include <algorithm>
+#include <set>
 
 using namespace recl;
 using namespace recl::systest;
@@ -142,10 +144,12 @@ TEST_CASE("edge: a served model comes as a delta against the edge's own and "
   REQUIRE(place.size() >= 5);
   test::temp_dir tmp;
   auto state = tmp.path() + "/edge-state";
+  auto out = tmp.path() + "/detections.jsonl";
   {
     live_daemon d{tmp.path() + "/data", data};
-    auto a = d.edge("cam-d", {place[1], place[2], place[3], place[4]}, data, 0,
-                    {"--state-dir", state});
+    auto a
+      = d.edge("cam-d", {place[1], place[2], place[3], place[4]}, data, 0,
+               {"--state-dir", state, "--detections", out, "--infer-fps", "2"});
     REQUIRE_MESSAGE(a.code == 0, a.err);
     MESSAGE(a.out);
     // The first model comes whole (the edge held none), a retrained one
@@ -156,6 +160,17 @@ TEST_CASE("edge: a served model comes as a delta against the edge's own and "
     d.proc->signal(SIGTERM);
     CHECK(d.proc->wait(60) == 0);
   }
+  // The swapped-in model really runs: the edge's detections name the base
+  // first, then the retrained model.
+  std::ifstream in{out};
+  std::string line;
+  std::set<std::string> models;
+  while (std::getline(in, line))
+    models.insert(nlohmann::json::parse(line)["model"].get<std::string>());
+  CHECK(models.count("base") == 1);
+  CHECK(std::count_if(models.begin(), models.end(),
+                      [](auto& m) { return m.rfind("r-cam-d-", 0) == 0; })
+        >= 1);
   auto id = trim(read_file(state + "/model.id"));
   REQUIRE(id.rfind("r-cam-d-", 0) == 0);
   auto db = store::open(tmp.path() + "/data");

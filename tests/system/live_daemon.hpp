@@ -61,9 +61,7 @@ struct live_daemon {
                                   "--threads",     "2"};
     args.insert(args.end(), extra.begin(), extra.end());
     proc = std::make_unique<test::process>(bin("recld"), args);
-    auto line = proc->wait_for_line("recld listening on", 60);
-    REQUIRE_MESSAGE(!line.empty(), "recld did not start: " << proc->err());
-    address = line.substr(line.rfind(' ') + 1);
+    address = test::recld_address(*proc);
   }
 
   test::run_result edge(const std::string& camera,

@@ -333,4 +333,11 @@ std::string data_dir() {
   return "";
 }
 
+std::string recld_address(process& recld, double timeout_s) {
+  auto line = recld.wait_for_line("recld listening on", timeout_s);
+  if (line.empty())
+    throw std::runtime_error("recld did not start: " + recld.err());
+  return line.substr(line.rfind(' ') + 1);
+}
+
 } // namespace recl::test

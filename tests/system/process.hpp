@@ -50,6 +50,11 @@ private:
   size_t consumed_ = 0;
 };
 
+/// The "HOST:PORT" a started recld listens on, once it says so (within
+/// `timeout_s`); throws std::runtime_error with recld's stderr when it does
+/// not start.
+std::string recld_address(process& recld, double timeout_s = 60);
+
 /// Runs a command to completion; returns {exit code, stdout, stderr}.
 struct run_result {
   int code = -1;
