@@ -83,6 +83,8 @@ CAF_ADD_ATOM(recl, recl, result_atom, "result")
 CAF_ADD_ATOM(recl, recl, restart_atom, "restart")
 CAF_ADD_ATOM(recl, recl, compare_atom, "compare")
 CAF_ADD_ATOM(recl, recl, close_atom, "close")
+CAF_ADD_ATOM(recl, recl, zoostats_atom, "zoostats")
+CAF_ADD_ATOM(recl, recl, metrics_atom, "metrics")
 CAF_ADD_TYPE_ID(recl, (recl::box))
 CAF_ADD_TYPE_ID(recl, (recl::frame))
 CAF_ADD_TYPE_ID(recl, (recl::window))
@@ -106,6 +108,8 @@ CAF_ADD_TYPE_ID(recl, (recl::scheduler_report))
 CAF_ADD_TYPE_ID(recl, (std::vector<recl::candidate>))
 CAF_ADD_TYPE_ID(recl, (std::vector<recl::gating_sample>))
 CAF_ADD_TYPE_ID(recl, (std::vector<std::vector<float>>))
+CAF_ADD_TYPE_ID(recl, (recl::zoo_stats))
+CAF_ADD_TYPE_ID(recl, (recl::metrics_snapshot))
 CAF_END_TYPE_ID_BLOCK(recl)
 
 namespace recl {
@@ -123,7 +127,9 @@ using zoo_actor = caf::typed_actor<
   // Lists the experts (without weights).
   caf::replies_to<list_atom>::with<std::vector<expert_info>>,
   // Number of experts.
-  caf::replies_to<size_atom>::with<uint64_t>>::
+  caf::replies_to<size_atom>::with<uint64_t>,
+  // Counts since start, for /metrics.
+  caf::replies_to<zoostats_atom>::with<zoo_stats>>::
   extend<
     // A retrained model that beat its window's rivals by alpha: queued; at
     // gamma queued models the batch is admitted. Answers its queue position
@@ -223,7 +229,9 @@ using node_actor = caf::typed_actor<
   // Pruning by rule ("") or by id (delegated to the zoo).
   caf::replies_to<prune_atom, std::string>::with<std::vector<std::string>>,
   // The GPU owner's recent grants.
-  caf::replies_to<scheduler_atom>::with<scheduler_report>>;
+  caf::replies_to<scheduler_atom>::with<scheduler_report>,
+  // What /metrics shows: status, scheduler and zoo, asked at once.
+  caf::replies_to<metrics_atom>::with<metrics_snapshot>>;
 
 // -- factories -----------------------------------------------------------------
 

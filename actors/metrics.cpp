@@ -52,24 +52,11 @@ public:
 private:
   /// Asks the node for what /metrics shows, giving up after 5 s.
   kj::Promise<void> metrics(Response& response) {
-    auto sys = &sys_;
-    auto node = node_;
     auto& counters = counters_;
-    auto text
-      = ask<status_info>(sys_, node_, status_atom_v)
-          .then([sys, node](status_info&& s) {
-            return ask<scheduler_report>(*sys, node, scheduler_atom_v)
-              .then([sys, node, s = std::move(s)](scheduler_report&& r) {
-                return ask<std::vector<expert_info>>(*sys, node, list_atom_v)
-                  .then([s, r](std::vector<expert_info>&& xs) {
-                    return std::make_tuple(s, r, xs.size());
+    auto text = ask<metrics_snapshot>(sys_, node_, metrics_atom_v)
+                  .then([&counters](metrics_snapshot&& m) {
+                    return prometheus_text(m, counters);
                   });
-              });
-          })
-          .then([&counters](auto&& t) {
-            return prometheus_text(std::get<0>(t), std::get<1>(t),
-                                   std::get<2>(t), counters);
-          });
     return timer_.timeoutAfter(5 * kj::SECONDS, kj::mv(text))
       .then(
         [this, &response](std::string&& body) {
@@ -125,8 +112,10 @@ private:
 
 } // namespace
 
-std::string prometheus_text(const status_info& s, const scheduler_report& r,
-                            uint64_t zoo_experts, const gateway_counters& c) {
+std::string prometheus_text(const metrics_snapshot& m,
+                            const gateway_counters& c) {
+  auto& s = m.status;
+  auto& r = m.scheduler;
   exposition x;
   x.add("recl_up", "gauge", "1 while recld answers", 1);
   x.add("recl_uptime_seconds", "gauge", "seconds since recld started",
@@ -140,7 +129,18 @@ std::string prometheus_text(const status_info& s, const scheduler_report& r,
         "free bytes on the data directory's disk",
         static_cast<double>(s.store_free_bytes));
   x.add("recl_zoo_experts", "gauge", "experts in the zoo",
-        static_cast<double>(zoo_experts));
+        static_cast<double>(m.zoo.experts));
+  x.add("recl_zoo_queued", "gauge", "retrained models queued for admission",
+        static_cast<double>(m.zoo.queued));
+  x.add("recl_zoo_admitted_total", "counter",
+        "experts admitted since recld started",
+        static_cast<double>(m.zoo.admitted));
+  x.add("recl_zoo_pruned_total", "counter",
+        "experts pruned since recld started (by rule, by hand, for room)",
+        static_cast<double>(m.zoo.pruned));
+  x.add("recl_zoo_refused_total", "counter",
+        "candidates refused since recld started: the store over its budget",
+        static_cast<double>(m.zoo.refused));
   uint64_t connected = 0;
   for (auto& cam : s.cameras)
     connected += cam.connected ? 1 : 0;

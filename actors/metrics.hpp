@@ -51,8 +51,8 @@ struct gateway_counters {
 };
 
 /// The text of /metrics from the node's answers and the gateway's counters.
-std::string prometheus_text(const status_info& s, const scheduler_report& r,
-                            uint64_t zoo_experts, const gateway_counters& c);
+std::string prometheus_text(const metrics_snapshot& m,
+                            const gateway_counters& c);
 
 /// Serves /metrics and /healthz on `listener` until the promise is dropped.
 /// `counters` and `sys` must outlive it.

@@ -168,6 +168,52 @@ camera_deps camera_deps_of(node_state& st) {
   return deps;
 }
 
+/// What /metrics shows, asked of the admin, the GPU owner and the zoo at
+/// once; the first failure is the answer.
+caf::result<metrics_snapshot>
+gather_metrics(node_actor::stateful_pointer<node_state> self) {
+  struct gathering {
+    caf::typed_response_promise<metrics_snapshot> rp;
+    metrics_snapshot out;
+    int left = 3;
+    void part_done() {
+      if (--left == 0)
+        rp.deliver(std::move(out));
+    }
+    void failed(caf::error& e) {
+      if (left > 0)
+        rp.deliver(std::move(e));
+      left = -1; // answered; later parts change nothing
+    }
+  };
+  auto g = std::make_shared<gathering>();
+  g->rp = self->make_response_promise<metrics_snapshot>();
+  auto fail = [g](caf::error& e) { g->failed(e); };
+  auto& p = self->state.parts;
+  self->request(p.admin, caf::infinite, status_atom_v)
+    .then(
+      [g](status_info& s) {
+        g->out.status = std::move(s);
+        g->part_done();
+      },
+      fail);
+  self->request(p.gpu_owner, caf::infinite, scheduler_atom_v)
+    .then(
+      [g](scheduler_report& r) {
+        g->out.scheduler = std::move(r);
+        g->part_done();
+      },
+      fail);
+  self->request(p.zoo, caf::infinite, zoostats_atom_v)
+    .then(
+      [g](zoo_stats& z) {
+        g->out.zoo = z;
+        g->part_done();
+      },
+      fail);
+  return g->rp;
+}
+
 node_actor::behavior_type node(node_actor::stateful_pointer<node_state> self,
                                std::shared_ptr<store> db, node_config cfg,
                                components parts) {
@@ -215,6 +261,7 @@ node_actor::behavior_type node(node_actor::stateful_pointer<node_state> self,
     [=](scheduler_atom s) {
       return self->delegate(self->state.parts.gpu_owner, s);
     },
+    [=](metrics_atom) { return gather_metrics(self); },
   };
 }
 

@@ -202,4 +202,32 @@ typename Inspector::result_type inspect(Inspector& f, status_info& x) {
            x.store_free_bytes);
 }
 
+/// The zoo since recld started, for /metrics.
+struct zoo_stats {
+  uint64_t experts = 0;  ///< in the zoo now
+  uint64_t queued = 0;   ///< candidates waiting for admission
+  uint64_t admitted = 0; ///< experts admitted
+  uint64_t pruned = 0;   ///< experts pruned (by rule, by hand, for room)
+  uint64_t refused = 0;  ///< candidates refused (store over its budget)
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, zoo_stats& x) {
+  return f(caf::meta::type_name("recl.zoo_stats"), x.experts, x.queued,
+           x.admitted, x.pruned, x.refused);
+}
+
+/// Everything /metrics shows of the node, in one answer.
+struct metrics_snapshot {
+  status_info status;
+  scheduler_report scheduler;
+  zoo_stats zoo;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, metrics_snapshot& x) {
+  return f(caf::meta::type_name("recl.metrics_snapshot"), x.status, x.scheduler,
+           x.zoo);
+}
+
 } // namespace recl

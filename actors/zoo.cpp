@@ -41,6 +41,7 @@ struct zoo_state {
   std::vector<candidate> queue;
   selection_log log{3000};
   bool busy = false; // an admission or pruning is in flight
+  uint64_t admitted = 0, pruned = 0, refused = 0; // since start
   // Prune requests that came while busy: (id or "", promise).
   std::vector<std::pair<std::string,
                         caf::typed_response_promise<std::vector<std::string>>>>
@@ -172,6 +173,7 @@ void admit_batch(self_ptr self) {
           crash_at("admit-written");
           for (auto& info : admitted)
             st.experts[info.id] = info;
+          st.admitted += admitted.size();
           st.queue.erase(st.queue.begin(),
                          st.queue.begin()
                            + static_cast<std::ptrdiff_t>(batch.size()));
@@ -217,6 +219,7 @@ void prune_batch(
             st.db->compact();
           for (auto& id : ids)
             st.experts.erase(id);
+          st.pruned += ids.size();
           self->send(st.gpu, commit_atom_v, up.version, true);
           log::info("zoo", "pruned ", ids.size(), " experts; zoo size ",
                     st.experts.size());
@@ -308,8 +311,10 @@ std::string over_budget(self_ptr self) {
 /// 0 when admitted at once.
 caf::result<uint64_t> queue_candidate(self_ptr self, candidate c) {
   auto& st = self->state;
-  if (auto why = over_budget(self); !why.empty())
+  if (auto why = over_budget(self); !why.empty()) {
+    ++st.refused;
     return caf::make_error(ec::storage, why);
+  }
   c.info.id = "e-" + c.info.origin_camera + "-"
               + std::to_string(c.info.origin_window) + "-" + random_hex(3);
   try {
@@ -385,6 +390,11 @@ zoo_actor::behavior_type zoo(self_ptr self, std::shared_ptr<store> db,
     },
     [=](size_atom) -> caf::result<uint64_t> {
       return self->state.experts.size();
+    },
+    [=](zoostats_atom) -> caf::result<zoo_stats> {
+      auto& st = self->state;
+      return zoo_stats{st.experts.size(), st.queue.size(), st.admitted,
+                       st.pruned, st.refused};
     },
     [=](admit_atom, candidate& c) -> caf::result<uint64_t> {
       return queue_candidate(self, std::move(c));

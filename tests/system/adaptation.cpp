@@ -333,12 +333,22 @@ TEST_CASE("adaptation: over --store-budget-mib nothing is admitted, and "
   REQUIRE(place.size() >= 3);
   test::temp_dir tmp;
   // A budget smaller than the store itself: every admission is refused.
-  live_daemon d{tmp.path() + "/data", data, {"--store-budget-mib", "1"}};
+  live_daemon d{tmp.path() + "/data",
+                data,
+                {"--store-budget-mib", "1", "--metrics-listen", "127.0.0.1:0"}};
+  auto line = d.proc->wait_for_line("recld metrics on", 10);
+  auto port = line.substr(line.rfind(':') + 1);
+  port = port.substr(0, port.find('/'));
   auto a = d.edge("cam-a", {place[1], place[2]}, data);
   REQUIRE_MESSAGE(a.code == 0, a.err);
   CHECK(contains(a.out, "[cam-a] done: 2 windows"));
   CHECK(d.await_idle(120));
   CHECK(d.admin("zoo")["size"] == 0);
+  // Operators see the refusals counted.
+  auto m = test::http(port, "GET", "/metrics");
+  CHECK(contains(m, "\nrecl_zoo_admitted_total 0\n"));
+  CHECK_FALSE(contains(m, "\nrecl_zoo_refused_total 0\n"));
+  CHECK(contains(m, "\nrecl_zoo_refused_total "));
   d.proc->signal(SIGTERM);
   CHECK(d.proc->wait(60) == 0);
   CHECK(contains(d.proc->err(), "over its budget of 1.0 MiB"));

@@ -39,6 +39,9 @@ TEST_CASE("metrics: /metrics counts windows, connections and refusals, "
   CHECK(contains(m, "\nrecl_connections_open 1\n")); // the edge's
   CHECK(contains(m, "\nrecl_store_writable 1\n"));
   CHECK(contains(m, "\nrecl_up 1\n"));
+  CHECK(contains(m, "\nrecl_zoo_experts 0\n"));
+  CHECK(contains(m, "\nrecl_zoo_admitted_total 0\n"));
+  CHECK(contains(m, "\nrecl_zoo_pruned_total 0\n"));
   CHECK(contains(m, "\nrecl_window_errors_total{kind=\"bad_window\"} 1\n"));
   CHECK(contains(m, "# TYPE recl_reply_seconds histogram\n"));
   CHECK(contains(m, "\nrecl_reply_seconds_bucket{le=\"+Inf\"} 1\n"));
