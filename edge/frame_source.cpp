@@ -94,6 +94,8 @@ public:
 
   std::string describe() const override { return spec_ + " (live)"; }
 
+  bool live() const override { return true; }
+
 private:
   std::string spec_;
   int retries_;

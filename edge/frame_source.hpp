@@ -19,6 +19,9 @@ public:
   /// A human description, e.g. "video.avi (25 fps)".
   virtual std::string describe() const = 0;
 
+  /// Whether frames come at the wall clock's pace (a live stream).
+  virtual bool live() const { return false; }
+
   /// Opens `spec`: a video file, a folder of images (in name order),
   /// "catalog:ID[,ID...]" resolved in `data_dir`'s catalog, or a live
   /// stream (rtsp://, http://, https:// or /dev/videoN, timed by the wall

@@ -9,11 +9,13 @@
 #include "edge/frame_source.hpp"
 #include "edge/link.hpp"
 #include "edge/runtime.hpp"
+#include "edge/sender.hpp"
 
 #include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <thread>
+#include <utility>
 
 using namespace recl;
 
@@ -50,8 +52,10 @@ options make_options() {
          "a camera credential's token, or recld's master token (default: "
          "$RECL_TOKEN)")
     .add("token-file", "FILE", "read the token from FILE")
-    .add_flag("realtime", "pace windows at stream speed instead of as fast as "
-                          "the server answers");
+    .add_flag("realtime",
+              "play the source at stream speed, windows sent on the side "
+              "while the model runs (live sources always are); without it, "
+              "as fast as the server answers");
   o.add("detections", "FILE",
         "write the served model's detections on every frame run, as JSON "
         "lines ('-': stdout)")
@@ -252,14 +256,17 @@ void take_reply(edge_settings& e, uint32_t index, size_t frames,
 }
 
 /// Plays the source through the server, a window at a time; returns the
-/// exit code.
+/// exit code. On the clock (--realtime, live sources) windows go to the
+/// server on the side and the model goes on running meanwhile; otherwise
+/// stream time waits for each answer (as fast as the server answers).
 int play(edge_settings e) {
   auto src = frame_source::open(e.source, e.data, e.folder_fps);
   auto say = [camera = e.camera](const std::string& what) {
     std::printf("[%s] %s\n", camera.c_str(), what.c_str());
     std::fflush(stdout);
   };
-  server_link link{{e.server, e.camera, e.token, e.tls}, say};
+  bool on_clock = e.realtime || src->live();
+  window_sender sender{{e.server, e.camera, e.token, e.tls}, say};
   say("playing " + src->describe() + " (window "
       + std::to_string(static_cast<int>(e.window_s)) + " s) for " + e.server);
   run_stats stats;
@@ -272,24 +279,33 @@ int play(edge_settings e) {
   double window_start = 0, next_sample = 0;
   uint32_t index = 0;
   auto started = std::chrono::steady_clock::now();
+  auto take_replies = [&] {
+    for (auto& a : sender.take())
+      take_reply(e, a.index, a.frames, a.reply, model, stats);
+  };
   auto send = [&]() {
-    if (pending.size() > link.limits().max_frames)
-      pending.resize(link.limits().max_frames);
-    if (e.realtime)
-      std::this_thread::sleep_until(
-        started + std::chrono::duration<double>(window_start + e.window_s));
+    auto most = sender.limits().max_frames;
+    if (pending.size() > most)
+      pending.resize(most);
+    take_replies(); // the window names the model the edge runs now
     print_inference(e.camera, index, model.id(), model.take());
-    auto reply = link.send(index, pending, static_cast<float>(e.sample_fps),
-                           held_model{model.id(), model.hash(), e.updates});
-    if (reply)
-      take_reply(e, index, pending.size(), *reply, model, stats);
-    pending.clear();
+    if (!sender.submit(index, std::exchange(pending, {}),
+                       static_cast<float>(e.sample_fps),
+                       held_model{model.id(), model.hash(), e.updates}))
+      say("window " + std::to_string(index)
+          + " dropped: the server still has the one before");
+    if (!on_clock)
+      sender.drain();
+    take_replies();
     ++index;
   };
   cv::Mat img;
   double t = 0;
   bool done = false;
   while (!done && src->next(img, t)) {
+    if (e.realtime) // each frame at its time in the stream
+      std::this_thread::sleep_until(started + std::chrono::duration<double>(t));
+    take_replies(); // a model served meanwhile runs from this frame on
     model.run(img, t);
     while (t >= window_start + e.window_s) {
       if (!pending.empty())
@@ -313,7 +329,8 @@ int play(edge_settings e) {
   if (!done && !pending.empty()
       && (e.max_windows == 0 || index < e.max_windows))
     send();
-  link.close();
+  sender.drain();
+  take_replies();
   if (index == 0) {
     std::cerr << "recl-edge: the source gave no frames to send\n";
     return 1;
@@ -323,10 +340,11 @@ int play(edge_settings e) {
               << " windows\n";
     return 1;
   }
-  if (link.dropped() > 0)
-    std::printf("[%s] %llu windows dropped while the server was away\n",
+  if (sender.dropped() > 0)
+    std::printf("[%s] %llu windows dropped while the server was away or "
+                "busy\n",
                 e.camera.c_str(),
-                static_cast<unsigned long long>(link.dropped()));
+                static_cast<unsigned long long>(sender.dropped()));
   std::printf("[%s] done: %u windows, %llu frames, mean reply %.0f ms, "
               "%.1f teacher boxes/frame",
               e.camera.c_str(), stats.windows,

@@ -16,6 +16,7 @@
 #include <opencv2/videoio.hpp>
 #include <algorithm>
 #include <set>
+#include <thread>
 
 using namespace recl;
 using namespace recl::systest;
@@ -126,14 +127,17 @@ TEST_CASE("adaptation: killed with -9 mid-stream, the server comes back; "
   }
   CHECK(lines >= 45); // 25 s at 2 frames/s, give or take
   CHECK(last > 29);
-  // Restarted, the edge resumes with the model it had: it runs it before
-  // the server has said anything.
+  // Restarted, the edge resumes with the model it had (one served after
+  // the outage: retrained for it, or a zoo expert): it runs it before the
+  // server has said anything.
+  auto held = trim(read_file(tmp.path() + "/edge-state/model.id"));
+  CHECK(held != "base");
   auto again
     = d->edge("cam-r", {place[7]}, data, 1,
               {"--state-dir", tmp.path() + "/edge-state", "--infer-fps", "2"});
   REQUIRE_MESSAGE(again.code == 0, again.err);
-  CHECK(contains(again.out, "[cam-r] resuming with r-cam-r-"));
-  CHECK(contains(again.out, "[cam-r] window 0: edge ran r-cam-r-"));
+  CHECK(contains(again.out, "[cam-r] resuming with " + held));
+  CHECK(contains(again.out, "[cam-r] window 0: edge ran " + held));
 }
 
 TEST_CASE("edge: a served model comes as a delta against the edge's own and "
@@ -181,4 +185,42 @@ TEST_CASE("edge: a served model comes as a delta against the edge's own and "
   auto held = expert::load(state + "/model.pt");
   CHECK(content_hash(*held) == content_hash(*expert::from_bytes(*bytes)));
   CHECK(held->to_bytes() == expert::from_bytes(*bytes)->to_bytes());
+}
+
+TEST_CASE("edge: on the clock the model keeps running while the server is "
+          "stalled, and the windows go on once it answers again"
+          * doctest::skip(test::data_dir().empty())) {
+  auto data = test::data_dir();
+  auto place = clips_of(data, "caltrans-n280-at-indiana-st");
+  REQUIRE(place.size() >= 5);
+  test::temp_dir tmp;
+  live_daemon d{tmp.path() + "/data", data};
+  auto out = tmp.path() + "/detections.jsonl";
+  std::string src = "catalog:";
+  for (size_t i = 1; i <= 4; ++i)
+    src += (i > 1 ? "," : "") + place[i];
+  test::process edge{bin("recl-edge"),
+                     {"--server", d.address, "--camera", "cam-s", "--source",
+                      src, "--window-seconds", "5", "--sample-fps", "2",
+                      "--token", d.token, "--data", data, "--realtime",
+                      "--infer-fps", "2", "--detections", out}};
+  REQUIRE(!edge.wait_for_line("swap to base", 60).empty());
+  auto lines = [&] {
+    auto text = read_file(out);
+    return std::count(text.begin(), text.end(), '\n');
+  };
+  // recld stops answering (SIGSTOP: connections open, nothing comes back).
+  d.proc->signal(SIGSTOP);
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  auto before = lines();
+  std::this_thread::sleep_for(std::chrono::seconds(8));
+  auto during = lines() - before;
+  d.proc->signal(SIGCONT);
+  // 8 s at 2 frames/s, written a window (5 s) at a time: the edge's model
+  // went on running while its window waited for the server.
+  CHECK(during >= 8);
+  CHECK(edge.wait(120) == 0);
+  auto text = edge.out();
+  MESSAGE(text);
+  CHECK(contains(text, "[cam-s] done: "));
 }

@@ -1,0 +1,83 @@
+#pragma once
+// Sends an edge's windows on a thread of its own (issue 15), so that the
+// edge's inference never waits for the server: the edge hands a window over
+// and goes on with its frames; replies are picked up between frames. The
+// thread owns the server_link (its client's event loop lives there). At
+// most one window is in flight and `max_queued` wait; one more is dropped
+// and counted.
+
+#include "edge/link.hpp"
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace recl {
+
+class window_sender {
+public:
+  /// A window the server answered.
+  struct answered {
+    uint32_t index = 0;
+    size_t frames = 0;
+    window_reply reply;
+  };
+
+  window_sender(server_link::settings s,
+                std::function<void(const std::string&)> say,
+                size_t max_queued = 1);
+  /// Sends what is queued, closes the session and ends the thread.
+  ~window_sender();
+
+  window_sender(const window_sender&) = delete;
+  window_sender& operator=(const window_sender&) = delete;
+
+  /// Queues window `index`; false when the queue is full and it is dropped.
+  /// Rethrows a fatal_refusal the link met.
+  bool submit(uint32_t index, std::vector<frame> frames, float fps,
+              held_model model);
+
+  /// The windows answered since the last call, oldest first. Rethrows a
+  /// fatal_refusal the link met.
+  std::vector<answered> take();
+
+  /// Blocks until nothing is queued or in flight; rethrows as take().
+  void drain();
+
+  /// What the server takes in one window (defaults until connected).
+  server_limits limits() const;
+
+  /// Windows dropped: the queue was full, or the server was away.
+  uint64_t dropped() const;
+
+private:
+  struct job {
+    uint32_t index;
+    std::vector<frame> frames;
+    float fps;
+    held_model model;
+  };
+
+  void run();
+  void rethrow_locked();
+
+  server_link link_;
+  size_t max_queued_;
+  mutable std::mutex mtx_;
+  std::condition_variable cv_;
+  std::deque<job> queue_;
+  std::vector<answered> done_;
+  std::exception_ptr fatal_;
+  server_limits limits_;
+  uint64_t dropped_queue_ = 0, dropped_link_ = 0;
+  bool busy_ = false, stop_ = false;
+  std::thread thread_; // last: starts once the rest is ready
+};
+
+} // namespace recl
