@@ -104,20 +104,21 @@ model_update make_update(const expert* base, const std::string& base_hash,
   auto sent = half ? target.tensors(true) : want;
   model_update u;
   u.result_hash = hash_of(want);
-  // What the edge holds now, when the server knows it.
+  // What the edge holds now, when the server knows it: `base` exactly, or
+  // `base` after an fp16 update.
   const expert* held = nullptr;
+  std::vector<named_tensor> held_now;
   std::unique_ptr<expert> base_rounded;
   if (base && !base_hash.empty()) {
-    if (content_hash(*base) == base_hash) {
-      held = base;
-    } else {
+    held = base;
+    held_now = base->tensors();
+    if (hash_of(held_now) != base_hash) {
       base_rounded = rounded(*base);
-      if (content_hash(*base_rounded) == base_hash)
-        held = base_rounded.get();
+      held_now = base_rounded->tensors();
+      held = hash_of(held_now) == base_hash ? base_rounded.get() : nullptr;
     }
   }
-  auto held_now = held ? held->tensors() : std::vector<named_tensor>{};
-  if (held_now.size() != want.size()) { // nothing known to build on: all
+  if (!held || held_now.size() != want.size()) { // nothing to build on: all
     u.tensors = std::move(sent);
     u.relative.assign(u.tensors.size(), false);
     return u;
@@ -143,6 +144,11 @@ std::unique_ptr<expert> apply_update(const expert* current,
                                      const expert_options& opts) {
   if (u.relative.size() != u.tensors.size())
     throw std::invalid_argument("a model update without its tensor flags");
+  bool any_relative
+    = std::find(u.relative.begin(), u.relative.end(), true) != u.relative.end();
+  if (any_relative && u.base_hash.empty())
+    throw std::invalid_argument(
+      "a full model update with tensors relative to a base");
   if (!u.base_hash.empty()) {
     if (!current)
       throw std::invalid_argument(
@@ -153,8 +159,7 @@ std::unique_ptr<expert> apply_update(const expert* current,
         + "..., this edge holds " + mine.substr(0, 12) + "...");
   }
   auto tensors = u.tensors;
-  if (std::find(u.relative.begin(), u.relative.end(), true)
-      != u.relative.end()) {
+  if (any_relative) { // a delta: `current` holds its base (checked above)
     auto mine = current->tensors(), mine_half = current->tensors(true);
     for (size_t i = 0; i < tensors.size(); ++i) {
       if (!u.relative[i])

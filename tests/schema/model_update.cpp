@@ -104,6 +104,14 @@ TEST_CASE("model update: damaged, truncated or misdirected updates are "
                          std::invalid_argument);
     CHECK_THROWS_AS(apply_update(nullptr, delta, {}), std::invalid_argument);
   }
+  SUBCASE("a full update claiming tensors relative to a base") {
+    auto u = delta;
+    u.base_hash.clear();
+    CHECK_THROWS_WITH_AS(apply_update(nullptr, u, {}),
+                         doctest::Contains("relative to a base"),
+                         std::invalid_argument);
+    CHECK_THROWS_AS(apply_update(base.get(), u, {}), std::invalid_argument);
+  }
   SUBCASE("a tensor of the wrong shape or name") {
     auto u = delta;
     u.tensors.back().shape.push_back(1);
