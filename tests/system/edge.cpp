@@ -75,33 +75,12 @@ TEST_CASE("adaptation: killed with -9 mid-stream, the server comes back; "
   auto d = std::make_unique<live_daemon>(
     tmp.path() + "/data", data, std::vector<std::string>{"--listen", listen});
   auto out = tmp.path() + "/detections.jsonl";
-  std::string src = "catalog:";
-  for (size_t i = 1; i <= 6; ++i)
-    src += (i > 1 ? "," : "") + place[i];
-  test::process edge{bin("recl-edge"),
-                     {"--server",
-                      d->address,
-                      "--camera",
-                      "cam-r",
-                      "--source",
-                      src,
-                      "--window-seconds",
-                      "5",
-                      "--sample-fps",
-                      "2",
-                      "--token",
-                      d->token,
-                      "--data",
-                      data,
-                      "--realtime",
-                      "--infer-fps",
-                      "2",
-                      "--detections",
-                      out,
-                      "--state-dir",
-                      tmp.path() + "/edge-state",
-                      "--updates",
-                      "delta-fp16"}};
+  test::process edge{
+    bin("recl-edge"),
+    d->edge_args("cam-r", {place.begin() + 1, place.begin() + 7}, data,
+                 {"--realtime", "--infer-fps", "2", "--detections", out,
+                  "--state-dir", tmp.path() + "/edge-state", "--updates",
+                  "delta-fp16"})};
   REQUIRE(!edge.wait_for_line("[cam-r] window 0: 10 frames", 60).empty());
   d->proc->signal(SIGKILL);
   d->proc->wait(30);
@@ -196,14 +175,10 @@ TEST_CASE("edge: on the clock the model keeps running while the server is "
   test::temp_dir tmp;
   live_daemon d{tmp.path() + "/data", data};
   auto out = tmp.path() + "/detections.jsonl";
-  std::string src = "catalog:";
-  for (size_t i = 1; i <= 4; ++i)
-    src += (i > 1 ? "," : "") + place[i];
-  test::process edge{bin("recl-edge"),
-                     {"--server", d.address, "--camera", "cam-s", "--source",
-                      src, "--window-seconds", "5", "--sample-fps", "2",
-                      "--token", d.token, "--data", data, "--realtime",
-                      "--infer-fps", "2", "--detections", out}};
+  test::process edge{
+    bin("recl-edge"),
+    d.edge_args("cam-s", {place.begin() + 1, place.begin() + 5}, data,
+                {"--realtime", "--infer-fps", "2", "--detections", out})};
   REQUIRE(!edge.wait_for_line("swap to base", 60).empty());
   auto lines = [&] {
     auto text = read_file(out);

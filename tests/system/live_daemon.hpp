@@ -64,20 +64,31 @@ struct live_daemon {
     address = test::recld_address(*proc);
   }
 
-  test::run_result edge(const std::string& camera,
-                        const std::vector<std::string>& clips,
-                        const std::string& data, int windows = 0,
-                        std::vector<std::string> extra = {}) {
+  /// recl-edge's arguments to play `clips` (5 s windows, 2 frames/s) for
+  /// this daemon, then `extra`.
+  std::vector<std::string> edge_args(const std::string& camera,
+                                     const std::vector<std::string>& clips,
+                                     const std::string& data,
+                                     std::vector<std::string> extra = {}) {
     std::string src = "catalog:";
     for (size_t i = 0; i < clips.size(); ++i)
       src += (i ? "," : "") + clips[i];
     std::vector<std::string> args{
-      "--server",     address, "--camera",         camera,
-      "--source",     src,     "--window-seconds", "5",
-      "--sample-fps", "2",     "--token",          token,
-      "--data",       data,    "--windows",        std::to_string(windows)};
+      "--server",         address, "--camera",     camera, "--source", src,
+      "--window-seconds", "5",     "--sample-fps", "2",    "--token",  token,
+      "--data",           data};
     args.insert(args.end(), extra.begin(), extra.end());
-    return test::run(bin("recl-edge"), args, 300);
+    return args;
+  }
+
+  /// Runs recl-edge on `clips` to the end (at most `windows`, 0: all).
+  test::run_result edge(const std::string& camera,
+                        const std::vector<std::string>& clips,
+                        const std::string& data, int windows = 0,
+                        std::vector<std::string> extra = {}) {
+    extra.insert(extra.begin(), {"--windows", std::to_string(windows)});
+    return test::run(bin("recl-edge"),
+                     edge_args(camera, clips, data, std::move(extra)), 300);
   }
 
   nlohmann::json admin(const std::string& cmd) {
