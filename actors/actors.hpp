@@ -273,6 +273,7 @@ struct node_config {
   uint32_t top_k = 10;
   selection_rule selection = selection_rule::lineage;
   admission_rule admission = admission_rule::next;
+  train_start train_from = train_start::served;
   std::string version;
   selector_kind selector = selector_kind::gating;
   bool retrain = true;          ///< false: selection only (no training)
@@ -323,6 +324,7 @@ struct camera_deps {
   bool compare_selectors = false;                     ///< --selector compare
   selection_rule selection = selection_rule::lineage; ///< modes.hpp
   admission_rule admission = admission_rule::next;    ///< modes.hpp
+  train_start train_from = train_start::served;       ///< modes.hpp
   double alpha = 0.02;
   float min_fps = 0.1f, max_fps = 10.0f;
   uint64_t max_reply_bytes = 256ull << 20;

@@ -46,6 +46,8 @@ const names<selection_rule, 3> selections{{selection_rule::lineage, "lineage"},
                                           {selection_rule::all, "all"}};
 const names<admission_rule, 2> admissions{{admission_rule::next, "next"},
                                           {admission_rule::holdout, "holdout"}};
+const names<train_start, 2> starts{{train_start::served, "served"},
+                                   {train_start::line, "line"}};
 
 } // namespace
 
@@ -64,6 +66,9 @@ selection_rule parse_selection(const std::string& name) {
 admission_rule parse_admission(const std::string& name) {
   return parse("admission", name, admissions);
 }
+train_start parse_train_start(const std::string& name) {
+  return parse("train-from", name, starts);
+}
 
 const char* to_string(clock_kind x) {
   return name_of(x, clocks);
@@ -79,6 +84,9 @@ const char* to_string(selection_rule x) {
 }
 const char* to_string(admission_rule x) {
   return name_of(x, admissions);
+}
+const char* to_string(train_start x) {
+  return name_of(x, starts);
 }
 
 } // namespace recl

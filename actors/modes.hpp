@@ -36,16 +36,25 @@ enum class selection_rule { lineage, confirm, all };
 /// on its window's held-out quarter.
 enum class admission_rule { next, holdout };
 
+/// What a window's retraining job starts from: `served`, the model the
+/// safety check served (the paper: the reused expert is the starting
+/// point); or `line`, the camera's own line (zoo_policy.hpp's line_of) even
+/// when a zoo expert was served, so that a camera's training accumulates
+/// in one line while reuse covers the windows until it catches up.
+enum class train_start { served, line };
+
 clock_kind parse_clock(const std::string& name);
 selector_kind parse_selector(const std::string& name);
 gain_frames parse_gain_frames(const std::string& name);
 selection_rule parse_selection(const std::string& name);
 admission_rule parse_admission(const std::string& name);
+train_start parse_train_start(const std::string& name);
 
 const char* to_string(clock_kind x);
 const char* to_string(selector_kind x);
 const char* to_string(gain_frames x);
 const char* to_string(selection_rule x);
 const char* to_string(admission_rule x);
+const char* to_string(train_start x);
 
 } // namespace recl

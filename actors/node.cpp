@@ -164,6 +164,7 @@ camera_deps camera_deps_of(node_state& st) {
   deps.compare_selectors = st.cfg.selector == selector_kind::compare;
   deps.selection = st.cfg.selection;
   deps.admission = st.cfg.admission;
+  deps.train_from = st.cfg.train_from;
   deps.teacher = st.parts.teacher;
   return deps;
 }

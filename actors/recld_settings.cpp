@@ -127,6 +127,12 @@ void add_adaptation_options(options& o) {
          "camera's next window, on frames it never trained on) or holdout "
          "(when its job ends, on the held-out quarter)",
          "next")
+    .add("train-from", "MODEL",
+         "what a window's retraining starts from: served (the model the "
+         "safety check served, a zoo expert too) or line (the camera's own "
+         "line: its last retrained model, or the edge's model if that "
+         "scored higher)",
+         "served")
     .add("seed", "N", "seed of retraining (shuffles, augmentation)", "1")
     .add("clock", "CLOCK",
          "wall (live) or replay (evaluation: a camera's next window waits "
@@ -347,6 +353,7 @@ void read_adaptation(node_config& n, const options& o) {
   n.selection = mode(o, "selection", parse_selection);
   g.train.seed = static_cast<uint64_t>(o.get_int("seed", 0, 1000000000));
   n.admission = mode(o, "admission", parse_admission);
+  n.train_from = mode(o, "train-from", parse_train_start);
   g.train.frozen_stages
     = static_cast<int>(o.get_int("frozen-stages", 0, max_frozen_stages));
   n.min_fps = static_cast<float>(o.get_double("min-sample-fps", 0.01, 1000));

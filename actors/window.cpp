@@ -246,6 +246,11 @@ void decide(camera_self self, journey_ptr j,
     d.source = st.source_of(ids[best]);
     j->start = ids[best];
   }
+  if (st.deps.train_from == train_start::line) {
+    auto line = line_of(ids, s.all, current, st.info.last_retrained_id);
+    if (line < ids.size())
+      j->start = ids[line];
+  }
   attach_weights(self, j);
 }
 

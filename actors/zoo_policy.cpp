@@ -40,27 +40,43 @@ size_t safety_choice(const std::vector<std::string>& ids,
   return best;
 }
 
+namespace {
+
+/// Where `id` is among `ids` with a score, or `ids.size()`.
+size_t scored_index(const std::vector<std::string>& ids,
+                    const std::vector<float>& all, const std::string& id) {
+  for (size_t i = 0; i < ids.size() && i < all.size(); ++i)
+    if (!id.empty() && ids[i] == id && all[i] >= 0)
+      return i;
+  return ids.size();
+}
+
+} // namespace
+
+size_t line_of(const std::vector<std::string>& ids,
+               const std::vector<float>& all, const std::string& current,
+               const std::string& own) {
+  // A tie goes to the retrained model: where the frames cannot tell the
+  // two apart (e.g. both find every object of an easy scene), the one
+  // trained on the most recent frames is the better bet, and keeping the
+  // older one would hold a camera on a model chosen for a place it may
+  // since have left.
+  auto cur = scored_index(ids, all, current);
+  auto mine = scored_index(ids, all, own);
+  if (mine < ids.size() && (cur == ids.size() || all[mine] >= all[cur]))
+    return mine;
+  return cur;
+}
+
 size_t lineage_choice(const std::vector<std::string>& ids,
                       const std::vector<float>& all,
                       const std::vector<float>& pick,
                       const std::vector<float>& confirm,
                       const std::string& current, const std::string& own) {
   auto n = std::min({ids.size(), all.size(), pick.size(), confirm.size()});
-  auto index = [&](const std::string& id) {
-    for (size_t i = 0; i < n; ++i)
-      if (!id.empty() && ids[i] == id && all[i] >= 0)
-        return i;
-    return ids.size();
-  };
-  // The default: the camera's own retrained model unless the edge's model
-  // scores higher on all frames. A tie goes to the retrained model: where
-  // the frames cannot tell the two apart (e.g. both find every object of
-  // an easy scene), the one trained on the most recent frames is the better
-  // bet, and keeping the older one would hold a camera on a model chosen
-  // for a place it may since have left.
-  auto cur = index(current), mine = index(own), line = cur;
-  if (mine < ids.size() && (cur == ids.size() || all[mine] >= all[cur]))
-    line = mine;
+  // The default: the camera's own line (line_of).
+  auto line = line_of(ids, all, current, own);
+  auto cur = scored_index(ids, all, current);
   auto keep_or = [&](size_t i) { return i == cur ? ids.size() : i; };
   size_t best = ids.size();
   for (size_t i = 0; i < n; ++i)

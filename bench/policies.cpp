@@ -46,6 +46,9 @@ const std::vector<policy>& all_policies() {
     {"recl-confirm", with("gating", "recl", {"--selection", "confirm"}),
      "RECL, but a switch is confirmed against the edge's model, not the "
      "camera's own line"},
+    {"recl-line", with("gating", "recl", {"--train-from", "line"}),
+     "RECL, but retraining starts from the camera's own line even when a "
+     "zoo expert was served"},
     {"recl-holdout", with("gating", "recl", {"--admission", "holdout"}),
      "RECL, but admission is judged on the held-out quarter"},
     {"recl-generalist",

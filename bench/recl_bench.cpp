@@ -82,6 +82,10 @@ options make_options() {
          "first windows of every camera played (they build "
          "the zoo) but not scored",
          "0")
+    .add_flag("new-cameras",
+              "the windows after --history are played by new cameras "
+              "joining the fleet: fresh ids, the base expert on their "
+              "edges, the zoo the history built")
     .add("seeds", "K",
          "runs of every policy, recld seeds 1..K; "
          "comparisons pair on (seed, camera, window)",
@@ -93,7 +97,7 @@ options make_options() {
     .add("cameras", "LIST", "camera counts, comma-separated", "2")
     .add("policies", "LIST",
          "recl, recl-v0 (RECL's rules before 2026-12-01), recl-sched, "
-         "recl-noconfirm, recl-confirm, recl-holdout, "
+         "recl-noconfirm, recl-confirm, recl-line, recl-holdout, "
          "recl-generalist, recl-noreuse, selectors, ams, ekya "
          "(1 profiling epoch), ekya-p5, ekya-p10, odin, oracle, generalist, "
          "one-time, none; ablations recl-eta0, recl-alpha0.1, "
@@ -287,6 +291,7 @@ bench_settings read_settings(const options& o) {
     o.fail("plan", "'" + s.plan_name + "' is neither fixed nor roaming");
   s.dwell = static_cast<size_t>(o.get_int("dwell", 1, 1000));
   s.history = static_cast<size_t>(o.get_int("history", 0, 1000));
+  s.new_cameras = o.flag("new-cameras");
   s.seeds = static_cast<size_t>(o.get_int("seeds", 1, 100));
   for (auto& x : split(o.get("budget"), ','))
     s.budgets.push_back(static_cast<int>(number(o, "budget", x, 1, 1000)));
@@ -294,6 +299,8 @@ bench_settings read_settings(const options& o) {
   if (s.history >= s.windows)
     o.fail("history", "leaves no window to score (--windows "
                         + std::to_string(s.windows) + ")");
+  if (s.new_cameras && s.history == 0)
+    o.fail("new-cameras", "needs --history N (the windows that build the zoo)");
   s.runs = runs_of(s.policies, o);
   for_each_value(s, o);
   make_plan(s, o);

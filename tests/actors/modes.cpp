@@ -21,6 +21,8 @@ TEST_CASE("modes: names parse to their values and back") {
     CHECK(std::string{to_string(parse_selection(x))} == x);
   for (auto x : {"next", "holdout"})
     CHECK(std::string{to_string(parse_admission(x))} == x);
+  for (auto x : {"served", "line"})
+    CHECK(std::string{to_string(parse_train_start(x))} == x);
   CHECK(parse_clock("replay") == clock_kind::replay);
   CHECK(parse_selector("compare") == selector_kind::compare);
 }

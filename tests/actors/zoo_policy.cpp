@@ -156,6 +156,21 @@ TEST_CASE("zoo policy: confirm picks on one half of the frames and serves only "
   CHECK(swaps_confirm * 2 < swaps_all);
 }
 
+TEST_CASE("zoo policy: the camera's own line is its retrained model unless "
+          "the edge's model scored higher") {
+  std::vector<std::string> ids{"z1", "cur", "own"};
+  CHECK(line_of(ids, {.9f, .5f, .6f}, "cur", "own") == 2);
+  CHECK(line_of(ids, {.9f, .6f, .6f}, "cur", "own") == 2); // a tie: retrained
+  CHECK(line_of(ids, {.9f, .7f, .6f}, "cur", "own") == 1);
+  // Not retrained yet, or the retrained model was not scored: the edge's.
+  CHECK(line_of(ids, {.9f, .7f, .6f}, "cur", "") == 1);
+  CHECK(line_of(ids, {.9f, .7f, -1.f}, "cur", "own") == 1);
+  // Neither scored (the edge runs nothing, nothing retrained): none.
+  CHECK(line_of(ids, {.9f, .7f, .6f}, "", "") == ids.size());
+  // A zoo expert is never the line, however well it scored.
+  CHECK(line_of(ids, {1.f, .1f, .1f}, "cur", "own") == 2);
+}
+
 TEST_CASE("zoo policy: lineage serves the camera's own line unless a confirmed "
           "candidate beats it") {
   // ids: two zoo experts, the edge's model, the camera's retrained model.
