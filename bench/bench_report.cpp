@@ -24,13 +24,15 @@ namespace {
 /// One pairing key: the same frames under two policies.
 using pair_key = std::tuple<uint64_t, std::string, size_t>;
 
-/// Scored (non-sparse) rows of one run by (seed, camera, window).
+/// Scored (non-sparse) rows of one run by (seed, camera, window); every
+/// row with `sparse_too`.
 std::map<pair_key, const window_row*>
 scored(const std::vector<window_row>& rows, const std::string& policy, size_t n,
-       int b) {
+       int b, bool sparse_too = false) {
   std::map<pair_key, const window_row*> out;
   for (auto& r : rows)
-    if (r.policy == policy && r.cameras == n && r.budget == b && !r.sparse)
+    if (r.policy == policy && r.cameras == n && r.budget == b
+        && (sparse_too || !r.sparse))
       out[{r.seed, r.camera, r.window}] = &r;
   return out;
 }
@@ -69,10 +71,7 @@ std::string decomposition(const bench_settings& s,
   std::map<std::string, std::vector<double>> vs_ams, gap;
   std::map<std::string, size_t> count;
   // Every RECL row, sparse ones too: a window's predecessor may be one.
-  std::map<pair_key, const window_row*> every;
-  for (auto& x : rows)
-    if (x.policy == "recl" && x.cameras == n && x.budget == b)
-      every[{x.seed, x.camera, x.window}] = &x;
+  auto every = scored(rows, "recl", n, b, true);
   for (auto& [k, r] : mine) {
     auto& [seed, cam, w] = k;
     auto p = w > 0 ? every.find({seed, cam, w - 1}) : every.end();
@@ -103,6 +102,49 @@ std::string decomposition(const bench_settings& s,
                                 : "-",
                         g.n ? cv::format("%+.3f", g.mean).c_str() : "-");
     }
+  }
+  return out;
+}
+
+/// RECL minus AMS by how many windows the camera has been at its place
+/// (roaming plans). On the arrival window both run a model chosen at the
+/// place before; on the next one RECL can run a zoo expert chosen on the
+/// arrival's frames while a retrained model still knows only the old place;
+/// later both have trained here. This is where reuse can pay, and how much.
+std::string by_arrival(const bench_settings& s,
+                       const std::vector<window_row>& rows,
+                       const std::map<pair_key, const window_row*>& mine,
+                       size_t n, int b) {
+  if (!s.planned("ams", n, b) || s.plan_name != "roaming")
+    return {};
+  auto ams = scored(rows, "ams", n, b);
+  // Windows at the same place before this one, from every RECL row
+  // (history and sparse windows count: the camera was there). The map's
+  // order visits a camera's windows in turn.
+  auto every = scored(rows, "recl", n, b, true);
+  std::map<pair_key, size_t> since;
+  for (auto& [k, r] : every) {
+    auto& [seed, cam, w] = k;
+    auto p = w > 0 ? every.find({seed, cam, w - 1}) : every.end();
+    since[k] = p != every.end() && p->second->place == r->place
+                 ? since[p->first] + 1
+                 : 0;
+  }
+  std::map<size_t, std::vector<double>> d;
+  for (auto& [k, r] : mine)
+    if (auto i = ams.find(k); i != ams.end())
+      d[std::min<size_t>(since[k], 3)].push_back(r->map - i->second->map);
+  const char* names[] = {"arrival (both run the old place's model)",
+                         "1 (first model chosen here)", "2", "3 or more"};
+  std::string out = "\nRECL minus AMS on the same frames by the windows the "
+                    "camera had spent at its place before this one.\n\n"
+                    "| windows at the place | windows | RECL - AMS | 95% "
+                    "interval |\n|---|---|---|---|\n";
+  for (auto& [at, v] : d) {
+    auto c = bootstrap_mean(v);
+    out += cv::format("| %s | %zu | %+.3f | %s |\n", names[at], c.n, c.mean,
+                      c.n > 1 ? cv::format("%+.3f..%+.3f", c.lo, c.hi).c_str()
+                              : "-");
   }
   return out;
 }
@@ -148,6 +190,7 @@ std::string paired_section(const bench_settings& s,
                         verdict(c).c_str());
     }
     out += decomposition(s, rows, mine, n, b);
+    out += by_arrival(s, rows, mine, n, b);
   }
   return out;
 }
@@ -167,8 +210,12 @@ void write_header(std::ostream& rep, const bench_settings& s) {
                   "arrives where camera c+1 was one dwell before)"
             : std::string{" (each camera stays at its place)"})
       << "; " << s.history
-      << " history windows per camera played but not scored; " << s.seeds
-      << " seed(s) per run"
+      << " history windows per camera played but not scored"
+      << (s.new_cameras ? ", then new cameras (fresh ids, the base expert on "
+                          "their edges) join where they were and play the "
+                          "scored windows"
+                        : "")
+      << "; " << s.seeds << " seed(s) per run"
       << ". Workload: " << s.windows << " windows per camera of up to " << s.T
       << " s of catalog video, " << s.sample_fps << " frames/s sent, "
       << s.eval_frames

@@ -85,10 +85,11 @@ struct bench_settings {
   bool standard = false;
   bool lifetime = false;
   std::string plan_name = "fixed"; ///< "fixed" or "roaming"
-  size_t dwell = 4;      ///< roaming: windows at a place before moving on
-  size_t history = 0;    ///< first windows of every camera, not scored
-  size_t seeds = 1;      ///< runs of every (policy, cameras, budget)
-  int curve_epochs = 10; ///< experiment 3: retraining epochs tried at most
+  size_t dwell = 4;         ///< roaming: windows at a place before moving on
+  size_t history = 0;       ///< first windows of every camera, not scored
+  bool new_cameras = false; ///< the scored phase is played by new cameras
+  size_t seeds = 1;         ///< runs of every (policy, cameras, budget)
+  int curve_epochs = 10;    ///< experiment 3: retraining epochs tried at most
   bool strong_teacher = false; ///< --teacher strong: server and scoring
   std::string teacher;         ///< the teacher's description, for the report
   std::string budget_text;     ///< --budget as given

@@ -109,6 +109,15 @@ private:
     c.register_camera(id, "recl-bench-token");
     edge e{expert::load(s_.base)};
     for (size_t w = 0; w < streams_[cam].size(); ++w) {
+      if (s_.new_cameras && w == s_.history && w > 0) {
+        // A new camera joins where this one was: a fresh id (no line of
+        // its own on the server) and the base expert on its edge; the zoo
+        // keeps what the history built.
+        c.close_session();
+        id = "new-" + id;
+        c.register_camera(id, "recl-bench-token");
+        e = edge{expert::load(s_.base)};
+      }
       auto r = play_window(c, id, w, streams_[cam][w], e);
       std::printf("  [%s %zu cams seed %llu] %s window %zu/%zu (%s)%s: "
                   "%s %.3f, then %s (%s)\n",
@@ -297,12 +306,13 @@ std::string fingerprint(const bench_settings& s, const policy& pol, size_t n,
   for (auto& a : pol.args)
     args += a + " ";
   char line[512];
-  std::snprintf(line, sizeof line,
-                "recl-bench run 1 | cameras %zu budget %d seed %llu | plan "
-                "%s dwell %zu history %zu windows %zu T %g fps %g eval %zu | ",
-                n, b, static_cast<unsigned long long>(seed),
-                s.plan_name.c_str(), s.dwell, s.history, s.windows, s.T,
-                s.sample_fps, s.eval_frames);
+  std::snprintf(
+    line, sizeof line,
+    "recl-bench run 1 | cameras %zu budget %d seed %llu | plan "
+    "%s dwell %zu history %zu%s windows %zu T %g fps %g eval %zu | ",
+    n, b, static_cast<unsigned long long>(seed), s.plan_name.c_str(), s.dwell,
+    s.history, s.new_cameras ? " new cameras" : "", s.windows, s.T,
+    s.sample_fps, s.eval_frames);
   // The teacher only when strong: runs saved before --teacher keep resuming.
   return line + pol.name + " | " + args + "| base " + s.base + " | data "
          + s.data + (s.strong_teacher ? " | teacher strong" : "");
