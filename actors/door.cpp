@@ -45,10 +45,22 @@ std::unique_ptr<tls_server> make_tls(const gateway_options& opts) {
     return nullptr;
   auto cert = read_file(opts.tls_cert_file);
   auto key = read_file(opts.tls_key_file);
+  kj::Maybe<kj::TlsCertificate> client_ca;
+  if (!opts.tls_client_ca_file.empty()) {
+    auto ca = read_file(opts.tls_client_ca_file);
+    try {
+      client_ca = kj::TlsCertificate(kj::StringPtr(ca.c_str()));
+    } catch (const kj::Exception& e) {
+      throw std::runtime_error("cannot use the client CA certificate "
+                               + opts.tls_client_ca_file + ": "
+                               + e.getDescription().cStr());
+    }
+  }
   try {
     return std::make_unique<tls_server>(
       kj::TlsKeypair{kj::TlsPrivateKey(kj::StringPtr(key.c_str())),
-                     kj::TlsCertificate(kj::StringPtr(cert.c_str()))});
+                     kj::TlsCertificate(kj::StringPtr(cert.c_str()))},
+      kj::mv(client_ca));
   } catch (const kj::Exception& e) {
     throw std::runtime_error(
       "cannot use the TLS certificate " + opts.tls_cert_file + " and key "

@@ -36,20 +36,28 @@ struct connection_info {
 
 /// A TLS server context and the keypair it uses.
 struct tls_server {
-  explicit tls_server(kj::TlsKeypair pair)
-    : keypair(kj::mv(pair)), context(options(keypair)) {}
+  /// With `client_ca`, a client must present a certificate it signed.
+  tls_server(kj::TlsKeypair pair, kj::Maybe<kj::TlsCertificate> client_ca)
+    : keypair(kj::mv(pair)), client_ca(kj::mv(client_ca)), context(options()) {}
 
-  static kj::TlsContext::Options options(const kj::TlsKeypair& pair) {
+  kj::TlsContext::Options options() {
     kj::TlsContext::Options o;
-    o.defaultKeypair = pair;
+    o.defaultKeypair = keypair;
+    KJ_IF_MAYBE (ca, client_ca) {
+      o.verifyClients = true;
+      o.useSystemTrustStore = false;
+      o.trustedCertificates = kj::arrayPtr(ca, 1);
+    }
     return o;
   }
 
   kj::TlsKeypair keypair;
+  kj::Maybe<kj::TlsCertificate> client_ca; // before the context using it
   kj::TlsContext context;
 };
 
-/// The TLS context of --tls-cert and --tls-key, or null for plain TCP.
+/// The TLS context of --tls-cert and --tls-key (and --tls-client-ca), or
+/// null for plain TCP.
 /// Throws std::runtime_error naming the file that cannot be used.
 std::unique_ptr<tls_server> make_tls(const gateway_options& opts);
 

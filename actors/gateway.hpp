@@ -27,6 +27,9 @@ struct gateway_options {
   /// RPC connection is TLS; "" = plain TCP.
   std::string tls_cert_file;
   std::string tls_key_file;
+  /// PEM certificate of the authority that signs clients' certificates:
+  /// every client must present one (mutual TLS); "" = none asked for.
+  std::string tls_client_ca_file;
   /// HOST:PORT of the HTTP /metrics and /healthz endpoint; "" = none.
   std::string metrics_listen;
   uint32_t max_frames = 256;                 ///< frames per window

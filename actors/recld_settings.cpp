@@ -89,6 +89,10 @@ void add_service_options(options& o) {
          "PEM certificate (chain) of this server: with --tls-key, every RPC "
          "connection is TLS (edges then need --tls-ca or --tls)")
     .add("tls-key", "FILE", "PEM private key for --tls-cert")
+    .add("tls-client-ca", "FILE",
+         "with --tls-cert: every client must present a certificate signed "
+         "by the PEM CA certificate in FILE (edges and admins: --tls-cert "
+         "and --tls-key)")
     .add_flag("admin-remote",
               "answer the admin interface on non-loopback connections too "
               "(default: loopback only)")
@@ -236,11 +240,14 @@ void read_service(daemon_settings& s, const options& o) {
   s.gw.admin_remote = o.flag("admin-remote");
   if (o.given("tls-cert") != o.given("tls-key"))
     throw usage_error("give --tls-cert and --tls-key together");
-  for (auto name : {"tls-cert", "tls-key"})
+  if (o.given("tls-client-ca") && !o.given("tls-cert"))
+    throw usage_error("--tls-client-ca needs --tls-cert and --tls-key");
+  for (auto name : {"tls-cert", "tls-key", "tls-client-ca"})
     if (o.given(name) && !fs::is_regular_file(o.get(name)))
       o.fail(name, "'" + o.get(name) + "' is not a readable file");
   s.gw.tls_cert_file = o.get("tls-cert");
   s.gw.tls_key_file = o.get("tls-key");
+  s.gw.tls_client_ca_file = o.get("tls-client-ca");
   if (o.given("metrics-listen")) {
     s.gw.metrics_listen = o.get("metrics-listen");
     try {

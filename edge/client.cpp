@@ -64,6 +64,7 @@ struct client::impl {
   std::optional<rpc::CameraSession::Client> session;
 
   std::vector<kj::TlsCertificate> trusted; // before the context using them
+  kj::Maybe<kj::TlsKeypair> mine;          // this client's certificate
   kj::Own<kj::TlsContext> tls;             // null: plain TCP
 
   kj::WaitScope& ws() { return io->waitScope; }
@@ -80,6 +81,23 @@ struct client::impl {
       trusted.emplace_back(kj::StringPtr(pem.c_str()));
       o.trustedCertificates = kj::arrayPtr(trusted.data(), trusted.size());
       o.useSystemTrustStore = false;
+    }
+    if (!t.cert_file.empty()) {
+      std::string cert, key;
+      try {
+        cert = read_file(t.cert_file);
+        key = read_file(t.key_file);
+        mine = kj::TlsKeypair{kj::TlsPrivateKey(kj::StringPtr(key.c_str())),
+                              kj::TlsCertificate(kj::StringPtr(cert.c_str()))};
+      } catch (const std::exception& e) {
+        throw rpc_error(std::string{e.what()} + " (--tls-cert, --tls-key)");
+      } catch (const kj::Exception& e) {
+        throw rpc_error("cannot use the certificate " + t.cert_file
+                        + " and key " + t.key_file + ": "
+                        + e.getDescription().cStr());
+      }
+      KJ_IF_MAYBE (pair, mine)
+        o.defaultKeypair = *pair;
     }
     tls = kj::heap<kj::TlsContext>(kj::mv(o));
   }
@@ -105,6 +123,11 @@ struct client::impl {
       return reply->getRoot<rpc::Welcome>().getError();
     } catch (const kj::Exception& e) {
       stream = nullptr;
+      std::string what = e.getDescription().cStr();
+      if (what.find("certificate required") != std::string::npos)
+        throw rpc_error(reason(e)
+                        + " (recld asks for a client certificate: connect "
+                          "with --tls-cert and --tls-key)");
       if (tls || e.getType() != kj::Exception::Type::DISCONNECTED)
         throw;
       // A TLS server hangs up on a plain Hello.
@@ -150,7 +173,7 @@ client::client(const std::string& server, uint64_t max_message_bytes,
   guarded([&] {
     impl_->server = server;
     impl_->ro.traversalLimitInWords = max_message_bytes / 8 + 1;
-    if (tls.enabled || !tls.ca_file.empty())
+    if (tls.enabled || !tls.ca_file.empty() || !tls.cert_file.empty())
       impl_->use_tls(tls);
     impl_->dial();
     return 0;
@@ -336,13 +359,21 @@ void add_tls_options(options& o) {
                     "authorities (recld --tls-cert)")
     .add("tls-ca", "FILE",
          "connect with TLS, trusting the PEM certificate in FILE (recld's "
-         "own, self-signed, or its CA)");
+         "own, self-signed, or its CA)")
+    .add("tls-cert", "FILE",
+         "connect with TLS and present this PEM certificate (for a recld "
+         "run with --tls-client-ca)")
+    .add("tls-key", "FILE", "PEM private key for --tls-cert");
 }
 
 tls_options read_tls_options(const options& o) {
   tls_options t;
   t.ca_file = o.get("tls-ca");
-  t.enabled = o.flag("tls") || !t.ca_file.empty();
+  t.cert_file = o.get("tls-cert");
+  t.key_file = o.get("tls-key");
+  if (t.cert_file.empty() != t.key_file.empty())
+    throw usage_error("give --tls-cert and --tls-key together");
+  t.enabled = o.flag("tls") || !t.ca_file.empty() || !t.cert_file.empty();
   return t;
 }
 

@@ -38,6 +38,9 @@ struct tls_options {
   /// Trust this PEM certificate (the server's own, self-signed, or its CA);
   /// "" = the system's trust store.
   std::string ca_file;
+  /// This client's own certificate and key (PEM), for a recld that asks
+  /// for them (--tls-client-ca); "" = none.
+  std::string cert_file, key_file;
 };
 
 /// A connection to recld.

@@ -69,6 +69,51 @@ TEST_CASE("tls: with a certificate, edges and admins talk TLS; plain and "
   CHECK(d.stop() == 0);
 }
 
+TEST_CASE("tls: with --tls-client-ca, only clients presenting a certificate "
+          "the CA signed get in") {
+  test::temp_dir dir;
+  certificate server{dir.path(), "localhost"};
+  // A self-signed client certificate is its own authority.
+  certificate camera{dir.path(), "cam-1"};
+  certificate stranger{dir.path(), "stranger"};
+  recld_process d{{"--tls-cert", server.cert, "--tls-key", server.key,
+                   "--tls-client-ca", camera.cert}};
+  auto at = "localhost:" + port_of(d);
+
+  tls_options known{true, server.cert, camera.cert, camera.key};
+  client edge{at, 256ull << 20, known};
+  edge.register_camera("cam-1", d.token);
+  CHECK(edge.update(0, frames(2), 1).labels.size() == 2);
+
+  // No certificate, or one the CA did not sign: the handshake fails and
+  // nothing is served.
+  CHECK(contains(rpc_failure([&] {
+                   client anonymous{at, 256ull << 20, {true, server.cert}};
+                   anonymous.status(d.token);
+                 }),
+                 "connect with --tls-cert and --tls-key"));
+  CHECK(!rpc_failure([&] {
+           client wrong{at,
+                        256ull << 20,
+                        {true, server.cert, stranger.cert, stranger.key}};
+           wrong.status(d.token);
+         }).empty());
+  // recl-admin presents its certificate with --tls-cert/--tls-key.
+  auto r
+    = test::run(test::bin("recl-admin"),
+                {"--server", at, "--token", d.token, "--tls-ca", server.cert,
+                 "--tls-cert", camera.cert, "--tls-key", camera.key, "status"});
+  CHECK(r.code == 0);
+  CHECK(contains(r.out, "cameras: 1"));
+  r = test::run(test::bin("recl-admin"),
+                {"--server", at, "--token", d.token, "--tls-ca", server.cert,
+                 "--tls-cert", camera.cert, "status"});
+  CHECK(r.code == 2);
+  CHECK(contains(r.err, "give --tls-cert and --tls-key together"));
+  CHECK(d.proc->running());
+  CHECK(d.stop() == 0);
+}
+
 TEST_CASE("tls: a missing or unusable certificate stops the start with a "
           "clear error") {
   test::temp_dir dir;
@@ -91,4 +136,11 @@ TEST_CASE("tls: a missing or unusable certificate stops the start with a "
   r = with({"--tls-cert", server.key, "--tls-key", server.key});
   CHECK(r.code == 1);
   CHECK(contains(r.err, "cannot use the TLS certificate"));
+  r = with({"--tls-client-ca", server.cert});
+  CHECK(r.code == 2);
+  CHECK(contains(r.err, "--tls-client-ca needs --tls-cert"));
+  r = with({"--tls-cert", server.cert, "--tls-key", server.key,
+            "--tls-client-ca", server.key});
+  CHECK(r.code == 1);
+  CHECK(contains(r.err, "cannot use the client CA certificate"));
 }
