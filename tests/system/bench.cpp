@@ -253,8 +253,8 @@ TEST_CASE("recl-bench --quick: the smoke run CI relies on") {
   CHECK(std::ifstream{out + "/map_over_time.png"}.good());
 }
 
-TEST_CASE(
-  "recl-bench --plan roaming: cameras move, history is played but not scored") {
+TEST_CASE("recl-bench --plan roaming: cameras move, history is played but not "
+          "scored, new cameras take over after it") {
   auto data = test::data_dir();
   if (data.empty()) {
     MESSAGE("SKIPPED: no shared data");
@@ -263,15 +263,16 @@ TEST_CASE(
   test::temp_dir tmp;
   auto out = tmp.path() + "/roam";
   const std::vector<std::string> plan{
-    "--plan",        "roaming", "--dwell",          "2",
-    "--cameras",     "2",       "--windows",        "4",
-    "--history",     "1",       "--window-seconds", "2",
-    "--eval-frames", "2",       "--budget",         "2",
-    "--policies",    "recl,ams"};
+    "--plan",        "roaming",  "--dwell",          "2",
+    "--cameras",     "2",        "--windows",        "4",
+    "--history",     "1",        "--window-seconds", "2",
+    "--eval-frames", "2",        "--budget",         "2",
+    "--policies",    "recl,ams", "--new-cameras"};
   auto r = run_bench(data, out, plan);
   REQUIRE_MESSAGE(r.code == 0, r.err);
   // Per camera: 2 windows at a place, then 2 at the next; camera 1 starts
-  // where camera 0 goes next. History rows are written but flagged.
+  // where camera 0 goes next. History rows are written but flagged; after
+  // them a new camera plays on (--new-cameras).
   std::map<std::string, std::vector<std::string>> places; // recl, by camera
   size_t history = 0, rows = 0;
   for (auto& cols : csv_rows(out + "/windows.csv")) {
@@ -279,8 +280,10 @@ TEST_CASE(
     ++rows;
     CHECK(cols[25] == (cols[4] == "0" ? "1" : "0"));
     history += cols[25] == "1";
+    auto fresh = cols[3].rfind("new-", 0) == 0;
+    CHECK(fresh == (cols[25] == "0"));
     if (cols[0] == "recl")
-      places[cols[3]].push_back(cols[6]);
+      places[fresh ? cols[3].substr(4) : cols[3]].push_back(cols[6]);
   }
   CHECK(rows == 16);
   CHECK(history == 4);
@@ -299,6 +302,8 @@ TEST_CASE(
   auto report = read_file(out + "/report.md");
   CHECK(report.find("Plan: roaming") != std::string::npos);
   CHECK(report.find("| ams | ") != std::string::npos);
+  CHECK(report.find("then new cameras") != std::string::npos);
+  CHECK(report.find("| windows at the place |") != std::string::npos);
   // Started again with the same --out and settings, it resumes: both runs
   // are read back (no daemon), and the summary comes out the same.
   auto summary = read_file(out + "/summary.csv");
@@ -362,4 +367,7 @@ TEST_CASE("recl-bench: a catalog that cannot feed the plan is one clear line, "
   CHECK(r.code == 2);
   r = run_bench(dir, out, {"--windows", "3", "--history", "3"});
   CHECK(r.code == 2);
+  r = run_bench(dir, out, {"--new-cameras"});
+  CHECK(r.code == 2);
+  CHECK(r.err.find("needs --history") != std::string::npos);
 }
