@@ -36,20 +36,26 @@ kj::Promise<T> ask(caf::actor_system& sys, const Handle& dest, Ts... xs) {
   auto fulfiller
     = std::make_shared<kj::Own<kj::CrossThreadPromiseFulfiller<outcome<T>>>>(
       kj::mv(paf.fulfiller));
-  sys.spawn([=](caf::event_based_actor* self) {
-    self->request(dest, caf::infinite, xs...)
-      .then(
-        [=](T& x) {
-          outcome<T> o;
-          o.value = std::move(x);
-          (*fulfiller)->fulfill(std::move(o));
-        },
-        [=](caf::error& e) {
-          outcome<T> o;
-          o.error = describe(e);
-          (*fulfiller)->fulfill(std::move(o));
-        });
-  });
+  // The fulfiller goes in as a spawn argument, not a capture: CAF 0.17
+  // dereferences a null argument tuple for a function actor spawned without
+  // arguments (undefined behaviour that UBSan reports).
+  using fulfiller_ptr = decltype(fulfiller);
+  sys.spawn(
+    [=](caf::event_based_actor* self, fulfiller_ptr done) {
+      self->request(dest, caf::infinite, xs...)
+        .then(
+          [=](T& x) {
+            outcome<T> o;
+            o.value = std::move(x);
+            (*done)->fulfill(std::move(o));
+          },
+          [=](caf::error& e) {
+            outcome<T> o;
+            o.error = describe(e);
+            (*done)->fulfill(std::move(o));
+          });
+    },
+    fulfiller);
   return paf.promise.then([](outcome<T>&& o) -> T {
     if (!o.value)
       throw_rpc_error(o.error);
