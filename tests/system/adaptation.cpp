@@ -125,7 +125,8 @@ TEST_CASE("adaptation: the zoo grows and a later camera is served an expert "
   CHECK_MESSAGE(pr.code == 0, pr.err);
   CHECK(contains(pr.out, victim));
   // (An admission may land meanwhile: check the victim, not the size.)
-  for (auto& e : d.admin("zoo")["experts"])
+  auto after = d.admin("zoo"); // (a loop over a temporary's member dangles)
+  for (auto& e : after["experts"])
     CHECK(e["id"] != victim);
   auto bad = test::run(bin("recl-admin"), {"--server", d.address, "--token",
                                            d.token, "prune", "no-such"});
