@@ -64,7 +64,7 @@ TEST_CASE("adaptation: the edge runs the model it is served on its own "
   CHECK(v.get(cv::CAP_PROP_FRAME_COUNT) == doctest::Approx(lines).epsilon(0.1));
 }
 
-TEST_CASE("adaptation: killed with -9 mid-stream, the server comes back; "
+TEST_CASE("adaptation: killed with -9 mid-stream, the server comes back, "
           "the edge kept running its model, dropped windows and reconnects"
           * doctest::skip(test::data_dir().empty())) {
   auto data = test::data_dir();

@@ -33,7 +33,7 @@ std::string port_of(const recld_process& d) {
 
 } // namespace
 
-TEST_CASE("tls: with a certificate, edges and admins talk TLS; plain and "
+TEST_CASE("tls: with a certificate, edges and admins talk TLS, plain and "
           "untrusting clients are refused") {
   test::temp_dir dir;
   certificate server{dir.path(), "localhost"};
