@@ -423,7 +423,11 @@ gpu_owner_actor::behavior_type gpu_owner(self_ptr self, gpu_owner_config cfg,
     [=](commit_atom, uint64_t version, bool ok) {
       commit_update(self->state, version, ok);
     },
-    [=](scheduler_atom) -> scheduler_report { return report_of(self->state); },
+    [=](scheduler_atom) -> scheduler_report {
+      auto r = report_of(self->state);
+      r.queued = static_cast<uint32_t>(self->mailbox().size());
+      return r;
+    },
   };
 }
 

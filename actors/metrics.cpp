@@ -160,6 +160,10 @@ std::string prometheus_text(const metrics_snapshot& m,
           << cam.frames_labelled << '\n';
   x.add("recl_gpu_jobs", "gauge", "live retraining jobs",
         static_cast<double>(r.jobs.size()));
+  x.add("recl_gpu_queued", "gauge",
+        "requests waiting for the GPU owner (safety checks, selection, "
+        "training submissions)",
+        static_cast<double>(r.queued));
   x.add("recl_gpu_grants_total", "counter", "micro-windows granted",
         static_cast<double>(r.grants));
   x.add("recl_gpu_busy_seconds_total", "counter",

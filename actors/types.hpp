@@ -192,7 +192,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, scheduler_report& x) {
   return f(caf::meta::type_name("recl.scheduler_report"), x.policy, x.clock,
            x.now, x.jobs, x.recent, x.busy_s, x.elapsed_s, x.profiling,
-           x.training, x.grants, x.selector_s);
+           x.training, x.grants, x.selector_s, x.queued);
 }
 
 template <class Inspector>

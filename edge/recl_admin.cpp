@@ -157,7 +157,8 @@ void print_scheduler(const scheduler_report& r, bool json) {
                                 {"profiling", r.profiling},
                                 {"training", r.training},
                                 {"grants", r.grants},
-                                {"selector_s", r.selector_s}}
+                                {"selector_s", r.selector_s},
+                                {"queued", r.queued}}
                    .dump()
               << std::endl;
     return;
@@ -174,7 +175,8 @@ void print_scheduler(const scheduler_report& r, bool json) {
   if (r.profiling > 0)
     std::printf("profiling %.1f vs training %.1f clock units\n", r.profiling,
                 r.training);
-  std::printf("live jobs: %zu\n", r.jobs.size());
+  std::printf("live jobs: %zu; requests waiting for the device: %u\n",
+              r.jobs.size(), r.queued);
   for (auto& j : r.jobs)
     std::printf("  %s\n", j.c_str());
   std::printf("recent grants (oldest first):\n");

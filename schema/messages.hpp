@@ -154,6 +154,9 @@ struct scheduler_report {
   /// Device seconds spent updating the selectors (the gating network and
   /// ODIN: relabelling and training on admissions, shrinking on prunes).
   double selector_s = 0;
+  /// Requests waiting in the GPU owner's mailbox (safety checks, selection,
+  /// training submissions): the depth of the device's queue.
+  uint32_t queued = 0;
 };
 
 /// The answer to an admin's status query.

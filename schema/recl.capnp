@@ -178,6 +178,7 @@ struct SchedulerReport {
   training @8 :Float64;
   grants @9 :UInt64;
   selectorS @10 :Float64; # device seconds updating the gating network / ODIN
+  queued @11 :UInt32;     # requests waiting in the GPU owner's mailbox
 }
 
 struct Status {

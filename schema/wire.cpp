@@ -234,6 +234,7 @@ void write(const scheduler_report& x, rpc::SchedulerReport::Builder out) {
   out.setTraining(x.training);
   out.setGrants(x.grants);
   out.setSelectorS(x.selector_s);
+  out.setQueued(x.queued);
 }
 
 void read(rpc::SchedulerReport::Reader in, scheduler_report& x) {
@@ -261,6 +262,7 @@ void read(rpc::SchedulerReport::Reader in, scheduler_report& x) {
   x.training = in.getTraining();
   x.grants = in.getGrants();
   x.selector_s = in.getSelectorS();
+  x.queued = in.getQueued();
 }
 
 void write(const status_info& x, rpc::Status::Builder out) {

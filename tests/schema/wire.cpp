@@ -175,6 +175,7 @@ TEST_CASE("wire: windows, stats, limits and admin replies round-trip") {
     s.busy_s = 2;
     s.grants = 5;
     s.selector_s = 0.25;
+    s.queued = 7;
     auto r = round_trip<rpc::SchedulerReport>(s);
     CHECK(r.jobs == s.jobs);
     REQUIRE(r.recent.size() == 1);
@@ -183,6 +184,7 @@ TEST_CASE("wire: windows, stats, limits and admin replies round-trip") {
     CHECK(r.recent[0].acc_after == 0.2f);
     CHECK(r.grants == 5);
     CHECK(r.selector_s == 0.25);
+    CHECK(r.queued == 7);
   }
   SUBCASE("the zoo's experts") {
     capnp::MallocMessageBuilder msg;

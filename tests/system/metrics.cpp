@@ -31,6 +31,8 @@ TEST_CASE("metrics: /metrics counts windows, connections and refusals, "
   CHECK(contains(m, "\nrecl_windows_answered_total 1\n"));
   CHECK(contains(m, "\nrecl_windows_failed_total 1\n"));
   CHECK(contains(m, "\nrecl_windows_in_flight 0\n"));
+  CHECK(contains(m, "# TYPE recl_gpu_queued gauge\n")); // idle: nothing waits
+  CHECK(contains(m, "\nrecl_gpu_queued 0\n"));
   CHECK(contains(m, "\nrecl_camera_windows_total{camera=\"cam-m\"} 1\n"));
   CHECK(
     contains(m, "\nrecl_camera_frames_labelled_total{camera=\"cam-m\"} 2\n"));
