@@ -49,6 +49,13 @@ size_t safety_choice(const std::vector<std::string>& ids,
                      const std::vector<float>& confirm,
                      const std::string& current);
 
+/// The camera's own line among `ids`: its last retrained model `own` if it
+/// scored at least as well on `all` as the edge's model `current`, else
+/// `current`; `ids.size()` when neither was scored.
+size_t line_of(const std::vector<std::string>& ids,
+               const std::vector<float>& all, const std::string& current,
+               const std::string& own);
+
 /// The camera's own line first: the default is the better on all frames of
 /// the edge's model `current` and the camera's last retrained model `own`,
 /// the retrained one on a tie (what AMS would deploy; retraining on the
@@ -57,13 +64,6 @@ size_t safety_choice(const std::vector<std::string>& ids,
 /// replaces that default only if it is the best by `pick` scores and beats
 /// the default by `confirm` scores. Returns the index to serve, or
 /// `ids.size()` for "keep the edge's model".
-/// The camera's own line among `ids`: its last retrained model `own` if it
-/// scored at least as well on `all` as the edge's model `current`, else
-/// `current`; `ids.size()` when neither was scored.
-size_t line_of(const std::vector<std::string>& ids,
-               const std::vector<float>& all, const std::string& current,
-               const std::string& own);
-
 size_t lineage_choice(const std::vector<std::string>& ids,
                       const std::vector<float>& all,
                       const std::vector<float>& pick,
