@@ -173,7 +173,7 @@ client::client(const std::string& server, uint64_t max_message_bytes,
   guarded([&] {
     impl_->server = server;
     impl_->ro.traversalLimitInWords = max_message_bytes / 8 + 1;
-    if (tls.enabled || !tls.ca_file.empty() || !tls.cert_file.empty())
+    if (tls.on())
       impl_->use_tls(tls);
     impl_->dial();
     return 0;
@@ -373,7 +373,7 @@ tls_options read_tls_options(const options& o) {
   t.key_file = o.get("tls-key");
   if (t.cert_file.empty() != t.key_file.empty())
     throw usage_error("give --tls-cert and --tls-key together");
-  t.enabled = o.flag("tls") || !t.ca_file.empty() || !t.cert_file.empty();
+  t.enabled = o.flag("tls");
   return t;
 }
 

@@ -41,6 +41,9 @@ struct tls_options {
   /// This client's own certificate and key (PEM), for a recld that asks
   /// for them (--tls-client-ca); "" = none.
   std::string cert_file, key_file;
+
+  /// Whether the connection is TLS: asked for, or implied by a file.
+  bool on() const { return enabled || !ca_file.empty() || !cert_file.empty(); }
 };
 
 /// A connection to recld.
