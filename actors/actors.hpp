@@ -62,8 +62,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(recl, caf::first_custom_type_id)
 CAF_ADD_ATOM(recl, recl, label_atom, "label")
 CAF_ADD_ATOM(recl, recl, update_atom, "update")
 CAF_ADD_ATOM(recl, recl, report_atom, "report")
-CAF_ADD_ATOM(recl, recl, select_atom, "select")
-CAF_ADD_ATOM(recl, recl, evaluate_atom, "evaluate")
+CAF_ADD_ATOM(recl, recl, check_atom, "check")
 CAF_ADD_ATOM(recl, recl, train_atom, "train")
 CAF_ADD_ATOM(recl, recl, admit_atom, "admit")
 CAF_ADD_ATOM(recl, recl, prune_atom, "prune")
@@ -81,7 +80,6 @@ CAF_ADD_ATOM(recl, recl, scheduler_atom, "scheduler")
 CAF_ADD_ATOM(recl, recl, selected_atom, "selected")
 CAF_ADD_ATOM(recl, recl, result_atom, "result")
 CAF_ADD_ATOM(recl, recl, restart_atom, "restart")
-CAF_ADD_ATOM(recl, recl, compare_atom, "compare")
 CAF_ADD_ATOM(recl, recl, close_atom, "close")
 CAF_ADD_ATOM(recl, recl, zoostats_atom, "zoostats")
 CAF_ADD_ATOM(recl, recl, metrics_atom, "metrics")
@@ -90,6 +88,7 @@ CAF_ADD_TYPE_ID(recl, (recl::frame))
 CAF_ADD_TYPE_ID(recl, (recl::window))
 CAF_ADD_TYPE_ID(recl, (recl::frame_labels))
 CAF_ADD_TYPE_ID(recl, (recl::labelled_window))
+CAF_ADD_TYPE_ID(recl, (recl::check_result))
 CAF_ADD_TYPE_ID(recl, (recl::window_timing))
 CAF_ADD_TYPE_ID(recl, (recl::selector_comparison))
 CAF_ADD_TYPE_ID(recl, (recl::decision))
@@ -143,15 +142,13 @@ using zoo_actor = caf::typed_actor<
     // A component it talks to was restarted: (dead actor, its replacement).
     caf::reacts_to<restart_atom, caf::actor_addr, caf::actor>>;
 
-/// The selector (gating network): proposes the top-K zoo experts.
+/// The selector: proposes zoo experts by policy (--selector) and has the
+/// GPU owner score them in the same request as the safety check.
 using selector_actor = caf::typed_actor<
-  // Top-K expert ids for a labelled window, best first.
-  caf::replies_to<select_atom, labelled_window,
-                  uint32_t>::with<std::vector<std::string>>,
-  // Same-zoo comparison (--selector compare): {gating's first choice,
-  // ODIN's first choice, then every zoo expert}; "" where one has none.
-  caf::replies_to<compare_atom,
-                  labelled_window>::with<std::vector<std::string>>,
+  // Selection and safety check for a labelled window: the top-K (by the
+  // policy) and the camera's own candidates, each scored.
+  caf::replies_to<check_atom, labelled_window, uint32_t,
+                  std::vector<std::string>>::with<check_result>,
   // A component it talks to was restarted: (dead actor, its replacement).
   caf::reacts_to<restart_atom, caf::actor_addr, caf::actor>>;
 
@@ -162,16 +159,14 @@ using trainer_job_actor = caf::typed_actor<
 
 /// The only actor that touches the accelerator (see gpu_owner.cpp).
 using gpu_owner_actor = caf::typed_actor<
-  // Safety check: the accuracy of each candidate on the window, -1 for an
-  // unknown id (priority lane).
-  caf::replies_to<evaluate_atom, labelled_window,
-                  std::vector<std::string>>::with<std::vector<float>>,
-  // Gating inference: the top-K zoo experts for the window, best first.
-  caf::replies_to<select_atom, labelled_window,
-                  uint32_t>::with<std::vector<std::string>>,
-  // {gating's first choice, ODIN's first choice} ("" where none).
-  caf::replies_to<compare_atom,
-                  labelled_window>::with<std::vector<std::string>>,
+  // Selection and safety check in one request (priority lane): the
+  // configured selector's top-K (gating or ODIN; with --selector oracle the
+  // given zoo experts), then the camera's own candidates, every one scored
+  // on the window. Args: window, K, own candidates, the zoo's experts
+  // (oracle and compare only).
+  caf::replies_to<check_atom, labelled_window, uint32_t,
+                  std::vector<std::string>,
+                  std::vector<std::string>>::with<check_result>,
   // A retraining request (window, starting model, the window's other
   // candidates) for this window's budget; answered when the job ends.
   caf::replies_to<train_atom, labelled_window, std::string,
@@ -321,7 +316,6 @@ struct camera_deps {
   bool generalist = true;
   bool retrain = true;
   uint32_t retrain_windows = 0;
-  bool compare_selectors = false;                     ///< --selector compare
   selection_rule selection = selection_rule::lineage; ///< modes.hpp
   admission_rule admission = admission_rule::next;    ///< modes.hpp
   train_start train_from = train_start::served;       ///< modes.hpp

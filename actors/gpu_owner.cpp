@@ -279,7 +279,7 @@ caf::result<training_result> start_job(self_ptr self, const labelled_window& lw,
     // Generalist only: the window feeds its replay buffer, no job.
     if (st.cfg.generalist) {
       try {
-        feed_generalist(st, *st.images_of(lw.source), boxes_of(lw.labels));
+        feed_generalist(st, *st.images_of(lw), boxes_of(lw.labels));
         maybe_start_generalist(self);
         schedule_tick(self);
       } catch (const std::exception& e) {
@@ -308,7 +308,7 @@ caf::result<training_result> start_job(self_ptr self, const labelled_window& lw,
     if (!x)
       return caf::make_error(ec::unknown_expert,
                              "no model '" + start + "' to retrain");
-    auto imgs = st.images_of(lw.source);
+    auto imgs = st.images_of(lw);
     auto truth = boxes_of(lw.labels);
     labelled_frames train, holdout;
     split_window(*imgs, truth, train, holdout);
@@ -354,18 +354,10 @@ gpu_owner_actor::behavior_type gpu_owner(self_ptr self, gpu_owner_config cfg,
                                   st.cfg.profile_epochs, st.cfg.gain_tolerance);
   load_models(st);
   return {
-    [=](
-      evaluate_atom, const labelled_window& lw,
-      const std::vector<std::string>& ids) -> caf::result<std::vector<float>> {
-      return score_candidates(self->state, lw, ids);
-    },
-    [=](select_atom, const labelled_window& lw,
-        uint32_t k) -> caf::result<std::vector<std::string>> {
-      return top_k(self->state, lw, k);
-    },
-    [=](compare_atom,
-        const labelled_window& lw) -> caf::result<std::vector<std::string>> {
-      return compare_picks(self->state, lw);
+    [=](check_atom, const labelled_window& lw, uint32_t k,
+        const std::vector<std::string>& own,
+        const std::vector<std::string>& zoo) -> caf::result<check_result> {
+      return select_and_check(self->state, lw, k, own, zoo);
     },
     [=](
       train_atom, const labelled_window& lw, const std::string& start,

@@ -20,7 +20,7 @@ std::vector<std::string> odin_top_k(gpu_owner_state& st,
                                     const labelled_window& lw, uint32_t k) {
   if (!st.odin || st.centroids.empty())
     return {};
-  auto q = st.odin->embed(*st.images_of(lw.source));
+  auto q = st.odin->embed(*st.images_of(lw));
   std::vector<std::pair<double, std::string>> by;
   for (auto& [id, c] : st.centroids) {
     double d = 0;
@@ -41,7 +41,7 @@ std::vector<std::string> gating_top_k(gpu_owner_state& st,
   if (!st.gate || st.gate_ids.empty())
     return {};
   std::vector<std::string> out;
-  for (auto i : st.gate->top_k(*st.images_of(lw.source), k))
+  for (auto i : st.gate->top_k(*st.images_of(lw), k))
     out.push_back(st.gate_ids[i]);
   return out;
 }
@@ -86,9 +86,67 @@ void load_models(gpu_owner_state& st) {
   }
 }
 
-caf::expected<std::vector<float>>
-score_candidates(gpu_owner_state& st, const labelled_window& lw,
-                 const std::vector<std::string>& ids) {
+namespace {
+
+/// The selector's proposals for `lw`, by policy; `zoo` is every zoo expert
+/// (what the oracle proposes).
+std::vector<std::string> proposals(gpu_owner_state& st,
+                                   const labelled_window& lw, uint32_t k,
+                                   const std::vector<std::string>& zoo) {
+  switch (st.cfg.selector) {
+  case selector_kind::gating:
+  case selector_kind::compare:
+    return gating_top_k(st, lw, k);
+  case selector_kind::odin:
+    return odin_top_k(st, lw, k);
+  case selector_kind::oracle:
+    return zoo;
+  case selector_kind::none:
+    break;
+  }
+  return {};
+}
+
+/// Appends `x` to `ids` unless it is empty or there already.
+void add_unique(std::vector<std::string>& ids, const std::string& x) {
+  if (!x.empty() && std::find(ids.begin(), ids.end(), x) == ids.end())
+    ids.push_back(x);
+}
+
+/// Every model in `ids` scored on all frames, the even and the odd ones.
+void score(gpu_owner_state& st, const labelled_window& lw,
+           const std::vector<std::string>& ids, check_result& r) {
+  auto n = ids.size();
+  r.all.assign(n, -1.f);
+  r.even = r.odd = r.all;
+  auto imgs = st.images_of(lw);
+  auto truth = boxes_of(lw.labels);
+  auto truth_a = half(truth, 0), truth_b = half(truth, 1);
+  for (size_t k = 0; k < n; ++k) {
+    auto x = st.find(ids[k]);
+    if (!x)
+      continue;
+    auto dets = x->detect_for_scoring(*imgs);
+    r.all[k] = static_cast<float>(detection_accuracy(dets, truth));
+    r.even[k] = static_cast<float>(detection_accuracy(half(dets, 0), truth_a));
+    r.odd[k] = static_cast<float>(detection_accuracy(half(dets, 1), truth_b));
+  }
+}
+
+/// The score of `x` among r's candidates, or -1.
+float score_of(const check_result& r, const std::string& x) {
+  for (size_t i = 0; i < r.ids.size(); ++i)
+    if (r.ids[i] == x)
+      return r.all[i];
+  return -1.f;
+}
+
+} // namespace
+
+caf::expected<check_result>
+select_and_check(gpu_owner_state& st, const labelled_window& lw, uint32_t k,
+                 const std::vector<std::string>& own,
+                 const std::vector<std::string>& zoo) {
   if (!st.models())
     return caf::make_error(ec::model, "no expert models (recld started "
                                       "without a base expert)");
@@ -96,56 +154,45 @@ score_candidates(gpu_owner_state& st, const labelled_window& lw,
   if (fault_at("gpu-owner-evaluate"))
     throw std::runtime_error("RECL_CRASH_AT=gpu-owner-evaluate");
   auto t0 = clock_type::now();
-  auto n = ids.size();
-  std::vector<float> out(3 * n, -1.0f);
+  check_result r;
   try {
-    auto imgs = st.images_of(lw.source);
-    auto truth = boxes_of(lw.labels);
-    auto truth_a = half(truth, 0), truth_b = half(truth, 1);
-    for (size_t k = 0; k < n; ++k) {
-      auto x = st.find(ids[k]);
-      if (!x)
-        continue;
-      auto dets = x->detect_for_scoring(*imgs);
-      out[k] = static_cast<float>(detection_accuracy(dets, truth));
-      out[n + k]
-        = static_cast<float>(detection_accuracy(half(dets, 0), truth_a));
-      out[2 * n + k]
-        = static_cast<float>(detection_accuracy(half(dets, 1), truth_b));
+    r.ids = proposals(st, lw, k, zoo);
+    for (auto& x : own)
+      add_unique(r.ids, x);
+    auto served = r.ids.size();
+    // --selector compare: gating's and ODIN's first choices and every zoo
+    // expert are scored too, but never served.
+    std::string gating_pick, odin_pick;
+    if (st.cfg.selector == selector_kind::compare) {
+      auto g = gating_top_k(st, lw, 1);
+      auto o = odin_top_k(st, lw, 1);
+      gating_pick = g.empty() ? "" : g[0];
+      odin_pick = o.empty() ? "" : o[0];
+      add_unique(r.ids, gating_pick);
+      add_unique(r.ids, odin_pick);
+      for (auto& x : zoo)
+        add_unique(r.ids, x);
     }
+    r.select_ms = seconds_since(t0) * 1000;
+    score(st, lw, r.ids, r);
+    if (st.cfg.selector == selector_kind::compare) {
+      r.compare.gating = gating_pick.empty() ? -1.f : score_of(r, gating_pick);
+      r.compare.odin = odin_pick.empty() ? -1.f : score_of(r, odin_pick);
+      for (auto& x : zoo)
+        r.compare.oracle = std::max(r.compare.oracle, score_of(r, x));
+    }
+    // The comparison's extra ids are not candidates.
+    for (auto* v : {&r.all, &r.even, &r.odd})
+      v->resize(served);
+    r.ids.resize(served);
   } catch (const std::exception& e) {
-    return caf::make_error(ec::model, std::string{"safety check: "} + e.what());
+    return caf::make_error(ec::model,
+                           std::string{to_string(st.cfg.selector)}
+                             + " selection and safety check: " + e.what());
   }
+  r.check_ms = seconds_since(t0) * 1000 - r.select_ms;
   st.busy_s += seconds_since(t0);
-  return out;
-}
-
-caf::expected<std::vector<std::string>>
-top_k(gpu_owner_state& st, const labelled_window& lw, uint32_t k) {
-  auto t0 = clock_type::now();
-  try {
-    auto out = st.cfg.selector == selector_kind::odin ? odin_top_k(st, lw, k)
-                                                      : gating_top_k(st, lw, k);
-    st.busy_s += seconds_since(t0);
-    return out;
-  } catch (const std::exception& e) {
-    return caf::make_error(ec::model, std::string{to_string(st.cfg.selector)}
-                                        + ": " + e.what());
-  }
-}
-
-caf::expected<std::vector<std::string>>
-compare_picks(gpu_owner_state& st, const labelled_window& lw) {
-  auto t0 = clock_type::now();
-  try {
-    auto g = gating_top_k(st, lw, 1);
-    auto o = odin_top_k(st, lw, 1);
-    st.busy_s += seconds_since(t0);
-    return std::vector<std::string>{g.empty() ? "" : g[0],
-                                    o.empty() ? "" : o[0]};
-  } catch (const std::exception& e) {
-    return caf::make_error(ec::model, std::string{"compare: "} + e.what());
-  }
+  return r;
 }
 
 caf::expected<std::string> weights_of(gpu_owner_state& st,

@@ -111,10 +111,6 @@ struct gpu_owner_state {
   std::deque<std::pair<image, std::vector<box>>> buffer;
   bool buffer_fresh = false;
 
-  // Decoded frames of recent windows ("camera/index").
-  std::deque<std::pair<std::string, std::shared_ptr<std::vector<image>>>>
-    decoded;
-
   bool models() const { return base != nullptr; }
 
   double now() const {
@@ -122,17 +118,15 @@ struct gpu_owner_state {
                                            : seconds_since(started);
   }
 
-  std::shared_ptr<std::vector<image>> images_of(const window& w) {
-    auto key = w.camera + "/" + std::to_string(w.index);
-    for (auto& kv : decoded)
-      if (kv.first == key)
-        return kv.second;
+  /// The window's frames, decoded: as the labeler decoded them, or (a
+  /// window from another node) decoded here.
+  std::shared_ptr<const std::vector<image>>
+  images_of(const labelled_window& lw) const {
+    if (lw.images)
+      return lw.images;
     auto imgs = std::make_shared<std::vector<image>>();
-    for (auto& f : w.frames)
+    for (auto& f : lw.source.frames)
       imgs->push_back(decode(f.bytes));
-    decoded.emplace_back(key, imgs);
-    while (decoded.size() > 8)
-      decoded.pop_front();
     return imgs;
   }
 
@@ -231,21 +225,15 @@ inline void split_window(const std::vector<image>& imgs,
 /// owner runs without models and every window keeps the edge's model.
 void load_models(gpu_owner_state& st);
 
-/// The safety check: three blocks of ids.size() scores, on all of the
-/// window's frames, on the even and on the odd ones (with fewer than two
-/// frames both halves are all frames); -1 for an unknown model.
-caf::expected<std::vector<float>>
-score_candidates(gpu_owner_state& st, const labelled_window& lw,
-                 const std::vector<std::string>& ids);
-
-/// The configured selector's (gating or ODIN) top-K experts for `lw`.
-caf::expected<std::vector<std::string>>
-top_k(gpu_owner_state& st, const labelled_window& lw, uint32_t k);
-
-/// The gating network's and ODIN's first choices for `lw`, "" where one
-/// has none.
-caf::expected<std::vector<std::string>>
-compare_picks(gpu_owner_state& st, const labelled_window& lw);
+/// One window's selection and safety check: the configured selector's
+/// top-K for `lw` (gating or ODIN; the oracle proposes `zoo`, every zoo
+/// expert), then `own` (the camera's candidates), each scored on all frames
+/// and on the even and odd ones. --selector compare also scores gating's and
+/// ODIN's first choices and `zoo`, into `compare`.
+caf::expected<check_result>
+select_and_check(gpu_owner_state& st, const labelled_window& lw, uint32_t k,
+                 const std::vector<std::string>& own,
+                 const std::vector<std::string>& zoo);
 
 /// A model's serialized weights.
 caf::expected<std::string> weights_of(gpu_owner_state& st,

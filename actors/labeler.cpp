@@ -1,6 +1,7 @@
 // The labeler: decodes a window's frames and runs the teacher on each. It is
 // detached (its own thread): the teacher takes tens of milliseconds a frame
-// and must not block CAF's workers.
+// and must not block CAF's workers. The decoded frames travel on with the
+// labels: nothing downstream decodes them again.
 
 #include "actors/actors.hpp"
 
@@ -38,6 +39,7 @@ labeler(labeler_actor::stateful_pointer<labeler_state> self,
       labelled_window out;
       out.queue_ms = now_ms() - w.arrived_ms;
       out.labels.reserve(w.frames.size());
+      auto images = std::make_shared<std::vector<image>>();
       for (size_t i = 0; i < w.frames.size(); ++i) {
         auto& f = w.frames[i];
         auto where = "camera " + w.camera + ", window "
@@ -87,7 +89,9 @@ labeler(labeler_actor::stateful_pointer<labeler_state> self,
         }
         out.teacher_ms += now_ms() - t1;
         out.labels.push_back(std::move(fl));
+        images->push_back(to_image(img));
       }
+      out.images = std::move(images);
       self->state.frames += w.frames.size();
       log::debug("labeler", "camera ", w.camera, " window ", w.index, ": ",
                  w.frames.size(), " frames in ", out.teacher_ms, " ms");

@@ -161,7 +161,6 @@ camera_deps camera_deps_of(node_state& st) {
   deps.admin = st.parts.admin;
   deps.db = st.db;
   deps.top_k = st.cfg.top_k;
-  deps.compare_selectors = st.cfg.selector == selector_kind::compare;
   deps.selection = st.cfg.selection;
   deps.admission = st.cfg.admission;
   deps.train_from = st.cfg.train_from;

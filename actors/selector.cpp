@@ -9,6 +9,8 @@
 //   compare gating serves; for each window the camera also learns what
 //           gating, ODIN and the oracle would pick from the same zoo
 //           (experiment 2 of recl-bench)
+// Whatever the policy, the proposals are scored (the safety check) in the
+// same request to the GPU owner that makes them.
 
 #include "actors/actors.hpp"
 
@@ -39,44 +41,23 @@ selector(selector_actor::stateful_pointer<selector_state> self,
       if (st.gpu.address() == dead)
         st.gpu = caf::actor_cast<gpu_owner_actor>(x);
     },
-    [=](select_atom, const labelled_window& lw,
-        uint32_t k) -> caf::result<std::vector<std::string>> {
-      if (policy == selector_kind::none)
-        return std::vector<std::string>{};
-      if (policy != selector_kind::oracle)
-        return self->delegate(self->state.gpu, select_atom_v, lw, k);
-      auto rp = self->make_response_promise<std::vector<std::string>>();
-      self->request(self->state.zoo, caf::infinite, list_atom_v)
+    [=](check_atom, const labelled_window& lw, uint32_t k,
+        const std::vector<std::string>& own) -> caf::result<check_result> {
+      auto& st = self->state;
+      // Only the oracle and the comparison need the zoo's list; every
+      // policy then makes one request to the GPU owner.
+      if (policy != selector_kind::oracle && policy != selector_kind::compare)
+        return self->delegate(st.gpu, check_atom_v, lw, k, own,
+                              std::vector<std::string>{});
+      auto rp = self->make_response_promise<check_result>();
+      self->request(st.zoo, caf::infinite, list_atom_v)
         .then(
           [=](std::vector<expert_info>& xs) mutable {
-            std::vector<std::string> ids;
+            std::vector<std::string> zoo;
             for (auto& x : xs)
-              ids.push_back(x.id);
-            rp.deliver(std::move(ids));
-          },
-          [=](caf::error& e) mutable { rp.deliver(std::move(e)); });
-      return rp;
-    },
-    [=](compare_atom,
-        const labelled_window& lw) -> caf::result<std::vector<std::string>> {
-      auto rp = self->make_response_promise<std::vector<std::string>>();
-      if (policy != selector_kind::compare) {
-        rp.deliver(std::vector<std::string>{});
-        return rp;
-      }
-      self->request(self->state.gpu, caf::infinite, compare_atom_v, lw)
-        .then(
-          [=](std::vector<std::string>& picks) mutable {
-            self->request(self->state.zoo, caf::infinite, list_atom_v)
-              .then(
-                [=](std::vector<expert_info>& xs) mutable {
-                  auto out = picks;
-                  out.resize(2);
-                  for (auto& x : xs)
-                    out.push_back(x.id);
-                  rp.deliver(std::move(out));
-                },
-                [=](caf::error& e) mutable { rp.deliver(std::move(e)); });
+              zoo.push_back(x.id);
+            rp.delegate(self->state.gpu, check_atom_v, lw, k, own,
+                        std::move(zoo));
           },
           [=](caf::error& e) mutable { rp.deliver(std::move(e)); });
       return rp;

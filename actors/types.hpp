@@ -2,11 +2,13 @@
 // The messages actors exchange: those that also cross the wire
 // (schema/messages.hpp), those only actors see, and CAF's inspectors for all.
 
+#include "gpu/image.hpp"
 #include "schema/messages.hpp"
 
 #include <caf/meta/type_name.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -19,6 +21,21 @@ struct labelled_window {
   double queue_ms = 0;              ///< waiting for the labeler
   double decode_ms = 0;             ///< JPEG decoding, all frames
   double teacher_ms = 0;            ///< teacher inference, all frames
+  /// The frames as the labeler decoded them, so that nothing decodes them
+  /// again. Not serialized: an actor on another node decodes `source`.
+  std::shared_ptr<const std::vector<image>> images;
+};
+
+/// The answer to one window's selection and safety check (one request to
+/// the GPU owner): the candidates, the selector's proposals first, and each
+/// one's score on all the window's frames, on the even and on the odd ones
+/// (-1: no such model).
+struct check_result {
+  std::vector<std::string> ids;
+  std::vector<float> all, even, odd;
+  selector_comparison compare; ///< --selector compare only
+  double select_ms = 0;        ///< the selector's inference
+  double check_ms = 0;         ///< scoring the candidates
 };
 
 /// What a retraining job delivered when its window ended.
@@ -114,6 +131,12 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, labelled_window& x) {
   return f(caf::meta::type_name("recl.labelled_window"), x.source, x.labels,
            x.queue_ms, x.decode_ms, x.teacher_ms);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, check_result& x) {
+  return f(caf::meta::type_name("recl.check_result"), x.ids, x.all, x.even,
+           x.odd, x.compare, x.select_ms, x.check_ms);
 }
 
 template <class Inspector>

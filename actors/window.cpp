@@ -1,13 +1,15 @@
 // One window's journey through the camera actor, top to bottom:
 //
 //   begin      (replay clock) wait until the camera's previous job has spent
-//              its budget, then the labeler labels the frames;
-//   select     the selector proposes the top-K zoo experts; the candidates
-//              are those, the edge's model, the camera's last retrained
-//              model and the generalist (the base when the edge runs none);
-//   compare    (--selector compare only) what gating and ODIN would pick;
-//   check      the safety check: the GPU owner scores every candidate on
-//              the teacher-labelled frames (all, even and odd frames);
+//              its budget, then the labeler labels the frames (and decodes
+//              them, once, for every step after it);
+//   check      selection and the safety check, one request: the selector
+//              proposes zoo experts by policy and the GPU owner scores them
+//              with the camera's own candidates (the edge's model, its last
+//              retrained model, the generalist; the base when the edge runs
+//              none) on the teacher-labelled frames (all, even and odd);
+//              --selector compare also learns what gating, ODIN and the
+//              oracle would have picked;
 //   decide     the selection rule (zoo_policy.hpp; by default the camera's
 //              own line unless a candidate that wins on the even frames
 //              also beats it on the odd ones); the model on probation is
@@ -39,61 +41,29 @@ namespace {
 
 // -- one window's journey ------------------------------------------------------
 //
-// begin -> (replay clock) await the previous job -> label -> select top-K
-// -> [--selector compare: compare] -> check (the safety check) -> decide
-// -> attach weights -> answer -> submit training.
-// Each step asks one actor and hands the journey to the next. A failure
-// before the safety check goes back to the edge as an error; from the safety
-// check on, every failure ends in the edge keeping its model (`keep`).
+// begin -> (replay clock) await the previous job -> label -> check
+// (selection and safety check) -> decide -> attach weights -> answer ->
+// submit training. Each step asks one actor and hands the journey to the
+// next. A failure before the check goes back to the edge as an error; from
+// the check on, every failure ends in the edge keeping its model (`keep`).
 
 /// What the steps of one window have learned so far.
 struct journey {
   caf::typed_response_promise<decision> rp;
   labelled_window lw;
-  double t_select = 0; ///< selection started (now_ms)
-  double t_check = 0;  ///< safety check started
-  /// The safety check's candidates: top-K, the edge's model, the last
-  /// retrained model, the generalist (the base when the edge runs nothing).
-  std::vector<std::string> ids;
-  /// --selector compare: gating's pick, ODIN's, then every zoo expert;
-  /// scored alongside `ids` but never served.
-  std::vector<std::string> picks;
+  double t_check = 0; ///< selection and safety check started (now_ms)
+  check_result c;     ///< the candidates and their scores
   decision d;
   std::string start; ///< the model the window's training job starts from
 };
 
 using journey_ptr = std::shared_ptr<journey>;
 
-void select(camera_self self, journey_ptr j);
-void compare(camera_self self, journey_ptr j);
 void check(camera_self self, journey_ptr j);
-void decide(camera_self self, journey_ptr j,
-            const std::vector<std::string>& all, std::vector<float> raw);
+void decide(camera_self self, journey_ptr j);
 void attach_weights(camera_self self, journey_ptr j);
 void answer(camera_self self, journey_ptr j, bool checked = true);
 void submit_training(camera_self self, journey_ptr j);
-
-/// The GPU owner's evaluate reply for n ids: every id scored on all frames,
-/// then on the even and on the odd frames (the two halves of the confirm
-/// rule). A reply of another length is all-frames scores only.
-struct check_scores {
-  std::vector<float> all, even, odd;
-
-  check_scores(std::vector<float> s, size_t n) : all(s), even(s), odd(s) {
-    if (s.size() == 3 * n) {
-      auto k = static_cast<std::ptrdiff_t>(n);
-      all.assign(s.begin(), s.begin() + k);
-      even.assign(s.begin() + k, s.begin() + 2 * k);
-      odd.assign(s.begin() + 2 * k, s.end());
-    }
-  }
-
-  /// Keeps the first n ids' scores.
-  void keep_first(size_t n) {
-    for (auto* v : {&all, &even, &odd})
-      v->resize(std::min(v->size(), n));
-  }
-};
 
 /// The score on all frames of `x` among `ids`, or -1.
 float score_of(const std::vector<std::string>& ids,
@@ -131,78 +101,34 @@ void begin(camera_self self, window w,
               auto j = std::make_shared<journey>();
               j->rp = rp;
               j->lw = std::move(lw);
-              select(self, j);
+              check(self, j);
             },
             fail);
       },
       fail);
 }
 
-/// Asks the selector for the top-K experts and makes the candidate list.
-void select(camera_self self, journey_ptr j) {
-  auto& st = self->state;
-  j->t_select = now_ms();
-  self
-    ->request(st.deps.selector, caf::infinite, select_atom_v, j->lw,
-              st.deps.top_k)
-    .then(
-      [=](std::vector<std::string>& top) {
-        auto& st = self->state;
-        auto& ids = j->ids;
-        ids = std::move(top);
-        auto add = [&](const std::string& x) {
-          if (!x.empty() && std::find(ids.begin(), ids.end(), x) == ids.end())
-            ids.push_back(x);
-        };
-        add(j->lw.source.model_id);
-        add(st.info.last_retrained_id);
-        if (st.deps.generalist)
-          add("generalist");
-        if (j->lw.source.model_id.empty())
-          add("base");
-        j->d = st.make_decision(j->lw);
-        j->d.time.select_ms = now_ms() - j->t_select;
-        if (st.deps.compare_selectors)
-          compare(self, j);
-        else
-          check(self, j);
-      },
-      [=](caf::error& e) {
-        log::warning("camera", self->state.id,
-                     ": selection failed: ", describe(e));
-        j->rp.deliver(std::move(e));
-      });
-}
-
-/// --selector compare: what gating and ODIN would pick from the same zoo.
-void compare(camera_self self, journey_ptr j) {
-  self->request(self->state.deps.selector, caf::infinite, compare_atom_v, j->lw)
-    .then(
-      [=](std::vector<std::string>& picks) {
-        j->picks = std::move(picks);
-        check(self, j);
-      },
-      [=](caf::error& e) {
-        log::warning("camera", self->state.id,
-                     ": selector comparison: ", describe(e));
-        check(self, j);
-      });
-}
-
-/// The safety check: the GPU owner scores every candidate on the window's
-/// teacher-labelled frames.
+/// Selection and the safety check: the selector's proposals and the
+/// camera's own candidates, scored by the GPU owner in one request.
 void check(camera_self self, journey_ptr j) {
+  auto& st = self->state;
+  std::vector<std::string> own;
+  for (auto& x : {j->lw.source.model_id, st.info.last_retrained_id})
+    if (!x.empty())
+      own.push_back(x);
+  if (st.deps.generalist)
+    own.push_back("generalist");
+  if (j->lw.source.model_id.empty())
+    own.push_back("base");
+  j->d = st.make_decision(j->lw);
   j->t_check = now_ms();
-  auto all = j->ids;
-  for (auto& x : j->picks)
-    if (!x.empty() && std::find(all.begin(), all.end(), x) == all.end())
-      all.push_back(x);
   self
-    ->request(self->state.deps.gpu_owner, caf::infinite, evaluate_atom_v, j->lw,
-              all)
+    ->request(st.deps.selector, caf::infinite, check_atom_v, j->lw,
+              st.deps.top_k, std::move(own))
     .then(
-      [=](std::vector<float>& scores) {
-        decide(self, j, all, std::move(scores));
+      [=](check_result& c) {
+        j->c = std::move(c);
+        decide(self, j);
       },
       [=](caf::error& e) {
         // No models (or they failed): keep, and nothing to train from.
@@ -212,22 +138,15 @@ void check(camera_self self, journey_ptr j) {
 }
 
 /// Applies the selection rule (camera_deps::selection) to the scores.
-void decide(camera_self self, journey_ptr j,
-            const std::vector<std::string>& all, std::vector<float> raw) {
+void decide(camera_self self, journey_ptr j) {
   auto& st = self->state;
   auto& d = j->d;
-  auto& ids = j->ids;
-  d.time.check_ms = now_ms() - j->t_check;
-  check_scores s{std::move(raw), all.size()};
-  if (!j->picks.empty()) {
-    auto& p = j->picks;
-    d.compare.gating = p[0].empty() ? -1.f : score_of(all, s.all, p[0]);
-    d.compare.odin
-      = p.size() > 1 && !p[1].empty() ? score_of(all, s.all, p[1]) : -1.f;
-    for (size_t i = 2; i < p.size(); ++i)
-      d.compare.oracle = std::max(d.compare.oracle, score_of(all, s.all, p[i]));
-  }
-  s.keep_first(ids.size());
+  auto& s = j->c;
+  auto& ids = s.ids;
+  // The check's own time, and its wait for the selector and the device.
+  d.time.select_ms = s.select_ms;
+  d.time.check_ms = std::max(0.0, now_ms() - j->t_check - s.select_ms);
+  d.compare = s.compare;
   d.candidates = static_cast<uint32_t>(ids.size());
   auto current = j->lw.source.model_id;
   d.current_accuracy = score_of(ids, s.all, current);
@@ -358,7 +277,7 @@ void submit_training(camera_self self, journey_ptr j) {
   };
   self
     ->request(st.deps.gpu_owner, caf::infinite, train_atom_v, j->lw, j->start,
-              j->ids)
+              j->c.ids)
     .then(
       [=](training_result& r) {
         on_trained(self, j->lw, r);

@@ -59,6 +59,8 @@ struct fixture {
 } // namespace
 
 TEST_CASE_FIXTURE(fixture, "labeler: labels every frame of a window") {
+  // ... and hands on the frames it decoded, so that nothing decodes them
+  // again (the GPU owner scores and trains on these).
   auto lab = spawn_labeler(*sys, teacher());
   caf::scoped_actor self{*sys};
   self->request(lab, caf::infinite, label_atom_v, make_window("c", 4, 2))
@@ -68,6 +70,14 @@ TEST_CASE_FIXTURE(fixture, "labeler: labels every frame of a window") {
         CHECK(lw.source.index == 4);
         CHECK(lw.labels[0].width > 0);
         CHECK(lw.teacher_ms > 0);
+        REQUIRE(lw.images);
+        REQUIRE(lw.images->size() == 2);
+        for (size_t i = 0; i < 2; ++i) {
+          auto& img = (*lw.images)[i];
+          CHECK(img.width == lw.labels[i].width);
+          CHECK(img.height == lw.labels[i].height);
+          CHECK(img.bgr.size() == 3u * img.width * img.height);
+        }
         if (!data.empty()) {
           int buses = 0;
           for (auto& b : lw.labels[1].boxes)
