@@ -15,6 +15,12 @@
 
 namespace recl::bench {
 
+/// Declares --data (read with data_folder); returns `o` for more.
+inline options& add_data_option(options& o) {
+  return o.add("data", "DIR",
+               "shared data folder (default: $RECL_DATA or ../shared/data)");
+}
+
 /// The data folder, or a usage_error when there is none.
 inline std::string data_folder(const options& o) {
   auto data = o.given("data") ? o.get("data") : test::data_dir();

@@ -240,8 +240,7 @@ int main(int argc, char** argv) {
             "One roaming edge against a real recld: update bytes (delta, "
             "full, fp16), the edge's own accuracy next to the server's "
             "estimate, and edge inference time."};
-  o.add("data", "DIR",
-        "shared data folder (default: $RECL_DATA or ../shared/data)")
+  bench::add_data_option(o)
     .add("places", "LIST",
          "places the camera visits, in order (again: later clips)",
          "caltrans-n280-at-indiana-st,caltrans-s101-nof-84-woodside-rd,"

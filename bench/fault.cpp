@@ -96,9 +96,7 @@ int main(int argc, char** argv) {
   options o{"recl-bench-fault", "[options]",
             "Kills recld with SIGKILL at random moments under traffic and "
             "checks the store after each kill."};
-  o.add("data", "DIR",
-        "shared data folder (default: $RECL_DATA or "
-        "../shared/data)")
+  bench::add_data_option(o)
     .add("rounds", "N", "kills", "20")
     .add("cameras", "N", "edges sending at once", "3")
     .add("max-seconds", "S", "longest time before a kill", "12")

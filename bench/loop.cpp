@@ -90,9 +90,7 @@ int main(int argc, char** argv) {
   options o{"recl-bench-loop", "[options]",
             "Measures the adaptation loop: reply latency at zoo sizes, the "
             "GPU owner's\nswitch cost and idle share."};
-  o.add("data", "DIR",
-        "shared data folder (default: $RECL_DATA or "
-        "../shared/data)")
+  bench::add_data_option(o)
     .add("clip", "ID", "catalog clip for the frames", "udacity-lanes-day")
     .add("frames", "N", "frames per window", "32")
     .add("windows", "N", "windows timed per zoo size", "3")

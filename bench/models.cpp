@@ -225,9 +225,7 @@ void tiled_teacher_cost(const std::string& data, const teacher_options& to,
 options make_options() {
   options o{"recl-bench-models", "[options]",
             "Teacher vs expert cost per frame, expert size, peak memory."};
-  o.add("data", "DIR",
-        "shared data folder (default: $RECL_DATA or "
-        "../shared/data)")
+  bench::add_data_option(o)
     .add("clips", "IDS", "catalog clips to take frames from",
          "bgs-highway-02,udacity-lanes-day")
     .add("frames", "N", "frames per clip", "16")

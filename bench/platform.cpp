@@ -26,15 +26,11 @@ using namespace recl;
 using bench::median;
 using bench::sample_frames;
 
-namespace {} // namespace
-
 int main(int argc, char** argv) {
   options o{"recl-bench-platform", "[options]",
             "Measures the teacher per frame and a window's round trip through "
             "a real recld."};
-  o.add("data", "DIR",
-        "shared data folder (default: $RECL_DATA or "
-        "../shared/data)")
+  bench::add_data_option(o)
     .add("clip", "ID", "catalog clip to take frames from", "udacity-lanes-day")
     .add("frames", "N", "frames per window", "32")
     .add("width", "PX", "frame width sent", "640")

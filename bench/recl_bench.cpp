@@ -63,9 +63,7 @@ options make_options() {
             "--out DIR [--quick | --standard | --lifetime] [options]",
             "Plays real video through a real recld for each policy and scores "
             "what every\nedge really ran, against teacher labels."};
-  o.add("data", "DIR",
-        "shared data folder (default: $RECL_DATA or "
-        "../shared/data)")
+  bench::add_data_option(o)
     .add("out", "DIR", "where CSV files and report.md go")
     .add_flag("quick", "smoke run: 2 cameras, 3 windows, recl/ams/none")
     .add_flag("standard", "the full comparison (all policies, 2/4/8 cameras)")

@@ -34,8 +34,7 @@ int main(int argc, char** argv) {
     "recl-bench-reuse", "[options]",
     "Place x place accuracy of per-place experts, and the zoo against a "
     "generalist."};
-  o.add("data", "DIR",
-        "shared data folder (default: $RECL_DATA or ../shared/data)")
+  bench::add_data_option(o)
     .add("base", "FILE", "expert to start from (default: the COCO weights)")
     .add("places", "LIST", "places (each needs 3+ clips)",
          "caltrans-n280-at-indiana-st,caltrans-s101-nof-84-woodside-rd,"

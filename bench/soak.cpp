@@ -94,9 +94,7 @@ int main(int argc, char** argv) {
   options o{"recl-bench-soak", "[options]",
             "Many edges against one recld for a while: memory, open files, "
             "reply times and refusals."};
-  o.add("data", "DIR",
-        "shared data folder (default: $RECL_DATA or "
-        "../shared/data)")
+  bench::add_data_option(o)
     .add("edges", "N", "edges sending at once", "64")
     .add("seconds", "S", "how long they send", "600")
     .add("warmup", "S", "seconds before the first measurement", "60")

@@ -40,8 +40,7 @@ int main(int argc, char** argv) {
   options o{"recl-bench-specialise", "[options]",
             "Fine-tunes the expert on one window per place and scores it on "
             "later frames."};
-  o.add("data", "DIR",
-        "shared data folder (default: $RECL_DATA or ../shared/data)")
+  bench::add_data_option(o)
     .add("places", "LIST", "places to try",
          "bgs-highway-02,bgs-highway-03,caltrans-n280-at-indiana-st,"
          "caltrans-s101-nof-84-woodside-rd,us-suburban-street,"

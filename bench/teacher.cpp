@@ -204,9 +204,7 @@ options make_options() {
             "The strong teacher's cost, and the base student's mAP@0.5 "
             "against it and against\nthe standard teacher, paired per "
             "catalog clip."};
-  o.add("data", "DIR",
-        "shared data folder (default: $RECL_DATA or "
-        "../shared/data)")
+  bench::add_data_option(o)
     .add("frames", "N", "frames per clip, spread over it", "2")
     .add("timing-frames", "N", "frames each teacher is timed on, uncached", "6")
     .add("base-expert", "FILE",
