@@ -12,12 +12,9 @@
 
 using namespace recl;
 
-TEST_CASE("catalog: all clips load with sane fields") {
+TEST_CASE("catalog: all clips load with sane fields"
+          * doctest::skip(test::data_dir().empty())) {
   auto data = test::data_dir();
-  if (data.empty()) {
-    MESSAGE("SKIPPED: no shared data (set RECL_DATA) for catalog.tsv");
-    return;
-  }
   auto cat = catalog::load(data);
   CHECK(cat.clips().size() == 105);
   auto& c = cat.find("bgs-highway-02");
@@ -28,12 +25,9 @@ TEST_CASE("catalog: all clips load with sane fields") {
   CHECK_THROWS_AS(catalog::load("/nonexistent"), std::runtime_error);
 }
 
-TEST_CASE("frame source: video, folder and catalog sequences") {
+TEST_CASE("frame source: video, folder and catalog sequences"
+          * doctest::skip(test::data_dir().empty())) {
   auto data = test::data_dir();
-  if (data.empty()) {
-    MESSAGE("SKIPPED: no shared data (set RECL_DATA) for the clips");
-    return;
-  }
   cv::Mat img;
   double t = -1;
   auto video = frame_source::open(data + "/video/bgslibrary/video02.avi", "");

@@ -14,12 +14,9 @@
 
 using namespace recl;
 
-TEST_CASE("classifier: dequantised MobileNetV2 agrees with the int8 teacher") {
+TEST_CASE("classifier: dequantised MobileNetV2 agrees with the int8 teacher"
+          * doctest::skip(test::data_dir().empty())) {
   auto data = test::data_dir();
-  if (data.empty()) {
-    MESSAGE("SKIPPED: no shared data (set RECL_DATA)");
-    return;
-  }
   class_teacher t{data + "/models/mobilenetv2-12-int8.onnx"};
   classifier_options full;
   full.input_size = 224;
@@ -44,12 +41,9 @@ TEST_CASE("classifier: dequantised MobileNetV2 agrees with the int8 teacher") {
   CHECK_THROWS_AS(class_teacher("/nonexistent.onnx"), std::runtime_error);
 }
 
-TEST_CASE("classifier: fine-tuning at 160 px raises agreement on a stream") {
+TEST_CASE("classifier: fine-tuning at 160 px raises agreement on a stream"
+          * doctest::skip(test::data_dir().empty())) {
   auto data = test::data_dir();
-  if (data.empty()) {
-    MESSAGE("SKIPPED: no shared data (set RECL_DATA)");
-    return;
-  }
   class_teacher t{data + "/models/mobilenetv2-12-int8.onnx"};
   auto src = frame_source::open("catalog:udacity-lanes-day", data);
   std::vector<image> frames;

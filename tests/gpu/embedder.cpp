@@ -10,11 +10,8 @@
 
 using namespace recl;
 
-TEST_CASE("embedder: nearest mean embedding finds the scene") {
-  if (test::data_dir().empty()) {
-    MESSAGE("SKIPPED: no shared data (set RECL_DATA)");
-    return;
-  }
+TEST_CASE("embedder: nearest mean embedding finds the scene"
+          * doctest::skip(test::data_dir().empty())) {
   std::vector<std::string> clips{"bgs-highway-02", "camvid-0006r0",
                                  "intel-car-topdown"};
   const size_t lengths[] = {748, 101, 377};

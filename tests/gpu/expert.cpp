@@ -25,12 +25,9 @@ int count(const std::vector<box>& xs, int cls, float min_score) {
 
 } // namespace
 
-TEST_CASE("expert: converted YOLOX-Nano weights reproduce the teacher") {
+TEST_CASE("expert: converted YOLOX-Nano weights reproduce the teacher"
+          * doctest::skip(test::data_dir().empty())) {
   auto data = test::data_dir();
-  if (data.empty()) {
-    MESSAGE("SKIPPED: no shared data (set RECL_DATA) for the ONNX weights");
-    return;
-  }
   auto archive = test::pretrained_archive();
   expert_options eo;
   eo.input_width = 416;
@@ -65,12 +62,9 @@ TEST_CASE("expert: converted YOLOX-Nano weights reproduce the teacher") {
   }
 }
 
-TEST_CASE("expert: at 256x160 it still finds the bus and people") {
+TEST_CASE("expert: at 256x160 it still finds the bus and people"
+          * doctest::skip(test::data_dir().empty())) {
   auto data = test::data_dir();
-  if (data.empty()) {
-    MESSAGE("SKIPPED: no shared data (set RECL_DATA) for the ONNX weights");
-    return;
-  }
   auto ex = expert::load(test::pretrained_archive());
   CHECK(ex->options().input_width == 256);
   auto img = to_image(cv::imread(data + "/images/bus.jpg"));
@@ -85,12 +79,9 @@ TEST_CASE("expert: at 256x160 it still finds the bus and people") {
   }
 }
 
-TEST_CASE("expert: serialisation to bytes is bit-exact") {
+TEST_CASE("expert: serialisation to bytes is bit-exact"
+          * doctest::skip(test::data_dir().empty())) {
   auto data = test::data_dir();
-  if (data.empty()) {
-    MESSAGE("SKIPPED: no shared data (set RECL_DATA) for the ONNX weights");
-    return;
-  }
   auto ex = expert::load(test::pretrained_archive());
   auto bytes = ex->to_bytes();
   CHECK(bytes.size() > 3000000);
@@ -121,12 +112,9 @@ TEST_CASE("expert: bad weights and settings fail clearly") {
   CHECK(r.err.find("cannot parse /nonexistent.onnx") != std::string::npos);
 }
 
-TEST_CASE("expert: scoring detections extend the operating point's") {
+TEST_CASE("expert: scoring detections extend the operating point's"
+          * doctest::skip(test::data_dir().empty())) {
   auto data = test::data_dir();
-  if (data.empty()) {
-    MESSAGE("SKIPPED: no shared data (set RECL_DATA) for the ONNX weights");
-    return;
-  }
   auto ex = expert::load(test::pretrained_archive());
   teacher_options to;
   to.spec = "yolox:" + data + "/models/yolox_nano.onnx";

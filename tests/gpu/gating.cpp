@@ -65,11 +65,8 @@ TEST_CASE(
   CHECK(empty.predict(frames)[0].size() == 1);
 }
 
-TEST_CASE("gating: learns which expert suits which scene") {
-  if (test::data_dir().empty()) {
-    MESSAGE("SKIPPED: no shared data (set RECL_DATA)");
-    return;
-  }
+TEST_CASE("gating: learns which expert suits which scene"
+          * doctest::skip(test::data_dir().empty())) {
   // Three places; expert i is the good one on place i.
   std::vector<std::string> clips{"bgs-highway-02", "camvid-0006r0",
                                  "intel-car-topdown"};

@@ -95,12 +95,9 @@ TEST_CASE("teacher: bad specs fail clearly") {
   CHECK_THROWS_AS(make_teacher(o), std::invalid_argument);
 }
 
-TEST_CASE("teacher: YOLOX-Nano finds the bus and its passengers") {
+TEST_CASE("teacher: YOLOX-Nano finds the bus and its passengers"
+          * doctest::skip(test::data_dir().empty())) {
   auto data = test::data_dir();
-  if (data.empty()) {
-    MESSAGE("SKIPPED: no shared data (set RECL_DATA) for the YOLOX model");
-    return;
-  }
   auto img = cv::imread(data + "/images/bus.jpg");
   REQUIRE_FALSE(img.empty());
   auto t = make_teacher(yolox(data));
@@ -128,12 +125,9 @@ TEST_CASE("teacher: YOLOX-Nano finds the bus and its passengers") {
   CHECK(count(narrow, 0, 0.5f) >= 3);
 }
 
-TEST_CASE("teacher: the class set filters what YOLOX reports") {
+TEST_CASE("teacher: the class set filters what YOLOX reports"
+          * doctest::skip(test::data_dir().empty())) {
   auto data = test::data_dir();
-  if (data.empty()) {
-    MESSAGE("SKIPPED: no shared data (set RECL_DATA) for the YOLOX model");
-    return;
-  }
   auto img = cv::imread(data + "/images/bus.jpg");
   auto o = yolox(data);
   o.classes = {5};
@@ -168,12 +162,9 @@ TEST_CASE("teacher: the HOG fallback finds people without any file") {
   CHECK(t->detect(cv::Mat(240, 320, CV_8UC3, cv::Scalar(40, 40, 40))).empty());
 }
 
-TEST_CASE("teacher: tiling finds more of the small cars of CCTV frames") {
+TEST_CASE("teacher: tiling finds more of the small cars of CCTV frames"
+          * doctest::skip(test::data_dir().empty())) {
   auto data = test::data_dir();
-  if (data.empty()) {
-    MESSAGE("SKIPPED: no shared data (set RECL_DATA)");
-    return;
-  }
   auto o = yolox(data);
   auto plain = make_teacher(o);
   o.tiling = "on";
@@ -211,12 +202,9 @@ TEST_CASE("teacher: tiling finds more of the small cars of CCTV frames") {
   CHECK(automatic->detect(bus).size() == plain->detect(bus).size());
 }
 
-TEST_CASE("teacher: the mirror view and the strong teacher") {
+TEST_CASE("teacher: the mirror view and the strong teacher"
+          * doctest::skip(test::data_dir().empty())) {
   auto data = test::data_dir();
-  if (data.empty()) {
-    MESSAGE("SKIPPED: no shared data (set RECL_DATA)");
-    return;
-  }
   auto o = yolox(data);
   auto plain = make_teacher(o);
   o.flip = true;

@@ -34,11 +34,8 @@ labelled_frames highway(size_t n, size_t stride = 20) {
 
 } // namespace
 
-TEST_CASE("trainer: a micro-window raises accuracy on the window's frames") {
-  if (test::data_dir().empty()) {
-    MESSAGE("SKIPPED: no shared data (set RECL_DATA)");
-    return;
-  }
+TEST_CASE("trainer: a micro-window raises accuracy on the window's frames"
+          * doctest::skip(test::data_dir().empty())) {
   auto frames = highway(8);
   train_options opts;
   opts.batch = 4;
@@ -63,11 +60,8 @@ TEST_CASE("trainer: a micro-window raises accuracy on the window's frames") {
         == 1);
 }
 
-TEST_CASE("trainer: deterministic under a seed") {
-  if (test::data_dir().empty()) {
-    MESSAGE("SKIPPED: no shared data (set RECL_DATA)");
-    return;
-  }
+TEST_CASE("trainer: deterministic under a seed"
+          * doctest::skip(test::data_dir().empty())) {
   auto frames = highway(4, 50);
   auto run = [&](uint64_t seed) {
     train_options opts;
@@ -82,11 +76,8 @@ TEST_CASE("trainer: deterministic under a seed") {
   CHECK(a != run(4));
 }
 
-TEST_CASE("trainer: bad input is refused") {
-  if (test::data_dir().empty()) {
-    MESSAGE("SKIPPED: no shared data (set RECL_DATA)");
-    return;
-  }
+TEST_CASE("trainer: bad input is refused"
+          * doctest::skip(test::data_dir().empty())) {
   auto model = [] { return expert::load(test::pretrained_archive()); };
   CHECK_THROWS_AS(trainer(model(), {}, {}), std::invalid_argument);
   labelled_frames odd;
@@ -102,11 +93,8 @@ TEST_CASE("trainer: bad input is refused") {
 }
 
 TEST_CASE("trainer: frozen stages are left out of training, and a later job "
-          "trains them again") {
-  if (test::data_dir().empty()) {
-    MESSAGE("SKIPPED: no shared data (set RECL_DATA)");
-    return;
-  }
+          "trains them again"
+          * doctest::skip(test::data_dir().empty())) {
   auto frames = highway(2);
   std::vector<size_t> counts;
   std::unique_ptr<expert> model = expert::load(test::pretrained_archive());
@@ -134,11 +122,8 @@ TEST_CASE("trainer: accuracy falls back to frame scores on sparse truth") {
   CHECK(detection_accuracy(dets, truth) == doctest::Approx(0.5));
 }
 
-TEST_CASE("expert: blending weights interpolates between two experts") {
-  if (test::data_dir().empty()) {
-    MESSAGE("SKIPPED: no shared data (set RECL_DATA)");
-    return;
-  }
+TEST_CASE("expert: blending weights interpolates between two experts"
+          * doctest::skip(test::data_dir().empty())) {
   auto frames = highway(4, 50);
   auto coco = expert::load(test::pretrained_archive());
   train_options opts;
@@ -180,11 +165,8 @@ TEST_CASE("expert: blending weights interpolates between two experts") {
 }
 
 TEST_CASE("trainer: with a moving average of the weights, the average is what "
-          "is scored and released") {
-  if (test::data_dir().empty()) {
-    MESSAGE("SKIPPED: no shared data (set RECL_DATA)");
-    return;
-  }
+          "is scored and released"
+          * doctest::skip(test::data_dir().empty())) {
   auto frames = highway(4, 50);
   auto holdout = highway(2, 37);
   auto run = [&](double decay, double* acc) {

@@ -37,12 +37,9 @@ std::vector<std::vector<std::string>> csv_rows(const std::string& path) {
 
 } // namespace
 
-TEST_CASE("recl-bench: a small run writes its report and the numbers add up") {
+TEST_CASE("recl-bench: a small run writes its report and the numbers add up"
+          * doctest::skip(test::data_dir().empty())) {
   auto data = test::data_dir();
-  if (data.empty()) {
-    MESSAGE("SKIPPED: no shared data");
-    return;
-  }
   test::temp_dir tmp;
   auto out = tmp.path() + "/report";
   auto r = run_bench(data, out,
@@ -166,12 +163,9 @@ TEST_CASE("recl-bench: a small run writes its report and the numbers add up") {
   CHECK(bad.err.find("junk.pt") != std::string::npos);
 }
 
-TEST_CASE("recl-bench: every zoo expert RECL served gets a retraining curve") {
+TEST_CASE("recl-bench: every zoo expert RECL served gets a retraining curve"
+          * doctest::skip(test::data_dir().empty())) {
   auto data = test::data_dir();
-  if (data.empty()) {
-    MESSAGE("SKIPPED: no shared data");
-    return;
-  }
   // Two cameras at one place: the second is served the first's expert.
   test::temp_dir tmp;
   auto out = tmp.path() + "/report";
@@ -210,12 +204,9 @@ TEST_CASE("recl-bench: every zoo expert RECL served gets a retraining curve") {
   CHECK(std::stoul(cells[7]) == reused - reached);
 }
 
-TEST_CASE("recl-bench --quick: the smoke run CI relies on") {
+TEST_CASE("recl-bench --quick: the smoke run CI relies on"
+          * doctest::skip(test::data_dir().empty())) {
   auto data = test::data_dir();
-  if (data.empty()) {
-    MESSAGE("SKIPPED: no shared data");
-    return;
-  }
   test::temp_dir tmp;
   auto out = tmp.path() + "/quick";
   auto r = run_bench(data, out, {"--quick"});
@@ -254,12 +245,9 @@ TEST_CASE("recl-bench --quick: the smoke run CI relies on") {
 }
 
 TEST_CASE("recl-bench --plan roaming: cameras move, history is played but not "
-          "scored, new cameras take over after it") {
+          "scored, new cameras take over after it"
+          * doctest::skip(test::data_dir().empty())) {
   auto data = test::data_dir();
-  if (data.empty()) {
-    MESSAGE("SKIPPED: no shared data");
-    return;
-  }
   test::temp_dir tmp;
   auto out = tmp.path() + "/roam";
   const std::vector<std::string> plan{
@@ -325,12 +313,9 @@ TEST_CASE("recl-bench --plan roaming: cameras move, history is played but not "
 }
 
 TEST_CASE("recl-bench: a catalog that cannot feed the plan is one clear line, "
-          "and no daemon is left") {
+          "and no daemon is left"
+          * doctest::skip(test::data_dir().empty())) {
   auto data = test::data_dir();
-  if (data.empty()) {
-    MESSAGE("SKIPPED: no shared data");
-    return;
-  }
   // The shared data with one clip per place: no place has two clips, so
   // the fixed plan has nothing to play (this used to die with SIGFPE and
   // leave its recld children running).

@@ -60,12 +60,9 @@ TEST_CASE("recld: SIGTERM answers the windows in flight, refuses new ones, "
 }
 
 TEST_CASE("recld: a first start makes the base expert from the shipped "
-          "weights, or says how") {
+          "weights, or says how"
+          * doctest::skip(test::data_dir().empty())) {
   auto data = test::data_dir();
-  if (data.empty()) {
-    MESSAGE("SKIPPED: no shared data");
-    return;
-  }
   test::temp_dir tmp;
   auto cache = tmp.path() + "/cache";
   test::process p{"/usr/bin/env",

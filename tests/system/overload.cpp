@@ -28,12 +28,9 @@ double metric(const std::string& port, const std::string& name) {
 } // namespace
 
 TEST_CASE("overload: over the limit a window is refused as busy with a time "
-          "to retry, and recl-edge sends it again") {
+          "to retry, and recl-edge sends it again"
+          * doctest::skip(test::data_dir().empty())) {
   auto data = test::data_dir();
-  if (data.empty()) {
-    MESSAGE("SKIPPED: no shared data (the HOG teacher is too fast to load)");
-    return;
-  }
   recld_process d{
     {"--max-windows-in-flight", "1", "--metrics-listen", "127.0.0.1:0"}};
   auto port = d.metrics_port();

@@ -16,12 +16,9 @@
 using namespace recl;
 
 TEST_CASE("recl-pretrain: a small configuration writes a base expert, scored "
-          "on clips it never saw") {
+          "on clips it never saw"
+          * doctest::skip(test::data_dir().empty())) {
   auto data = test::data_dir();
-  if (data.empty()) {
-    MESSAGE("SKIPPED: no shared data");
-    return;
-  }
   test::temp_dir tmp;
   auto out = tmp.path() + "/models/base.pt";
   auto cache = tmp.path() + "/cache";
@@ -85,12 +82,9 @@ TEST_CASE("recl-pretrain: a small configuration writes a base expert, scored "
   CHECK(r.out.find("frames (0 by the teacher now") != std::string::npos);
 }
 
-TEST_CASE("recl-pretrain: bad settings are refused before any work") {
+TEST_CASE("recl-pretrain: bad settings are refused before any work"
+          * doctest::skip(test::data_dir().empty())) {
   auto data = test::data_dir();
-  if (data.empty()) {
-    MESSAGE("SKIPPED: no shared data");
-    return;
-  }
   test::temp_dir tmp;
   auto out = tmp.path() + "/base.pt";
   std::vector<std::string> ok{
