@@ -232,6 +232,9 @@ using node_actor = caf::typed_actor<
 
 /// The learning side's settings.
 struct gpu_owner_config {
+  /// The device it runs models on ("cpu:N" is the CPU); "" = the process's
+  /// default (one device).
+  std::string device;
   std::string base_expert; ///< archive file; "" = no models (keep always)
   expert_options expert;
   train_options train;
@@ -277,6 +280,8 @@ struct node_config {
   float min_fps = 0.1f, max_fps = 10.0f;   ///< AMS sampling bounds
   uint64_t max_reply_bytes = 256ull << 20; ///< the RPC message limit
   gpu_owner_config gpu;
+  /// One GPU owner per device (parse_devices); one entry: no pool.
+  std::vector<std::string> devices;
   zoo_options zoo;
 };
 
@@ -299,6 +304,12 @@ selector_actor spawn_selector(caf::actor_system& sys, selector_kind policy,
 
 gpu_owner_actor spawn_gpu_owner(caf::actor_system& sys, gpu_owner_config cfg,
                                 std::shared_ptr<store> db);
+
+/// One GPU owner per device in `devices` (parse_devices), behind the GPU
+/// owner's interface (gpu_pool.cpp).
+gpu_owner_actor spawn_gpu_pool(caf::actor_system& sys, gpu_owner_config cfg,
+                               std::shared_ptr<store> db,
+                               std::vector<std::string> devices);
 
 admin_actor spawn_admin(caf::actor_system& sys, std::shared_ptr<store> db,
                         std::string teacher, std::string version);

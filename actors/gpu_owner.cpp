@@ -10,6 +10,7 @@
 // scheduler's choice (actors/scheduler.hpp: Algorithm 1 by default).
 
 #include "actors/gpu_owner_state.hpp"
+#include "gpu/device.hpp"
 #include "common/fault.hpp"
 #include "store/keys.hpp"
 
@@ -349,6 +350,10 @@ gpu_owner_actor::behavior_type gpu_owner(self_ptr self, gpu_owner_config cfg,
   auto& st = self->state;
   st.cfg = std::move(cfg);
   st.db = std::move(db);
+  // This runs on the owner's own thread (detached): its models go to its
+  // device.
+  if (!st.cfg.device.empty())
+    gpu::use_device(st.cfg.device);
   st.sched
     = std::make_unique<scheduler>(parse_sched_policy(st.cfg.scheduler),
                                   st.cfg.profile_epochs, st.cfg.gain_tolerance);

@@ -199,8 +199,21 @@ gating_update prepare_prune(gpu_owner_state& st,
 }
 
 void commit_update(gpu_owner_state& st, uint64_t version, bool ok) {
-  if (!st.pending || st.pending->version != version)
+  if (!st.pending || st.pending->version != version) {
+    // Another device's owner prepared it (--devices): the zoo has stored
+    // it, so this owner reads it from the store.
+    if (ok && version > st.gate_version) {
+      st.gate.reset();
+      st.gate_ids.clear();
+      st.odin.reset();
+      st.centroids.clear();
+      st.cache.clear(); // a pruned expert may sit in it
+      st.load_gating();
+      log::info("gpu-owner", "gating network v", st.gate_version, " over ",
+                st.gate_ids.size(), " experts, from the store");
+    }
     return;
+  }
   if (ok) {
     st.gate = std::move(st.pending_gate);
     st.gate_ids = st.pending->experts;

@@ -158,6 +158,8 @@ std::string prometheus_text(const metrics_snapshot& m,
   for (auto& cam : s.cameras)
     x.out << "recl_camera_frames_labelled_total{camera=\"" << cam.id << "\"} "
           << cam.frames_labelled << '\n';
+  x.add("recl_gpu_devices", "gauge", "devices, one GPU owner each",
+        static_cast<double>(r.devices));
   x.add("recl_gpu_jobs", "gauge", "live retraining jobs",
         static_cast<double>(r.jobs.size()));
   x.add("recl_gpu_queued", "gauge",
@@ -167,7 +169,8 @@ std::string prometheus_text(const metrics_snapshot& m,
   x.add("recl_gpu_grants_total", "counter", "micro-windows granted",
         static_cast<double>(r.grants));
   x.add("recl_gpu_busy_seconds_total", "counter",
-        "device seconds spent on grants and priority work", r.busy_s);
+        "device seconds spent on grants and priority work (all devices)",
+        r.busy_s);
   x.add("recl_gpu_selector_seconds_total", "counter",
         "device seconds spent updating the selectors", r.selector_s);
   x.add("recl_connections_open", "gauge", "RPC connections open",

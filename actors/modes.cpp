@@ -1,5 +1,6 @@
 #include "actors/modes.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 #include <utility>
 
@@ -68,6 +69,46 @@ admission_rule parse_admission(const std::string& name) {
 }
 train_start parse_train_start(const std::string& name) {
   return parse("train-from", name, starts);
+}
+
+std::vector<std::string> parse_devices(const std::string& list) {
+  auto bad = [&](const std::string& why) {
+    return std::invalid_argument("'" + list + "': " + why
+                                 + " (cpu, cpu:N, cuda:K, or a list of them)");
+  };
+  std::vector<std::string> out;
+  size_t from = 0;
+  while (from <= list.size()) {
+    auto to = std::min(list.find(',', from), list.size());
+    auto item = list.substr(from, to - from);
+    from = to + 1;
+    auto colon = item.find(':');
+    auto kind = item.substr(0, colon);
+    auto n
+      = colon == std::string::npos ? std::string{} : item.substr(colon + 1);
+    if (colon != std::string::npos
+        && (n.empty() || n.size() > 4
+            || n.find_first_not_of("0123456789") != std::string::npos))
+      throw bad("'" + item + "' has no number after ':'");
+    if (kind == "cpu" && n.empty()) {
+      out.push_back("cpu:" + std::to_string(out.size()));
+    } else if (kind == "cpu") {
+      auto count = std::stoi(n);
+      if (count < 1 || count > 64)
+        throw bad("cpu:N splits the CPU into 1 to 64 owners");
+      for (int i = 0; i < count; ++i)
+        out.push_back("cpu:" + std::to_string(out.size()));
+    } else if (kind == "cuda" && !n.empty()) {
+      out.push_back(item);
+    } else {
+      throw bad("'" + item + "' is not a device");
+    }
+  }
+  for (size_t i = 0; i < out.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (out[i] == out[j])
+        throw bad(out[i] + " is listed twice");
+  return out;
 }
 
 const char* to_string(clock_kind x) {

@@ -4,6 +4,7 @@
 // parse_* throws std::invalid_argument naming the choices.
 
 #include <string>
+#include <vector>
 
 namespace recl {
 
@@ -49,6 +50,13 @@ gain_frames parse_gain_frames(const std::string& name);
 selection_rule parse_selection(const std::string& name);
 admission_rule parse_admission(const std::string& name);
 train_start parse_train_start(const std::string& name);
+
+/// The devices of --devices, one GPU owner each: "cpu" (one owner on the
+/// CPU), "cpu:N" (the CPU split into N owners: cpu:0 ... cpu:N-1, for tests
+/// and benchmarks), "cuda:K", or a comma-separated list of those. Checks
+/// the form only (whether a CUDA device exists is checked when its owner
+/// starts).
+std::vector<std::string> parse_devices(const std::string& list);
 
 const char* to_string(clock_kind x);
 const char* to_string(selector_kind x);

@@ -42,6 +42,17 @@ struct node_state {
 
 using node_ptr = node_actor::stateful_pointer<node_state>;
 
+/// The GPU owner, or with several devices the pool of one owner each.
+gpu_owner_actor spawn_devices(caf::actor_system& sys, const node_config& cfg,
+                              std::shared_ptr<store> db) {
+  if (cfg.devices.size() > 1)
+    return spawn_gpu_pool(sys, cfg.gpu, std::move(db), cfg.devices);
+  auto g = cfg.gpu;
+  if (!cfg.devices.empty())
+    g.device = cfg.devices.front();
+  return spawn_gpu_owner(sys, g, std::move(db));
+}
+
 /// Replaces a failed component; false if `dead` is none of them.
 bool restart(node_ptr self, const caf::actor_addr& dead,
              const caf::error& why) {
@@ -58,7 +69,7 @@ bool restart(node_ptr self, const caf::actor_addr& dead,
         what = "labeler";
       }
     if (!fresh && p.gpu_owner.address() == dead) {
-      p.gpu_owner = spawn_gpu_owner(sys, st.cfg.gpu, st.db);
+      p.gpu_owner = spawn_devices(sys, st.cfg, st.db);
       fresh = caf::actor_cast<caf::actor>(p.gpu_owner);
       what = "gpu-owner";
     } else if (!fresh && p.zoo.address() == dead) {
@@ -289,7 +300,7 @@ node_actor spawn_node(caf::actor_system& sys, std::shared_ptr<store> db,
   for (auto& m : models)
     parts.labelers.push_back(spawn_labeler(sys, m));
   parts.models = models;
-  parts.gpu_owner = spawn_gpu_owner(sys, cfg.gpu, db);
+  parts.gpu_owner = spawn_devices(sys, cfg, db);
   parts.zoo = spawn_zoo(sys, db, cfg.zoo, parts.gpu_owner);
   parts.selector
     = spawn_selector(sys, cfg.selector, parts.zoo, parts.gpu_owner);

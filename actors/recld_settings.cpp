@@ -4,6 +4,7 @@
 #include "common/log.hpp"
 #include "common/util.hpp"
 #include "gpu/detection.hpp"
+#include "gpu/device.hpp"
 #include "gpu/label_cache.hpp"
 #include "gpu/teacher.hpp"
 
@@ -145,7 +146,14 @@ void add_adaptation_options(options& o) {
     .add("window-seconds", "T",
          "wall clock: a retraining job's budget in seconds", "30")
     .add("budget", "N", "replay clock: a job's budget in micro-windows", "10")
-    .add("generalist", "on|off", "the fleet generalist", "on")
+    .add("generalist", "on|off",
+         "the fleet generalist (one device only; off by default with "
+         "several --devices)",
+         "on")
+    .add("devices", "LIST",
+         "one GPU owner per device: cpu:N splits the CPU into N owners (tests, "
+         "benchmarks), cuda:0,cuda:1,... one per GPU (default: the one "
+         "device, CUDA if there is one, else the CPU)")
     .add("retrain", "on|off", "retraining (off: selection only)", "on")
     .add("camera-jobs", "on|off",
          "per-camera retraining jobs (off: windows only feed the generalist)",
@@ -320,6 +328,32 @@ void read_models(gpu_owner_config& g, const node_config& n, const options& o) {
   g.expert.classes = n.classes.empty() ? default_classes() : n.classes;
 }
 
+/// --devices: one GPU owner each. The fleet generalist is one model trained
+/// on one device, so several devices turn it off unless asked for, and
+/// refuse it when asked for.
+void read_devices(node_config& n, const options& o) {
+  if (!o.given("devices"))
+    return;
+  try {
+    n.devices = parse_devices(o.get("devices"));
+  } catch (const std::invalid_argument& e) {
+    o.fail("devices", e.what());
+  }
+  for (auto& d : n.devices)
+    if (d.rfind("cuda:", 0) == 0
+        && std::stoi(d.substr(5)) >= gpu::cuda_devices())
+      o.fail("devices", d + ": this LibTorch sees "
+                          + std::to_string(gpu::cuda_devices())
+                          + " CUDA devices");
+  if (n.devices.size() > 1 && n.gpu.generalist) {
+    if (o.given("generalist"))
+      o.fail("generalist", "on needs one device (it is one model on one "
+                           "device); --devices gives "
+                             + std::to_string(n.devices.size()));
+    n.gpu.generalist = false;
+  }
+}
+
 /// Adaptation: selection, the scheduler and its clock, retraining and the
 /// zoo's rules.
 void read_adaptation(node_config& n, const options& o) {
@@ -338,6 +372,7 @@ void read_adaptation(node_config& n, const options& o) {
                ? o.get_double("window-seconds", 0.5, 86400)
                : static_cast<double>(o.get_int("budget", 1, 100000));
   g.generalist = on_off(o, "generalist");
+  read_devices(n, o);
   n.retrain = on_off(o, "retrain");
   g.camera_jobs = on_off(o, "camera-jobs");
   if (!g.camera_jobs && !g.generalist)

@@ -208,14 +208,14 @@ typename Inspector::result_type inspect(Inspector& f, gating_update& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, grant_record& x) {
   return f(caf::meta::type_name("recl.grant_record"), x.at, x.job, x.profile,
-           x.acc_before, x.acc_after, x.cost, x.switch_ms);
+           x.acc_before, x.acc_after, x.cost, x.switch_ms, x.device);
 }
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, scheduler_report& x) {
   return f(caf::meta::type_name("recl.scheduler_report"), x.policy, x.clock,
            x.now, x.jobs, x.recent, x.busy_s, x.elapsed_s, x.profiling,
-           x.training, x.grants, x.selector_s, x.queued);
+           x.training, x.grants, x.selector_s, x.queued, x.devices);
 }
 
 template <class Inspector>

@@ -146,7 +146,8 @@ void print_scheduler(const scheduler_report& r, bool json) {
                    {"acc_before", x.acc_before},
                    {"acc_after", x.acc_after},
                    {"cost", x.cost},
-                   {"switch_ms", x.switch_ms}});
+                   {"switch_ms", x.switch_ms},
+                   {"device", x.device}});
     std::cout << nlohmann::json{{"policy", r.policy},
                                 {"clock", r.clock},
                                 {"now", r.now},
@@ -158,16 +159,18 @@ void print_scheduler(const scheduler_report& r, bool json) {
                                 {"training", r.training},
                                 {"grants", r.grants},
                                 {"selector_s", r.selector_s},
-                                {"queued", r.queued}}
+                                {"queued", r.queued},
+                                {"devices", r.devices}}
                    .dump()
               << std::endl;
     return;
   }
-  std::printf("scheduler %s, clock %s at %.1f; %llu grants; device busy "
+  auto n = std::max(1u, r.devices);
+  std::printf("scheduler %s, clock %s at %.1f; %llu grants; %u device%s busy "
               "%.0f%% of %.0f s\n",
               r.policy.c_str(), r.clock.c_str(), r.now,
-              static_cast<unsigned long long>(r.grants),
-              r.elapsed_s > 0 ? 100 * r.busy_s / r.elapsed_s : 0.0,
+              static_cast<unsigned long long>(r.grants), n, n > 1 ? "s" : "",
+              r.elapsed_s > 0 ? 100 * r.busy_s / (n * r.elapsed_s) : 0.0,
               r.elapsed_s);
   std::printf("selector updates (gating network, ODIN): %.1f s of device "
               "time\n",
@@ -182,9 +185,10 @@ void print_scheduler(const scheduler_report& r, bool json) {
   std::printf("recent grants (oldest first):\n");
   for (auto& g : r.recent)
     std::printf("  %8.1f %-28s %s acc %.3f -> %.3f  cost %.2f  switch "
-                "%.3f ms\n",
+                "%.3f ms%s%s\n",
                 g.at, g.job.c_str(), g.profile ? "profile" : "train  ",
-                g.acc_before, g.acc_after, g.cost, g.switch_ms);
+                g.acc_before, g.acc_after, g.cost, g.switch_ms,
+                g.device.empty() ? "" : "  on ", g.device.c_str());
 }
 
 void check_credentials_args(const std::vector<std::string>& args) {

@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <string>
 #include <mutex>
+#include <optional>
+#include <stdexcept>
 #include <thread>
 #include <torch/cuda.h>
 
@@ -23,11 +25,40 @@ c10::Device pick() {
                                      : c10::Device(c10::kCPU);
 }
 
+/// The device set by use_device on this thread, if any.
+thread_local std::optional<c10::Device> this_thread;
+
 } // namespace
 
 c10::Device device() {
   static const c10::Device dev = pick();
-  return dev;
+  return this_thread ? *this_thread : dev;
+}
+
+int cuda_devices() {
+  return torch::cuda::is_available()
+           ? static_cast<int>(torch::cuda::device_count())
+           : 0;
+}
+
+void use_device(const std::string& name) {
+  // "cpu:N" names one of several GPU owners sharing the CPU: all run there.
+  c10::Device d{c10::kCPU};
+  try {
+    if (name.rfind("cpu", 0) != 0)
+      d = c10::Device{name};
+  } catch (const std::exception&) {
+    throw std::invalid_argument("'" + name
+                                + "' is not a device (cpu or cuda:N)");
+  }
+  if (d.is_cuda() && (!d.has_index() || d.index() >= cuda_devices()))
+    throw std::invalid_argument("device " + name + ": this LibTorch sees "
+                                + std::to_string(cuda_devices())
+                                + " CUDA devices");
+  if (!d.is_cpu() && !d.is_cuda())
+    throw std::invalid_argument("'" + name
+                                + "' is not a device (cpu or cuda:N)");
+  this_thread = d;
 }
 
 std::string device_name() {

@@ -5,7 +5,8 @@
 
 namespace recl::gpu {
 
-/// The device every resident model lives on.
+/// The device this thread's resident models live on (use_device), by
+/// default the process's.
 c10::Device device();
 
 } // namespace recl::gpu

@@ -137,6 +137,7 @@ struct grant_record {
   float acc_after = 0;
   double cost = 0;      ///< clock units
   double switch_ms = 0; ///< choosing the job and reaching its resident state
+  std::string device;   ///< where it ran (--devices; "" with one device)
 };
 
 /// The scheduler as `recl-admin scheduler` shows it.
@@ -157,6 +158,8 @@ struct scheduler_report {
   /// Requests waiting in the GPU owner's mailbox (safety checks, selection,
   /// training submissions): the depth of the device's queue.
   uint32_t queued = 0;
+  /// Devices, one GPU owner each (--devices): busy_s is their sum.
+  uint32_t devices = 1;
 };
 
 /// The answer to an admin's status query.

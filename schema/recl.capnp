@@ -164,6 +164,7 @@ struct Grant {
   accAfter @4 :Float32;
   cost @5 :Float64;
   switchMs @6 :Float64;
+  device @7 :Text;        # where it ran ("" with one device)
 }
 
 struct SchedulerReport {
@@ -179,6 +180,7 @@ struct SchedulerReport {
   grants @9 :UInt64;
   selectorS @10 :Float64; # device seconds updating the gating network / ODIN
   queued @11 :UInt32;     # requests waiting in the GPU owner's mailbox
+  devices @12 :UInt32 = 1; # GPU owners (--devices); busyS is their sum
 }
 
 struct Status {

@@ -227,6 +227,7 @@ void write(const scheduler_report& x, rpc::SchedulerReport::Builder out) {
     g.setAccAfter(r.acc_after);
     g.setCost(r.cost);
     g.setSwitchMs(r.switch_ms);
+    g.setDevice(r.device);
   }
   out.setBusyS(x.busy_s);
   out.setElapsedS(x.elapsed_s);
@@ -235,6 +236,7 @@ void write(const scheduler_report& x, rpc::SchedulerReport::Builder out) {
   out.setGrants(x.grants);
   out.setSelectorS(x.selector_s);
   out.setQueued(x.queued);
+  out.setDevices(x.devices);
 }
 
 void read(rpc::SchedulerReport::Reader in, scheduler_report& x) {
@@ -254,6 +256,7 @@ void read(rpc::SchedulerReport::Reader in, scheduler_report& x) {
     r.acc_after = g.getAccAfter();
     r.cost = g.getCost();
     r.switch_ms = g.getSwitchMs();
+    r.device = g.getDevice();
     x.recent.push_back(std::move(r));
   }
   x.busy_s = in.getBusyS();
@@ -263,6 +266,7 @@ void read(rpc::SchedulerReport::Reader in, scheduler_report& x) {
   x.grants = in.getGrants();
   x.selector_s = in.getSelectorS();
   x.queued = in.getQueued();
+  x.devices = in.getDevices();
 }
 
 void write(const status_info& x, rpc::Status::Builder out) {

@@ -38,3 +38,14 @@ TEST_CASE("modes: a bad name is refused with the choices") {
   CHECK_THROWS_AS(parse_clock(""), std::invalid_argument);
   CHECK_THROWS_AS(parse_admission("later"), std::invalid_argument);
 }
+
+TEST_CASE("modes: --devices lists one GPU owner per device") {
+  using v = std::vector<std::string>;
+  CHECK(parse_devices("cpu") == v{"cpu:0"});
+  CHECK(parse_devices("cpu:3") == v{"cpu:0", "cpu:1", "cpu:2"});
+  CHECK(parse_devices("cuda:0,cuda:1") == v{"cuda:0", "cuda:1"});
+  CHECK(parse_devices("cpu,cpu") == v{"cpu:0", "cpu:1"});
+  for (auto bad : {"", "gpu", "cuda", "cpu:0", "cpu:65", "cpu:x",
+                   "cpu:", "cuda:0,cuda:0", "cpu:2,", "cuda:-1"})
+    CHECK_THROWS_AS(parse_devices(bad), std::invalid_argument);
+}

@@ -171,11 +171,12 @@ TEST_CASE("wire: windows, stats, limits and admin replies round-trip") {
     s.clock = "replay";
     s.now = 3;
     s.jobs = {"a", "b"};
-    s.recent = {grant_record{1, "a", true, 0.1f, 0.2f, 1, 0.5}};
+    s.recent = {grant_record{1, "a", true, 0.1f, 0.2f, 1, 0.5, "cpu:1"}};
     s.busy_s = 2;
     s.grants = 5;
     s.selector_s = 0.25;
     s.queued = 7;
+    s.devices = 2;
     auto r = round_trip<rpc::SchedulerReport>(s);
     CHECK(r.jobs == s.jobs);
     REQUIRE(r.recent.size() == 1);
@@ -185,6 +186,8 @@ TEST_CASE("wire: windows, stats, limits and admin replies round-trip") {
     CHECK(r.grants == 5);
     CHECK(r.selector_s == 0.25);
     CHECK(r.queued == 7);
+    CHECK(r.recent[0].device == "cpu:1");
+    CHECK(r.devices == 2);
   }
   SUBCASE("the zoo's experts") {
     capnp::MallocMessageBuilder msg;

@@ -1,0 +1,265 @@
+// The GPU pool: one GPU owner per device (recld --devices), behind the GPU
+// owner's own interface, so that cameras, the zoo and the selector do not
+// know how many devices there are. It places the work:
+//   - a retraining job where it gets its first micro-window soonest: on the
+//     owner with the fewest live jobs (ties: the fewest requests in
+//     flight), unless the camera's previous job still lives somewhere (wall
+//     clock), where the owner ends it when the next one arrives;
+//   - a selection and safety check, or a model fetch, on the owner with the
+//     fewest requests in flight (ties: the fewest jobs);
+//   - a replay-clock wait on the owner of the camera's live job;
+//   - gating updates on the first owner (prepared once); their commit on
+//     every owner (the others read what the zoo stored);
+//   - the scheduler report: every owner's, merged, each grant and job
+//     naming its device.
+// Each owner runs Algorithm 1 over its own jobs with its own clock: with the
+// replay clock, N devices give N micro-windows per unit of time. An owner
+// that fails is started again on its device; the requests it held fail to
+// their senders.
+
+#include "actors/actors.hpp"
+
+#include "common/log.hpp"
+
+#include <caf/all.hpp>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+
+namespace recl {
+
+namespace {
+
+struct device_slot {
+  std::string name;
+  gpu_owner_actor owner;
+  uint32_t jobs = 0;      ///< training requests not answered yet
+  uint32_t in_flight = 0; ///< other requests not answered yet
+};
+
+struct pool_state {
+  static inline const char* name = "gpu-pool";
+  gpu_owner_config cfg;
+  std::shared_ptr<store> db;
+  std::vector<device_slot> slots;
+  /// A camera's live jobs: their slot and how many (a new job may reach
+  /// the owner before the one it ends has answered).
+  struct live {
+    size_t slot = 0;
+    uint32_t n = 0;
+  };
+  std::map<std::string, live> job_of;
+};
+
+using pool_actor = gpu_owner_actor::stateful_pointer<pool_state>;
+
+/// Starts slot `i`'s owner on its device; the pool stops it when it ends.
+void start_owner(pool_actor self, size_t i) {
+  auto& st = self->state;
+  auto cfg = st.cfg;
+  cfg.device = st.slots[i].name;
+  auto owner = spawn_gpu_owner(self->system(), cfg, st.db);
+  self->monitor(owner);
+  // The pool's end, whatever its reason, ends its owners.
+  self->attach_functor(
+    [owner] { caf::anon_send_exit(owner, caf::exit_reason::user_shutdown); });
+  st.slots[i].owner = owner;
+}
+
+/// The slot with the fewest requests in flight (ties: fewest jobs).
+size_t least_busy(const pool_state& st) {
+  auto by = [](const device_slot& a, const device_slot& b) {
+    return std::tie(a.in_flight, a.jobs) < std::tie(b.in_flight, b.jobs);
+  };
+  return static_cast<size_t>(
+    std::min_element(st.slots.begin(), st.slots.end(), by) - st.slots.begin());
+}
+
+/// Where a camera's next job goes (see the top of the file).
+size_t place_job(const pool_state& st, const std::string& camera) {
+  if (auto i = st.job_of.find(camera); i != st.job_of.end())
+    return i->second.slot;
+  auto by = [](const device_slot& a, const device_slot& b) {
+    return std::tie(a.jobs, a.in_flight) < std::tie(b.jobs, b.in_flight);
+  };
+  return static_cast<size_t>(
+    std::min_element(st.slots.begin(), st.slots.end(), by) - st.slots.begin());
+}
+
+/// Sends a request to slot `i`'s owner and answers with its reply,
+/// counting it in flight until then; `camera` names a training job's.
+template <class Reply, class... Ts>
+caf::result<Reply> forward(pool_actor self, size_t i, std::string camera,
+                           Ts... xs) {
+  auto rp = self->make_response_promise<Reply>();
+  auto& st = self->state;
+  bool job = !camera.empty();
+  if (job) {
+    st.slots[i].jobs += 1;
+    auto& l = st.job_of[camera];
+    l.slot = i;
+    l.n += 1;
+  } else {
+    st.slots[i].in_flight += 1;
+  }
+  auto done = [self, i, camera] {
+    auto& st = self->state;
+    if (camera.empty()) {
+      st.slots[i].in_flight -= 1;
+      return;
+    }
+    st.slots[i].jobs -= 1;
+    auto l = st.job_of.find(camera);
+    if (l != st.job_of.end() && l->second.slot == i && --l->second.n == 0)
+      st.job_of.erase(l);
+  };
+  self->request(st.slots[i].owner, caf::infinite, std::move(xs)...)
+    .then(
+      [=](Reply& x) mutable {
+        done();
+        rp.deliver(std::move(x));
+      },
+      [=](caf::error& e) mutable {
+        done();
+        rp.deliver(std::move(e));
+      });
+  return rp;
+}
+
+/// Every owner's report in one, each job and grant naming its device.
+scheduler_report merge(const std::vector<scheduler_report>& parts,
+                       const std::vector<device_slot>& slots) {
+  scheduler_report out;
+  out.devices = static_cast<uint32_t>(slots.size());
+  for (size_t i = 0; i < parts.size(); ++i) {
+    auto& r = parts[i];
+    if (out.policy.empty()) {
+      out.policy = r.policy;
+      out.clock = r.clock;
+    }
+    out.now = std::max(out.now, r.now);
+    for (auto& j : r.jobs)
+      out.jobs.push_back(slots[i].name + " " + j);
+    for (auto g : r.recent) {
+      g.device = slots[i].name;
+      out.recent.push_back(std::move(g));
+    }
+    out.busy_s += r.busy_s;
+    out.elapsed_s = std::max(out.elapsed_s, r.elapsed_s);
+    out.profiling += r.profiling;
+    out.training += r.training;
+    out.grants += r.grants;
+    out.selector_s += r.selector_s;
+    out.queued += r.queued;
+  }
+  return out;
+}
+
+/// Asks every owner for its report and merges them; an owner that cannot
+/// answer (being restarted) is left out.
+caf::result<scheduler_report> report(pool_actor self) {
+  auto rp = self->make_response_promise<scheduler_report>();
+  auto n = self->state.slots.size();
+  auto parts = std::make_shared<std::vector<scheduler_report>>(n);
+  auto left = std::make_shared<size_t>(n);
+  for (size_t i = 0; i < n; ++i) {
+    auto one = [=]() mutable {
+      if (--*left == 0)
+        rp.deliver(merge(*parts, self->state.slots));
+    };
+    self->request(self->state.slots[i].owner, caf::infinite, scheduler_atom_v)
+      .then(
+        [=](scheduler_report& r) mutable {
+          (*parts)[i] = std::move(r);
+          one();
+        },
+        [=](caf::error&) mutable { one(); });
+  }
+  return rp;
+}
+
+gpu_owner_actor::behavior_type gpu_pool(pool_actor self, gpu_owner_config cfg,
+                                        std::shared_ptr<store> db,
+                                        std::vector<std::string> devices) {
+  auto& st = self->state;
+  st.cfg = std::move(cfg);
+  st.db = std::move(db);
+  for (auto& d : devices)
+    st.slots.push_back(device_slot{d, {}, 0, 0});
+  for (size_t i = 0; i < st.slots.size(); ++i)
+    start_owner(self, i);
+  self->set_down_handler([=](const caf::down_msg& dm) {
+    auto& st = self->state;
+    for (size_t i = 0; i < st.slots.size(); ++i)
+      if (st.slots[i].owner.address() == dm.source) {
+        log::error("gpu-pool", "the GPU owner on ", st.slots[i].name,
+                   " failed (", describe(dm.reason), "); starting it again");
+        for (auto j = st.job_of.begin(); j != st.job_of.end();)
+          j = j->second.slot == i ? st.job_of.erase(j) : std::next(j);
+        start_owner(self, i);
+      }
+  });
+  log::info("gpu-pool", st.slots.size(), " devices, one GPU owner each");
+  return {
+    [=](check_atom, labelled_window& lw, uint32_t k,
+        std::vector<std::string>& own,
+        std::vector<std::string>& zoo) -> caf::result<check_result> {
+      return forward<check_result>(self, least_busy(self->state), "",
+                                   check_atom_v, std::move(lw), k,
+                                   std::move(own), std::move(zoo));
+    },
+    [=](train_atom, labelled_window& lw, std::string& start,
+        std::vector<std::string>& rivals) -> caf::result<training_result> {
+      auto cam = lw.source.camera;
+      return forward<training_result>(self, place_job(self->state, cam), cam,
+                                      train_atom_v, std::move(lw),
+                                      std::move(start), std::move(rivals));
+    },
+    [=](await_atom, std::string& cam) -> caf::result<bool> {
+      // A wait, not work: not counted in flight.
+      auto l = self->state.job_of.find(cam);
+      if (l == self->state.job_of.end())
+        return true;
+      return self->delegate(self->state.slots[l->second.slot].owner,
+                            await_atom_v, std::move(cam));
+    },
+    [=](fetch_atom, std::string& id) -> caf::result<std::string> {
+      return forward<std::string>(self, least_busy(self->state), "",
+                                  fetch_atom_v, std::move(id));
+    },
+    [=](fetch_atom, std::string& id, std::string& base_id,
+        std::string& base_hash, bool half) -> caf::result<std::string> {
+      return forward<std::string>(
+        self, least_busy(self->state), "", fetch_atom_v, std::move(id),
+        std::move(base_id), std::move(base_hash), half);
+    },
+    [=](admit_atom, std::vector<candidate>& news,
+        std::vector<gating_sample>& samples) -> caf::result<gating_update> {
+      return forward<gating_update>(self, 0, "", admit_atom_v, std::move(news),
+                                    std::move(samples));
+    },
+    [=](prune_atom,
+        std::vector<std::string>& gone) -> caf::result<gating_update> {
+      return forward<gating_update>(self, 0, "", prune_atom_v, std::move(gone));
+    },
+    [=](commit_atom, uint64_t version, bool ok) {
+      for (auto& s : self->state.slots)
+        self->send(s.owner, commit_atom_v, version, ok);
+    },
+    [=](scheduler_atom) { return report(self); },
+    [=](tick_atom) {
+      // Each owner ticks itself; the pool has nothing to do.
+    },
+  };
+}
+
+} // namespace
+
+gpu_owner_actor spawn_gpu_pool(caf::actor_system& sys, gpu_owner_config cfg,
+                               std::shared_ptr<store> db,
+                               std::vector<std::string> devices) {
+  return sys.spawn(gpu_pool, std::move(cfg), std::move(db), std::move(devices));
+}
+
+} // namespace recl
