@@ -22,6 +22,7 @@
 #include <caf/type_id.hpp>
 #include <caf/typed_actor.hpp>
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -314,6 +315,20 @@ gpu_owner_actor spawn_gpu_pool(caf::actor_system& sys, gpu_owner_config cfg,
 admin_actor spawn_admin(caf::actor_system& sys, std::shared_ptr<store> db,
                         std::string teacher, std::string version);
 
+/// How many windows are in each stage of their journey (window_stage), for
+/// every camera at once: the node's, shared with its cameras.
+struct window_stages {
+  std::atomic<int64_t> n[static_cast<size_t>(window_stage::count)] = {};
+
+  /// The counts now, by stage.
+  std::vector<int64_t> now() const {
+    std::vector<int64_t> out;
+    for (auto& x : n)
+      out.push_back(x.load());
+    return out;
+  }
+};
+
 /// Everything a camera actor talks to.
 struct camera_deps {
   labeler_actor labeler;
@@ -322,6 +337,7 @@ struct camera_deps {
   zoo_actor zoo;
   admin_actor admin;
   std::shared_ptr<store> db;
+  std::shared_ptr<window_stages> stages;
   uint32_t top_k = 10;
   std::string teacher;
   bool generalist = true;

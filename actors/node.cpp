@@ -38,6 +38,7 @@ struct node_state {
   size_t next_labeler = 0;
   bool stopping = false;
   std::vector<double> restarts; // now_ms() of each restart
+  std::shared_ptr<window_stages> stages = std::make_shared<window_stages>();
 };
 
 using node_ptr = node_actor::stateful_pointer<node_state>;
@@ -171,6 +172,7 @@ camera_deps camera_deps_of(node_state& st) {
   deps.max_reply_bytes = st.cfg.max_reply_bytes;
   deps.admin = st.parts.admin;
   deps.db = st.db;
+  deps.stages = st.stages;
   deps.top_k = st.cfg.top_k;
   deps.selection = st.cfg.selection;
   deps.admission = st.cfg.admission;
@@ -199,6 +201,7 @@ gather_metrics(node_actor::stateful_pointer<node_state> self) {
   };
   auto g = std::make_shared<gathering>();
   g->rp = self->make_response_promise<metrics_snapshot>();
+  g->out.stages = self->state.stages->now();
   auto fail = [g](caf::error& e) { g->failed(e); };
   auto& p = self->state.parts;
   self->request(p.admin, caf::infinite, status_atom_v)

@@ -240,17 +240,23 @@ typename Inspector::result_type inspect(Inspector& f, zoo_stats& x) {
            x.admitted, x.pruned, x.refused);
 }
 
+/// The steps of a window's journey where it can wait (window.cpp), as
+/// /metrics counts the windows in each.
+enum class window_stage { budget, label, check, reply, count };
+
 /// Everything /metrics shows of the node, in one answer.
 struct metrics_snapshot {
   status_info status;
   scheduler_report scheduler;
   zoo_stats zoo;
+  /// Windows in each stage now (indexed by window_stage).
+  std::vector<int64_t> stages;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, metrics_snapshot& x) {
   return f(caf::meta::type_name("recl.metrics_snapshot"), x.status, x.scheduler,
-           x.zoo);
+           x.zoo, x.stages);
 }
 
 } // namespace recl

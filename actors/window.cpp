@@ -47,9 +47,31 @@ namespace {
 // next. A failure before the check goes back to the edge as an error; from
 // the check on, every failure ends in the edge keeping its model (`keep`).
 
+/// Which stage a window is in, counted in the node's window_stages (what
+/// /metrics shows); it leaves the count when answered or dropped.
+struct stage_mark {
+  std::shared_ptr<window_stages> counts;
+  window_stage at = window_stage::count; ///< none
+
+  void enter(window_stage x) {
+    leave();
+    if (counts) {
+      counts->n[static_cast<size_t>(x)] += 1;
+      at = x;
+    }
+  }
+  void leave() {
+    if (counts && at != window_stage::count)
+      counts->n[static_cast<size_t>(at)] -= 1;
+    at = window_stage::count;
+  }
+  ~stage_mark() { leave(); }
+};
+
 /// What the steps of one window have learned so far.
 struct journey {
   caf::typed_response_promise<decision> rp;
+  stage_mark stage;
   labelled_window lw;
   double t_check = 0; ///< selection and safety check started (now_ms)
   check_result c;     ///< the candidates and their scores
@@ -86,20 +108,24 @@ void keep(journey& j) {
 void begin(camera_self self, window w,
            caf::typed_response_promise<decision> rp) {
   auto& st = self->state;
-  auto fail = [=](caf::error& e) mutable {
+  auto j = std::make_shared<journey>();
+  j->rp = std::move(rp);
+  j->stage.counts = st.deps.stages;
+  j->stage.enter(window_stage::budget);
+  auto fail = [=](caf::error& e) {
     log::warning("camera", self->state.id, ": ", describe(e));
-    rp.deliver(std::move(e));
+    j->stage.leave();
+    j->rp.deliver(std::move(e));
   };
   self->request(st.deps.gpu_owner, caf::infinite, await_atom_v, st.id)
     .then(
       [=](bool) mutable {
+        j->stage.enter(window_stage::label);
         self
           ->request(self->state.deps.labeler, caf::infinite, label_atom_v,
                     std::move(w))
           .then(
-            [=](labelled_window& lw) mutable {
-              auto j = std::make_shared<journey>();
-              j->rp = rp;
+            [=](labelled_window& lw) {
               j->lw = std::move(lw);
               check(self, j);
             },
@@ -122,6 +148,7 @@ void check(camera_self self, journey_ptr j) {
     own.push_back("base");
   j->d = st.make_decision(j->lw);
   j->t_check = now_ms();
+  j->stage.enter(window_stage::check);
   self
     ->request(st.deps.selector, caf::infinite, check_atom_v, j->lw,
               st.deps.top_k, std::move(own))
@@ -188,6 +215,7 @@ auto fetch_served(camera_self self, const journey_ptr& j) {
 
 /// The zoo's size for the edge's display; the weights when swapping.
 void attach_weights(camera_self self, journey_ptr j) {
+  j->stage.enter(window_stage::reply);
   self->request(self->state.deps.zoo, caf::infinite, size_atom_v)
     .then(
       [=](uint64_t n) {
@@ -249,6 +277,7 @@ void answer(camera_self self, journey_ptr j, bool checked) {
                    : std::string{"keep"},
             ", accuracy ", d.accuracy, ", reply ",
             static_cast<int>(d.time.total_ms), " ms");
+  j->stage.leave();
   j->rp.deliver(d);
   if (checked)
     submit_training(self, j);

@@ -31,6 +31,11 @@ TEST_CASE("metrics: /metrics counts windows, connections and refusals, "
   CHECK(contains(m, "\nrecl_windows_answered_total 1\n"));
   CHECK(contains(m, "\nrecl_windows_failed_total 1\n"));
   CHECK(contains(m, "\nrecl_windows_in_flight 0\n"));
+  // Every window answered: none left in any stage, the failed one included.
+  CHECK(contains(m, "# TYPE recl_windows_in_stage gauge\n"));
+  for (auto stage : {"budget", "label", "check", "reply"})
+    CHECK(contains(m, std::string{"\nrecl_windows_in_stage{stage=\""} + stage
+                        + "\"} 0\n"));
   CHECK(contains(m, "# TYPE recl_gpu_queued gauge\n")); // idle: nothing waits
   CHECK(contains(m, "\nrecl_gpu_queued 0\n"));
   CHECK(contains(m, "\nrecl_camera_windows_total{camera=\"cam-m\"} 1\n"));
