@@ -415,7 +415,8 @@ void save_run(const std::string& path, const std::string& fingerprint,
   f << "# " << fingerprint << "\n";
   f << "# stats " << st.zoo << " " << st.sched.training << " "
     << st.sched.profiling << " " << st.sched.selector_s << " "
-    << st.sched.busy_s << " " << st.sched.elapsed_s << " " << wall_s << "\n";
+    << st.sched.busy_s << " " << st.sched.elapsed_s << " " << wall_s << " "
+    << st.sched.devices << "\n";
   for (auto& r : rows)
     f << to_csv(r) << "\n";
   write_file_atomic(path, f.str());
@@ -434,6 +435,9 @@ bool load_run(const std::string& path, const std::string& fingerprint,
     >> st.sched.busy_s >> st.sched.elapsed_s >> wall_s;
   if (!in)
     return false;
+  // The devices came later: runs saved before have one.
+  if (uint32_t devices = 0; in >> devices && devices > 0)
+    st.sched.devices = devices;
   std::vector<window_row> out;
   for (size_t i = 2; i < lines.size(); ++i)
     if (!lines[i].empty())

@@ -32,7 +32,8 @@ void reuse_and_compute(std::ostream& rep, report_input& in) {
          "device time in micro-windows for training and (Ekya) profiling; "
          "device seconds of the whole run spent updating the selectors "
          "(gating network or ODIN, on admissions and prunes); "
-         "the device's busy share.\n\n| policy | cameras | budget | zoo "
+         "the devices' busy share (of all of them: --devices).\n\n| policy | "
+         "cameras | budget | zoo "
          "at end | reuse | teacher ms | select ms | check ms | training "
          "units | profiling units | selector updates s | device busy |\n"
          "|---|---|---|---|---|---|---|---|---|---|---|---|\n";
@@ -60,8 +61,9 @@ void reuse_and_compute(std::ostream& rep, report_input& in) {
       with_zoo ? cv::format("%zu/%zu", reused, with_zoo).c_str() : "-",
       k ? te / k : 0, k ? se / k : 0, k ? ce / k : 0, st.sched.training,
       st.sched.profiling, st.sched.selector_s,
-      st.sched.elapsed_s > 0 ? 100 * st.sched.busy_s / st.sched.elapsed_s
-                             : 0.0);
+      st.sched.elapsed_s > 0
+        ? 100 * st.sched.busy_s / (st.sched.elapsed_s * st.sched.devices)
+        : 0.0);
     rep << line;
   }
 }
