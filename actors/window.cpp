@@ -317,6 +317,9 @@ void submit_training(camera_self self, journey_ptr j) {
                      ": retraining failed: ", describe(e));
         done();
       });
+  // The request carries the decoded frames to the GPU owner; the journey,
+  // waiting for the job, needs only the window's bytes and labels.
+  j->lw.images.reset();
 }
 } // namespace
 
