@@ -113,9 +113,9 @@ void add_unique(std::vector<std::string>& ids, const std::string& x) {
     ids.push_back(x);
 }
 
-/// Every model in `ids` scored on all frames, the even and the odd ones.
-void score(gpu_owner_state& st, const labelled_window& lw,
-           const std::vector<std::string>& ids, check_result& r) {
+/// Every model in `r.ids` scored on all frames, the even and the odd ones.
+void score(gpu_owner_state& st, const labelled_window& lw, check_result& r) {
+  auto& ids = r.ids;
   auto n = ids.size();
   r.all.assign(n, -1.f);
   r.even = r.odd = r.all;
@@ -131,14 +131,6 @@ void score(gpu_owner_state& st, const labelled_window& lw,
     r.even[k] = static_cast<float>(detection_accuracy(half(dets, 0), truth_a));
     r.odd[k] = static_cast<float>(detection_accuracy(half(dets, 1), truth_b));
   }
-}
-
-/// The score of `x` among r's candidates, or -1.
-float score_of(const check_result& r, const std::string& x) {
-  for (size_t i = 0; i < r.ids.size(); ++i)
-    if (r.ids[i] == x)
-      return r.all[i];
-  return -1.f;
 }
 
 } // namespace
@@ -157,6 +149,7 @@ select_and_check(gpu_owner_state& st, const labelled_window& lw, uint32_t k,
   check_result r;
   try {
     r.ids = proposals(st, lw, k, zoo);
+    auto own_from = r.ids.size();
     for (auto& x : own)
       add_unique(r.ids, x);
     auto served = r.ids.size();
@@ -164,9 +157,9 @@ select_and_check(gpu_owner_state& st, const labelled_window& lw, uint32_t k,
     // expert are scored too, but never served.
     std::string gating_pick, odin_pick;
     if (st.cfg.selector == selector_kind::compare) {
-      auto g = gating_top_k(st, lw, 1);
+      // Gating serves here: its first choice leads the proposals.
       auto o = odin_top_k(st, lw, 1);
-      gating_pick = g.empty() ? "" : g[0];
+      gating_pick = own_from > 0 ? r.ids.front() : "";
       odin_pick = o.empty() ? "" : o[0];
       add_unique(r.ids, gating_pick);
       add_unique(r.ids, odin_pick);
@@ -174,12 +167,12 @@ select_and_check(gpu_owner_state& st, const labelled_window& lw, uint32_t k,
         add_unique(r.ids, x);
     }
     r.select_ms = seconds_since(t0) * 1000;
-    score(st, lw, r.ids, r);
+    score(st, lw, r);
     if (st.cfg.selector == selector_kind::compare) {
-      r.compare.gating = gating_pick.empty() ? -1.f : score_of(r, gating_pick);
-      r.compare.odin = odin_pick.empty() ? -1.f : score_of(r, odin_pick);
+      r.compare.gating = gating_pick.empty() ? -1.f : r.score_of(gating_pick);
+      r.compare.odin = odin_pick.empty() ? -1.f : r.score_of(odin_pick);
       for (auto& x : zoo)
-        r.compare.oracle = std::max(r.compare.oracle, score_of(r, x));
+        r.compare.oracle = std::max(r.compare.oracle, r.score_of(x));
     }
     // The comparison's extra ids are not candidates.
     for (auto* v : {&r.all, &r.even, &r.odd})

@@ -68,24 +68,30 @@ void start_owner(pool_actor self, size_t i) {
   st.slots[i].owner = owner;
 }
 
-/// The slot with the fewest requests in flight (ties: fewest jobs).
-size_t least_busy(const pool_state& st) {
-  auto by = [](const device_slot& a, const device_slot& b) {
-    return std::tie(a.in_flight, a.jobs) < std::tie(b.in_flight, b.jobs);
+/// The slot with the fewest jobs (`jobs_first`) or requests in flight,
+/// ties going to the fewest of the other, then to the first slot.
+size_t fewest(const pool_state& st, bool jobs_first) {
+  auto key = [&](const device_slot& s) {
+    return jobs_first ? std::tie(s.jobs, s.in_flight)
+                      : std::tie(s.in_flight, s.jobs);
+  };
+  auto by = [&](const device_slot& a, const device_slot& b) {
+    return key(a) < key(b);
   };
   return static_cast<size_t>(
     std::min_element(st.slots.begin(), st.slots.end(), by) - st.slots.begin());
+}
+
+/// The slot with the fewest requests in flight: checks and fetches.
+size_t least_busy(const pool_state& st) {
+  return fewest(st, false);
 }
 
 /// Where a camera's next job goes (see the top of the file).
 size_t place_job(const pool_state& st, const std::string& camera) {
   if (auto i = st.job_of.find(camera); i != st.job_of.end())
     return i->second.slot;
-  auto by = [](const device_slot& a, const device_slot& b) {
-    return std::tie(a.jobs, a.in_flight) < std::tie(b.jobs, b.in_flight);
-  };
-  return static_cast<size_t>(
-    std::min_element(st.slots.begin(), st.slots.end(), by) - st.slots.begin());
+  return fewest(st, true);
 }
 
 /// Sends a request to slot `i`'s owner and answers with its reply,

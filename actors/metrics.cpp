@@ -183,13 +183,13 @@ std::string prometheus_text(const metrics_snapshot& m,
         static_cast<double>(c.tokens_refused.load()));
   x.add("recl_windows_in_flight", "gauge", "windows not answered yet",
         static_cast<double>(c.windows_in_flight.load()));
-  static const char* stage_names[] = {"budget", "label", "check", "reply"};
   x.head("recl_windows_in_stage", "gauge",
          "windows in each stage: waiting for their camera's previous job "
          "(replay clock), for the teacher, for selection and the safety "
          "check, for the reply's weights");
-  for (size_t i = 0; i < m.stages.size() && i < 4; ++i)
-    x.out << "recl_windows_in_stage{stage=\"" << stage_names[i] << "\"} "
+  for (size_t i = 0;
+       i < m.stages.size() && i < static_cast<size_t>(window_stage::count); ++i)
+    x.out << "recl_windows_in_stage{stage=\"" << window_stage_names[i] << "\"} "
           << m.stages[i] << '\n';
   x.add("recl_windows_answered_total", "counter",
         "windows answered since start",

@@ -1,6 +1,7 @@
 #include "actors/modes.hpp"
 
-#include <algorithm>
+#include "common/util.hpp"
+
 #include <stdexcept>
 #include <utility>
 
@@ -77,11 +78,7 @@ std::vector<std::string> parse_devices(const std::string& list) {
                                  + " (cpu, cpu:N, cuda:K, or a list of them)");
   };
   std::vector<std::string> out;
-  size_t from = 0;
-  while (from <= list.size()) {
-    auto to = std::min(list.find(',', from), list.size());
-    auto item = list.substr(from, to - from);
-    from = to + 1;
+  for (auto& item : split(list, ',')) {
     auto colon = item.find(':');
     auto kind = item.substr(0, colon);
     auto n

@@ -36,6 +36,14 @@ struct check_result {
   selector_comparison compare; ///< --selector compare only
   double select_ms = 0;        ///< the selector's inference
   double check_ms = 0;         ///< scoring the candidates
+
+  /// The score on all frames of candidate `id`, or -1.
+  float score_of(const std::string& id) const {
+    for (size_t i = 0; i < ids.size() && i < all.size(); ++i)
+      if (ids[i] == id)
+        return all[i];
+    return -1.f;
+  }
 };
 
 /// What a retraining job delivered when its window ended.
@@ -243,6 +251,10 @@ typename Inspector::result_type inspect(Inspector& f, zoo_stats& x) {
 /// The steps of a window's journey where it can wait (window.cpp), as
 /// /metrics counts the windows in each.
 enum class window_stage { budget, label, check, reply, count };
+
+/// Their names, in order (/metrics' stage label).
+inline const char* const window_stage_names[]
+  = {"budget", "label", "check", "reply"};
 
 /// Everything /metrics shows of the node, in one answer.
 struct metrics_snapshot {

@@ -87,15 +87,6 @@ void attach_weights(camera_self self, journey_ptr j);
 void answer(camera_self self, journey_ptr j, bool checked = true);
 void submit_training(camera_self self, journey_ptr j);
 
-/// The score on all frames of `x` among `ids`, or -1.
-float score_of(const std::vector<std::string>& ids,
-               const std::vector<float>& scores, const std::string& x) {
-  for (size_t i = 0; i < ids.size() && i < scores.size(); ++i)
-    if (ids[i] == x)
-      return scores[i];
-  return -1.f;
-}
-
 /// The one fallback: the edge keeps the model it runs.
 void keep(journey& j) {
   j.d.swap = false;
@@ -176,7 +167,7 @@ void decide(camera_self self, journey_ptr j) {
   d.compare = s.compare;
   d.candidates = static_cast<uint32_t>(ids.size());
   auto current = j->lw.source.model_id;
-  d.current_accuracy = score_of(ids, s.all, current);
+  d.current_accuracy = s.score_of(current);
   d.accuracy = d.current_accuracy;
   j->start = current.empty() ? "base" : current;
   judge_probation(self, ids, s.all);
