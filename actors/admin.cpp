@@ -3,6 +3,7 @@
 // them current from the camera actors' reports.
 
 #include "actors/actors.hpp"
+#include "actors/records.hpp"
 
 #include "common/log.hpp"
 #include "common/util.hpp"
@@ -33,12 +34,16 @@ admin(admin_actor::stateful_pointer<admin_state> self,
   st.teacher = std::move(teacher);
   st.version = std::move(version);
   try {
-    st.db->scan(family::cameras, "",
-                [&](std::string_view k, std::string_view v) {
-                  auto id = std::string{k};
-                  st.cameras[id] = decode_camera_info(id, std::string{v});
-                  return true;
-                });
+    st.db->scan(
+      family::cameras, "", [&](std::string_view k, std::string_view v) {
+        auto id = std::string{k};
+        try {
+          st.cameras[id] = decode_camera_info(id, v);
+        } catch (const std::exception& e) {
+          log::error("admin", "damaged record of camera ", id, ": ", e.what());
+        }
+        return true;
+      });
   } catch (const std::exception& e) {
     log::error("admin", "cannot read camera records: ", e.what());
   }

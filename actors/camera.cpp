@@ -12,6 +12,7 @@
 //     persisted after each change.
 
 #include "actors/camera_state.hpp"
+#include "actors/records.hpp"
 
 #include "actors/zoo_policy.hpp"
 #include "common/log.hpp"
@@ -59,7 +60,7 @@ camera_state::superseded(const std::string& was) const {
 size_t drop_unnamed_models(store& db) {
   std::set<std::string> named;
   db.scan(family::cameras, "", [&](std::string_view k, std::string_view v) {
-    auto c = decode_camera_info(std::string{k}, std::string{v});
+    auto c = decode_camera_info(std::string{k}, v);
     named.insert(keys::model(c.model_id));
     named.insert(keys::model(c.last_retrained_id));
     return true;

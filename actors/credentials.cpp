@@ -1,5 +1,7 @@
 #include "actors/credentials.hpp"
 
+#include "actors/records.hpp"
+
 #include "common/util.hpp"
 #include "store/keys.hpp"
 #include "store/store.hpp"
@@ -8,7 +10,6 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
-#include <sstream>
 #include <stdexcept>
 
 namespace recl {
@@ -82,15 +83,20 @@ credentials::credentials(std::shared_ptr<store> db, std::string master_token)
     [&](std::string_view key, std::string_view value) {
       stored s;
       s.name = key.substr(keys::credential_prefix.size());
-      std::istringstream fields{std::string{value}};
-      std::string r;
-      if (!(fields >> r >> s.cameras >> s.created_unix_ms >> s.salt >> s.hash)
-          || !valid_camera_id(s.name) || s.hash.size() != 64
-          || s.salt.size() != 32
+      credential_record r;
+      try {
+        r = decode_credential(value);
+      } catch (const std::exception&) {
+      }
+      s.cameras = r.cameras;
+      s.created_unix_ms = r.created_unix_ms;
+      s.salt = r.salt;
+      s.hash = r.hash;
+      if (!valid_camera_id(s.name) || s.hash.size() != 64 || s.salt.size() != 32
           || s.salt.find_first_not_of("0123456789abcdef") != std::string::npos)
         throw std::runtime_error("credential '" + s.name
                                  + "': not a credential record");
-      s.role = parse_role(r);
+      s.role = parse_role(r.role);
       entries_.push_back(std::move(s));
       return true;
     });
@@ -167,12 +173,9 @@ std::vector<credential_info> credentials::list() const {
   return out;
 }
 
-/// A record's value: "role cameras created_unix_ms salt sha256(salt+secret)".
 std::string credentials::encode(const stored& e) {
-  std::ostringstream out;
-  out << to_string(e.role) << ' ' << e.cameras << ' ' << e.created_unix_ms
-      << ' ' << e.salt << ' ' << e.hash;
-  return out.str();
+  return recl::encode(credential_record{to_string(e.role), e.cameras,
+                                        e.created_unix_ms, e.salt, e.hash});
 }
 
 void credentials::write(const std::string& name, const stored* e) {

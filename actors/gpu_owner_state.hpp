@@ -4,6 +4,7 @@
 // to actors/: nothing outside includes it.
 
 #include "actors/actors.hpp"
+#include "actors/records.hpp"
 #include "actors/scheduler.hpp"
 
 #include "common/log.hpp"
@@ -175,25 +176,32 @@ struct gpu_owner_state {
     return out;
   }
 
+  /// The gating network's version and outputs, in the form of schema 2 or
+  /// of before; none when no network was saved.
+  std::optional<gating_index> read_gating_index() const {
+    if (auto v = db->get(family::gating, keys::gating_index))
+      return decode_gating_index(*v);
+    auto ids = db->get(family::gating, keys::legacy_gating_experts);
+    if (!ids)
+      return std::nullopt;
+    auto ver = db->get(family::gating, keys::legacy_gating_version);
+    return gating_index_from_text(*ids, ver ? *ver : "");
+  }
+
   void load_gating() {
     auto ck = db->get(family::gating, keys::gating_checkpoint);
-    auto ids = db->get(family::gating, keys::gating_experts);
-    auto ver = db->get(family::gating, keys::gating_version);
-    if (!ck || ck->empty() || !ids)
+    auto index = read_gating_index();
+    if (!ck || ck->empty() || !index)
       return;
     gate = gating::from_bytes(*ck);
-    gate_ids = split(*ids, '\n');
-    gate_ids.erase(std::remove(gate_ids.begin(), gate_ids.end(), ""),
-                   gate_ids.end());
-    gate_version = ver ? std::stoull(*ver) : 0;
+    gate_ids = index->experts;
+    gate_version = index->version;
     if (auto o = db->get(family::gating, keys::odin); o && !o->empty())
       odin = embedder::from_bytes(*o);
     db->scan(family::gating, keys::centroid_prefix,
              [&](std::string_view k, std::string_view v) {
-               std::vector<float> c(v.size() / sizeof(float));
-               std::memcpy(c.data(), v.data(), c.size() * sizeof(float));
                centroids[std::string{k.substr(keys::centroid_prefix.size())}]
-                 = std::move(c);
+                 = decode_centroid(v);
                return true;
              });
     if (gate->experts() != gate_ids.size()) {

@@ -66,11 +66,6 @@ struct gating_sample {
   frame_labels labels;
   std::vector<std::string> experts;
   std::vector<float> scores;
-
-  /// A compact binary form for the store (common/record.hpp, tag "GS01").
-  std::string encode() const;
-  /// Throws std::runtime_error on damaged input.
-  static gating_sample decode(const std::string& bytes);
 };
 
 /// A promising model on its way into the zoo.
@@ -96,19 +91,6 @@ struct gating_update {
   std::vector<std::string> centroid_ids;
   std::vector<std::vector<float>> centroids;
 };
-
-/// Stored records of the wire's camera_info and expert_info, as `key=value`
-/// lines (`connected` and `chosen` are not persisted). Decoding ignores
-/// unknown keys and reads a damaged value as its default.
-std::string encode(const camera_info& x);
-camera_info decode_camera_info(const std::string& id, const std::string& text);
-std::string encode(const expert_info& x);
-expert_info decode_expert_info(const std::string& id, const std::string& text);
-
-/// A queued candidate's record (common/record.hpp, tag "QC01"); decoding
-/// throws std::runtime_error on damaged input.
-std::string encode(const candidate& x);
-candidate decode_candidate(const std::string& bytes);
 
 // -- inspectors ----------------------------------------------------------------
 

@@ -17,6 +17,7 @@
 // the process kill itself (SIGKILL) at that point.
 
 #include "actors/actors.hpp"
+#include "actors/records.hpp"
 
 #include "common/fault.hpp"
 #include "common/log.hpp"
@@ -52,14 +53,21 @@ struct zoo_state {
     db->scan(family::experts, keys::info_prefix,
              [&](std::string_view k, std::string_view v) {
                auto id = std::string{k.substr(keys::info_prefix.size())};
-               experts[id] = decode_expert_info(id, std::string{v});
+               try {
+                 experts[id] = decode_expert_info(id, v);
+               } catch (const std::exception& e) {
+                 // Its weights are there: serve it with what is known.
+                 log::error("zoo", "damaged description of expert ", id, ": ",
+                            e.what());
+                 experts[id].id = id;
+               }
                return true;
              });
     queue.clear();
     db->scan(family::experts, keys::queued_info_prefix,
              [&](std::string_view k, std::string_view v) {
                try {
-                 queue.push_back(decode_candidate(std::string{v}));
+                 queue.push_back(decode_candidate(v));
                } catch (const std::exception& e) {
                  log::error("zoo", "damaged queue entry ", std::string{k}, ": ",
                             e.what());
@@ -89,7 +97,7 @@ struct zoo_state {
     db->scan(family::samples, keys::seq_prefix,
              [&](std::string_view, std::string_view v) {
                try {
-                 out.push_back(gating_sample::decode(std::string{v}));
+                 out.push_back(decode_gating_sample(v));
                } catch (const std::exception& e) {
                  log::error("zoo",
                             "skipping a damaged gating sample: ", e.what());
@@ -104,18 +112,15 @@ using self_ptr = zoo_actor::stateful_pointer<zoo_state>;
 
 void put_gating(write_batch& b, const gating_update& up) {
   b.put(family::gating, keys::gating_checkpoint, up.checkpoint);
-  std::string ids;
-  for (auto& id : up.experts)
-    ids += id + "\n";
-  b.put(family::gating, keys::gating_experts, ids);
-  b.put(family::gating, keys::gating_version, std::to_string(up.version));
+  b.put(family::gating, keys::gating_index,
+        encode(gating_index{up.version, up.experts}));
+  b.erase(family::gating, keys::legacy_gating_experts);
+  b.erase(family::gating, keys::legacy_gating_version);
   if (!up.odin.empty())
     b.put(family::gating, keys::odin, up.odin);
   for (size_t i = 0; i < up.centroid_ids.size(); ++i)
-    b.put(
-      family::gating, keys::centroid(up.centroid_ids[i]),
-      std::string_view{reinterpret_cast<const char*>(up.centroids[i].data()),
-                       up.centroids[i].size() * sizeof(float)});
+    b.put(family::gating, keys::centroid(up.centroid_ids[i]),
+          encode_centroid(up.centroids[i]));
 }
 
 void next_job(self_ptr self);
@@ -167,7 +172,7 @@ void admit_batch(self_ptr self) {
           for (auto& k : old)
             b.erase(family::samples, k);
           for (size_t i = 0; i < up.samples.size(); ++i)
-            b.put(family::samples, keys::seq(i), up.samples[i].encode());
+            b.put(family::samples, keys::seq(i), encode(up.samples[i]));
           put_gating(b, up);
           st.db->write(b);
           crash_at("admit-written");

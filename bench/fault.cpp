@@ -9,7 +9,7 @@
 //    and at most one more (a window saved whose reply the kill cut off).
 // Prints one line per round and "N/N rounds whole", or what broke.
 
-#include "actors/types.hpp"
+#include "actors/records.hpp"
 #include "bench/data.hpp"
 #include "common/settings.hpp"
 #include "common/util.hpp"

@@ -10,7 +10,7 @@
 //     the time the device was idle while jobs were live.
 
 #include "bench/data.hpp"
-#include "actors/types.hpp"
+#include "actors/records.hpp"
 #include "bench/stats.hpp"
 #include "common/settings.hpp"
 #include "common/util.hpp"
@@ -20,6 +20,7 @@
 #include "gpu/device.hpp"
 #include "gpu/expert.hpp"
 #include "gpu/gating.hpp"
+#include "store/keys.hpp"
 #include "store/store.hpp"
 #include "tests/gpu/weights.hpp"
 #include "tests/system/process.hpp"
@@ -42,20 +43,19 @@ void seed_zoo(const std::string& dir, const std::string& base, size_t n) {
   auto db = store::open(dir);
   auto weights = expert::load(base)->to_bytes();
   write_batch b;
-  std::string ids;
+  gating_index index{1, {}};
   for (size_t i = 0; i < n; ++i) {
     expert_info x;
     x.id = "e-seed-" + std::to_string(i);
     x.origin_camera = "seed";
     x.origin_window = static_cast<uint32_t>(i);
     x.weight_bytes = weights.size();
-    b.put(family::experts, "info/" + x.id, encode(x));
-    b.put(family::experts, "weights/" + x.id, weights);
-    ids += x.id + "\n";
+    b.put(family::experts, keys::info(x.id), encode(x));
+    b.put(family::experts, keys::weights(x.id), weights);
+    index.experts.push_back(x.id);
   }
-  b.put(family::gating, "checkpoint", gating{n}.to_bytes());
-  b.put(family::gating, "experts", ids);
-  b.put(family::gating, "version", "1");
+  b.put(family::gating, keys::gating_checkpoint, gating{n}.to_bytes());
+  b.put(family::gating, keys::gating_index, encode(index));
   db->write(b);
 }
 

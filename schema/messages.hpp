@@ -96,7 +96,7 @@ struct server_limits {
 };
 
 /// What the server knows about one camera; persisted in `cameras`
-/// (actors/types.hpp encodes it).
+/// (actors/records.hpp encodes it).
 struct camera_info {
   std::string id;
   uint64_t windows = 0;

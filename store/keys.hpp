@@ -1,6 +1,7 @@
 #pragma once
 // Every key of the store, by family: the one place that spells them. The
-// values' encodings are their owners' (actors/types.hpp, the model library).
+// records under them are encoded in actors/records.hpp; weights and
+// checkpoints are the model library's own bytes.
 
 #include <cstdint>
 #include <cstdio>
@@ -60,8 +61,11 @@ inline uint64_t seq_of(std::string_view key) {
 // -- family::gating: the gating network and ODIN --
 
 inline const std::string gating_checkpoint = "checkpoint";
-inline const std::string gating_experts = "experts"; ///< its outputs' ids
-inline const std::string gating_version = "version";
+/// Its version and its outputs' expert ids.
+inline const std::string gating_index = "index";
+/// Where the index lived before store schema 2 (ids, and version, as text).
+inline const std::string legacy_gating_experts = "experts";
+inline const std::string legacy_gating_version = "version";
 inline const std::string odin = "odin";
 
 /// ODIN's centroid of an expert's training frames (`centroid/ID`).

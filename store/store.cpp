@@ -263,6 +263,12 @@ std::unique_ptr<store> store::open(const std::string& dir, store_options opts) {
       throw store_error("data directory " + dir + " has schema version "
                         + std::to_string(found) + ", newer than this build's "
                         + std::to_string(store_schema_version));
+    // Older records are read as they are and rewritten in this version's
+    // form when they change (actors/records.hpp); from now on, a build that
+    // cannot read those must refuse the directory.
+    if (found < store_schema_version)
+      self->put(family::meta, "schema_version",
+                std::to_string(store_schema_version));
   } else {
     write_batch b;
     b.put(family::meta, "schema_version", std::to_string(store_schema_version));

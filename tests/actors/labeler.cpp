@@ -2,6 +2,7 @@
 // teacher, and a window's whole flow through node and camera into the store.
 
 #include "actors/actors.hpp"
+#include "actors/records.hpp"
 
 #include "common/util.hpp"
 #include "gpu/teacher.hpp"

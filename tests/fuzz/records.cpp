@@ -1,8 +1,8 @@
-// Fuzzes the decoding of stored records (actors/types.cpp): camera and
-// expert records, gating samples and queued candidates, as read back from RocksDB after a
-// crash or from a damaged disk. Every bad record must be an exception.
+// Fuzzes the decoding of stored records (actors/records.cpp), every kind, as
+// read back from RocksDB after a crash or from a damaged disk. Every bad
+// record must be an exception.
 
-#include "actors/types.hpp"
+#include "actors/records.hpp"
 
 #include <cstdint>
 #include <stdexcept>
@@ -21,11 +21,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } catch (const std::exception&) {
   }
   try {
-    gating_sample::decode(bytes);
+    decode_gating_sample(bytes);
   } catch (const std::exception&) {
   }
   try {
     decode_candidate(bytes);
+  } catch (const std::exception&) {
+  }
+  try {
+    decode_gating_index(bytes);
+  } catch (const std::exception&) {
+  }
+  try {
+    decode_centroid(bytes);
+  } catch (const std::exception&) {
+  }
+  try {
+    decode_credential(bytes);
   } catch (const std::exception&) {
   }
   return 0;

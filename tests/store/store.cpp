@@ -113,6 +113,20 @@ TEST_CASE("store: a newer schema version is refused") {
   CHECK_THROWS_AS(store::open(dir.path()), store_error);
 }
 
+TEST_CASE("store: an older schema version is opened and marked as this "
+          "build's") {
+  test::temp_dir dir;
+  {
+    auto db = store::open(dir.path());
+    db->put(family::meta, "schema_version", "1");
+    db->put(family::cameras, "cam1", "windows=3\n");
+  }
+  auto db = store::open(dir.path());
+  CHECK(db->get(family::meta, "schema_version")
+        == std::to_string(store_schema_version));
+  CHECK(db->get(family::cameras, "cam1") == "windows=3\n");
+}
+
 TEST_CASE("store: an unusable path gives a clear error") {
   test::temp_dir dir;
   auto file = dir.path() + "/plain-file";
