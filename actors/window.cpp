@@ -87,12 +87,15 @@ void attach_weights(camera_self self, journey_ptr j);
 void answer(camera_self self, journey_ptr j, bool checked = true);
 void submit_training(camera_self self, journey_ptr j);
 
-/// The one fallback: the edge keeps the model it runs.
-void keep(journey& j) {
+/// The one fallback: the edge keeps the model it runs, and a job that
+/// trains from the served model starts from that one.
+void keep(const camera_state& st, journey& j) {
   j.d.swap = false;
   j.d.model_id = j.lw.source.model_id;
   j.d.source = "kept";
   j.d.accuracy = j.d.current_accuracy;
+  if (st.deps.train_from == train_start::served)
+    j.start = j.lw.source.model_id.empty() ? "base" : j.lw.source.model_id;
 }
 
 /// Waits (replay clock) for the camera's previous job, then labels.
@@ -229,7 +232,7 @@ void attach_weights(camera_self self, journey_ptr j) {
                            human_bytes(bytes.size()),
                            ") does not fit the RPC message limit (",
                            human_bytes(st.deps.max_reply_bytes), "); keeping");
-              keep(*j);
+              keep(st, *j);
             } else if (j->lw.source.updates == update_form::archive) {
               d.weights.assign(bytes.begin(), bytes.end());
             } else {
@@ -240,7 +243,7 @@ void attach_weights(camera_self self, journey_ptr j) {
           [=](caf::error& e) {
             log::warning("camera", self->state.id, ": cannot fetch ",
                          j->d.model_id, ": ", describe(e), "; keeping");
-            keep(*j);
+            keep(self->state, *j);
             answer(self, j);
           });
       },
