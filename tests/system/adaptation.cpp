@@ -2,8 +2,10 @@
 // edges on real video over loopback RPC, the real store. Replay clock, so
 // that what is trained does not depend on this machine's speed.
 
+#include "actors/records.hpp"
 #include "common/util.hpp"
 #include "edge/client.hpp"
+#include "store/keys.hpp"
 #include "store/store.hpp"
 #include "tests/gpu/weights.hpp"
 #include "tests/system/live_daemon.hpp"
@@ -45,22 +47,19 @@ zoo_on_disk read_zoo(const std::string& dir) {
       z.queue.insert(id);
     return true;
   });
-  if (auto ids = db->get(family::gating, "experts"))
-    for (auto& id : split(*ids, '\n'))
-      if (!id.empty())
-        z.gating.insert(id);
+  if (auto index = db->get(family::gating, keys::gating_index))
+    for (auto& id : decode_gating_index(*index).experts)
+      z.gating.insert(id);
   return z;
 }
 
 } // namespace
 
-TEST_CASE("adaptation: the zoo grows and a later camera is served an expert "
-          "trained for another"
-          * doctest::skip(test::data_dir().empty())) {
-  auto data = test::data_dir();
-  auto place = clips_of(data, "caltrans-n280-at-indiana-st");
+TEST_CASE_FIXTURE(
+  one_place, "adaptation: the zoo grows and a later camera is served an expert "
+             "trained for another"
+               * doctest::skip(test::data_dir().empty())) {
   REQUIRE(place.size() >= 6);
-  test::temp_dir tmp;
   // Gating serves; "compare" also scores ODIN's and the oracle's picks.
   live_daemon d{tmp.path() + "/data", data, {"--selector", "compare"}};
   // Camera A plays two clips of the place (one window each).
@@ -140,11 +139,11 @@ TEST_CASE("adaptation: the zoo grows and a later camera is served an expert "
   CHECK(disk.info.count(victim) == 0);
 }
 
-TEST_CASE("adaptation: kill -9 during admission leaves the old zoo or the new "
-          "one, never a mix"
-          * doctest::skip(test::data_dir().empty())) {
-  auto data = test::data_dir();
-  auto place = clips_of(data, "caltrans-n280-at-indiana-st");
+TEST_CASE_FIXTURE(
+  one_place,
+  "adaptation: kill -9 during admission leaves the old zoo or the new "
+  "one, never a mix"
+    * doctest::skip(test::data_dir().empty())) {
   REQUIRE(place.size() >= 3);
   for (std::string point : {"admit-prepared", "admit-written"}) {
     CAPTURE(point);
@@ -188,13 +187,12 @@ TEST_CASE("adaptation: kill -9 during admission leaves the old zoo or the new "
   }
 }
 
-TEST_CASE("adaptation: ekya profiles out of band and odin proposes zoo experts "
-          "in the real daemon"
-          * doctest::skip(test::data_dir().empty())) {
-  auto data = test::data_dir();
-  auto place = clips_of(data, "caltrans-n280-at-indiana-st");
+TEST_CASE_FIXTURE(
+  one_place,
+  "adaptation: ekya profiles out of band and odin proposes zoo experts "
+  "in the real daemon"
+    * doctest::skip(test::data_dir().empty())) {
   REQUIRE(place.size() >= 5);
-  test::temp_dir tmp;
   live_daemon d{tmp.path() + "/data",
                 data,
                 {"--scheduler", "ekya", "--profile-epochs", "1", "--selector",
@@ -220,13 +218,12 @@ TEST_CASE("adaptation: ekya profiles out of band and odin proposes zoo experts "
   CHECK(contains(b.out, "zoo 1, 2 candidates"));
 }
 
-TEST_CASE("adaptation: a failed GPU owner is restarted and the daemon goes on "
-          "serving"
-          * doctest::skip(test::data_dir().empty())) {
-  auto data = test::data_dir();
-  auto place = clips_of(data, "caltrans-n280-at-indiana-st");
+TEST_CASE_FIXTURE(
+  one_place,
+  "adaptation: a failed GPU owner is restarted and the daemon goes on "
+  "serving"
+    * doctest::skip(test::data_dir().empty())) {
   REQUIRE(place.size() >= 3);
-  test::temp_dir tmp;
   ::setenv("RECL_CRASH_AT", "gpu-owner-evaluate", 1);
   live_daemon d{tmp.path() + "/data", data};
   ::unsetenv("RECL_CRASH_AT");
@@ -244,13 +241,11 @@ TEST_CASE("adaptation: a failed GPU owner is restarted and the daemon goes on "
   CHECK(contains(d.proc->err(), "restarted it"));
 }
 
-TEST_CASE(
+TEST_CASE_FIXTURE(
+  one_place,
   "adaptation: a model too large for the RPC message limit is not served"
-  * doctest::skip(test::data_dir().empty())) {
-  auto data = test::data_dir();
-  auto place = clips_of(data, "caltrans-n280-at-indiana-st");
+    * doctest::skip(test::data_dir().empty())) {
   REQUIRE(place.size() >= 2);
-  test::temp_dir tmp;
   live_daemon d{tmp.path() + "/data", data, {"--max-message-mib", "1"}};
   auto a = d.edge("cam-a", {place[1]}, data, 1);
   REQUIRE_MESSAGE(a.code == 0, a.err);
@@ -261,17 +256,15 @@ TEST_CASE(
   CHECK(contains(d.proc->err(), "does not fit the RPC message limit"));
 }
 
-TEST_CASE(
+TEST_CASE_FIXTURE(
+  one_place,
   "storage: a camera keeps at most two retrained models, and unnamed ones "
   "are dropped at start"
-  * doctest::skip(test::data_dir().empty())) {
-  auto data = test::data_dir();
-  auto place = clips_of(data, "caltrans-n280-at-indiana-st");
+    * doctest::skip(test::data_dir().empty())) {
   REQUIRE(place.size() >= 6);
-  test::temp_dir tmp;
   auto dir = tmp.path() + "/data";
   // A retrained model no camera names, as a crash could leave behind.
-  store::open(dir)->put(family::experts, "model/r-ghost-3", "weights");
+  store::open(dir)->put(family::experts, keys::model("r-ghost-3"), "weights");
   live_daemon d{dir, data};
   auto a = d.edge("cam-a", {place[1], place[2], place[3], place[5]}, data);
   REQUIRE_MESSAGE(a.code == 0, a.err);
@@ -280,9 +273,9 @@ TEST_CASE(
   REQUIRE(d.proc->wait(60) == 0);
   auto db = store::open(dir);
   std::set<std::string> models;
-  db->scan(family::experts, "model/r-",
+  db->scan(family::experts, keys::retrained_prefix,
            [&](std::string_view k, std::string_view) {
-             models.insert(std::string{k.substr(6)});
+             models.insert(std::string{k.substr(keys::model_prefix.size())});
              return true;
            });
   MESSAGE("retrained models on disk: " << models.size());
@@ -296,11 +289,11 @@ TEST_CASE(
     CHECK(contains(*rec, m));
 }
 
-TEST_CASE("adaptation: an edge that disconnects shows offline at once, while "
-          "its retraining job goes on"
-          * doctest::skip(test::data_dir().empty())) {
-  auto data = test::data_dir();
-  test::temp_dir tmp;
+TEST_CASE_FIXTURE(
+  one_place,
+  "adaptation: an edge that disconnects shows offline at once, while "
+  "its retraining job goes on"
+    * doctest::skip(test::data_dir().empty())) {
   // Wall clock: the window's job trains for 30 s after the reply.
   live_daemon d{
     tmp.path() + "/data", data, {"--clock", "wall", "--window-seconds", "30"}};
@@ -326,13 +319,11 @@ TEST_CASE("adaptation: an edge that disconnects shows offline at once, while "
   CHECK(d.proc->wait(60) == 0);
 }
 
-TEST_CASE("adaptation: over --store-budget-mib nothing is admitted, and "
-          "the edges are served as before"
-          * doctest::skip(test::data_dir().empty())) {
-  auto data = test::data_dir();
-  auto place = clips_of(data, "caltrans-n280-at-indiana-st");
+TEST_CASE_FIXTURE(
+  one_place, "adaptation: over --store-budget-mib nothing is admitted, and "
+             "the edges are served as before"
+               * doctest::skip(test::data_dir().empty())) {
   REQUIRE(place.size() >= 3);
-  test::temp_dir tmp;
   // A budget smaller than the store itself: every admission is refused.
   live_daemon d{tmp.path() + "/data",
                 data,

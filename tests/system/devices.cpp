@@ -10,14 +10,13 @@
 using namespace recl;
 using namespace recl::systest;
 
-TEST_CASE("devices: with cpu:2 two cameras' overlapping jobs train on owners "
-          "of their own, each with its whole budget, and the zoo reaches "
-          "both owners"
-          * doctest::skip(test::data_dir().empty())) {
-  auto data = test::data_dir();
-  auto place = clips_of(data, "caltrans-n280-at-indiana-st");
+TEST_CASE_FIXTURE(
+  one_place,
+  "devices: with cpu:2 two cameras' overlapping jobs train on owners "
+  "of their own, each with its whole budget, and the zoo reaches "
+  "both owners"
+    * doctest::skip(test::data_dir().empty())) {
   REQUIRE(place.size() >= 7);
-  test::temp_dir tmp;
   live_daemon d{tmp.path() + "/data", data, {"--devices", "cpu:2"}};
   // Two edges at once: their jobs live at the same time.
   test::process a{bin("recl-edge"),
@@ -74,13 +73,11 @@ TEST_CASE("devices: with cpu:2 two cameras' overlapping jobs train on owners "
   CHECK(contains(d.proc->err(), "from the store"));
 }
 
-TEST_CASE("devices: an owner that fails is started again on its device and "
-          "the daemon goes on serving"
-          * doctest::skip(test::data_dir().empty())) {
-  auto data = test::data_dir();
-  auto place = clips_of(data, "caltrans-n280-at-indiana-st");
+TEST_CASE_FIXTURE(
+  one_place, "devices: an owner that fails is started again on its device and "
+             "the daemon goes on serving"
+               * doctest::skip(test::data_dir().empty())) {
   REQUIRE(place.size() >= 3);
-  test::temp_dir tmp;
   ::setenv("RECL_CRASH_AT", "gpu-owner-evaluate", 1);
   live_daemon d{tmp.path() + "/data", data, {"--devices", "cpu:2"}};
   ::unsetenv("RECL_CRASH_AT");

@@ -21,13 +21,11 @@
 using namespace recl;
 using namespace recl::systest;
 
-TEST_CASE("adaptation: the edge runs the model it is served on its own "
-          "frames and writes what it detects"
-          * doctest::skip(test::data_dir().empty())) {
-  auto data = test::data_dir();
-  auto place = clips_of(data, "caltrans-n280-at-indiana-st");
+TEST_CASE_FIXTURE(one_place,
+                  "adaptation: the edge runs the model it is served on its own "
+                  "frames and writes what it detects"
+                    * doctest::skip(test::data_dir().empty())) {
   REQUIRE(place.size() >= 3);
-  test::temp_dir tmp;
   live_daemon d{tmp.path() + "/data", data};
   auto out = tmp.path() + "/detections.jsonl";
   auto video = tmp.path() + "/annotated.mp4";
@@ -64,13 +62,11 @@ TEST_CASE("adaptation: the edge runs the model it is served on its own "
   CHECK(v.get(cv::CAP_PROP_FRAME_COUNT) == doctest::Approx(lines).epsilon(0.1));
 }
 
-TEST_CASE("adaptation: killed with -9 mid-stream, the server comes back, "
-          "the edge kept running its model, dropped windows and reconnects"
-          * doctest::skip(test::data_dir().empty())) {
-  auto data = test::data_dir();
-  auto place = clips_of(data, "caltrans-n280-at-indiana-st");
+TEST_CASE_FIXTURE(
+  one_place, "adaptation: killed with -9 mid-stream, the server comes back, "
+             "the edge kept running its model, dropped windows and reconnects"
+               * doctest::skip(test::data_dir().empty())) {
   REQUIRE(place.size() >= 7);
-  test::temp_dir tmp;
   auto listen = "127.0.0.1:" + test::free_port();
   auto d = std::make_unique<live_daemon>(
     tmp.path() + "/data", data, std::vector<std::string>{"--listen", listen});
@@ -119,13 +115,11 @@ TEST_CASE("adaptation: killed with -9 mid-stream, the server comes back, "
   CHECK(contains(again.out, "[cam-r] window 0: edge ran " + held));
 }
 
-TEST_CASE("edge: a served model comes as a delta against the edge's own and "
-          "reproduces the server's copy bit for bit"
-          * doctest::skip(test::data_dir().empty())) {
-  auto data = test::data_dir();
-  auto place = clips_of(data, "caltrans-n280-at-indiana-st");
+TEST_CASE_FIXTURE(
+  one_place, "edge: a served model comes as a delta against the edge's own and "
+             "reproduces the server's copy bit for bit"
+               * doctest::skip(test::data_dir().empty())) {
   REQUIRE(place.size() >= 5);
-  test::temp_dir tmp;
   auto state = tmp.path() + "/edge-state";
   auto out = tmp.path() + "/detections.jsonl";
   {
@@ -166,13 +160,11 @@ TEST_CASE("edge: a served model comes as a delta against the edge's own and "
   CHECK(held->to_bytes() == expert::from_bytes(*bytes)->to_bytes());
 }
 
-TEST_CASE("edge: on the clock the model keeps running while the server is "
-          "stalled, and the windows go on once it answers again"
-          * doctest::skip(test::data_dir().empty())) {
-  auto data = test::data_dir();
-  auto place = clips_of(data, "caltrans-n280-at-indiana-st");
+TEST_CASE_FIXTURE(
+  one_place, "edge: on the clock the model keeps running while the server is "
+             "stalled, and the windows go on once it answers again"
+               * doctest::skip(test::data_dir().empty())) {
   REQUIRE(place.size() >= 5);
-  test::temp_dir tmp;
   live_daemon d{tmp.path() + "/data", data};
   auto out = tmp.path() + "/detections.jsonl";
   test::process edge{

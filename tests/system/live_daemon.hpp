@@ -39,6 +39,15 @@ inline std::vector<std::string> clips_of(const std::string& data,
   return out;
 }
 
+/// What the adaptation tests start from (TEST_CASE_FIXTURE): the shared
+/// data, the clips of one place in catalog order, and a fresh directory.
+struct one_place {
+  std::string data = test::data_dir();
+  std::vector<std::string> place
+    = clips_of(data, "caltrans-n280-at-indiana-st");
+  test::temp_dir tmp;
+};
+
 struct live_daemon {
   std::string dir;
   std::unique_ptr<test::process> proc;
