@@ -43,6 +43,7 @@ inline const std::string retrained_prefix = model_prefix + "r-";
 inline const std::string generalist = model("generalist");
 
 // -- family::selections and family::samples: logs in sequence order --
+// (a selection is the served expert's id as it is; a sample, a record)
 
 /// A log entry's key: zero-padded so that keys sort by sequence number.
 inline const std::string seq_prefix = "s/";
@@ -77,6 +78,11 @@ inline std::string centroid(const std::string& id) {
 // -- family::cameras: one record per camera, keyed by its id --
 
 // -- family::meta --
+
+/// The store's own: its schema version and when it was created (decimal
+/// text, written by store.cpp).
+inline const std::string schema_version = "schema_version";
+inline const std::string created_unix_ms = "created_unix_ms";
 
 /// A named credential (actors/credentials.hpp): `credential/NAME`.
 inline const std::string credential_prefix = "credential/";

@@ -1,5 +1,7 @@
 #include "store/store.hpp"
 
+#include "store/keys.hpp"
+
 #include "common/log.hpp"
 #include "common/util.hpp"
 
@@ -251,7 +253,7 @@ std::unique_ptr<store> store::open(const std::string& dir, store_options opts) {
   result->open_db();
   auto self = std::unique_ptr<store>(new store(std::move(result)));
   // Schema version: written on creation, checked on every open.
-  if (auto v = self->get(family::meta, "schema_version")) {
+  if (auto v = self->get(family::meta, keys::schema_version)) {
     int64_t found = 0;
     try {
       found = std::stoll(*v);
@@ -267,12 +269,13 @@ std::unique_ptr<store> store::open(const std::string& dir, store_options opts) {
     // form when they change (actors/records.hpp); from now on, a build that
     // cannot read those must refuse the directory.
     if (found < store_schema_version)
-      self->put(family::meta, "schema_version",
+      self->put(family::meta, keys::schema_version,
                 std::to_string(store_schema_version));
   } else {
     write_batch b;
-    b.put(family::meta, "schema_version", std::to_string(store_schema_version));
-    b.put(family::meta, "created_unix_ms", std::to_string(unix_ms()));
+    b.put(family::meta, keys::schema_version,
+          std::to_string(store_schema_version));
+    b.put(family::meta, keys::created_unix_ms, std::to_string(unix_ms()));
     self->write(b);
   }
   return self;

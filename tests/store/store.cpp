@@ -28,7 +28,7 @@ TEST_CASE("store: values survive close and reopen") {
   CHECK_FALSE(db->get(family::experts, "info/e2"));
   // Families are separate tables: the same key does not collide.
   CHECK_FALSE(db->get(family::samples, "cam1"));
-  CHECK(db->get(family::meta, "schema_version")
+  CHECK(db->get(family::meta, keys::schema_version)
         == std::to_string(store_schema_version));
   CHECK(db->disk_bytes() > 0);
 }
@@ -107,7 +107,7 @@ TEST_CASE("store: a newer schema version is refused") {
   test::temp_dir dir;
   {
     auto db = store::open(dir.path());
-    db->put(family::meta, "schema_version",
+    db->put(family::meta, keys::schema_version,
             std::to_string(store_schema_version + 1));
   }
   CHECK_THROWS_AS(store::open(dir.path()), store_error);
@@ -118,11 +118,11 @@ TEST_CASE("store: an older schema version is opened and marked as this "
   test::temp_dir dir;
   {
     auto db = store::open(dir.path());
-    db->put(family::meta, "schema_version", "1");
+    db->put(family::meta, keys::schema_version, "1");
     db->put(family::cameras, "cam1", "windows=3\n");
   }
   auto db = store::open(dir.path());
-  CHECK(db->get(family::meta, "schema_version")
+  CHECK(db->get(family::meta, keys::schema_version)
         == std::to_string(store_schema_version));
   CHECK(db->get(family::cameras, "cam1") == "windows=3\n");
 }

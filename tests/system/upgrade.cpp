@@ -18,7 +18,7 @@ namespace {
 void write_schema_1(const std::string& dir) {
   auto db = store::open(dir);
   write_batch b;
-  b.put(family::meta, "schema_version", "1");
+  b.put(family::meta, keys::schema_version, "1");
   b.put(family::cameras, "cam-old",
         "windows=7\nframes_labelled=70\nlast_reply_ms=900\nmodel_id=\n"
         "last_retrained_id=\n");
@@ -59,7 +59,7 @@ TEST_CASE("store: a schema-1 data directory is read, and its records are "
     CHECK(d.stop() == 0);
   }
   auto db = store::open(dir);
-  CHECK(db->get(family::meta, "schema_version")
+  CHECK(db->get(family::meta, keys::schema_version)
         == std::to_string(store_schema_version));
   auto rec = db->get(family::cameras, "cam-old");
   REQUIRE(rec);
