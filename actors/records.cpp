@@ -297,7 +297,8 @@ std::vector<float> decode_centroid(std::string_view data) {
     if (data.size() % sizeof(float) != 0)
       throw std::runtime_error("damaged record: not a centroid");
     std::vector<float> x(data.size() / sizeof(float));
-    std::memcpy(x.data(), data.data(), data.size());
+    if (!x.empty())
+      std::memcpy(x.data(), data.data(), data.size());
     return x;
   }
   record_reader r{data, "CE01"};

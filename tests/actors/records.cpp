@@ -80,6 +80,7 @@ TEST_CASE("records: text records from before schema 2 are read, and damage "
           std::string(reinterpret_cast<const char*>(floats.data()), 8))
         == floats);
   CHECK_THROWS_AS(decode_centroid("abc"), std::runtime_error);
+  CHECK(decode_centroid("").empty()); // found by tests/fuzz/records.cpp
 
   auto index = gating_index_from_text("e-1\ne-2\n", "4");
   CHECK(index.version == 4);
