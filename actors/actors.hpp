@@ -30,6 +30,7 @@
 namespace recl {
 
 class store;
+class kv;
 struct teacher_options;
 
 /// Errors recld answers with; each carries a message naming what was wrong.
@@ -84,6 +85,11 @@ CAF_ADD_ATOM(recl, recl, restart_atom, "restart")
 CAF_ADD_ATOM(recl, recl, close_atom, "close")
 CAF_ADD_ATOM(recl, recl, zoostats_atom, "zoostats")
 CAF_ADD_ATOM(recl, recl, metrics_atom, "metrics")
+CAF_ADD_ATOM(recl, recl, join_atom, "join")
+CAF_ADD_ATOM(recl, recl, hello_atom, "hello")
+CAF_ADD_ATOM(recl, recl, kv_get_atom, "kvget")
+CAF_ADD_ATOM(recl, recl, kv_put_atom, "kvput")
+CAF_ADD_ATOM(recl, recl, kv_scan_atom, "kvscan")
 CAF_ADD_TYPE_ID(recl, (recl::box))
 CAF_ADD_TYPE_ID(recl, (recl::frame))
 CAF_ADD_TYPE_ID(recl, (recl::window))
@@ -211,6 +217,12 @@ using admin_actor
                      // A camera's session opened (true) or ended (false).
                      caf::reacts_to<connected_atom, std::string, bool>>;
 
+/// The GPU pool (gpu_pool.cpp): the GPU owner's interface, and owners of
+/// worker nodes joining it.
+using gpu_pool_actor = gpu_owner_actor::extend<
+  // (node, device, the owner): placed like a local one until it goes down.
+  caf::reacts_to<join_atom, std::string, std::string, caf::actor>>;
+
 /// The root: spawns, monitors and shuts down the others.
 using node_actor = caf::typed_actor<
   // Opens a camera session: spawns its camera actor.
@@ -226,6 +238,9 @@ using node_actor = caf::typed_actor<
   caf::replies_to<prune_atom, std::string>::with<std::vector<std::string>>,
   // The GPU owner's recent grants.
   caf::replies_to<scheduler_atom>::with<scheduler_report>,
+  // A worker node offers a GPU owner: (node, device, the owner); passed on
+  // to the GPU pool (cluster.cpp).
+  caf::reacts_to<join_atom, std::string, std::string, caf::actor>,
   // What /metrics shows: status, scheduler and zoo, asked at once.
   caf::replies_to<metrics_atom>::with<metrics_snapshot>>;
 
@@ -281,8 +296,10 @@ struct node_config {
   float min_fps = 0.1f, max_fps = 10.0f;   ///< AMS sampling bounds
   uint64_t max_reply_bytes = 256ull << 20; ///< the RPC message limit
   gpu_owner_config gpu;
-  /// One GPU owner per device (parse_devices); one entry: no pool.
+  /// One GPU owner per device (parse_devices); one entry: no pool, unless
+  /// worker nodes may join (`cluster`).
   std::vector<std::string> devices;
+  bool cluster = false;
   zoo_options zoo;
 };
 
@@ -304,13 +321,13 @@ selector_actor spawn_selector(caf::actor_system& sys, selector_kind policy,
                               zoo_actor zoo, gpu_owner_actor gpu);
 
 gpu_owner_actor spawn_gpu_owner(caf::actor_system& sys, gpu_owner_config cfg,
-                                std::shared_ptr<store> db);
+                                std::shared_ptr<kv> db);
 
 /// One GPU owner per device in `devices` (parse_devices), behind the GPU
 /// owner's interface (gpu_pool.cpp).
-gpu_owner_actor spawn_gpu_pool(caf::actor_system& sys, gpu_owner_config cfg,
-                               std::shared_ptr<store> db,
-                               std::vector<std::string> devices);
+gpu_pool_actor spawn_gpu_pool(caf::actor_system& sys, gpu_owner_config cfg,
+                              std::shared_ptr<kv> db,
+                              std::vector<std::string> devices);
 
 admin_actor spawn_admin(caf::actor_system& sys, std::shared_ptr<store> db,
                         std::string teacher, std::string version);

@@ -346,7 +346,7 @@ caf::result<training_result> start_job(self_ptr self, const labelled_window& lw,
 }
 
 gpu_owner_actor::behavior_type gpu_owner(self_ptr self, gpu_owner_config cfg,
-                                         std::shared_ptr<store> db) {
+                                         std::shared_ptr<kv> db) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
   st.db = std::move(db);
@@ -431,7 +431,7 @@ gpu_owner_actor::behavior_type gpu_owner(self_ptr self, gpu_owner_config cfg,
 } // namespace
 
 gpu_owner_actor spawn_gpu_owner(caf::actor_system& sys, gpu_owner_config cfg,
-                                std::shared_ptr<store> db) {
+                                std::shared_ptr<kv> db) {
   return sys.spawn<caf::detached>(gpu_owner, std::move(cfg), std::move(db));
 }
 

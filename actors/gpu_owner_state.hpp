@@ -78,7 +78,7 @@ struct gpu_owner_state {
   static inline const char* name = "gpu-owner";
 
   gpu_owner_config cfg;
-  std::shared_ptr<store> db;
+  std::shared_ptr<kv> db;
   std::unique_ptr<expert> base;
   std::unique_ptr<expert> generalist;
 

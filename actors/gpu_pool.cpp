@@ -3,10 +3,11 @@
 // know how many devices there are. It places the work:
 //   - a retraining job where it gets its first micro-window soonest: on the
 //     owner with the fewest live jobs (ties: the fewest requests in
-//     flight), unless the camera's previous job still lives somewhere (wall
-//     clock), where the owner ends it when the next one arrives;
+//     flight, then a worker node's), unless the camera's previous job still
+//     lives somewhere (wall clock), where the owner ends it when the next
+//     one arrives;
 //   - a selection and safety check, or a model fetch, on the owner with the
-//     fewest requests in flight (ties: the fewest jobs);
+//     fewest requests in flight (ties: the fewest jobs, then a worker's);
 //   - a replay-clock wait on the owner of the camera's live job;
 //   - gating updates on the first owner (prepared once); their commit on
 //     every owner (the others read what the zoo stored);
@@ -16,6 +17,11 @@
 // replay clock, N devices give N micro-windows per unit of time. An owner
 // that fails is started again on its device; the requests it held fail to
 // their senders.
+//
+// Worker nodes' owners join the pool (cluster.cpp) and are placed like the
+// local ones. One that goes down (its node died or lost its link) is not
+// restarted: it is left out from then on, and every request it held fails
+// to its sender at once, since a remote actor that is gone never answers.
 
 #include "actors/actors.hpp"
 
@@ -33,16 +39,20 @@ namespace recl {
 namespace {
 
 struct device_slot {
-  std::string name;
+  std::string name; ///< "cpu:0", or "NODE/cuda:0" for a worker node's
   gpu_owner_actor owner;
   uint32_t jobs = 0;      ///< training requests not answered yet
   uint32_t in_flight = 0; ///< other requests not answered yet
+  bool remote = false;    ///< a worker node's owner
+  bool gone = false;      ///< a worker node's owner that went down
+  /// How to fail each request not answered yet, by request number.
+  std::map<uint64_t, std::function<void(caf::error)>> pending;
 };
 
 struct pool_state {
   static inline const char* name = "gpu-pool";
   gpu_owner_config cfg;
-  std::shared_ptr<store> db;
+  std::shared_ptr<kv> db;
   std::vector<device_slot> slots;
   /// A camera's live jobs: their slot and how many (a new job may reach
   /// the owner before the one it ends has answered).
@@ -51,9 +61,10 @@ struct pool_state {
     uint32_t n = 0;
   };
   std::map<std::string, live> job_of;
+  uint64_t next_request = 0;
 };
 
-using pool_actor = gpu_owner_actor::stateful_pointer<pool_state>;
+using pool_actor = gpu_pool_actor::stateful_pointer<pool_state>;
 
 /// Starts slot `i`'s owner on its device; the pool stops it when it ends.
 void start_owner(pool_actor self, size_t i) {
@@ -69,11 +80,13 @@ void start_owner(pool_actor self, size_t i) {
 }
 
 /// The slot with the fewest jobs (`jobs_first`) or requests in flight,
-/// ties going to the fewest of the other, then to the first slot.
+/// ties going to the fewest of the other, then to a worker node's (the
+/// coordinator's own cores also run the teacher), then to the first slot.
+/// A worker's slot that is gone is never chosen while another is left.
 size_t fewest(const pool_state& st, bool jobs_first) {
   auto key = [&](const device_slot& s) {
-    return jobs_first ? std::tie(s.jobs, s.in_flight)
-                      : std::tie(s.in_flight, s.jobs);
+    return std::make_tuple(s.gone, jobs_first ? s.jobs : s.in_flight,
+                           jobs_first ? s.in_flight : s.jobs, !s.remote);
   };
   auto by = [&](const device_slot& a, const device_slot& b) {
     return key(a) < key(b);
@@ -94,43 +107,53 @@ size_t place_job(const pool_state& st, const std::string& camera) {
   return fewest(st, true);
 }
 
+/// What a forwarded request counts as on its slot.
+enum class load {
+  job,  ///< a training job (placement by jobs)
+  work, ///< a check, a fetch, a gating update (placement by requests)
+  wait, ///< a replay-clock wait: not work, not counted
+};
+
 /// Sends a request to slot `i`'s owner and answers with its reply,
-/// counting it in flight until then; `camera` names a training job's.
+/// counting it on the slot until then; `camera` names a training job's.
 template <class Reply, class... Ts>
-caf::result<Reply> forward(pool_actor self, size_t i, std::string camera,
-                           Ts... xs) {
+caf::result<Reply> forward(pool_actor self, size_t i, load kind,
+                           std::string camera, Ts... xs) {
   auto rp = self->make_response_promise<Reply>();
   auto& st = self->state;
-  bool job = !camera.empty();
-  if (job) {
-    st.slots[i].jobs += 1;
+  auto& slot = st.slots[i];
+  if (kind == load::job) {
+    slot.jobs += 1;
     auto& l = st.job_of[camera];
     l.slot = i;
     l.n += 1;
-  } else {
-    st.slots[i].in_flight += 1;
+  } else if (kind == load::work) {
+    slot.in_flight += 1;
   }
-  auto done = [self, i, camera] {
-    auto& st = self->state;
-    if (camera.empty()) {
-      st.slots[i].in_flight -= 1;
+  auto id = st.next_request++;
+  // Runs once: on the reply, or when the slot's owner goes down first.
+  auto settled = std::make_shared<bool>(false);
+  auto settle = [self, i, kind, camera, id, rp, settled](auto&& reply) mutable {
+    if (*settled)
       return;
+    *settled = true;
+    auto& st = self->state;
+    auto& slot = st.slots[i];
+    slot.pending.erase(id);
+    if (kind == load::work)
+      slot.in_flight -= 1;
+    if (kind == load::job) {
+      slot.jobs -= 1;
+      auto l = st.job_of.find(camera);
+      if (l != st.job_of.end() && l->second.slot == i && --l->second.n == 0)
+        st.job_of.erase(l);
     }
-    st.slots[i].jobs -= 1;
-    auto l = st.job_of.find(camera);
-    if (l != st.job_of.end() && l->second.slot == i && --l->second.n == 0)
-      st.job_of.erase(l);
+    rp.deliver(std::move(reply));
   };
-  self->request(st.slots[i].owner, caf::infinite, std::move(xs)...)
-    .then(
-      [=](Reply& x) mutable {
-        done();
-        rp.deliver(std::move(x));
-      },
-      [=](caf::error& e) mutable {
-        done();
-        rp.deliver(std::move(e));
-      });
+  slot.pending[id] = [settle](caf::error e) mutable { settle(std::move(e)); };
+  self->request(slot.owner, caf::infinite, std::move(xs)...)
+    .then([=](Reply& x) mutable { settle(std::move(x)); },
+          [=](caf::error& e) mutable { settle(std::move(e)); });
   return rp;
 }
 
@@ -164,7 +187,7 @@ scheduler_report merge(const std::vector<scheduler_report>& parts,
 }
 
 /// Asks every owner for its report and merges them; an owner that cannot
-/// answer (being restarted) is left out.
+/// answer (being restarted, or a worker's that is gone) is left out.
 caf::result<scheduler_report> report(pool_actor self) {
   auto rp = self->make_response_promise<scheduler_report>();
   auto n = self->state.slots.size();
@@ -175,7 +198,15 @@ caf::result<scheduler_report> report(pool_actor self) {
       if (--*left == 0)
         rp.deliver(merge(*parts, self->state.slots));
     };
-    self->request(self->state.slots[i].owner, caf::infinite, scheduler_atom_v)
+    if (self->state.slots[i].gone) {
+      one();
+      continue;
+    }
+    // Bounded: a worker's owner may go down before it answers (an owner
+    // answers between micro-windows, so a busy one may take a while).
+    self
+      ->request(self->state.slots[i].owner, std::chrono::seconds(30),
+                scheduler_atom_v)
       .then(
         [=](scheduler_report& r) mutable {
           (*parts)[i] = std::move(r);
@@ -186,9 +217,52 @@ caf::result<scheduler_report> report(pool_actor self) {
   return rp;
 }
 
-gpu_owner_actor::behavior_type gpu_pool(pool_actor self, gpu_owner_config cfg,
-                                        std::shared_ptr<store> db,
-                                        std::vector<std::string> devices) {
+/// A local owner that failed is started again on its device; a worker's is
+/// left out, and what it held fails to the senders.
+void on_down(pool_actor self, const caf::down_msg& dm) {
+  auto& st = self->state;
+  for (size_t i = 0; i < st.slots.size(); ++i) {
+    auto& slot = st.slots[i];
+    if (slot.gone || slot.owner.address() != dm.source)
+      continue;
+    auto held = std::move(slot.pending);
+    slot.pending.clear();
+    for (auto& kv : held)
+      kv.second(caf::make_error(ec::model, "the GPU owner on " + slot.name
+                                             + " went down"));
+    for (auto j = st.job_of.begin(); j != st.job_of.end();)
+      j = j->second.slot == i ? st.job_of.erase(j) : std::next(j);
+    if (slot.remote) {
+      log::warning("gpu-pool", "the GPU owner on ", slot.name, " left (",
+                   describe(dm.reason), "); ", held.size(),
+                   " request(s) it held failed");
+      slot.gone = true;
+      continue;
+    }
+    log::error("gpu-pool", "the GPU owner on ", slot.name, " failed (",
+               describe(dm.reason), "); starting it again");
+    start_owner(self, i);
+  }
+}
+
+/// A worker node's owner joins: placed like a local one from now on. It
+/// has loaded the current gating network from the coordinator's store.
+void join(pool_actor self, const std::string& node, const std::string& device,
+          const caf::actor& owner) {
+  auto& st = self->state;
+  device_slot slot;
+  slot.name = device.empty() ? node : node + "/" + device;
+  slot.owner = caf::actor_cast<gpu_owner_actor>(owner);
+  slot.remote = true;
+  self->monitor(slot.owner);
+  log::info("gpu-pool", slot.name, " joined; ", st.slots.size() + 1,
+            " devices");
+  st.slots.push_back(std::move(slot));
+}
+
+gpu_pool_actor::behavior_type gpu_pool(pool_actor self, gpu_owner_config cfg,
+                                       std::shared_ptr<kv> db,
+                                       std::vector<std::string> devices) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
   st.db = std::move(db);
@@ -196,64 +270,59 @@ gpu_owner_actor::behavior_type gpu_pool(pool_actor self, gpu_owner_config cfg,
     st.slots.push_back(device_slot{d, {}, 0, 0});
   for (size_t i = 0; i < st.slots.size(); ++i)
     start_owner(self, i);
-  self->set_down_handler([=](const caf::down_msg& dm) {
-    auto& st = self->state;
-    for (size_t i = 0; i < st.slots.size(); ++i)
-      if (st.slots[i].owner.address() == dm.source) {
-        log::error("gpu-pool", "the GPU owner on ", st.slots[i].name,
-                   " failed (", describe(dm.reason), "); starting it again");
-        for (auto j = st.job_of.begin(); j != st.job_of.end();)
-          j = j->second.slot == i ? st.job_of.erase(j) : std::next(j);
-        start_owner(self, i);
-      }
-  });
+  self->set_down_handler([=](const caf::down_msg& dm) { on_down(self, dm); });
   log::info("gpu-pool", st.slots.size(), " devices, one GPU owner each");
   return {
     [=](check_atom, labelled_window& lw, uint32_t k,
         std::vector<std::string>& own,
         std::vector<std::string>& zoo) -> caf::result<check_result> {
-      return forward<check_result>(self, least_busy(self->state), "",
-                                   check_atom_v, std::move(lw), k,
+      return forward<check_result>(self, least_busy(self->state), load::work,
+                                   "", check_atom_v, std::move(lw), k,
                                    std::move(own), std::move(zoo));
     },
     [=](train_atom, labelled_window& lw, std::string& start,
         std::vector<std::string>& rivals) -> caf::result<training_result> {
       auto cam = lw.source.camera;
-      return forward<training_result>(self, place_job(self->state, cam), cam,
-                                      train_atom_v, std::move(lw),
-                                      std::move(start), std::move(rivals));
+      log::info("gpu-pool", cam, "/", lw.source.index, " trains on ",
+                self->state.slots[place_job(self->state, cam)].name);
+      return forward<training_result>(
+        self, place_job(self->state, cam), load::job, cam, train_atom_v,
+        std::move(lw), std::move(start), std::move(rivals));
     },
     [=](await_atom, std::string& cam) -> caf::result<bool> {
-      // A wait, not work: not counted in flight.
       auto l = self->state.job_of.find(cam);
       if (l == self->state.job_of.end())
         return true;
-      return self->delegate(self->state.slots[l->second.slot].owner,
-                            await_atom_v, std::move(cam));
+      return forward<bool>(self, l->second.slot, load::wait, "", await_atom_v,
+                           std::move(cam));
     },
     [=](fetch_atom, std::string& id) -> caf::result<std::string> {
-      return forward<std::string>(self, least_busy(self->state), "",
+      return forward<std::string>(self, least_busy(self->state), load::work, "",
                                   fetch_atom_v, std::move(id));
     },
     [=](fetch_atom, std::string& id, std::string& base_id,
         std::string& base_hash, bool half) -> caf::result<std::string> {
       return forward<std::string>(
-        self, least_busy(self->state), "", fetch_atom_v, std::move(id),
-        std::move(base_id), std::move(base_hash), half);
+        self, least_busy(self->state), load::work, "", fetch_atom_v,
+        std::move(id), std::move(base_id), std::move(base_hash), half);
     },
     [=](admit_atom, std::vector<candidate>& news,
         std::vector<gating_sample>& samples) -> caf::result<gating_update> {
-      return forward<gating_update>(self, 0, "", admit_atom_v, std::move(news),
-                                    std::move(samples));
+      return forward<gating_update>(self, 0, load::work, "", admit_atom_v,
+                                    std::move(news), std::move(samples));
     },
     [=](prune_atom,
         std::vector<std::string>& gone) -> caf::result<gating_update> {
-      return forward<gating_update>(self, 0, "", prune_atom_v, std::move(gone));
+      return forward<gating_update>(self, 0, load::work, "", prune_atom_v,
+                                    std::move(gone));
     },
     [=](commit_atom, uint64_t version, bool ok) {
       for (auto& s : self->state.slots)
-        self->send(s.owner, commit_atom_v, version, ok);
+        if (!s.gone)
+          self->send(s.owner, commit_atom_v, version, ok);
     },
+    [=](join_atom, const std::string& node, const std::string& device,
+        const caf::actor& owner) { join(self, node, device, owner); },
     [=](scheduler_atom) { return report(self); },
     [=](tick_atom) {
       // Each owner ticks itself; the pool has nothing to do.
@@ -263,9 +332,9 @@ gpu_owner_actor::behavior_type gpu_pool(pool_actor self, gpu_owner_config cfg,
 
 } // namespace
 
-gpu_owner_actor spawn_gpu_pool(caf::actor_system& sys, gpu_owner_config cfg,
-                               std::shared_ptr<store> db,
-                               std::vector<std::string> devices) {
+gpu_pool_actor spawn_gpu_pool(caf::actor_system& sys, gpu_owner_config cfg,
+                              std::shared_ptr<kv> db,
+                              std::vector<std::string> devices) {
   return sys.spawn(gpu_pool, std::move(cfg), std::move(db), std::move(devices));
 }
 

@@ -46,8 +46,10 @@ using node_ptr = node_actor::stateful_pointer<node_state>;
 /// The GPU owner, or with several devices the pool of one owner each.
 gpu_owner_actor spawn_devices(caf::actor_system& sys, const node_config& cfg,
                               std::shared_ptr<store> db) {
-  if (cfg.devices.size() > 1)
-    return spawn_gpu_pool(sys, cfg.gpu, std::move(db), cfg.devices);
+  if (cfg.devices.size() > 1 || cfg.cluster)
+    return spawn_gpu_pool(sys, cfg.gpu, std::move(db),
+                          cfg.devices.empty() ? std::vector<std::string>{""}
+                                              : cfg.devices);
   auto g = cfg.gpu;
   if (!cfg.devices.empty())
     g.device = cfg.devices.front();
@@ -276,6 +278,12 @@ node_actor::behavior_type node(node_actor::stateful_pointer<node_state> self,
       return self->delegate(self->state.parts.gpu_owner, s);
     },
     [=](metrics_atom) { return gather_metrics(self); },
+    [=](join_atom a, const std::string& node, const std::string& device,
+        const caf::actor& owner) {
+      // The GPU owner is a pool whenever nodes may join (spawn_devices).
+      self->send(caf::actor_cast<gpu_pool_actor>(self->state.parts.gpu_owner),
+                 a, node, device, owner);
+    },
   };
 }
 

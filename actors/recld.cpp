@@ -17,6 +17,7 @@
 
 #include <caf/all.hpp>
 
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -26,6 +27,7 @@
 #include <sys/wait.h>
 #include <iostream>
 #include <pthread.h>
+#include <thread>
 #include <tuple>
 
 namespace fs = std::filesystem;
@@ -81,6 +83,41 @@ std::string provision_base_expert(const std::string& onnx) {
   return out;
 }
 
+/// A worker node (--join): GPU owners for the coordinator, until SIGINT or
+/// SIGTERM. No store, no RPC.
+int serve_worker(daemon_settings settings, sigset_t sigs) {
+  if (!settings.provision_from.empty())
+    settings.worker.gpu.base_expert
+      = provision_base_expert(settings.provision_from);
+  gpu::configure_threads(settings.threads);
+  log::info("recld", "recld ", recld_version, " worker ", settings.worker.name,
+            ", models on ", gpu::device_name());
+  caf::actor_system_config cfg;
+  add_message_types(cfg);
+  add_cluster_modules(cfg, settings.cluster);
+  caf::actor_system sys{cfg};
+  std::atomic<bool> stop{false};
+  std::thread waiter{[&] {
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    log::info("recld", "received ", sig == SIGINT ? "SIGINT" : "SIGTERM",
+              ", leaving the cluster");
+    stop = true;
+  }};
+  int rc = run_worker(sys, settings.worker, [&] { return stop.load(); });
+  waiter.join();
+  // The owners end after their current micro-window. A worker keeps
+  // nothing of its own (models live in the coordinator's store), so one
+  // that does not wind down in 15 s (an owner waiting on a lost link) just
+  // exits; its jobs have already failed to their cameras.
+  std::thread{[] {
+    std::this_thread::sleep_for(std::chrono::seconds(15));
+    log::warning("recld", "the GPU owners did not stop in 15 s; exiting");
+    std::_Exit(0);
+  }}.detach();
+  return rc;
+}
+
 /// Runs the daemon until SIGINT or SIGTERM; returns the exit code.
 int serve(daemon_settings settings) {
   // Signals are taken by sigwait(); block them before any thread starts so
@@ -91,6 +128,8 @@ int serve(daemon_settings settings) {
   sigaddset(&sigs, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+  if (!settings.worker.coordinator.empty())
+    return serve_worker(std::move(settings), sigs);
   // The store holds models and camera records: only recld's user may read
   // it. New files are 0600 and folders 0700; an existing data directory is
   // closed to others too.
@@ -118,9 +157,17 @@ int serve(daemon_settings settings) {
   {
     caf::actor_system_config cfg;
     add_message_types(cfg);
+    if (!settings.cluster_listen.empty())
+      add_cluster_modules(cfg, settings.cluster);
     caf::actor_system sys{cfg};
     auto node = spawn_node(sys, db, settings.node);
     try {
+      if (!settings.cluster_listen.empty()) {
+        auto port = open_cluster_door(sys, node, db, settings.cluster_listen);
+        std::cout << "recld nodes on "
+                  << parse_endpoint(settings.cluster_listen).host << ":" << port
+                  << std::endl;
+      }
       gateway gw{sys, caf::actor_cast<caf::actor>(node), db, settings.gw};
       auto ep = parse_endpoint(settings.gw.listen);
       std::cout << "recld listening on " << ep.host << ":" << gw.port()

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <tuple>
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 
@@ -154,6 +155,18 @@ void add_adaptation_options(options& o) {
          "one GPU owner per device: cpu:N splits the CPU into N owners (tests, "
          "benchmarks), cuda:0,cuda:1,... one per GPU (default: the one "
          "device, CUDA if there is one, else the CPU)")
+    .add("cluster-listen", "HOST:PORT",
+         "coordinator: accept worker nodes here (TLS both ways: "
+         "--cluster-cert, --cluster-key, --cluster-ca)")
+    .add("join", "HOST:PORT",
+         "worker: offer this node's --devices to the coordinator at "
+         "HOST:PORT (no store, no RPC; give it the coordinator's learning "
+         "settings)")
+    .add("node-name", "NAME", "worker: its name (default: HOSTNAME-PID)")
+    .add("cluster-cert", "FILE", "this node's PEM certificate for node links")
+    .add("cluster-key", "FILE", "its PEM key")
+    .add("cluster-ca", "FILE",
+         "the PEM CA certificate every node's certificate must be signed by")
     .add("retrain", "on|off", "retraining (off: selection only)", "on")
     .add("camera-jobs", "on|off",
          "per-camera retraining jobs (off: windows only feed the generalist)",
@@ -206,7 +219,7 @@ auto mode(const options& o, const char* name, Parse parse) {
 /// The service: the store's folder, logging, the RPC address and limits,
 /// the token, threads.
 void read_service(daemon_settings& s, const options& o) {
-  if (!o.given("data-dir"))
+  if (!o.given("data-dir") && !o.given("join"))
     throw usage_error("--data-dir is required (see --help)");
   s.node.data_dir = o.get("data-dir");
   s.store.reserve_bytes
@@ -354,6 +367,50 @@ void read_devices(node_config& n, const options& o) {
   }
 }
 
+/// Nodes: a coordinator's listening address or a worker's coordinator, and
+/// the certificates both need.
+void read_cluster(daemon_settings& s, const options& o) {
+  if (o.given("cluster-listen") && o.given("join"))
+    throw usage_error("a node either listens for workers (--cluster-listen) "
+                      "or joins a coordinator (--join), not both");
+  auto name = o.given("join") ? "join" : "cluster-listen";
+  if (!o.given(name)) {
+    for (auto x : {"cluster-cert", "cluster-key", "cluster-ca", "node-name"})
+      if (o.given(x))
+        o.fail(x, "needs --cluster-listen or --join");
+    return;
+  }
+  try {
+    parse_endpoint(o.get(name));
+  } catch (const std::exception& e) {
+    o.fail(name, e.what());
+  }
+  for (auto x : {"cluster-cert", "cluster-key", "cluster-ca"}) {
+    if (!o.given(x))
+      throw usage_error(std::string{"--"} + name + " needs --" + x
+                        + " (node links are TLS with certificates)");
+    if (!fs::is_regular_file(o.get(x)))
+      o.fail(x, "'" + o.get(x) + "' is not a readable file");
+  }
+  s.cluster
+    = {o.get("cluster-cert"), o.get("cluster-key"), o.get("cluster-ca")};
+  if (o.given("cluster-listen")) {
+    s.cluster_listen = o.get("cluster-listen");
+    s.node.cluster = true;
+    return;
+  }
+  auto& w = s.worker;
+  w.coordinator = o.get("join");
+  w.name = o.given("node-name")
+             ? o.get("node-name")
+             : host_name() + "-" + std::to_string(::getpid());
+  if (!valid_camera_id(w.name))
+    o.fail("node-name", "'" + w.name + "' is not 1-64 of A-Z a-z 0-9 . _ -");
+  w.gpu = s.node.gpu;
+  w.devices
+    = s.node.devices.empty() ? std::vector<std::string>{""} : s.node.devices;
+}
+
 /// Adaptation: selection, the scheduler and its clock, retraining and the
 /// zoo's rules.
 void read_adaptation(node_config& n, const options& o) {
@@ -431,6 +488,7 @@ daemon_settings read_settings(options& o) {
       && fs::exists(s.node.teacher_spec.substr(6)))
     s.provision_from = s.node.teacher_spec.substr(6);
   read_adaptation(s.node, o);
+  read_cluster(s, o);
   return s;
 }
 

@@ -4,6 +4,7 @@
 // value failing with its option's name.
 
 #include "actors/actors.hpp"
+#include "actors/cluster.hpp"
 #include "actors/gateway.hpp"
 #include "common/settings.hpp"
 #include "store/store.hpp"
@@ -23,6 +24,10 @@ struct daemon_settings {
   store_options store;
   double drain_s = 30;        ///< SIGTERM: grace for windows in flight
   std::string provision_from; ///< ONNX weights to make the base expert from
+  // Nodes (cluster.hpp): a coordinator listens, a worker joins.
+  std::string cluster_listen;
+  cluster_tls cluster;
+  worker_config worker; ///< with --join: this process is a worker
 };
 
 /// recld's options.

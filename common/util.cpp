@@ -1,5 +1,6 @@
 #include "common/util.hpp"
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <fcntl.h>
@@ -147,6 +148,19 @@ bool valid_camera_id(std::string_view x) {
       return false;
   }
   return true;
+}
+
+std::string host_name() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == 0)
+    return "node";
+  std::string out;
+  for (char* c = buf; *c && out.size() < 40; ++c) {
+    bool ok
+      = std::isalnum(static_cast<unsigned char>(*c)) || *c == '.' || *c == '-';
+    out += ok ? *c : '_';
+  }
+  return out;
 }
 
 } // namespace recl

@@ -49,4 +49,8 @@ bool constant_time_equal(std::string_view a, std::string_view b);
 /// Whether `x` is a valid camera id: 1-64 of [A-Za-z0-9._-].
 bool valid_camera_id(std::string_view x);
 
+/// This machine's host name, kept to 1-40 of [A-Za-z0-9.-] (others become
+/// '_'); "node" if it has none.
+std::string host_name();
+
 } // namespace recl

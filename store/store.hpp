@@ -75,6 +75,28 @@ struct store_options {
   double retry_s = 1.0;
 };
 
+/// What a GPU owner needs of a store: reads, single writes and scans. The
+/// store below is one; on a worker node (actors/cluster.cpp) it is the
+/// coordinator's store, reached over the cluster link.
+class kv {
+public:
+  virtual ~kv() = default;
+
+  /// Reads a value.
+  virtual std::optional<std::string> get(family f,
+                                         std::string_view key) const = 0;
+
+  /// Writes one value durably.
+  virtual void put(family f, std::string_view key, std::string_view value) = 0;
+
+  /// Calls `fn` for each entry whose key starts with `prefix`, in key order,
+  /// until `fn` returns false.
+  virtual void
+  scan(family f, std::string_view prefix,
+       const std::function<bool(std::string_view, std::string_view)>& fn)
+    const = 0;
+};
+
 /// An open data directory. Thread-safe.
 ///
 /// A write that fails (a full disk, an I/O error) throws store_error and
@@ -83,7 +105,7 @@ struct store_options {
 /// database has been closed and reopened. Later writes do that by themselves
 /// (at most every `retry_s`, once the reserve is free again) and throw until
 /// it succeeds. Reads go on throughout.
-class store {
+class store : public kv {
 public:
   /// Opens (creating if needed) the store in `dir`. Throws store_error when
   /// the directory is locked by another process, unreadable, or written by a
@@ -96,11 +118,9 @@ public:
   store(const store&) = delete;
   store& operator=(const store&) = delete;
 
-  /// Reads a value.
-  std::optional<std::string> get(family f, std::string_view key) const;
+  std::optional<std::string> get(family f, std::string_view key) const override;
 
-  /// Writes one value durably.
-  void put(family f, std::string_view key, std::string_view value);
+  void put(family f, std::string_view key, std::string_view value) override;
 
   /// Deletes one value durably.
   void erase(family f, std::string_view key);
@@ -108,11 +128,9 @@ public:
   /// Applies a batch atomically and durably.
   void write(write_batch& batch);
 
-  /// Calls `fn` for each entry whose key starts with `prefix`, in key order,
-  /// until `fn` returns false.
-  void
-  scan(family f, std::string_view prefix,
-       const std::function<bool(std::string_view, std::string_view)>& fn) const;
+  void scan(family f, std::string_view prefix,
+            const std::function<bool(std::string_view, std::string_view)>& fn)
+    const override;
 
   /// Number of entries in a family (exact; walks the family).
   uint64_t count(family f) const;

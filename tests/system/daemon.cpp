@@ -120,6 +120,8 @@ TEST_CASE("commands: --help, and bad settings refused with one line") {
   }
   test::temp_dir tmp;
   auto dd = tmp.path() + "/d";
+  auto conf0 = tmp.path() + "/ca.pem";
+  write_file_atomic(conf0, "not read\n");
   auto bad
     = [&](std::vector<std::string> args, int code, const std::string& says) {
         auto r = test::run(bin("recld"), args);
@@ -148,6 +150,12 @@ TEST_CASE("commands: --help, and bad settings refused with one line") {
   bad({"--data-dir", dd, "--teacher", "yolox:/nonexistent.onnx"}, 1,
       "cannot load");
   bad({"--data-dir", dd, "--bogus"}, 2, "unknown option '--bogus'");
+  bad({"--join", "127.0.0.1:7460"}, 2,
+      "--join needs --cluster-cert (node links are TLS with certificates)");
+  bad({"--data-dir", dd, "--join", "a:1", "--cluster-listen", "b:2"}, 2,
+      "either listens for workers (--cluster-listen) or joins");
+  bad({"--data-dir", dd, "--cluster-ca", conf0}, 2,
+      "--cluster-ca: needs --cluster-listen or --join");
   auto conf = tmp.path() + "/recld.conf";
   write_file_atomic(conf, "listen = 127.0.0.1:0\nmax-frames = lots\n");
   bad({"--data-dir", dd, "--config", conf}, 2,

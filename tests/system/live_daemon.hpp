@@ -54,20 +54,22 @@ struct live_daemon {
   std::string address;
   std::string token = "adaptation-test";
 
+  /// What the learning side runs with (a worker node needs the same).
+  static std::vector<std::string> learning_args(const std::string& data) {
+    return {
+      "--data",       data,     "--base-expert", test::pretrained_archive(),
+      "--clock",      "replay", "--budget",      "3",
+      "--gamma",      "1",      "--alpha",       "0",
+      "--generalist", "off",    "--threads",     "2"};
+  }
+
   live_daemon(const std::string& data_dir, const std::string& data,
               std::vector<std::string> extra = {}) {
     dir = data_dir;
-    std::vector<std::string> args{"--data-dir",    dir,
-                                  "--listen",      "127.0.0.1:0",
-                                  "--data",        data,
-                                  "--token",       token,
-                                  "--base-expert", test::pretrained_archive(),
-                                  "--clock",       "replay",
-                                  "--budget",      "3",
-                                  "--gamma",       "1",
-                                  "--alpha",       "0",
-                                  "--generalist",  "off",
-                                  "--threads",     "2"};
+    std::vector<std::string> args{"--data-dir",  dir,       "--listen",
+                                  "127.0.0.1:0", "--token", token};
+    for (auto& x : learning_args(data))
+      args.push_back(x);
     args.insert(args.end(), extra.begin(), extra.end());
     proc = std::make_unique<test::process>(bin("recld"), args);
     address = test::recld_address(*proc);

@@ -1,0 +1,266 @@
+#include "actors/cluster.hpp"
+
+#include "common/log.hpp"
+#include "common/util.hpp"
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+#include <caf/openssl/all.hpp>
+#include <openssl/err.h>
+
+#include <chrono>
+#include <iostream>
+#include <thread>
+
+namespace recl {
+
+namespace {
+
+/// The coordinator's store, for workers' GPU owners. A get answers zero or
+/// one value; a scan, keys and values in turn.
+using store_actor = caf::typed_actor<
+  caf::replies_to<kv_get_atom, uint8_t,
+                  std::string>::with<std::vector<std::string>>,
+  caf::replies_to<kv_put_atom, uint8_t, std::string, std::string>::with<bool>,
+  caf::replies_to<kv_scan_atom, uint8_t,
+                  std::string>::with<std::vector<std::string>>>;
+
+/// What the coordinator publishes: the store for a node that says hello,
+/// and its owners passed on to the GPU pool.
+using door_actor = caf::typed_actor<
+  caf::replies_to<hello_atom, std::string>::with<caf::actor>,
+  caf::reacts_to<join_atom, std::string, std::string, caf::actor>>;
+
+/// A family from the wire, checked.
+caf::expected<family> family_of(uint8_t x) {
+  if (x >= family_count)
+    return caf::make_error(ec::storage, "no family " + std::to_string(x));
+  return static_cast<family>(x);
+}
+
+/// Serves the store; a failed write is an error to the worker.
+store_actor::behavior_type store_server(store_actor::pointer,
+                                        std::shared_ptr<store> db) {
+  return {
+    [=](kv_get_atom, uint8_t f,
+        const std::string& key) -> caf::result<std::vector<std::string>> {
+      auto fam = family_of(f);
+      if (!fam)
+        return fam.error();
+      std::vector<std::string> out;
+      if (auto v = db->get(*fam, key))
+        out.push_back(std::move(*v));
+      return out;
+    },
+    [=](kv_put_atom, uint8_t f, const std::string& key,
+        const std::string& value) -> caf::result<bool> {
+      auto fam = family_of(f);
+      if (!fam)
+        return fam.error();
+      try {
+        db->put(*fam, key, value);
+      } catch (const std::exception& e) {
+        return caf::make_error(ec::storage, e.what());
+      }
+      return true;
+    },
+    [=](kv_scan_atom, uint8_t f,
+        const std::string& prefix) -> caf::result<std::vector<std::string>> {
+      auto fam = family_of(f);
+      if (!fam)
+        return fam.error();
+      std::vector<std::string> out;
+      db->scan(*fam, prefix, [&](std::string_view k, std::string_view v) {
+        out.emplace_back(k);
+        out.emplace_back(v);
+        return true;
+      });
+      return out;
+    },
+  };
+}
+
+door_actor::behavior_type door(door_actor::pointer self, node_actor node,
+                               store_actor db) {
+  return {
+    [=](hello_atom, const std::string& name) {
+      log::info("cluster", "node ", name, " connected");
+      return caf::actor_cast<caf::actor>(db);
+    },
+    [=](join_atom a, const std::string& name, const std::string& device,
+        const caf::actor& owner) { self->send(node, a, name, device, owner); },
+  };
+}
+
+/// A worker's view of the coordinator's store: each call is a request over
+/// the link, answered before it returns (GPU owners are detached, so they
+/// may block). A lost link is a store_error.
+class remote_store : public kv {
+public:
+  remote_store(caf::actor_system& sys, store_actor db) : sys_(sys), db_(db) {}
+
+  std::optional<std::string> get(family f,
+                                 std::string_view key) const override {
+    auto out
+      = ask<std::vector<std::string>>(kv_get_atom_v, code(f), std::string{key});
+    if (out.empty())
+      return std::nullopt;
+    return std::move(out.front());
+  }
+
+  void put(family f, std::string_view key, std::string_view value) override {
+    ask<bool>(kv_put_atom_v, code(f), std::string{key}, std::string{value});
+  }
+
+  void scan(family f, std::string_view prefix,
+            const std::function<bool(std::string_view, std::string_view)>& fn)
+    const override {
+    auto kvs = ask<std::vector<std::string>>(kv_scan_atom_v, code(f),
+                                             std::string{prefix});
+    for (size_t i = 0; i + 1 < kvs.size(); i += 2)
+      if (!fn(kvs[i], kvs[i + 1]))
+        return;
+  }
+
+private:
+  static uint8_t code(family f) { return static_cast<uint8_t>(f); }
+
+  template <class Reply, class... Ts>
+  Reply ask(Ts&&... xs) const {
+    caf::scoped_actor self{sys_};
+    Reply out{};
+    caf::error err;
+    self->request(db_, std::chrono::seconds(120), std::forward<Ts>(xs)...)
+      .receive([&](Reply& x) { out = std::move(x); },
+               [&](caf::error& e) { err = std::move(e); });
+    if (err)
+      throw store_error("the coordinator's store: " + describe(err));
+    return out;
+  }
+
+  caf::actor_system& sys_;
+  store_actor db_;
+};
+
+/// One link to the coordinator: says hello, starts the owners on its store
+/// and offers them. Returns the owners (empty: no link), `why` on failure.
+std::vector<gpu_owner_actor> join_once(caf::actor_system& sys,
+                                       const worker_config& cfg,
+                                       door_actor& door, std::string& why) {
+  auto ep = parse_endpoint(cfg.coordinator);
+  auto d = caf::openssl::remote_actor<door_actor>(sys, ep.host, ep.port);
+  if (!d) {
+    why = sys.render(d.error());
+    return {};
+  }
+  door = *d;
+  caf::scoped_actor self{sys};
+  caf::actor db;
+  self->request(door, std::chrono::seconds(30), hello_atom_v, cfg.name)
+    .receive([&](caf::actor& x) { db = std::move(x); },
+             [&](caf::error& e) { why = describe(e); });
+  if (!db)
+    return {};
+  auto kvs
+    = std::make_shared<remote_store>(sys, caf::actor_cast<store_actor>(db));
+  std::vector<gpu_owner_actor> owners;
+  for (auto& device : cfg.devices) {
+    auto g = cfg.gpu;
+    g.device = device;
+    auto owner = spawn_gpu_owner(sys, g, kvs);
+    self->send(door, join_atom_v, cfg.name, device,
+               caf::actor_cast<caf::actor>(owner));
+    owners.push_back(owner);
+  }
+  return owners;
+}
+
+/// Works around CAF 0.17's OpenSSL module: a handshake that fails (a node
+/// without the cluster's certificate) leaves its error in OpenSSL's queue
+/// of the middleman's thread, and the next write on a good link that
+/// OpenSSL splits then reads it as that link's failure and closes it. So
+/// the queue is emptied on that thread every 20 ms. (Measured: without
+/// this, one refused node broke every joined worker's link at its next
+/// large message; with it, none did.)
+void keep_tls_errors_clear(caf::actor_system& sys) {
+  // Hidden: not an actor the system waits for at shutdown.
+  sys.spawn<caf::hidden>([](caf::event_based_actor* self) -> caf::behavior {
+    self->send(self, tick_atom_v);
+    return {[=](tick_atom) {
+      self->system().middleman().backend().post([] { ERR_clear_error(); });
+      self->delayed_send(self, std::chrono::milliseconds(20), tick_atom_v);
+    }};
+  });
+}
+
+} // namespace
+
+void add_cluster_modules(caf::actor_system_config& cfg,
+                         const cluster_tls& tls) {
+  cfg.load<caf::io::middleman>();
+  cfg.load<caf::openssl::manager>();
+  cfg.openssl_certificate = tls.cert;
+  cfg.openssl_key = tls.key;
+  cfg.openssl_cafile = tls.ca;
+}
+
+uint16_t open_cluster_door(caf::actor_system& sys, node_actor node,
+                           std::shared_ptr<store> db,
+                           const std::string& listen) {
+  auto ep = parse_endpoint(listen);
+  auto server = sys.spawn<caf::detached>(store_server, std::move(db));
+  auto d = sys.spawn(door, node, server);
+  // Both end with the node.
+  node->attach_functor([=] {
+    caf::anon_send_exit(d, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(server, caf::exit_reason::user_shutdown);
+  });
+  keep_tls_errors_clear(sys);
+  auto port = caf::openssl::publish(d, ep.port, ep.host.c_str(), true);
+  if (!port)
+    throw std::runtime_error("cannot listen for nodes on " + listen + ": "
+                             + sys.render(port.error()));
+  return *port;
+}
+
+int run_worker(caf::actor_system& sys, const worker_config& cfg,
+               const std::function<bool()>& stop) {
+  keep_tls_errors_clear(sys);
+  std::string last_why;
+  while (!stop()) {
+    door_actor door;
+    std::string why;
+    auto owners = join_once(sys, cfg, door, why);
+    if (owners.empty()) {
+      if (why != last_why)
+        log::warning("worker", "cannot join ", cfg.coordinator, ": ", why,
+                     "; trying again every second");
+      last_why = why;
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      continue;
+    }
+    last_why.clear();
+    std::string devices;
+    for (auto& d : cfg.devices)
+      devices += (devices.empty() ? "" : ",") + d;
+    log::info("worker", "joined ", cfg.coordinator, " as ", cfg.name, " with ",
+              devices);
+    std::cout << "recld worker " << cfg.name << " joined " << cfg.coordinator
+              << std::endl;
+    // Until the coordinator goes away (or we stop).
+    caf::scoped_actor self{sys};
+    self->monitor(door);
+    bool lost = false;
+    while (!lost && !stop())
+      self->receive([&](caf::down_msg&) { lost = true; },
+                    caf::after(std::chrono::milliseconds(500)) >> [] {});
+    for (auto& o : owners)
+      caf::anon_send_exit(o, caf::exit_reason::user_shutdown);
+    if (lost)
+      log::warning("worker", "lost the coordinator ", cfg.coordinator,
+                   "; joining again");
+  }
+  return 0;
+}
+
+} // namespace recl

@@ -1,0 +1,59 @@
+#pragma once
+// Several nodes over CAF's own distribution layer (caf::io), on links that
+// are TLS with certificates both ways (caf::openssl): a node without a
+// certificate signed by the cluster's CA gets no connection, hence nothing.
+//
+// The coordinator (recld --cluster-listen) keeps the gateway, the cameras,
+// the zoo, the selector, the labelers and the store; it publishes a door.
+// A worker (recld --join) holds GPU owners, one per device: it asks the
+// door for the store (hello), starts its owners on it, and offers each to
+// the coordinator's GPU pool (join). Its owners read and write models
+// through the coordinator's store actor, so an expert crosses the link when
+// an owner first needs it (each owner keeps its expert cache).
+//
+// A worker that dies or loses its link: the pool leaves its owners out and
+// fails what they held (gpu_pool.cpp). A coordinator that goes away: the
+// worker stops its owners and joins again when it can.
+
+#include "actors/actors.hpp"
+#include "store/store.hpp"
+
+#include <caf/fwd.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace recl {
+
+/// The certificates of a cluster link, PEM files.
+struct cluster_tls {
+  std::string cert; ///< this node's certificate ...
+  std::string key;  ///< ... and its key
+  std::string ca;   ///< the CA that signed every node's certificate
+};
+
+/// Loads CAF's middleman and its OpenSSL module into `cfg`, with `tls`.
+void add_cluster_modules(caf::actor_system_config& cfg, const cluster_tls& tls);
+
+/// The coordinator: serves `db` to workers and passes their owners to
+/// `node`; publishes the door at `listen` (HOST:PORT, port 0: any) and
+/// returns the port. Throws std::runtime_error when it cannot listen.
+uint16_t open_cluster_door(caf::actor_system& sys, node_actor node,
+                           std::shared_ptr<store> db,
+                           const std::string& listen);
+
+/// A worker's settings.
+struct worker_config {
+  std::string coordinator; ///< HOST:PORT of its door
+  std::string name;        ///< how the coordinator calls this node
+  std::vector<std::string> devices;
+  gpu_owner_config gpu;
+};
+
+/// Runs a worker until `stop()` is true: joins the coordinator, and joins
+/// again (every second) whenever the link is lost. Returns 0.
+int run_worker(caf::actor_system& sys, const worker_config& cfg,
+               const std::function<bool()>& stop);
+
+} // namespace recl

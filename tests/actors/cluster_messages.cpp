@@ -1,0 +1,82 @@
+// What crosses a cluster link (actors/cluster.cpp) serializes and comes
+// back whole: the GPU owner's requests and replies, as CAF's middleman
+// writes them.
+
+#include "actors/actors.hpp"
+
+#include <caf/all.hpp>
+#include <caf/binary_deserializer.hpp>
+#include <caf/binary_serializer.hpp>
+#include <doctest/doctest.h>
+
+using namespace recl;
+
+namespace {
+
+struct fixture {
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  fixture() {
+    add_message_types(cfg);
+    sys = std::make_unique<caf::actor_system>(cfg);
+  }
+
+  /// `msg` through a serializer and back.
+  caf::message round_trip(const caf::message& msg) {
+    std::vector<char> buf;
+    caf::binary_serializer sink{*sys, buf};
+    auto copy = msg;
+    auto e1 = sink(copy);
+    REQUIRE_MESSAGE(!e1, sys->render(e1));
+    caf::message out;
+    caf::binary_deserializer source{*sys, buf};
+    auto e2 = source(out);
+    REQUIRE_MESSAGE(!e2, sys->render(e2));
+    return out;
+  }
+};
+
+labelled_window sample_window() {
+  labelled_window lw;
+  lw.source.camera = "cam-1";
+  lw.source.index = 3;
+  lw.source.frames.push_back(frame{{0xff, 0xd8, 0x01}, 500});
+  lw.source.updates = update_form::delta_half;
+  lw.labels.push_back(frame_labels{640, 480, {box{1, 2, 3, 4, 0.5f, 2}}});
+  lw.teacher_ms = 12.5;
+  return lw;
+}
+
+} // namespace
+
+TEST_CASE_FIXTURE(fixture, "cluster: a check and a training request, and "
+                           "their replies, cross a node link whole") {
+  auto check = round_trip(caf::make_message(
+    check_atom_v, sample_window(), uint32_t{4},
+    std::vector<std::string>{"base"}, std::vector<std::string>{"e-1"}));
+  REQUIRE(check.match_element<labelled_window>(1));
+  auto lw = check.get_as<labelled_window>(1);
+  CHECK(lw.source.camera == "cam-1");
+  CHECK(lw.source.frames[0].bytes == std::vector<uint8_t>{0xff, 0xd8, 0x01});
+  CHECK(lw.source.updates == update_form::delta_half);
+  CHECK(lw.labels[0].boxes[0].cls == 2);
+  CHECK(lw.teacher_ms == 12.5);
+
+  check_result c;
+  c.ids = {"e-1", "base"};
+  c.all = {0.5f, 0.25f};
+  c.compare.oracle = 0.75f;
+  auto back = round_trip(caf::make_message(c)).get_as<check_result>(0);
+  CHECK(back.ids == c.ids);
+  CHECK(back.compare.oracle == 0.75f);
+
+  auto train = round_trip(caf::make_message(train_atom_v, sample_window(),
+                                            std::string{"base"},
+                                            std::vector<std::string>{"e-1"}));
+  CHECK(train.get_as<std::string>(2) == "base");
+  training_result r;
+  r.camera = "cam-1";
+  r.rival_accuracy = {0.5f};
+  CHECK(round_trip(caf::make_message(r)).get_as<training_result>(0).camera
+        == "cam-1");
+}
