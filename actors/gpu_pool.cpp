@@ -33,6 +33,7 @@
 #include <map>
 #include <memory>
 #include <tuple>
+#include <type_traits>
 
 namespace recl {
 
@@ -150,7 +151,13 @@ caf::result<Reply> forward(pool_actor self, size_t i, load kind,
     }
     rp.deliver(std::move(reply));
   };
-  slot.pending[id] = [settle](caf::error e) mutable { settle(std::move(e)); };
+  slot.pending[id] = [settle](caf::error e) mutable {
+    // A replay-clock wait for a job that is gone with its owner is over.
+    if constexpr (std::is_same_v<Reply, bool>)
+      settle(true);
+    else
+      settle(std::move(e));
+  };
   self->request(slot.owner, caf::infinite, std::move(xs)...)
     .then([=](Reply& x) mutable { settle(std::move(x)); },
           [=](caf::error& e) mutable { settle(std::move(e)); });
@@ -161,7 +168,8 @@ caf::result<Reply> forward(pool_actor self, size_t i, load kind,
 scheduler_report merge(const std::vector<scheduler_report>& parts,
                        const std::vector<device_slot>& slots) {
   scheduler_report out;
-  out.devices = static_cast<uint32_t>(slots.size());
+  out.devices = static_cast<uint32_t>(
+    std::count_if(slots.begin(), slots.end(), [](auto& s) { return !s.gone; }));
   for (size_t i = 0; i < parts.size(); ++i) {
     auto& r = parts[i];
     if (out.policy.empty()) {

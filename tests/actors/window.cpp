@@ -229,7 +229,7 @@ TEST_CASE_FIXTURE(fixture, "window: a candidate that wins only on the even "
 }
 
 TEST_CASE_FIXTURE(fixture, "window: every failure from the check on ends in "
-                           "the edge keeping its model; before it, in an "
+                           "the edge keeping its model, before it in an "
                            "error") {
   SUBCASE("the check fails: keep, nothing selected or trained") {
     s->check_fails = true;

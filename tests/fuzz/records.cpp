@@ -10,35 +10,23 @@
 
 using namespace recl;
 
+/// Runs `decode`; a bad record may throw, nothing else may happen.
+template <class F>
+void survive(F decode) {
+  try {
+    decode();
+  } catch (const std::exception&) {
+  }
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string bytes(reinterpret_cast<const char*>(data), size);
-  try {
-    decode_camera_info("cam", bytes);
-  } catch (const std::exception&) {
-  }
-  try {
-    decode_expert_info("e", bytes);
-  } catch (const std::exception&) {
-  }
-  try {
-    decode_gating_sample(bytes);
-  } catch (const std::exception&) {
-  }
-  try {
-    decode_candidate(bytes);
-  } catch (const std::exception&) {
-  }
-  try {
-    decode_gating_index(bytes);
-  } catch (const std::exception&) {
-  }
-  try {
-    decode_centroid(bytes);
-  } catch (const std::exception&) {
-  }
-  try {
-    decode_credential(bytes);
-  } catch (const std::exception&) {
-  }
+  survive([&] { decode_camera_info("cam", bytes); });
+  survive([&] { decode_expert_info("e", bytes); });
+  survive([&] { decode_gating_sample(bytes); });
+  survive([&] { decode_candidate(bytes); });
+  survive([&] { decode_gating_index(bytes); });
+  survive([&] { decode_centroid(bytes); });
+  survive([&] { decode_credential(bytes); });
   return 0;
 }

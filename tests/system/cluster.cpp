@@ -2,6 +2,7 @@
 // coordinator and real worker processes on loopback, joined over CAF's
 // middleman with TLS both ways, serving real edges.
 
+#include "tests/system/certificate.hpp"
 #include "tests/system/live_daemon.hpp"
 
 #include <csignal>
@@ -12,24 +13,13 @@ using namespace recl::systest;
 
 namespace {
 
-/// A self-signed certificate: the cluster's CA and every node's
-/// certificate at once (a node with another one is a stranger).
-struct node_cert {
-  std::string cert, key;
-  node_cert(const std::string& dir, const std::string& name) {
-    cert = dir + "/" + name + "-cert.pem";
-    key = dir + "/" + name + "-key.pem";
-    auto r
-      = test::run("/usr/bin/openssl",
-                  {"req", "-x509", "-newkey", "ec", "-pkeyopt",
-                   "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key,
-                   "-out", cert, "-subj", "/CN=" + name, "-days", "2"});
-    REQUIRE_MESSAGE(r.code == 0, "openssl failed: " << r.err);
-  }
-  std::vector<std::string> args() const {
-    return {"--cluster-cert", cert, "--cluster-key", key, "--cluster-ca", cert};
-  }
-};
+/// A node's certificate flags: a self-signed certificate is the cluster's
+/// CA and the node's certificate at once (a node with another one is a
+/// stranger).
+std::vector<std::string> tls_args(const test::certificate& c) {
+  return {"--cluster-cert", c.cert, "--cluster-key", c.key,
+          "--cluster-ca",   c.cert};
+}
 
 std::vector<std::string> cat(std::vector<std::string> a,
                              const std::vector<std::string>& b) {
@@ -41,25 +31,26 @@ std::vector<std::string> cat(std::vector<std::string> a,
 std::unique_ptr<test::process> worker(const std::string& nodes,
                                       const std::string& name,
                                       const std::string& data,
-                                      const node_cert& cert) {
+                                      const test::certificate& cert) {
   auto args = cat({"--join", nodes, "--node-name", name, "--devices", "cpu:1"},
                   live_daemon::learning_args(data));
-  return std::make_unique<test::process>(bin("recld"), cat(args, cert.args()));
+  return std::make_unique<test::process>(bin("recld"),
+                                         cat(args, tls_args(cert)));
 }
 
 } // namespace
 
-TEST_CASE_FIXTURE(one_place, "nodes: workers train the coordinator's jobs; "
-                             "a stranger is refused; a worker killed with -9 "
-                             "leaves every edge served; one joining later "
+TEST_CASE_FIXTURE(one_place, "nodes: workers train the coordinator's jobs, "
+                             "a stranger is refused, a worker killed with -9 "
+                             "leaves every edge served, one joining later "
                              "gets work"
                                * doctest::skip(test::data_dir().empty())) {
   REQUIRE(place.size() >= 5);
-  node_cert good{tmp.path(), "recl-node"};
-  node_cert stranger{tmp.path(), "stranger"};
+  test::certificate good{tmp.path(), "recl-node"};
+  test::certificate stranger{tmp.path(), "stranger"};
   live_daemon d{tmp.path() + "/data", data,
                 cat({"--devices", "cpu:1", "--cluster-listen", "127.0.0.1:0"},
-                    good.args())};
+                    tls_args(good))};
   // Printed before the RPC address, which live_daemon has waited for.
   auto out = d.proc->out();
   auto at = out.find("recld nodes on ");

@@ -2,6 +2,7 @@
 // daemon and clients over loopback, with self-signed certificates made by the
 // openssl command.
 
+#include "tests/system/certificate.hpp"
 #include "tests/system/daemon.hpp"
 
 #include <doctest/doctest.h>
@@ -10,22 +11,6 @@ using namespace recl;
 using namespace recl::systest;
 
 namespace {
-
-/// A self-signed certificate for `name` and its key, in `dir`.
-struct certificate {
-  std::string cert, key;
-
-  certificate(const std::string& dir, const std::string& name) {
-    cert = dir + "/" + name + "-cert.pem";
-    key = dir + "/" + name + "-key.pem";
-    auto r = test::run("/usr/bin/openssl",
-                       {"req", "-x509", "-newkey", "ec", "-pkeyopt",
-                        "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
-                        key, "-out", cert, "-subj", "/CN=" + name, "-addext",
-                        "subjectAltName=DNS:" + name, "-days", "2"});
-    REQUIRE_MESSAGE(r.code == 0, "openssl failed: " << r.err);
-  }
-};
 
 std::string port_of(const recld_process& d) {
   return d.address.substr(d.address.rfind(':') + 1);
@@ -36,8 +21,8 @@ std::string port_of(const recld_process& d) {
 TEST_CASE("tls: with a certificate, edges and admins talk TLS, plain and "
           "untrusting clients are refused") {
   test::temp_dir dir;
-  certificate server{dir.path(), "localhost"};
-  certificate stranger{dir.path(), "stranger"};
+  test::certificate server{dir.path(), "localhost"};
+  test::certificate stranger{dir.path(), "stranger"};
   recld_process d{{"--tls-cert", server.cert, "--tls-key", server.key}};
   auto at = "localhost:" + port_of(d);
   tls_options trust{true, server.cert};
@@ -72,10 +57,10 @@ TEST_CASE("tls: with a certificate, edges and admins talk TLS, plain and "
 TEST_CASE("tls: with --tls-client-ca, only clients presenting a certificate "
           "the CA signed get in") {
   test::temp_dir dir;
-  certificate server{dir.path(), "localhost"};
+  test::certificate server{dir.path(), "localhost"};
   // A self-signed client certificate is its own authority.
-  certificate camera{dir.path(), "cam-1"};
-  certificate stranger{dir.path(), "stranger"};
+  test::certificate camera{dir.path(), "cam-1"};
+  test::certificate stranger{dir.path(), "stranger"};
   recld_process d{{"--tls-cert", server.cert, "--tls-key", server.key,
                    "--tls-client-ca", camera.cert}};
   auto at = "localhost:" + port_of(d);
@@ -117,7 +102,7 @@ TEST_CASE("tls: with --tls-client-ca, only clients presenting a certificate "
 TEST_CASE("tls: a missing or unusable certificate stops the start with a "
           "clear error") {
   test::temp_dir dir;
-  certificate server{dir.path(), "localhost"};
+  test::certificate server{dir.path(), "localhost"};
   auto base = std::vector<std::string>{"--data-dir",    dir.path() + "/data",
                                        "--listen",      "127.0.0.1:0",
                                        "--base-expert", "none",
