@@ -83,6 +83,8 @@ credentials::credentials(std::shared_ptr<store> db, std::string master_token)
     [&](std::string_view key, std::string_view value) {
       stored s;
       s.name = key.substr(keys::credential_prefix.size());
+      // A damaged record leaves the fields empty, which the checks below
+      // refuse, naming the credential.
       credential_record r;
       try {
         r = decode_credential(value);

@@ -291,11 +291,12 @@ gpu_pool_actor::behavior_type gpu_pool(pool_actor self, gpu_owner_config cfg,
     [=](train_atom, labelled_window& lw, std::string& start,
         std::vector<std::string>& rivals) -> caf::result<training_result> {
       auto cam = lw.source.camera;
+      auto at = place_job(self->state, cam);
       log::info("gpu-pool", cam, "/", lw.source.index, " trains on ",
-                self->state.slots[place_job(self->state, cam)].name);
-      return forward<training_result>(
-        self, place_job(self->state, cam), load::job, cam, train_atom_v,
-        std::move(lw), std::move(start), std::move(rivals));
+                self->state.slots[at].name);
+      return forward<training_result>(self, at, load::job, cam, train_atom_v,
+                                      std::move(lw), std::move(start),
+                                      std::move(rivals));
     },
     [=](await_atom, std::string& cam) -> caf::result<bool> {
       auto l = self->state.job_of.find(cam);

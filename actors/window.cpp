@@ -87,6 +87,12 @@ void attach_weights(camera_self self, journey_ptr j);
 void answer(camera_self self, journey_ptr j, bool checked = true);
 void submit_training(camera_self self, journey_ptr j);
 
+/// The model the edge runs, as a candidate's id ("base" when it runs none).
+std::string edge_model(const journey& j) {
+  auto& m = j.lw.source.model_id;
+  return m.empty() ? "base" : m;
+}
+
 /// The one fallback: the edge keeps the model it runs, and a job that
 /// trains from the served model starts from that one.
 void keep(const camera_state& st, journey& j) {
@@ -95,7 +101,7 @@ void keep(const camera_state& st, journey& j) {
   j.d.source = "kept";
   j.d.accuracy = j.d.current_accuracy;
   if (st.deps.train_from == train_start::served)
-    j.start = j.lw.source.model_id.empty() ? "base" : j.lw.source.model_id;
+    j.start = edge_model(j);
 }
 
 /// Waits (replay clock) for the camera's previous job, then labels.
@@ -172,7 +178,7 @@ void decide(camera_self self, journey_ptr j) {
   auto current = j->lw.source.model_id;
   d.current_accuracy = s.score_of(current);
   d.accuracy = d.current_accuracy;
-  j->start = current.empty() ? "base" : current;
+  j->start = edge_model(*j);
   judge_probation(self, ids, s.all);
   auto best = st.deps.selection == selection_rule::lineage ? lineage_choice(
                 ids, s.all, s.even, s.odd, current, st.info.last_retrained_id)
