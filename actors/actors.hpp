@@ -116,9 +116,13 @@ CAF_ADD_TYPE_ID(recl, (std::vector<recl::gating_sample>))
 CAF_ADD_TYPE_ID(recl, (std::vector<std::vector<float>>))
 CAF_ADD_TYPE_ID(recl, (recl::zoo_stats))
 CAF_ADD_TYPE_ID(recl, (recl::metrics_snapshot))
+CAF_ADD_TYPE_ID(recl, (recl::device_state))
+CAF_ADD_TYPE_ID(recl, (recl::link_traffic))
 CAF_END_TYPE_ID_BLOCK(recl)
 
 namespace recl {
+
+class cluster_traffic; // cluster.hpp
 
 // -- interfaces ----------------------------------------------------------------
 
@@ -126,6 +130,14 @@ namespace recl {
 using labeler_actor = caf::typed_actor<
   // Labels every frame; fails with bad_frame naming the first bad frame.
   caf::replies_to<label_atom, window>::with<labelled_window>>;
+
+/// The labeler pool (labeler_pool.cpp): with worker nodes, the cameras'
+/// labeler, over this node's labelers and those workers offer.
+using labeler_pool_actor = labeler_actor::extend<
+  // A worker node offers a labeler: (node, the labeler).
+  caf::reacts_to<join_atom, label_atom, std::string, caf::actor>,
+  // The node restarted a local labeler: (the dead one, its successor).
+  caf::reacts_to<restart_atom, caf::actor_addr, caf::actor>>;
 
 /// The zoo: expert registry and checkpoints in the store; the admission
 /// queue (alpha, gamma) and pruning (eta, q).
@@ -241,6 +253,9 @@ using node_actor = caf::typed_actor<
   // A worker node offers a GPU owner: (node, device, the owner); passed on
   // to the GPU pool (cluster.cpp).
   caf::reacts_to<join_atom, std::string, std::string, caf::actor>,
+  // A worker node offers a labeler: (node, the labeler); passed on to the
+  // labeler pool.
+  caf::reacts_to<join_atom, label_atom, std::string, caf::actor>,
   // What /metrics shows: status, scheduler and zoo, asked at once.
   caf::replies_to<metrics_atom>::with<metrics_snapshot>>;
 
@@ -300,6 +315,8 @@ struct node_config {
   /// worker nodes may join (`cluster`).
   std::vector<std::string> devices;
   bool cluster = false;
+  /// With `cluster`: what the worker nodes' links carry (cluster.hpp).
+  std::shared_ptr<cluster_traffic> traffic;
   zoo_options zoo;
 };
 
@@ -314,6 +331,10 @@ class teacher;
 labeler_actor spawn_labeler(caf::actor_system& sys,
                             std::shared_ptr<teacher> model);
 
+/// The labeler pool over this node's labelers `local` (labeler_pool.cpp).
+labeler_pool_actor spawn_labeler_pool(caf::actor_system& sys,
+                                      std::vector<labeler_actor> local);
+
 zoo_actor spawn_zoo(caf::actor_system& sys, std::shared_ptr<store> db,
                     zoo_options opts, gpu_owner_actor gpu);
 
@@ -324,10 +345,12 @@ gpu_owner_actor spawn_gpu_owner(caf::actor_system& sys, gpu_owner_config cfg,
                                 std::shared_ptr<kv> db);
 
 /// One GPU owner per device in `devices` (parse_devices), behind the GPU
-/// owner's interface (gpu_pool.cpp).
+/// owner's interface (gpu_pool.cpp); `traffic` (null: none) is the worker
+/// nodes' store traffic that its report shows.
 gpu_pool_actor spawn_gpu_pool(caf::actor_system& sys, gpu_owner_config cfg,
                               std::shared_ptr<kv> db,
-                              std::vector<std::string> devices);
+                              std::vector<std::string> devices,
+                              std::shared_ptr<cluster_traffic> traffic = {});
 
 admin_actor spawn_admin(caf::actor_system& sys, std::shared_ptr<store> db,
                         std::string teacher, std::string version);
@@ -377,8 +400,13 @@ camera_actor spawn_camera(caf::actor_system& sys, std::string id,
 /// build); returns how many. Run before any camera starts.
 size_t drop_unnamed_models(store& db);
 
+/// The teacher the node's labelers run (a worker's too: recld --join
+/// --labelers).
+teacher_options teacher_options_of(const node_config& cfg);
+
 /// The node and all components. Throws if a component cannot start (e.g.
-/// the teacher model cannot be loaded).
+/// the teacher model cannot be loaded). With worker nodes (`cfg.cluster`)
+/// the cameras label through a labeler pool, and `cfg.labelers` may be 0.
 node_actor spawn_node(caf::actor_system& sys, std::shared_ptr<store> db,
                       const node_config& cfg);
 

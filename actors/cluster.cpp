@@ -2,6 +2,7 @@
 
 #include "common/log.hpp"
 #include "common/util.hpp"
+#include "store/keys.hpp"
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
@@ -26,10 +27,12 @@ using store_actor = caf::typed_actor<
                   std::string>::with<std::vector<std::string>>>;
 
 /// What the coordinator publishes: the store for a node that says hello,
-/// and its owners passed on to the GPU pool.
+/// its owners passed on to the GPU pool and its labelers to the labeler
+/// pool.
 using door_actor = caf::typed_actor<
   caf::replies_to<hello_atom, std::string>::with<caf::actor>,
-  caf::reacts_to<join_atom, std::string, std::string, caf::actor>>;
+  caf::reacts_to<join_atom, std::string, std::string, caf::actor>,
+  caf::reacts_to<join_atom, label_atom, std::string, caf::actor>>;
 
 /// A family from the wire, checked.
 caf::expected<family> family_of(uint8_t x) {
@@ -38,9 +41,12 @@ caf::expected<family> family_of(uint8_t x) {
   return static_cast<family>(x);
 }
 
-/// Serves the store; a failed write is an error to the worker.
+/// Serves the store to one worker node, counting what crosses its link; a
+/// failed write is an error to the worker.
 store_actor::behavior_type store_server(store_actor::pointer,
-                                        std::shared_ptr<store> db) {
+                                        std::shared_ptr<store> db,
+                                        std::shared_ptr<cluster_traffic> t,
+                                        std::string node) {
   return {
     [=](kv_get_atom, uint8_t f,
         const std::string& key) -> caf::result<std::vector<std::string>> {
@@ -50,6 +56,14 @@ store_actor::behavior_type store_server(store_actor::pointer,
       std::vector<std::string> out;
       if (auto v = db->get(*fam, key))
         out.push_back(std::move(*v));
+      // A model's weights: an admitted expert's or a retrained model's.
+      auto is_model = [&](const std::string& prefix) {
+        return *fam == family::experts && key.rfind(prefix, 0) == 0;
+      };
+      bool model
+        = !out.empty()
+          && (is_model(keys::weights("")) || is_model(keys::model("")));
+      t->count(node, 0, out.empty() ? 0 : out.front().size(), model ? key : "");
       return out;
     },
     [=](kv_put_atom, uint8_t f, const std::string& key,
@@ -57,6 +71,7 @@ store_actor::behavior_type store_server(store_actor::pointer,
       auto fam = family_of(f);
       if (!fam)
         return fam.error();
+      t->count(node, key.size() + value.size(), 0);
       try {
         db->put(*fam, key, value);
       } catch (const std::exception& e) {
@@ -70,25 +85,48 @@ store_actor::behavior_type store_server(store_actor::pointer,
       if (!fam)
         return fam.error();
       std::vector<std::string> out;
+      uint64_t bytes = 0;
       db->scan(*fam, prefix, [&](std::string_view k, std::string_view v) {
         out.emplace_back(k);
         out.emplace_back(v);
+        bytes += k.size() + v.size();
         return true;
       });
+      t->count(node, 0, bytes);
       return out;
     },
   };
 }
 
-door_actor::behavior_type door(door_actor::pointer self, node_actor node,
-                               store_actor db) {
+struct door_state {
+  static inline const char* name = "cluster-door";
+  std::map<std::string, store_actor> servers; ///< one per worker node
+};
+
+/// Gives each node that says hello a store server of its own (a node that
+/// joins again gets a new one; its old one ends).
+door_actor::behavior_type door(door_actor::stateful_pointer<door_state> self,
+                               node_actor node, std::shared_ptr<store> db,
+                               std::shared_ptr<cluster_traffic> traffic) {
+  // The servers end with the door.
+  self->attach_functor([self] {
+    for (auto& s : self->state.servers)
+      caf::anon_send_exit(s.second, caf::exit_reason::user_shutdown);
+  });
   return {
     [=](hello_atom, const std::string& name) {
       log::info("cluster", "node ", name, " connected");
-      return caf::actor_cast<caf::actor>(db);
+      auto& server = self->state.servers[name];
+      if (server)
+        caf::anon_send_exit(server, caf::exit_reason::user_shutdown);
+      server
+        = self->system().spawn<caf::detached>(store_server, db, traffic, name);
+      return caf::actor_cast<caf::actor>(server);
     },
     [=](join_atom a, const std::string& name, const std::string& device,
         const caf::actor& owner) { self->send(node, a, name, device, owner); },
+    [=](join_atom a, label_atom l, const std::string& name,
+        const caf::actor& labeler) { self->send(node, a, l, name, labeler); },
   };
 }
 
@@ -143,10 +181,12 @@ private:
 };
 
 /// One link to the coordinator: says hello, starts the owners on its store
-/// and offers them. Returns the owners (empty: no link), `why` on failure.
-std::vector<gpu_owner_actor> join_once(caf::actor_system& sys,
-                                       const worker_config& cfg,
-                                       door_actor& door, std::string& why) {
+/// and offers them and the labelers. Returns the owners (empty: no link),
+/// `why` on failure.
+std::vector<gpu_owner_actor>
+join_once(caf::actor_system& sys, const worker_config& cfg,
+          const std::vector<labeler_actor>& labelers, door_actor& door,
+          std::string& why) {
   auto ep = parse_endpoint(cfg.coordinator);
   auto d = caf::openssl::remote_actor<door_actor>(sys, ep.host, ep.port);
   if (!d) {
@@ -172,6 +212,9 @@ std::vector<gpu_owner_actor> join_once(caf::actor_system& sys,
                caf::actor_cast<caf::actor>(owner));
     owners.push_back(owner);
   }
+  for (auto& l : labelers)
+    self->send(door, join_atom_v, label_atom_v, cfg.name,
+               caf::actor_cast<caf::actor>(l));
   return owners;
 }
 
@@ -206,15 +249,13 @@ void add_cluster_modules(caf::actor_system_config& cfg,
 
 uint16_t open_cluster_door(caf::actor_system& sys, node_actor node,
                            std::shared_ptr<store> db,
+                           std::shared_ptr<cluster_traffic> traffic,
                            const std::string& listen) {
   auto ep = parse_endpoint(listen);
-  auto server = sys.spawn<caf::detached>(store_server, std::move(db));
-  auto d = sys.spawn(door, node, server);
-  // Both end with the node.
-  node->attach_functor([=] {
-    caf::anon_send_exit(d, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(server, caf::exit_reason::user_shutdown);
-  });
+  auto d = sys.spawn(door, node, std::move(db), std::move(traffic));
+  // It ends with the node.
+  node->attach_functor(
+    [=] { caf::anon_send_exit(d, caf::exit_reason::user_shutdown); });
   keep_tls_errors_clear(sys);
   auto port = caf::openssl::publish(d, ep.port, ep.host.c_str(), true);
   if (!port)
@@ -226,11 +267,15 @@ uint16_t open_cluster_door(caf::actor_system& sys, node_actor node,
 int run_worker(caf::actor_system& sys, const worker_config& cfg,
                const std::function<bool()>& stop) {
   keep_tls_errors_clear(sys);
+  // Its labelers outlive links: each new link is offered them again.
+  std::vector<labeler_actor> labelers;
+  for (uint32_t i = 0; i < cfg.labelers; ++i)
+    labelers.push_back(spawn_labeler(sys, cfg.teacher)); // throws: bad model
   std::string last_why;
   while (!stop()) {
     door_actor door;
     std::string why;
-    auto owners = join_once(sys, cfg, door, why);
+    auto owners = join_once(sys, cfg, labelers, door, why);
     if (owners.empty()) {
       if (why != last_why)
         log::warning("worker", "cannot join ", cfg.coordinator, ": ", why,
@@ -244,7 +289,7 @@ int run_worker(caf::actor_system& sys, const worker_config& cfg,
     for (auto& d : cfg.devices)
       devices += (devices.empty() ? "" : ",") + d;
     log::info("worker", "joined ", cfg.coordinator, " as ", cfg.name, " with ",
-              devices);
+              devices, " and ", labelers.size(), " labeler(s)");
     std::cout << "recld worker " << cfg.name << " joined " << cfg.coordinator
               << std::endl;
     // Until the coordinator goes away (or we stop).
@@ -260,6 +305,8 @@ int run_worker(caf::actor_system& sys, const worker_config& cfg,
       log::warning("worker", "lost the coordinator ", cfg.coordinator,
                    "; joining again");
   }
+  for (auto& l : labelers)
+    caf::anon_send_exit(l, caf::exit_reason::user_shutdown);
   return 0;
 }
 

@@ -16,6 +16,8 @@
 // worker stops its owners and joins again when it can.
 
 #include "actors/actors.hpp"
+#include "actors/traffic.hpp"
+#include "gpu/teacher.hpp"
 #include "store/store.hpp"
 
 #include <caf/fwd.hpp>
@@ -36,11 +38,13 @@ struct cluster_tls {
 /// Loads CAF's middleman and its OpenSSL module into `cfg`, with `tls`.
 void add_cluster_modules(caf::actor_system_config& cfg, const cluster_tls& tls);
 
-/// The coordinator: serves `db` to workers and passes their owners to
-/// `node`; publishes the door at `listen` (HOST:PORT, port 0: any) and
-/// returns the port. Throws std::runtime_error when it cannot listen.
+/// The coordinator: serves `db` to workers (counting into `traffic`) and
+/// passes their owners to `node`; publishes the door at `listen`
+/// (HOST:PORT, port 0: any) and returns the port. Throws
+/// std::runtime_error when it cannot listen.
 uint16_t open_cluster_door(caf::actor_system& sys, node_actor node,
                            std::shared_ptr<store> db,
+                           std::shared_ptr<cluster_traffic> traffic,
                            const std::string& listen);
 
 /// A worker's settings.
@@ -49,6 +53,8 @@ struct worker_config {
   std::string name;        ///< how the coordinator calls this node
   std::vector<std::string> devices;
   gpu_owner_config gpu;
+  uint32_t labelers = 0; ///< teacher instances it offers
+  teacher_options teacher;
 };
 
 /// Runs a worker until `stop()` is true: joins the coordinator, and joins

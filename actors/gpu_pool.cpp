@@ -24,6 +24,7 @@
 // to its sender at once, since a remote actor that is gone never answers.
 
 #include "actors/actors.hpp"
+#include "actors/traffic.hpp"
 
 #include "common/log.hpp"
 
@@ -40,10 +41,13 @@ namespace recl {
 namespace {
 
 struct device_slot {
-  std::string name; ///< "cpu:0", or "NODE/cuda:0" for a worker node's
+  std::string name;   ///< "cpu:0", or "NODE/cuda:0" for a worker node's
+  std::string node;   ///< "" (this node's) or the worker node's name
+  std::string device; ///< "cpu:0", "cuda:0", ...
   gpu_owner_actor owner;
   uint32_t jobs = 0;      ///< training requests not answered yet
   uint32_t in_flight = 0; ///< other requests not answered yet
+  uint64_t requests = 0;  ///< requests sent to it
   bool remote = false;    ///< a worker node's owner
   bool gone = false;      ///< a worker node's owner that went down
   /// How to fail each request not answered yet, by request number.
@@ -54,6 +58,7 @@ struct pool_state {
   static inline const char* name = "gpu-pool";
   gpu_owner_config cfg;
   std::shared_ptr<kv> db;
+  std::shared_ptr<cluster_traffic> traffic; ///< null without worker nodes
   std::vector<device_slot> slots;
   /// A camera's live jobs: their slot and how many (a new job may reach
   /// the owner before the one it ends has answered).
@@ -132,6 +137,7 @@ caf::result<Reply> forward(pool_actor self, size_t i, load kind,
     slot.in_flight += 1;
   }
   auto id = st.next_request++;
+  slot.requests += 1;
   // Runs once: on the reply, or when the slot's owner goes down first.
   auto settled = std::make_shared<bool>(false);
   auto settle = [self, i, kind, camera, id, rp, settled](auto&& reply) mutable {
@@ -164,14 +170,38 @@ caf::result<Reply> forward(pool_actor self, size_t i, load kind,
   return rp;
 }
 
-/// Every owner's report in one, each job and grant naming its device.
+/// Slot `i` as `recl-admin nodes` shows it; `r` is its owner's report, if
+/// it answered.
+device_state state_of(const device_slot& s, const scheduler_report* r) {
+  device_state d;
+  d.node = s.node;
+  d.device = s.device;
+  d.link = !s.remote ? "local" : s.gone ? "gone" : r ? "up" : "silent";
+  d.jobs = s.jobs;
+  d.in_flight = s.in_flight;
+  d.requests = s.requests;
+  if (r) {
+    d.grants = r->grants;
+    d.busy_s = r->busy_s;
+    d.elapsed_s = r->elapsed_s;
+    d.queued = r->queued;
+  }
+  return d;
+}
+
+/// Every owner's report in one, each job and grant naming its device; an
+/// empty `answered[i]`: slot i did not answer.
 scheduler_report merge(const std::vector<scheduler_report>& parts,
+                       const std::vector<bool>& answered,
                        const std::vector<device_slot>& slots) {
   scheduler_report out;
   out.devices = static_cast<uint32_t>(
     std::count_if(slots.begin(), slots.end(), [](auto& s) { return !s.gone; }));
   for (size_t i = 0; i < parts.size(); ++i) {
     auto& r = parts[i];
+    out.device_states.push_back(state_of(slots[i], answered[i] ? &r : nullptr));
+    if (!answered[i])
+      continue;
     if (out.policy.empty()) {
       out.policy = r.policy;
       out.clock = r.clock;
@@ -200,11 +230,17 @@ caf::result<scheduler_report> report(pool_actor self) {
   auto rp = self->make_response_promise<scheduler_report>();
   auto n = self->state.slots.size();
   auto parts = std::make_shared<std::vector<scheduler_report>>(n);
+  auto answered = std::make_shared<std::vector<bool>>(n, false);
   auto left = std::make_shared<size_t>(n);
   for (size_t i = 0; i < n; ++i) {
     auto one = [=]() mutable {
-      if (--*left == 0)
-        rp.deliver(merge(*parts, self->state.slots));
+      if (--*left > 0)
+        return;
+      auto& st = self->state;
+      auto out = merge(*parts, *answered, st.slots);
+      if (st.traffic)
+        out.links = st.traffic->snapshot();
+      rp.deliver(std::move(out));
     };
     if (self->state.slots[i].gone) {
       one();
@@ -218,6 +254,7 @@ caf::result<scheduler_report> report(pool_actor self) {
       .then(
         [=](scheduler_report& r) mutable {
           (*parts)[i] = std::move(r);
+          (*answered)[i] = true;
           one();
         },
         [=](caf::error&) mutable { one(); });
@@ -260,6 +297,8 @@ void join(pool_actor self, const std::string& node, const std::string& device,
   auto& st = self->state;
   device_slot slot;
   slot.name = device.empty() ? node : node + "/" + device;
+  slot.node = node;
+  slot.device = device;
   slot.owner = caf::actor_cast<gpu_owner_actor>(owner);
   slot.remote = true;
   self->monitor(slot.owner);
@@ -268,14 +307,20 @@ void join(pool_actor self, const std::string& node, const std::string& device,
   st.slots.push_back(std::move(slot));
 }
 
-gpu_pool_actor::behavior_type gpu_pool(pool_actor self, gpu_owner_config cfg,
-                                       std::shared_ptr<kv> db,
-                                       std::vector<std::string> devices) {
+gpu_pool_actor::behavior_type
+gpu_pool(pool_actor self, gpu_owner_config cfg, std::shared_ptr<kv> db,
+         std::vector<std::string> devices,
+         std::shared_ptr<cluster_traffic> traffic) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
   st.db = std::move(db);
-  for (auto& d : devices)
-    st.slots.push_back(device_slot{d, {}, 0, 0});
+  st.traffic = std::move(traffic);
+  for (auto& d : devices) {
+    device_slot slot;
+    slot.name = d;
+    slot.device = d;
+    st.slots.push_back(std::move(slot));
+  }
   for (size_t i = 0; i < st.slots.size(); ++i)
     start_owner(self, i);
   self->set_down_handler([=](const caf::down_msg& dm) { on_down(self, dm); });
@@ -343,8 +388,10 @@ gpu_pool_actor::behavior_type gpu_pool(pool_actor self, gpu_owner_config cfg,
 
 gpu_pool_actor spawn_gpu_pool(caf::actor_system& sys, gpu_owner_config cfg,
                               std::shared_ptr<kv> db,
-                              std::vector<std::string> devices) {
-  return sys.spawn(gpu_pool, std::move(cfg), std::move(db), std::move(devices));
+                              std::vector<std::string> devices,
+                              std::shared_ptr<cluster_traffic> traffic) {
+  return sys.spawn(gpu_pool, std::move(cfg), std::move(db), std::move(devices),
+                   std::move(traffic));
 }
 
 } // namespace recl

@@ -216,8 +216,9 @@ std::string prometheus_text(const metrics_snapshot& m,
         << "recl_reply_seconds_count " << h.count << '\n';
   x.head("recl_reply_part_seconds_total", "counter",
          "seconds of answered windows spent in each part of the server");
-  const char* parts[] = {"queue", "decode", "teacher", "select", "check"};
-  for (size_t i = 0; i < 5; ++i)
+  const char* parts[]
+    = {"queue", "decode", "teacher", "select", "check", "fetch"};
+  for (size_t i = 0; i < std::size(parts); ++i)
     x.out << "recl_reply_part_seconds_total{part=\"" << parts[i] << "\"} "
           << h.parts_s[i] << '\n';
   return x.out.str();
@@ -229,9 +230,9 @@ void reply_histogram::add(const window_timing& t) {
     buckets[i] += s <= bounds[i] ? 1 : 0;
   count += 1;
   sum_s += s;
-  double parts[]
-    = {t.queue_ms, t.decode_ms, t.teacher_ms, t.select_ms, t.check_ms};
-  for (size_t i = 0; i < 5; ++i)
+  double parts[] = {t.queue_ms,  t.decode_ms, t.teacher_ms,
+                    t.select_ms, t.check_ms,  t.fetch_ms};
+  for (size_t i = 0; i < std::size(parts); ++i)
     parts_s[i] += parts[i] / 1000;
 }
 

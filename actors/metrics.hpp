@@ -26,8 +26,9 @@ struct reply_histogram {
   uint64_t buckets[std::size(bounds)] = {}; ///< answered within each bound
   uint64_t count = 0;
   double sum_s = 0;
-  /// Seconds spent in each part: queue, decode, teacher, select, check.
-  double parts_s[5] = {};
+  /// Seconds spent in each part: queue, decode, teacher, select, check,
+  /// fetch.
+  double parts_s[6] = {};
 
   void add(const window_timing& t);
 };

@@ -21,6 +21,7 @@ namespace {
 struct components {
   std::vector<std::shared_ptr<recl::teacher>> models; // one per labeler
   std::vector<labeler_actor> labelers;
+  labeler_pool_actor labeler_pool; ///< with worker nodes (cfg.cluster)
   zoo_actor zoo;
   selector_actor selector;
   gpu_owner_actor gpu_owner;
@@ -49,7 +50,8 @@ gpu_owner_actor spawn_devices(caf::actor_system& sys, const node_config& cfg,
   if (cfg.devices.size() > 1 || cfg.cluster)
     return spawn_gpu_pool(sys, cfg.gpu, std::move(db),
                           cfg.devices.empty() ? std::vector<std::string>{""}
-                                              : cfg.devices);
+                                              : cfg.devices,
+                          cfg.traffic);
   auto g = cfg.gpu;
   if (!cfg.devices.empty())
     g.device = cfg.devices.front();
@@ -71,7 +73,12 @@ bool restart(node_ptr self, const caf::actor_addr& dead,
         fresh = caf::actor_cast<caf::actor>(p.labelers[i]);
         what = "labeler";
       }
-    if (!fresh && p.gpu_owner.address() == dead) {
+    if (!fresh && p.labeler_pool && p.labeler_pool.address() == dead) {
+      // Workers' labelers are lost with it (they offer again on rejoining).
+      p.labeler_pool = spawn_labeler_pool(sys, p.labelers);
+      fresh = caf::actor_cast<caf::actor>(p.labeler_pool);
+      what = "labeler pool";
+    } else if (!fresh && p.gpu_owner.address() == dead) {
       p.gpu_owner = spawn_devices(sys, st.cfg, st.db);
       fresh = caf::actor_cast<caf::actor>(p.gpu_owner);
       what = "gpu-owner";
@@ -104,6 +111,8 @@ bool restart(node_ptr self, const caf::actor_addr& dead,
       self->send(cam, restart_atom_v, dead, fresh);
   self->send(p.zoo, restart_atom_v, dead, fresh);
   self->send(p.selector, restart_atom_v, dead, fresh);
+  if (p.labeler_pool)
+    self->send(p.labeler_pool, restart_atom_v, dead, fresh);
   return true;
 }
 
@@ -151,17 +160,21 @@ void on_exit(node_ptr self, const caf::exit_msg& em) {
   stop(p.gpu_owner);
   for (auto& l : p.labelers)
     stop(l);
+  stop(p.labeler_pool);
   stop(p.zoo);
   stop(p.admin);
   self->quit(em.reason);
 }
 
 /// What a new camera actor works with: the node's actors and settings
-/// (labelers taken in turn).
+/// (labelers taken in turn; with worker nodes, the labeler pool).
 camera_deps camera_deps_of(node_state& st) {
   camera_deps deps;
-  deps.labeler
-    = st.parts.labelers[st.next_labeler++ % st.parts.labelers.size()];
+  if (st.parts.labeler_pool)
+    deps.labeler = st.parts.labeler_pool;
+  else
+    deps.labeler
+      = st.parts.labelers[st.next_labeler++ % st.parts.labelers.size()];
   deps.selector = st.parts.selector;
   deps.gpu_owner = st.parts.gpu_owner;
   deps.zoo = st.parts.zoo;
@@ -239,6 +252,8 @@ node_actor::behavior_type node(node_actor::stateful_pointer<node_state> self,
   st.parts = std::move(parts);
   for (auto& l : st.parts.labelers)
     self->monitor(l);
+  if (st.parts.labeler_pool)
+    self->monitor(st.parts.labeler_pool);
   self->monitor(st.parts.gpu_owner);
   self->monitor(st.parts.zoo);
   self->monitor(st.parts.selector);
@@ -284,13 +299,17 @@ node_actor::behavior_type node(node_actor::stateful_pointer<node_state> self,
       self->send(caf::actor_cast<gpu_pool_actor>(self->state.parts.gpu_owner),
                  a, node, device, owner);
     },
+    [=](join_atom a, label_atom l, const std::string& node,
+        const caf::actor& labeler) {
+      // There is a labeler pool whenever nodes may join (spawn_node).
+      self->send(self->state.parts.labeler_pool, a, l, node, labeler);
+    },
   };
 }
 
 } // namespace
 
-node_actor spawn_node(caf::actor_system& sys, std::shared_ptr<store> db,
-                      const node_config& cfg) {
+teacher_options teacher_options_of(const node_config& cfg) {
   teacher_options topts;
   topts.spec = cfg.teacher_spec;
   topts.classes = cfg.classes.empty() ? default_classes() : cfg.classes;
@@ -301,16 +320,28 @@ node_actor spawn_node(caf::actor_system& sys, std::shared_ptr<store> db,
   topts.tiling = cfg.tiling;
   topts.flip = cfg.flip;
   topts.extra_input = cfg.extra_input;
+  return topts;
+}
+
+node_actor spawn_node(caf::actor_system& sys, std::shared_ptr<store> db,
+                      const node_config& cfg) {
+  auto topts = teacher_options_of(cfg);
   components parts;
   // Load every teacher before spawning anything: a bad model fails early and
-  // clearly, with no actor left behind.
+  // clearly, with no actor left behind. With worker nodes there may be no
+  // labeler here: the teacher is still loaded once, to check and name it.
   std::vector<std::shared_ptr<teacher>> models;
-  for (uint32_t i = 0; i < std::max<uint32_t>(1, cfg.labelers); ++i)
+  auto n = cfg.cluster ? cfg.labelers : std::max<uint32_t>(1, cfg.labelers);
+  for (uint32_t i = 0; i < n; ++i)
     models.push_back(make_teacher(topts));
-  parts.teacher = models.front()->describe();
+  parts.teacher = n > 0
+                    ? models.front()->describe()
+                    : make_teacher(topts)->describe() + " (on worker nodes)";
   for (auto& m : models)
     parts.labelers.push_back(spawn_labeler(sys, m));
   parts.models = models;
+  if (cfg.cluster)
+    parts.labeler_pool = spawn_labeler_pool(sys, parts.labelers);
   parts.gpu_owner = spawn_devices(sys, cfg, db);
   parts.zoo = spawn_zoo(sys, db, cfg.zoo, parts.gpu_owner);
   parts.selector

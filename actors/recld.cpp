@@ -160,10 +160,13 @@ int serve(daemon_settings settings) {
     if (!settings.cluster_listen.empty())
       add_cluster_modules(cfg, settings.cluster);
     caf::actor_system sys{cfg};
+    if (settings.node.cluster)
+      settings.node.traffic = std::make_shared<cluster_traffic>();
     auto node = spawn_node(sys, db, settings.node);
     try {
       if (!settings.cluster_listen.empty()) {
-        auto port = open_cluster_door(sys, node, db, settings.cluster_listen);
+        auto port = open_cluster_door(sys, node, db, settings.node.traffic,
+                                      settings.cluster_listen);
         std::cout << "recld nodes on "
                   << parse_endpoint(settings.cluster_listen).host << ":" << port
                   << std::endl;

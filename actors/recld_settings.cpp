@@ -56,7 +56,7 @@ void add_service_options(options& o) {
          "a second whole-frame teacher pass at SIDExSIDE (multiple of 32), "
          "boxes fused with the first; 0: none",
          "0")
-    .add("labelers", "N", "teacher instances (one thread each)", "1")
+    .add("labelers", "N", "teacher threads (a worker: 0 unless given)", "1")
     .add("top-k", "K", "experts the selector proposes", "10")
     .add("max-frames", "N", "most frames in one window", "256")
     .add("max-frame-mib", "N", "largest frame in MiB", "8")
@@ -300,7 +300,7 @@ void read_teacher(node_config& n, const options& o) {
   } catch (const std::invalid_argument& e) {
     o.fail("teacher-tiling", e.what());
   }
-  n.labelers = static_cast<uint32_t>(o.get_int("labelers", 1, 64));
+  n.labelers = static_cast<uint32_t>(o.get_int("labelers", 0, 64));
   if (o.given("teacher")) {
     n.teacher_spec = o.get("teacher");
     if (n.teacher_spec != "hog" && n.teacher_spec.rfind("yolox:", 0) != 0)
@@ -378,6 +378,8 @@ void read_cluster(daemon_settings& s, const options& o) {
     for (auto x : {"cluster-cert", "cluster-key", "cluster-ca", "node-name"})
       if (o.given(x))
         o.fail(x, "needs --cluster-listen or --join");
+    if (s.node.labelers == 0)
+      o.fail("labelers", "0 needs --cluster-listen");
     return;
   }
   try {
@@ -407,6 +409,8 @@ void read_cluster(daemon_settings& s, const options& o) {
   if (!valid_camera_id(w.name))
     o.fail("node-name", "'" + w.name + "' is not 1-64 of A-Z a-z 0-9 . _ -");
   w.gpu = s.node.gpu;
+  w.labelers = o.given("labelers") ? s.node.labelers : 0;
+  w.teacher = teacher_options_of(s.node);
   w.devices
     = s.node.devices.empty() ? std::vector<std::string>{""} : s.node.devices;
 }

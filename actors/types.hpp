@@ -24,6 +24,9 @@ struct labelled_window {
   /// The frames as the labeler decoded them, so that nothing decodes them
   /// again. Not serialized: an actor on another node decodes `source`.
   std::shared_ptr<const std::vector<image>> images;
+  /// Where it was labelled: a worker node's labeler ("NODE/labeler:N"),
+  /// or "" for this node's own.
+  std::string labeler;
 };
 
 /// The answer to one window's selection and safety check (one request to
@@ -120,7 +123,7 @@ typename Inspector::result_type inspect(Inspector& f, frame_labels& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, labelled_window& x) {
   return f(caf::meta::type_name("recl.labelled_window"), x.source, x.labels,
-           x.queue_ms, x.decode_ms, x.teacher_ms);
+           x.queue_ms, x.decode_ms, x.teacher_ms, x.labeler);
 }
 
 template <class Inspector>
@@ -132,7 +135,7 @@ typename Inspector::result_type inspect(Inspector& f, check_result& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, window_timing& x) {
   return f(caf::meta::type_name("recl.timing"), x.queue_ms, x.decode_ms,
-           x.teacher_ms, x.select_ms, x.check_ms, x.total_ms);
+           x.teacher_ms, x.select_ms, x.check_ms, x.fetch_ms, x.total_ms);
 }
 
 template <class Inspector>
@@ -202,10 +205,25 @@ typename Inspector::result_type inspect(Inspector& f, grant_record& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, device_state& x) {
+  return f(caf::meta::type_name("recl.device_state"), x.node, x.device, x.link,
+           x.jobs, x.in_flight, x.requests, x.grants, x.busy_s, x.elapsed_s,
+           x.queued);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, link_traffic& x) {
+  return f(caf::meta::type_name("recl.link_traffic"), x.node, x.store_requests,
+           x.bytes_sent, x.bytes_received, x.experts_sent, x.experts_moved,
+           x.expert_bytes);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, scheduler_report& x) {
   return f(caf::meta::type_name("recl.scheduler_report"), x.policy, x.clock,
            x.now, x.jobs, x.recent, x.busy_s, x.elapsed_s, x.profiling,
-           x.training, x.grants, x.selector_s, x.queued, x.devices);
+           x.training, x.grants, x.selector_s, x.queued, x.devices,
+           x.device_states, x.links);
 }
 
 template <class Inspector>

@@ -224,10 +224,12 @@ void attach_weights(camera_self self, journey_ptr j) {
           answer(self, j);
           return;
         }
+        auto t0 = now_ms();
         fetch_served(self, j).then(
           [=](std::string& bytes) {
             auto& st = self->state;
             auto& d = j->d;
+            d.time.fetch_ms = now_ms() - t0;
             // The reply must fit one RPC message (labels and all): a model
             // too large for it is not served.
             uint64_t labels = 0;
@@ -271,7 +273,8 @@ void answer(camera_self self, journey_ptr j, bool checked) {
     self->send(st.deps.zoo, selected_atom_v,
                d.model_id.empty() ? std::string{"edge"} : d.model_id);
   log::info("camera", st.id, ": window ", d.window, ", ", j->lw.labels.size(),
-            " frames, teacher ", static_cast<int>(j->lw.teacher_ms), " ms, ",
+            " frames, teacher ", static_cast<int>(j->lw.teacher_ms), " ms",
+            j->lw.labeler.empty() ? "" : " on " + j->lw.labeler, ", ",
             d.candidates, " candidates, ",
             d.swap ? "swap to " + d.model_id + " (" + d.source + ")"
                    : std::string{"keep"},

@@ -4,6 +4,7 @@
 #include "common/util.hpp"
 #include "edge/client.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -21,13 +22,17 @@ options make_options() {
             "retrained model\n"
             "  scheduler   the GPU owner: policy, live jobs, recent grants "
             "and gains\n"
+            "  nodes       this recld and its worker nodes: devices, jobs, "
+            "busy share,\n"
+            "              link state and what crossed each link\n"
             "  prune [ID]  prune by the eta/q rule, or remove expert ID\n"
             "  credentials list           the named credentials\n"
             "  credentials add NAME       make one (--role, --cameras); "
             "prints its token once\n"
             "  credentials revoke NAME    remove one and close its "
             "sessions\n\n"
-            "status, zoo, cameras and scheduler need the viewer or admin "
+            "status, zoo, cameras, scheduler and nodes need the viewer or "
+            "admin "
             "role;\nprune and credentials need admin. The admin interface "
             "answers on\nloopback only unless recld runs with "
             "--admin-remote."};
@@ -191,6 +196,116 @@ void print_scheduler(const scheduler_report& r, bool json) {
                 g.device.empty() ? "" : "  on ", g.device.c_str());
 }
 
+/// One node of `recl-admin nodes`: its devices and, a worker's, its link.
+struct node_view {
+  std::string name;
+  std::vector<device_state> devices;
+  const link_traffic* traffic = nullptr;
+
+  bool coordinator() const { return name.empty(); }
+
+  /// local; a worker's: up while any of its devices is, else silent or gone.
+  std::string link() const {
+    std::string out = coordinator() ? "local" : "gone";
+    for (auto& d : devices)
+      if (d.link == "up" || (d.link == "silent" && out == "gone"))
+        out = d.link;
+    return out;
+  }
+};
+
+/// The report's devices by node, the coordinator first. One GPU owner
+/// without a pool reports no devices: it is the coordinator's one device.
+std::vector<node_view> nodes_of(const scheduler_report& r) {
+  std::vector<node_view> out{node_view{}};
+  auto states = r.device_states;
+  if (states.empty()) {
+    device_state d;
+    d.device = "(default)";
+    d.link = "local";
+    d.grants = r.grants;
+    d.busy_s = r.busy_s;
+    d.elapsed_s = r.elapsed_s;
+    d.queued = r.queued;
+    states.push_back(d);
+  }
+  for (auto& d : states) {
+    auto at = std::find_if(out.begin(), out.end(),
+                           [&](auto& n) { return n.name == d.node; });
+    if (at == out.end())
+      at = out.insert(out.end(), node_view{d.node, {}, nullptr});
+    at->devices.push_back(d);
+  }
+  for (auto& t : r.links)
+    for (auto& n : out)
+      if (n.name == t.node)
+        n.traffic = &t;
+  return out;
+}
+
+double busy_share(const device_state& d) {
+  return d.elapsed_s > 0 ? d.busy_s / d.elapsed_s : 0.0;
+}
+
+nlohmann::json to_json(const node_view& n) {
+  nlohmann::json devices = nlohmann::json::array();
+  for (auto& d : n.devices)
+    devices.push_back({{"device", d.device},
+                       {"link", d.link},
+                       {"jobs", d.jobs},
+                       {"in_flight", d.in_flight},
+                       {"requests", d.requests},
+                       {"grants", d.grants},
+                       {"busy_s", d.busy_s},
+                       {"elapsed_s", d.elapsed_s},
+                       {"busy_share", busy_share(d)},
+                       {"queued", d.queued}});
+  nlohmann::json j{{"name", n.coordinator() ? "coordinator" : n.name},
+                   {"role", n.coordinator() ? "coordinator" : "worker"},
+                   {"link", n.link()},
+                   {"devices", devices}};
+  if (auto t = n.traffic)
+    j["store"] = {
+      {"requests", t->store_requests},       {"bytes_sent", t->bytes_sent},
+      {"bytes_received", t->bytes_received}, {"experts_sent", t->experts_sent},
+      {"experts_moved", t->experts_moved},   {"expert_bytes", t->expert_bytes}};
+  return j;
+}
+
+void print_nodes(const scheduler_report& r, bool json) {
+  auto nodes = nodes_of(r);
+  if (json) {
+    nlohmann::json j = nlohmann::json::array();
+    for (auto& n : nodes)
+      j.push_back(to_json(n));
+    std::cout << nlohmann::json{{"nodes", j}}.dump() << std::endl;
+    return;
+  }
+  std::printf("nodes: %zu (the coordinator and %zu worker%s)\n", nodes.size(),
+              nodes.size() - 1, nodes.size() == 2 ? "" : "s");
+  for (auto& n : nodes) {
+    std::printf("%s  %s, link %s\n",
+                n.coordinator() ? "coordinator" : n.name.c_str(),
+                n.coordinator() ? "this recld" : "worker", n.link().c_str());
+    for (auto& d : n.devices)
+      std::printf("  %-12s %-7s %3u jobs %3u other  %6llu requests %6llu "
+                  "grants  busy %3.0f%% of %.0f s\n",
+                  d.device.c_str(), d.link.c_str(), d.jobs, d.in_flight,
+                  static_cast<unsigned long long>(d.requests),
+                  static_cast<unsigned long long>(d.grants),
+                  100 * busy_share(d), d.elapsed_s);
+    if (auto t = n.traffic)
+      std::printf("  store link: %llu requests, %s sent, %s received; "
+                  "expert weights sent %llu times (%llu experts, %s)\n",
+                  static_cast<unsigned long long>(t->store_requests),
+                  human_bytes(t->bytes_sent).c_str(),
+                  human_bytes(t->bytes_received).c_str(),
+                  static_cast<unsigned long long>(t->experts_sent),
+                  static_cast<unsigned long long>(t->experts_moved),
+                  human_bytes(t->expert_bytes).c_str());
+  }
+}
+
 void check_credentials_args(const std::vector<std::string>& args) {
   auto sub = args.size() > 1 ? args[1] : "";
   if (sub != "list" && sub != "add" && sub != "revoke")
@@ -252,7 +367,8 @@ int main(int argc, char** argv) {
     if (args.size() > allowed)
       throw usage_error("unexpected argument '" + args[allowed] + "'");
     if (cmd != "status" && cmd != "zoo" && cmd != "cameras"
-        && cmd != "scheduler" && cmd != "prune" && cmd != "credentials")
+        && cmd != "scheduler" && cmd != "nodes" && cmd != "prune"
+        && cmd != "credentials")
       throw usage_error("unknown command '" + cmd + "' (see --help)");
     if (cmd == "credentials")
       check_credentials_args(args);
@@ -272,6 +388,8 @@ int main(int argc, char** argv) {
       print_cameras(c.status(token), json);
     else if (cmd == "scheduler")
       print_scheduler(c.scheduler(token), json);
+    else if (cmd == "nodes")
+      print_nodes(c.scheduler(token), json);
     else if (cmd == "credentials")
       credentials_command(c, token, o, json);
     else {

@@ -45,6 +45,7 @@ struct window_timing {
   double teacher_ms = 0; ///< teacher inference
   double select_ms = 0;  ///< selection (top-K)
   double check_ms = 0;   ///< safety check (candidates evaluated)
+  double fetch_ms = 0;   ///< the served model's weights, from a GPU owner
   double total_ms = 0;   ///< arrival to reply
 };
 
@@ -140,6 +141,36 @@ struct grant_record {
   std::string device;   ///< where it ran (--devices; "" with one device)
 };
 
+/// One device's GPU owner, for `recl-admin nodes`.
+struct device_state {
+  std::string node;   ///< "" for the coordinator's own
+  std::string device; ///< "cpu:0", "cuda:1", ...
+  /// "local"; a worker's: "up", "gone" (it left or its link dropped) or
+  /// "silent" (up, but it did not answer this report in time).
+  std::string link;
+  uint32_t jobs = 0;      ///< training requests placed on it, not answered
+  uint32_t in_flight = 0; ///< other requests not answered
+  uint64_t requests = 0;  ///< requests the pool has sent it
+  uint64_t grants = 0;
+  double busy_s = 0;
+  double elapsed_s = 0;
+  uint32_t queued = 0;
+};
+
+/// What crossed the link between the coordinator's store and one worker
+/// node: model weights and checkpoints mostly.
+struct link_traffic {
+  std::string node;
+  uint64_t store_requests = 0; ///< gets, puts and scans it asked for
+  uint64_t bytes_sent = 0;     ///< values sent to it
+  uint64_t bytes_received = 0; ///< values it wrote
+  /// Model weights sent (an admitted expert's or a retrained model's), on
+  /// every read; the distinct models among them; their bytes.
+  uint64_t experts_sent = 0;
+  uint64_t experts_moved = 0;
+  uint64_t expert_bytes = 0;
+};
+
 /// The scheduler as `recl-admin scheduler` shows it.
 struct scheduler_report {
   std::string policy;
@@ -160,6 +191,10 @@ struct scheduler_report {
   uint32_t queued = 0;
   /// Devices, one GPU owner each (--devices): busy_s is their sum.
   uint32_t devices = 1;
+  /// Each device, gone ones included (empty with one device, no pool).
+  std::vector<device_state> device_states;
+  /// Each worker node's store traffic (empty without worker nodes).
+  std::vector<link_traffic> links;
 };
 
 /// The answer to an admin's status query.

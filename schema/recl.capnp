@@ -76,6 +76,7 @@ struct Timing {
   selectMs @3 :Float64;
   totalMs @4 :Float64;    # from request arrival to reply
   checkMs @5 :Float64;    # safety check: candidates evaluated
+  fetchMs @6 :Float64;    # the served model's weights, from a GPU owner
 }
 
 struct Decision {
@@ -181,6 +182,33 @@ struct SchedulerReport {
   selectorS @10 :Float64; # device seconds updating the gating network / ODIN
   queued @11 :UInt32;     # requests waiting in the GPU owner's mailbox
   devices @12 :UInt32 = 1; # GPU owners (--devices); busyS is their sum
+  deviceStates @13 :List(DeviceState); # each device, gone ones included
+  links @14 :List(LinkTraffic);        # each worker node's store traffic
+}
+
+# One device's GPU owner (recl-admin nodes).
+struct DeviceState {
+  node @0 :Text;   # "" for the coordinator's own
+  device @1 :Text;
+  link @2 :Text;   # local, up, gone or silent
+  jobs @3 :UInt32;
+  inFlight @4 :UInt32;
+  requests @5 :UInt64;
+  grants @6 :UInt64;
+  busyS @7 :Float64;
+  elapsedS @8 :Float64;
+  queued @9 :UInt32;
+}
+
+# What crossed between the coordinator's store and one worker node.
+struct LinkTraffic {
+  node @0 :Text;
+  storeRequests @1 :UInt64;
+  bytesSent @2 :UInt64;
+  bytesReceived @3 :UInt64;
+  expertsSent @4 :UInt64;
+  expertsMoved @5 :UInt64;
+  expertBytes @6 :UInt64;
 }
 
 struct Status {

@@ -87,6 +87,7 @@ void write(const decision& x, rpc::Decision::Builder out) {
   t.setTeacherMs(x.time.teacher_ms);
   t.setSelectMs(x.time.select_ms);
   t.setCheckMs(x.time.check_ms);
+  t.setFetchMs(x.time.fetch_ms);
   t.setTotalMs(x.time.total_ms);
   out.setTeacher(x.teacher);
   out.setSource(x.source);
@@ -119,6 +120,7 @@ void read(rpc::Decision::Reader in, decision& x) {
   x.time.teacher_ms = t.getTeacherMs();
   x.time.select_ms = t.getSelectMs();
   x.time.check_ms = t.getCheckMs();
+  x.time.fetch_ms = t.getFetchMs();
   x.time.total_ms = t.getTotalMs();
   x.teacher = in.getTeacher();
   x.source = in.getSource();
@@ -237,6 +239,33 @@ void write(const scheduler_report& x, rpc::SchedulerReport::Builder out) {
   out.setSelectorS(x.selector_s);
   out.setQueued(x.queued);
   out.setDevices(x.devices);
+  auto ds = out.initDeviceStates(size(x.device_states.size()));
+  for (size_t i = 0; i < x.device_states.size(); ++i) {
+    auto d = ds[size(i)];
+    auto& s = x.device_states[i];
+    d.setNode(s.node);
+    d.setDevice(s.device);
+    d.setLink(s.link);
+    d.setJobs(s.jobs);
+    d.setInFlight(s.in_flight);
+    d.setRequests(s.requests);
+    d.setGrants(s.grants);
+    d.setBusyS(s.busy_s);
+    d.setElapsedS(s.elapsed_s);
+    d.setQueued(s.queued);
+  }
+  auto ls = out.initLinks(size(x.links.size()));
+  for (size_t i = 0; i < x.links.size(); ++i) {
+    auto l = ls[size(i)];
+    auto& t = x.links[i];
+    l.setNode(t.node);
+    l.setStoreRequests(t.store_requests);
+    l.setBytesSent(t.bytes_sent);
+    l.setBytesReceived(t.bytes_received);
+    l.setExpertsSent(t.experts_sent);
+    l.setExpertsMoved(t.experts_moved);
+    l.setExpertBytes(t.expert_bytes);
+  }
 }
 
 void read(rpc::SchedulerReport::Reader in, scheduler_report& x) {
@@ -267,6 +296,33 @@ void read(rpc::SchedulerReport::Reader in, scheduler_report& x) {
   x.selector_s = in.getSelectorS();
   x.queued = in.getQueued();
   x.devices = in.getDevices();
+  x.device_states.clear();
+  for (auto d : in.getDeviceStates()) {
+    device_state s;
+    s.node = d.getNode();
+    s.device = d.getDevice();
+    s.link = d.getLink();
+    s.jobs = d.getJobs();
+    s.in_flight = d.getInFlight();
+    s.requests = d.getRequests();
+    s.grants = d.getGrants();
+    s.busy_s = d.getBusyS();
+    s.elapsed_s = d.getElapsedS();
+    s.queued = d.getQueued();
+    x.device_states.push_back(std::move(s));
+  }
+  x.links.clear();
+  for (auto l : in.getLinks()) {
+    link_traffic t;
+    t.node = l.getNode();
+    t.store_requests = l.getStoreRequests();
+    t.bytes_sent = l.getBytesSent();
+    t.bytes_received = l.getBytesReceived();
+    t.experts_sent = l.getExpertsSent();
+    t.experts_moved = l.getExpertsMoved();
+    t.expert_bytes = l.getExpertBytes();
+    x.links.push_back(std::move(t));
+  }
 }
 
 void write(const status_info& x, rpc::Status::Builder out) {

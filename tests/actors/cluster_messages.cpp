@@ -1,8 +1,9 @@
 // What crosses a cluster link (actors/cluster.cpp) serializes and comes
 // back whole: the GPU owner's requests and replies, as CAF's middleman
-// writes them.
+// writes them. And what the coordinator counts of each link.
 
 #include "actors/actors.hpp"
+#include "actors/traffic.hpp"
 
 #include <caf/all.hpp>
 #include <caf/binary_deserializer.hpp>
@@ -79,4 +80,42 @@ TEST_CASE_FIXTURE(fixture, "cluster: a check and a training request, and "
   r.rival_accuracy = {0.5f};
   CHECK(round_trip(caf::make_message(r)).get_as<training_result>(0).camera
         == "cam-1");
+}
+
+TEST_CASE_FIXTURE(fixture, "cluster: a GPU owner's report with its devices "
+                           "and links crosses a node link whole") {
+  scheduler_report s;
+  s.grants = 3;
+  s.device_states = {device_state{"w1", "cpu:0", "up", 1, 0, 4, 3, 2, 9, 0}};
+  s.links = {link_traffic{"w1", 5, 100, 7, 2, 1, 80}};
+  auto r = round_trip(caf::make_message(s)).get_as<scheduler_report>(0);
+  CHECK(r.grants == 3);
+  REQUIRE(r.device_states.size() == 1);
+  CHECK(r.device_states[0].link == "up");
+  CHECK(r.device_states[0].requests == 4);
+  REQUIRE(r.links.size() == 1);
+  CHECK(r.links[0].bytes_sent == 100);
+}
+
+TEST_CASE("cluster: each node's store traffic is counted, and a model sent "
+          "twice moved once") {
+  cluster_traffic t;
+  t.count("w1", 0, 1000, "weights/e-1");
+  t.count("w1", 0, 1000, "weights/e-1");
+  t.count("w1", 0, 500, "model/r-cam-1");
+  t.count("w1", 300, 0);
+  t.count("w2", 0, 40);
+  auto s = t.snapshot();
+  REQUIRE(s.size() == 2);
+  CHECK(s[0].node == "w1");
+  CHECK(s[0].store_requests == 4);
+  CHECK(s[0].bytes_sent == 2500);
+  CHECK(s[0].bytes_received == 300);
+  CHECK(s[0].experts_sent == 3);
+  CHECK(s[0].experts_moved == 2);
+  CHECK(s[0].expert_bytes == 2500);
+  CHECK(s[1].node == "w2");
+  CHECK(s[1].store_requests == 1);
+  CHECK(s[1].experts_sent == 0);
+  CHECK(s[1].experts_moved == 0);
 }

@@ -40,7 +40,7 @@ TEST_CASE("wire: a decision survives the round trip, every field") {
   d.update = {7, 8};
   d.labels = {some_labels(), frame_labels{}};
   d.next_sample_fps = 1.5f;
-  d.time = window_timing{1, 2, 3, 4, 5, 6};
+  d.time = window_timing{1, 2, 3, 4, 5, 6, 7};
   d.teacher = "yolox-nano-416";
   d.source = "zoo";
   d.accuracy = 0.61f;
@@ -64,7 +64,8 @@ TEST_CASE("wire: a decision survives the round trip, every field") {
   CHECK(r.next_sample_fps == 1.5f);
   CHECK(r.time.queue_ms == 1);
   CHECK(r.time.check_ms == 5);
-  CHECK(r.time.total_ms == 6);
+  CHECK(r.time.fetch_ms == 6);
+  CHECK(r.time.total_ms == 7);
   CHECK(r.teacher == d.teacher);
   CHECK(r.source == "zoo");
   CHECK(r.accuracy == 0.61f);
@@ -177,6 +178,8 @@ TEST_CASE("wire: windows, stats, limits and admin replies round-trip") {
     s.selector_s = 0.25;
     s.queued = 7;
     s.devices = 2;
+    s.device_states = {device_state{"w1", "cuda:0", "up", 1, 2, 3, 4, 5, 6, 7}};
+    s.links = {link_traffic{"w1", 10, 11, 12, 2, 1, 9}};
     auto r = round_trip<rpc::SchedulerReport>(s);
     CHECK(r.jobs == s.jobs);
     REQUIRE(r.recent.size() == 1);
@@ -188,6 +191,27 @@ TEST_CASE("wire: windows, stats, limits and admin replies round-trip") {
     CHECK(r.queued == 7);
     CHECK(r.recent[0].device == "cpu:1");
     CHECK(r.devices == 2);
+    REQUIRE(r.device_states.size() == 1);
+    auto& d = r.device_states[0];
+    CHECK(d.node == "w1");
+    CHECK(d.device == "cuda:0");
+    CHECK(d.link == "up");
+    CHECK(d.jobs == 1);
+    CHECK(d.in_flight == 2);
+    CHECK(d.requests == 3);
+    CHECK(d.grants == 4);
+    CHECK(d.busy_s == 5);
+    CHECK(d.elapsed_s == 6);
+    CHECK(d.queued == 7);
+    REQUIRE(r.links.size() == 1);
+    auto& l = r.links[0];
+    CHECK(l.node == "w1");
+    CHECK(l.store_requests == 10);
+    CHECK(l.bytes_sent == 11);
+    CHECK(l.bytes_received == 12);
+    CHECK(l.experts_sent == 2);
+    CHECK(l.experts_moved == 1);
+    CHECK(l.expert_bytes == 9);
   }
   SUBCASE("the zoo's experts") {
     capnp::MallocMessageBuilder msg;

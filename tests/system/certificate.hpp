@@ -1,11 +1,11 @@
 #pragma once
 // A self-signed certificate made by the openssl command, for the system
 // tests of TLS (tests/system/tls.cpp) and of node links
-// (tests/system/cluster.cpp).
+// (tests/system/cluster.cpp), and the nodes benchmark (bench/cluster.cpp).
 
 #include "tests/system/process.hpp"
 
-#include <doctest/doctest.h>
+#include <stdexcept>
 #include <string>
 
 namespace recl::test {
@@ -23,7 +23,8 @@ struct certificate {
                   "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key,
                   "-out", cert, "-subj", "/CN=" + name, "-addext",
                   "subjectAltName=DNS:" + name, "-days", "2"});
-    REQUIRE_MESSAGE(r.code == 0, "openssl failed: " << r.err);
+    if (r.code != 0)
+      throw std::runtime_error("openssl failed: " + r.err);
   }
 };
 

@@ -6,6 +6,7 @@
 #include "tests/system/live_daemon.hpp"
 
 #include <csignal>
+#include <map>
 #include <set>
 
 using namespace recl;
@@ -27,15 +28,50 @@ std::vector<std::string> cat(std::vector<std::string> a,
   return a;
 }
 
-/// A worker node joining `nodes` (HOST:PORT) with one device.
+/// A worker node joining `nodes` (HOST:PORT) with one device and
+/// `labelers` teacher instances.
 std::unique_ptr<test::process> worker(const std::string& nodes,
                                       const std::string& name,
                                       const std::string& data,
-                                      const test::certificate& cert) {
-  auto args = cat({"--join", nodes, "--node-name", name, "--devices", "cpu:1"},
+                                      const test::certificate& cert,
+                                      int labelers = 0) {
+  auto args = cat({"--join", nodes, "--node-name", name, "--devices", "cpu:1",
+                   "--labelers", std::to_string(labelers)},
                   live_daemon::learning_args(data));
   return std::make_unique<test::process>(bin("recld"),
                                          cat(args, tls_args(cert)));
+}
+
+/// recl-admin nodes after the run: the coordinator's own device, w1 and
+/// w2 gone, w3 up with cam-c's job done and what crossed its link.
+void check_nodes(live_daemon& d) {
+  std::map<std::string, nlohmann::json> by_name;
+  auto report = d.admin("nodes");
+  for (auto& n : report["nodes"])
+    by_name[n["name"].get<std::string>()] = n;
+  REQUIRE(by_name.size() == 4);
+  CHECK(by_name["coordinator"]["link"] == "local");
+  CHECK(by_name["coordinator"]["devices"].size() == 1);
+  CHECK(by_name["w1"]["link"] == "gone");
+  CHECK(by_name["w2"]["link"] == "gone");
+  auto& w3 = by_name["w3"];
+  CHECK(w3["link"] == "up");
+  CHECK(w3["role"] == "worker");
+  REQUIRE(w3["devices"].size() == 1);
+  CHECK(w3["devices"][0]["device"] == "cpu:0"); // cpu:1 is one owner, cpu:0
+  CHECK(w3["devices"][0]["requests"].get<uint64_t>() >= 1);
+  CHECK(w3["devices"][0]["grants"].get<uint64_t>() >= 1);
+  CHECK(w3["devices"][0]["jobs"] == 0);
+  // w3 read the gating network and wrote cam-c's retrained model; any
+  // model's weights it read crossed once (its owner caches them).
+  auto& link = w3["store"];
+  CHECK(link["bytes_sent"].get<uint64_t>() > 0);
+  CHECK(link["bytes_received"].get<uint64_t>() > 100000);
+  CHECK(link["experts_sent"] == link["experts_moved"]);
+  auto text = test::run(bin("recl-admin"),
+                        {"--server", d.address, "--token", d.token, "nodes"});
+  CHECK(contains(text.out, "w3  worker, link up"));
+  CHECK(contains(text.out, "w1  worker, link gone"));
 }
 
 } // namespace
@@ -57,7 +93,7 @@ TEST_CASE_FIXTURE(one_place, "nodes: workers train the coordinator's jobs, "
   REQUIRE_MESSAGE(at != std::string::npos, d.proc->err());
   auto nodes = out.substr(at + 15, out.find('\n', at) - at - 15);
   auto w1 = worker(nodes, "w1", data, good);
-  auto w2 = worker(nodes, "w2", data, good);
+  auto w2 = worker(nodes, "w2", data, good, 1);
   REQUIRE(!w1->wait_for_line("recld worker w1 joined", 30).empty());
   REQUIRE(!w2->wait_for_line("recld worker w2 joined", 30).empty());
 
@@ -92,13 +128,20 @@ TEST_CASE_FIXTURE(one_place, "nodes: workers train the coordinator's jobs, "
   CHECK(contains(b.out(), "done: 2 windows"));
   CHECK(d.await_idle(120));
   CHECK(contains(d.proc->err(), "w1/cpu:0 left"));
+  // w2 offered a labeler, and the first window went to it (ties go to a
+  // worker's).
+  CHECK(contains(d.proc->err(), "w2/labeler:0 joined"));
+  CHECK(contains(d.proc->err(), " ms on w2/labeler:0, "));
   // The zoo is whole: every expert it lists has its weights.
-  for (auto& e : d.admin("zoo")["experts"])
+  // (The reply is kept: a loop over a part of a temporary would dangle.)
+  auto zoo = d.admin("zoo");
+  for (auto& e : zoo["experts"])
     CHECK(e["weight_bytes"].get<uint64_t>() > 100000);
 
   // w2 leaves cleanly; w3 joins later and gets the next job.
   w2->signal(SIGTERM);
   CHECK(w2->wait(60) == 0);
+  // (cam-c's window is labelled here: w2's labeler left with it.)
   auto w3 = worker(nodes, "w3", data, good);
   REQUIRE(!w3->wait_for_line("recld worker w3 joined", 30).empty());
   auto c = d.edge("cam-c", {place[4]}, data);
@@ -110,8 +153,39 @@ TEST_CASE_FIXTURE(one_place, "nodes: workers train the coordinator's jobs, "
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   CHECK_MESSAGE(ended, w3->err());
+  check_nodes(d);
   w3->signal(SIGTERM);
   CHECK(w3->wait(60) == 0);
+  d.proc->signal(SIGTERM);
+  CHECK(d.proc->wait(60) == 0);
+}
+
+TEST_CASE_FIXTURE(one_place, "nodes: a coordinator without labelers of its "
+                             "own says so, then labels on a worker's"
+                               * doctest::skip(test::data_dir().empty())) {
+  REQUIRE(place.size() >= 2);
+  test::certificate cert{tmp.path(), "recl-node"};
+  live_daemon d{tmp.path() + "/data", data,
+                cat({"--devices", "cpu:1", "--labelers", "0",
+                     "--cluster-listen", "127.0.0.1:0"},
+                    tls_args(cert))};
+  auto out = d.proc->out();
+  auto at = out.find("recld nodes on ");
+  REQUIRE(at != std::string::npos);
+  auto nodes = out.substr(at + 15, out.find('\n', at) - at - 15);
+  CHECK(contains(d.admin("status")["teacher"].get<std::string>(),
+                 "(on worker nodes)"));
+  auto alone = d.edge("cam-a", {place[0]}, data, 1);
+  CHECK(alone.code != 0);
+  CHECK_MESSAGE(contains(alone.out + alone.err, "no labeler"), alone.out);
+  auto w1 = worker(nodes, "w1", data, cert, 1);
+  REQUIRE(!w1->wait_for_line("recld worker w1 joined", 30).empty());
+  auto served = d.edge("cam-a", {place[1]}, data, 1);
+  CHECK_MESSAGE(served.code == 0, served.err);
+  CHECK(contains(served.out, "[cam-a] window 0: 10 frames"));
+  CHECK(contains(d.proc->err(), " ms on w1/labeler:0, "));
+  w1->signal(SIGTERM);
+  CHECK(w1->wait(60) == 0);
   d.proc->signal(SIGTERM);
   CHECK(d.proc->wait(60) == 0);
 }

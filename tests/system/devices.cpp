@@ -47,6 +47,20 @@ TEST_CASE_FIXTURE(
     CHECK_MESSAGE(ds.size() == 1, job);
     CHECK_MESSAGE(grants_of[job] == 3, job);
   }
+  // recl-admin nodes: this node alone, with both devices and their grants.
+  auto nodes = d.admin("nodes")["nodes"];
+  REQUIRE(nodes.size() == 1);
+  CHECK(nodes[0]["role"] == "coordinator");
+  CHECK(nodes[0]["link"] == "local");
+  CHECK_FALSE(nodes[0].contains("store"));
+  REQUIRE(nodes[0]["devices"].size() == 2);
+  uint64_t granted = 0;
+  for (auto& dev : nodes[0]["devices"]) {
+    CHECK(dev["link"] == "local");
+    CHECK(dev["requests"].get<uint64_t>() >= 2);
+    granted += dev["grants"].get<uint64_t>();
+  }
+  CHECK(granted == 12);
   // Admissions were prepared on one owner; the other read them from the
   // store. A later camera's two windows are checked on both owners (the
   // first window's job keeps one busy), and each check has the whole zoo's

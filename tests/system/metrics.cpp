@@ -54,6 +54,7 @@ TEST_CASE("metrics: /metrics counts windows, connections and refusals, "
   CHECK(contains(m, "\nrecl_reply_seconds_bucket{le=\"+Inf\"} 1\n"));
   CHECK(contains(m, "\nrecl_reply_seconds_count 1\n"));
   CHECK(contains(m, "\nrecl_reply_part_seconds_total{part=\"teacher\"} "));
+  CHECK(contains(m, "\nrecl_reply_part_seconds_total{part=\"fetch\"} "));
   CHECK(contains(test::http(port, "GET", "/readyz"), "HTTP/1.1 200 OK"));
 
   CHECK(contains(test::http(port, "POST", "/metrics"), "405"));
