@@ -110,6 +110,10 @@ options make_options() {
     .add("vary", "NAME=V1,V2",
          "ablation: run every policy once per value of recld's --NAME (e.g. "
          "alpha=0,0.02,0.1, eta=0,4, top-k=1,10)")
+    .add("devices", "LIST",
+         "Fig. 6: run every policy once per device count (e.g. 1,2,4,8: "
+         "recld --devices cpu:N, N GPU owners; with the replay clock N "
+         "devices give N micro-windows per unit of time)")
     .add("curve-epochs", "N",
          "experiment 3: epochs of retraining tried "
          "against each zoo expert RECL served (0: "
@@ -202,8 +206,19 @@ std::vector<policy> runs_of(const std::vector<std::string>& names,
 
 /// --vary NAME=V1,V2: every policy once per value of recld's --NAME.
 void for_each_value(bench_settings& s, const options& o) {
-  if (o.given("vary")) {
+  if (o.given("vary") && o.given("devices"))
+    throw usage_error("give --vary or --devices, not both");
+  if (o.given("vary") || o.given("devices")) {
     auto v = o.get("vary");
+    if (o.given("devices")) {
+      v = "devices=";
+      for (auto& n : split(o.get("devices"), ',')) {
+        if (n.empty() || n.find_first_not_of("0123456789") != n.npos
+            || std::stoi(n) < 1 || std::stoi(n) > 64)
+          o.fail("devices", "'" + n + "' is not a device count (1-64)");
+        v += (v.back() == '=' ? "cpu:" : ",cpu:") + n;
+      }
+    }
     auto eq = v.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == v.size())
       o.fail("vary", "'" + v + "' is not NAME=V1,V2,...");
@@ -234,7 +249,7 @@ void make_plan(bench_settings& s, const options& o) {
   s.curve_epochs = static_cast<int>(o.get_int("curve-epochs", 0, 1000));
   if (s.lifetime && !o.given("curve-epochs"))
     s.curve_epochs = 0; // experiment 3 is the standard run's
-  if (o.flag("standard") && !o.given("vary")) {
+  if (o.flag("standard") && !o.given("vary") && !o.given("devices")) {
     for (auto n : s.cameras)
       for (auto& p : {"recl", "ams", "ekya", "odin", "none"})
         s.plan.emplace_back(p, n, 2);
@@ -306,7 +321,7 @@ bench_settings read_settings(const options& o) {
   for (auto b : s.budgets)
     s.budget_text += (s.budget_text.empty() ? "" : ",") + std::to_string(b);
   s.standard = o.flag("standard");
-  if (s.standard && !o.given("vary"))
+  if (s.standard && !o.given("vary") && !o.given("devices"))
     s.budget_text = "2 (the budget sweep at 8 cameras: 1, 2, 4)";
   return s;
 }
