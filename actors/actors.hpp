@@ -118,6 +118,7 @@ CAF_ADD_TYPE_ID(recl, (recl::zoo_stats))
 CAF_ADD_TYPE_ID(recl, (recl::metrics_snapshot))
 CAF_ADD_TYPE_ID(recl, (recl::device_state))
 CAF_ADD_TYPE_ID(recl, (recl::link_traffic))
+CAF_ADD_TYPE_ID(recl, (std::vector<recl::device_state>))
 CAF_END_TYPE_ID_BLOCK(recl)
 
 namespace recl {
@@ -137,7 +138,9 @@ using labeler_pool_actor = labeler_actor::extend<
   // A worker node offers a labeler: (node, the labeler).
   caf::reacts_to<join_atom, label_atom, std::string, caf::actor>,
   // The node restarted a local labeler: (the dead one, its successor).
-  caf::reacts_to<restart_atom, caf::actor_addr, caf::actor>>;
+  caf::reacts_to<restart_atom, caf::actor_addr, caf::actor>,
+  // Each labeler as `recl-admin nodes` shows it (device "labeler:N").
+  caf::replies_to<scheduler_atom>::with<std::vector<device_state>>>;
 
 /// The zoo: expert registry and checkpoints in the store; the admission
 /// queue (alpha, gamma) and pruning (eta, q).

@@ -2,7 +2,6 @@
 
 #include "common/log.hpp"
 #include "common/util.hpp"
-#include "store/keys.hpp"
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
@@ -56,13 +55,7 @@ store_actor::behavior_type store_server(store_actor::pointer,
       std::vector<std::string> out;
       if (auto v = db->get(*fam, key))
         out.push_back(std::move(*v));
-      // A model's weights: an admitted expert's or a retrained model's.
-      auto is_model = [&](const std::string& prefix) {
-        return *fam == family::experts && key.rfind(prefix, 0) == 0;
-      };
-      bool model
-        = !out.empty()
-          && (is_model(keys::weights("")) || is_model(keys::model("")));
+      bool model = !out.empty() && is_model_weights(*fam, key);
       t->count(node, 0, out.empty() ? 0 : out.front().size(), model ? key : "");
       return out;
     },
@@ -132,17 +125,24 @@ door_actor::behavior_type door(door_actor::stateful_pointer<door_state> self,
 
 /// A worker's view of the coordinator's store: each call is a request over
 /// the link, answered before it returns (GPU owners are detached, so they
-/// may block). A lost link is a store_error.
+/// may block), except for models already read (model_cache, shared by the
+/// worker's owners). A lost link is a store_error.
 class remote_store : public kv {
 public:
   remote_store(caf::actor_system& sys, store_actor db) : sys_(sys), db_(db) {}
 
   std::optional<std::string> get(family f,
                                  std::string_view key) const override {
-    auto out
-      = ask<std::vector<std::string>>(kv_get_atom_v, code(f), std::string{key});
+    std::string k{key};
+    bool model = is_model_weights(f, key);
+    if (model)
+      if (auto hit = models_.get(k))
+        return hit;
+    auto out = ask<std::vector<std::string>>(kv_get_atom_v, code(f), k);
     if (out.empty())
       return std::nullopt;
+    if (model)
+      models_.put(k, out.front());
     return std::move(out.front());
   }
 
@@ -178,6 +178,7 @@ private:
 
   caf::actor_system& sys_;
   store_actor db_;
+  mutable model_cache models_{256ull << 20};
 };
 
 /// One link to the coordinator: says hello, starts the owners on its store

@@ -4,10 +4,11 @@
 // certificate signed by the cluster's CA gets no connection, hence nothing.
 //
 // The coordinator (recld --cluster-listen) keeps the gateway, the cameras,
-// the zoo, the selector, the labelers and the store; it publishes a door.
-// A worker (recld --join) holds GPU owners, one per device: it asks the
-// door for the store (hello), starts its owners on it, and offers each to
-// the coordinator's GPU pool (join). Its owners read and write models
+// the zoo, the selector, its own labelers (possibly none) and the store; it
+// publishes a door. A worker (recld --join) holds GPU owners, one per
+// device, and --labelers teacher instances: it asks the door for the store
+// (hello), starts its owners on it, and offers each owner to the
+// coordinator's GPU pool and each labeler to its labeler pool (join). Its owners read and write models
 // through the coordinator's store actor, so an expert crosses the link when
 // an owner first needs it (each owner keeps its expert cache).
 //

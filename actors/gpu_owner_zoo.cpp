@@ -203,12 +203,18 @@ void commit_update(gpu_owner_state& st, uint64_t version, bool ok) {
     // Another device's owner prepared it (--devices): the zoo has stored
     // it, so this owner reads it from the store.
     if (ok && version > st.gate_version) {
+      auto before = std::move(st.gate_ids);
       st.gate.reset();
       st.gate_ids.clear();
       st.odin.reset();
       st.centroids.clear();
-      st.cache.clear(); // a pruned expert may sit in it
       st.load_gating();
+      // A pruned expert may sit in the cache; the others stay (reading
+      // them again costs the store, or a worker node's link, each time).
+      for (auto& id : before)
+        if (std::find(st.gate_ids.begin(), st.gate_ids.end(), id)
+            == st.gate_ids.end())
+          st.forget(id);
       log::info("gpu-owner", "gating network v", st.gate_version, " over ",
                 st.gate_ids.size(), " experts, from the store");
     }

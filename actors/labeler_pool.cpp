@@ -14,6 +14,7 @@
 #include "actors/actors.hpp"
 
 #include "common/log.hpp"
+#include "common/util.hpp"
 
 #include <caf/all.hpp>
 
@@ -32,6 +33,9 @@ struct labeler_slot {
   std::string name; ///< "labeler:0", or "NODE/labeler:0" for a worker's
   labeler_actor labeler;
   uint32_t in_flight = 0;
+  uint64_t windows = 0; ///< windows sent to it
+  double busy_ms = 0;   ///< decoding and teacher time of those answered
+  double since_ms = 0;  ///< now_ms() when it joined
   bool remote = false;
   bool gone = false; ///< down (a local one until the node restarts it)
   /// How to fail each window not answered yet, by request number.
@@ -64,6 +68,7 @@ caf::result<labelled_window> forward(pool_actor self, size_t i, window w) {
   auto rp = self->make_response_promise<labelled_window>();
   auto& slot = self->state.slots[i];
   slot.in_flight += 1;
+  slot.windows += 1;
   auto id = self->state.next_request++;
   auto settled = std::make_shared<bool>(false);
   auto settle = [self, i, id, rp, settled](auto&& reply) mutable {
@@ -80,6 +85,7 @@ caf::result<labelled_window> forward(pool_actor self, size_t i, window w) {
   self->request(slot.labeler, caf::infinite, label_atom_v, std::move(w))
     .then(
       [=](labelled_window& lw) mutable {
+        self->state.slots[i].busy_ms += lw.decode_ms + lw.teacher_ms;
         lw.labeler = where;
         settle(std::move(lw));
       },
@@ -111,7 +117,26 @@ void add(pool_actor self, std::string name, labeler_actor l, bool remote) {
   slot.name = std::move(name);
   slot.labeler = std::move(l);
   slot.remote = remote;
+  slot.since_ms = now_ms();
   self->state.slots.push_back(std::move(slot));
+}
+
+/// Each labeler for `recl-admin nodes`: its node, link state and load.
+std::vector<device_state> states(const labeler_pool_state& st) {
+  std::vector<device_state> out;
+  for (auto& s : st.slots) {
+    device_state d;
+    auto slash = s.name.find('/');
+    d.node = slash == std::string::npos ? "" : s.name.substr(0, slash);
+    d.device = s.name.substr(slash == std::string::npos ? 0 : slash + 1);
+    d.link = !s.remote ? "local" : s.gone ? "gone" : "up";
+    d.in_flight = s.in_flight;
+    d.requests = s.windows;
+    d.busy_s = s.busy_ms / 1000;
+    d.elapsed_s = (now_ms() - s.since_ms) / 1000;
+    out.push_back(std::move(d));
+  }
+  return out;
 }
 
 labeler_pool_actor::behavior_type
@@ -138,6 +163,7 @@ labeler_pool(pool_actor self, std::vector<labeler_actor> local) {
       log::info("labeler-pool", name, " joined");
       add(self, name, caf::actor_cast<labeler_actor>(l), true);
     },
+    [=](scheduler_atom) { return states(self->state); },
     [=](restart_atom, const caf::actor_addr& dead, const caf::actor& fresh) {
       for (auto& slot : self->state.slots)
         if (slot.labeler.address() == dead) {

@@ -196,6 +196,27 @@ camera_deps camera_deps_of(node_state& st) {
   return deps;
 }
 
+/// The GPU owners' report with the labeler pool's labelers among the
+/// devices (`recl-admin nodes`).
+caf::result<scheduler_report> with_labelers(node_ptr self) {
+  auto rp = self->make_response_promise<scheduler_report>();
+  auto pool = self->state.parts.labeler_pool;
+  self->request(self->state.parts.gpu_owner, caf::infinite, scheduler_atom_v)
+    .then(
+      [=](scheduler_report& r) mutable {
+        self->request(pool, std::chrono::seconds(10), scheduler_atom_v)
+          .then(
+            [=](std::vector<device_state>& ls) mutable {
+              r.device_states.insert(r.device_states.end(), ls.begin(),
+                                     ls.end());
+              rp.deliver(std::move(r));
+            },
+            [=](caf::error&) mutable { rp.deliver(std::move(r)); });
+      },
+      [=](caf::error& e) mutable { rp.deliver(std::move(e)); });
+  return rp;
+}
+
 /// What /metrics shows, asked of the admin, the GPU owner and the zoo at
 /// once; the first failure is the answer.
 caf::result<metrics_snapshot>
@@ -289,8 +310,10 @@ node_actor::behavior_type node(node_actor::stateful_pointer<node_state> self,
     [=](prune_atom a, const std::string& id) {
       return self->delegate(self->state.parts.zoo, a, id);
     },
-    [=](scheduler_atom s) {
-      return self->delegate(self->state.parts.gpu_owner, s);
+    [=](scheduler_atom s) -> caf::result<scheduler_report> {
+      if (!self->state.parts.labeler_pool)
+        return self->delegate(self->state.parts.gpu_owner, s);
+      return with_labelers(self);
     },
     [=](metrics_atom) { return gather_metrics(self); },
     [=](join_atom a, const std::string& node, const std::string& device,

@@ -1,7 +1,8 @@
 // recl-bench-cluster: what a coordinator costs and what crosses its links.
 // A real coordinator (recld --cluster-listen, one device of its own) and N
-// real worker processes (recld --join, one device each) on loopback, with
-// TLS, serve E real edges (recl-edge on catalog clips, W windows each) on the
+// real worker processes (recld --join, one device and --worker-labelers
+// teacher instances each; the coordinator then labels nothing itself) on
+// loopback, with TLS, serve E real edges (recl-edge on catalog clips, W windows each) on the
 // replay clock, as tests/system/cluster.cpp does. Once the edges are done
 // and every job has ended it reads the coordinator's /metrics, `recl-admin
 // nodes`, the kernel's byte counts of the node links (ss) and the
@@ -171,6 +172,7 @@ struct bench_settings {
   size_t edges = 4;
   int windows = 3;
   std::string threads = "1";
+  uint32_t worker_labelers = 1; ///< 0: the coordinator labels
 };
 
 std::vector<std::string> learning_args(const bench_settings& b) {
@@ -194,11 +196,13 @@ outcome run_once(const bench_settings& b, size_t workers) {
   std::vector<std::string> tls{"--cluster-cert", cert.cert,
                                "--cluster-key",  cert.key,
                                "--cluster-ca",   cert.cert};
+  auto own_labelers = workers > 0 && b.worker_labelers > 0 ? "0" : "1";
   test::process coordinator{
     test::bin("recld"),
     cat(cat({"--data-dir", dir.path() + "/data", "--listen", "127.0.0.1:0",
              "--token", token, "--metrics-listen", "127.0.0.1:0",
-             "--cluster-listen", "127.0.0.1:0", "--devices", "cpu:1"},
+             "--cluster-listen", "127.0.0.1:0", "--devices", "cpu:1",
+             "--labelers", own_labelers},
             learning_args(b)),
         tls)};
   auto door = line_after(coordinator, "recld nodes on ");
@@ -211,7 +215,8 @@ outcome run_once(const bench_settings& b, size_t workers) {
     auto name = "w" + std::to_string(i + 1);
     nodes.push_back(std::make_unique<test::process>(
       test::bin("recld"),
-      cat(cat({"--join", door, "--node-name", name, "--devices", "cpu:1"},
+      cat(cat({"--join", door, "--node-name", name, "--devices", "cpu:1",
+               "--labelers", std::to_string(b.worker_labelers)},
               learning_args(b)),
           tls)));
     line_after(*nodes.back(), "recld worker " + name + " joined");
@@ -254,8 +259,11 @@ outcome run_once(const bench_settings& b, size_t workers) {
 void print(const bench_settings& b, const std::vector<outcome>& rs) {
   std::printf("\n%zu edges x %d windows (5 s, 2 frames/s), replay clock, "
               "budget 3; the coordinator has one device (cpu:1), each worker "
-              "one.\n\n",
-              b.edges, b.windows);
+              "one and %u labeler(s)%s.\n\n",
+              b.edges, b.windows, b.worker_labelers,
+              b.worker_labelers > 0 ? " (the coordinator labels only "
+                                      "without workers)"
+                                    : "");
   std::printf("| workers | windows | wall s | windows/min | reply ms | "
               "coordinator own ms | fetch ms | coordinator CPU s | link "
               "messages | link KiB | model sends (distinct) | KiB per model "
@@ -302,7 +310,11 @@ int main(int argc, char** argv) {
     .add("workers", "LIST", "worker node counts, one run each", "0,2")
     .add("edges", "N", "edges playing at once (each its own place)", "4")
     .add("windows", "N", "windows per edge", "3")
-    .add("threads", "N", "LibTorch threads per process", "1");
+    .add("threads", "N", "LibTorch threads per process", "1")
+    .add("worker-labelers", "N",
+         "teacher instances per worker (0: the coordinator labels; else it "
+         "has none)",
+         "1");
   return run_command(o, argc, argv, [&] {
     bench_settings b;
     b.data = bench::data_folder(o);
@@ -311,6 +323,8 @@ int main(int argc, char** argv) {
     b.edges = static_cast<size_t>(o.get_int("edges", 1, 64));
     b.windows = static_cast<int>(o.get_int("windows", 1, 1000));
     b.threads = std::to_string(o.get_int("threads", 0, 64));
+    b.worker_labelers
+      = static_cast<uint32_t>(o.get_int("worker-labelers", 0, 16));
     std::vector<size_t> counts;
     for (auto& x : split(o.get("workers"), ',')) {
       try {

@@ -119,3 +119,24 @@ TEST_CASE("cluster: each node's store traffic is counted, and a model sent "
   CHECK(s[1].experts_sent == 0);
   CHECK(s[1].experts_moved == 0);
 }
+
+TEST_CASE("cluster: a worker keeps the models it read, least recently used "
+          "out first, up to its bytes") {
+  CHECK(is_model_weights(family::experts, "weights/e-1"));
+  CHECK(is_model_weights(family::experts, "model/r-cam-1-0"));
+  CHECK_FALSE(is_model_weights(family::experts, "info/e-1"));
+  CHECK_FALSE(is_model_weights(family::experts, "queue/e-1"));
+  CHECK_FALSE(is_model_weights(family::gating, "weights/e-1"));
+  model_cache c{10};
+  c.put("weights/a", "aaaa");
+  c.put("weights/b", "bbbb");
+  CHECK(c.get("weights/a") == "aaaa"); // a is now the most recent
+  c.put("weights/c", "cccc");          // 12 bytes: b goes
+  CHECK_FALSE(c.get("weights/b"));
+  CHECK(c.get("weights/a") == "aaaa");
+  CHECK(c.get("weights/c") == "cccc");
+  CHECK(c.bytes() == 8);
+  c.put("weights/d", std::string(11, 'd')); // larger than all: not kept
+  CHECK_FALSE(c.get("weights/d"));
+  CHECK(c.bytes() == 8);
+}

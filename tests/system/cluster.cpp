@@ -42,8 +42,9 @@ std::unique_ptr<test::process> worker(const std::string& nodes,
                                          cat(args, tls_args(cert)));
 }
 
-/// recl-admin nodes after the run: the coordinator's own device, w1 and
-/// w2 gone, w3 up with cam-c's job done and what crossed its link.
+/// recl-admin nodes after the run: the coordinator's own device and
+/// labeler, w1 and w2 gone (w2's labeler too), w3 up with cam-c's job done
+/// and what crossed its link.
 void check_nodes(live_daemon& d) {
   std::map<std::string, nlohmann::json> by_name;
   auto report = d.admin("nodes");
@@ -51,9 +52,16 @@ void check_nodes(live_daemon& d) {
     by_name[n["name"].get<std::string>()] = n;
   REQUIRE(by_name.size() == 4);
   CHECK(by_name["coordinator"]["link"] == "local");
-  CHECK(by_name["coordinator"]["devices"].size() == 1);
+  // Its GPU owner and its labeler.
+  CHECK(by_name["coordinator"]["devices"].size() == 2);
   CHECK(by_name["w1"]["link"] == "gone");
   CHECK(by_name["w2"]["link"] == "gone");
+  // w2's labeler labelled at least cam-a's first window before it left.
+  auto& w2 = by_name["w2"]["devices"];
+  REQUIRE(w2.size() == 2);
+  CHECK(w2[1]["device"] == "labeler:0");
+  CHECK(w2[1]["link"] == "gone");
+  CHECK(w2[1]["requests"].get<uint64_t>() >= 1);
   auto& w3 = by_name["w3"];
   CHECK(w3["link"] == "up");
   CHECK(w3["role"] == "worker");
