@@ -317,6 +317,7 @@ struct node_config {
   /// One GPU owner per device (parse_devices); one entry: no pool, unless
   /// worker nodes may join (`cluster`).
   std::vector<std::string> devices;
+  bool no_devices = false; ///< --devices none: only worker nodes' (cluster)
   bool cluster = false;
   /// With `cluster`: what the worker nodes' links carry (cluster.hpp).
   std::shared_ptr<cluster_traffic> traffic;

@@ -9,8 +9,8 @@
 //   - a selection and safety check, or a model fetch, on the owner with the
 //     fewest requests in flight (ties: the fewest jobs, then a worker's);
 //   - a replay-clock wait on the owner of the camera's live job;
-//   - gating updates on the first owner (prepared once); their commit on
-//     every owner (the others read what the zoo stored);
+//   - gating updates on the first owner still there (prepared once); their
+//     commit on every owner (the others read what the zoo stored);
 //   - the scheduler report: every owner's, merged, each grant and job
 //     naming its device.
 // Each owner runs Algorithm 1 over its own jobs with its own clock: with the
@@ -19,7 +19,8 @@
 // their senders.
 //
 // Worker nodes' owners join the pool (cluster.cpp) and are placed like the
-// local ones. One that goes down (its node died or lost its link) is not
+// local ones; a coordinator may have none of its own (--devices none), and
+// a request with no owner anywhere fails at once. One that goes down (its node died or lost its link) is not
 // restarted: it is left out from then on, and every request it held fails
 // to its sender at once, since a remote actor that is gone never answers.
 
@@ -33,6 +34,7 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <optional>
 #include <tuple>
 #include <type_traits>
 
@@ -85,32 +87,51 @@ void start_owner(pool_actor self, size_t i) {
   st.slots[i].owner = owner;
 }
 
+/// A slot, or none: no owner is there (a coordinator with --devices none
+/// before any worker joins, or after all have left).
+using slot_choice = std::optional<size_t>;
+
+caf::error no_owner() {
+  return caf::make_error(ec::model,
+                         "no GPU owner: this coordinator has no devices of "
+                         "its own (--devices none) and no worker node offers "
+                         "one now");
+}
+
 /// The slot with the fewest jobs (`jobs_first`) or requests in flight,
 /// ties going to the fewest of the other, then to a worker node's (the
 /// coordinator's own cores also run the teacher), then to the first slot.
-/// A worker's slot that is gone is never chosen while another is left.
-size_t fewest(const pool_state& st, bool jobs_first) {
+/// A worker's slot that is gone is never chosen.
+slot_choice fewest(const pool_state& st, bool jobs_first) {
   auto key = [&](const device_slot& s) {
-    return std::make_tuple(s.gone, jobs_first ? s.jobs : s.in_flight,
+    return std::make_tuple(jobs_first ? s.jobs : s.in_flight,
                            jobs_first ? s.in_flight : s.jobs, !s.remote);
   };
-  auto by = [&](const device_slot& a, const device_slot& b) {
-    return key(a) < key(b);
-  };
-  return static_cast<size_t>(
-    std::min_element(st.slots.begin(), st.slots.end(), by) - st.slots.begin());
+  slot_choice best;
+  for (size_t i = 0; i < st.slots.size(); ++i)
+    if (!st.slots[i].gone && (!best || key(st.slots[i]) < key(st.slots[*best])))
+      best = i;
+  return best;
 }
 
 /// The slot with the fewest requests in flight: checks and fetches.
-size_t least_busy(const pool_state& st) {
+slot_choice least_busy(const pool_state& st) {
   return fewest(st, false);
 }
 
 /// Where a camera's next job goes (see the top of the file).
-size_t place_job(const pool_state& st, const std::string& camera) {
+slot_choice place_job(const pool_state& st, const std::string& camera) {
   if (auto i = st.job_of.find(camera); i != st.job_of.end())
     return i->second.slot;
   return fewest(st, true);
+}
+
+/// Where gating updates are prepared: the first owner still there.
+slot_choice first_live(const pool_state& st) {
+  for (size_t i = 0; i < st.slots.size(); ++i)
+    if (!st.slots[i].gone)
+      return i;
+  return std::nullopt;
 }
 
 /// What a forwarded request counts as on its slot.
@@ -123,8 +144,11 @@ enum class load {
 /// Sends a request to slot `i`'s owner and answers with its reply,
 /// counting it on the slot until then; `camera` names a training job's.
 template <class Reply, class... Ts>
-caf::result<Reply> forward(pool_actor self, size_t i, load kind,
+caf::result<Reply> forward(pool_actor self, slot_choice at, load kind,
                            std::string camera, Ts... xs) {
+  if (!at)
+    return no_owner();
+  auto i = *at;
   auto rp = self->make_response_promise<Reply>();
   auto& st = self->state;
   auto& slot = st.slots[i];
@@ -231,17 +255,19 @@ caf::result<scheduler_report> report(pool_actor self) {
   auto n = self->state.slots.size();
   auto parts = std::make_shared<std::vector<scheduler_report>>(n);
   auto answered = std::make_shared<std::vector<bool>>(n, false);
-  auto left = std::make_shared<size_t>(n);
+  // One more than the owners: the last call is below, after asking them
+  // (so that a pool without owners answers too).
+  auto left = std::make_shared<size_t>(n + 1);
+  auto one = [=]() mutable {
+    if (--*left > 0)
+      return;
+    auto& st = self->state;
+    auto out = merge(*parts, *answered, st.slots);
+    if (st.traffic)
+      out.links = st.traffic->snapshot();
+    rp.deliver(std::move(out));
+  };
   for (size_t i = 0; i < n; ++i) {
-    auto one = [=]() mutable {
-      if (--*left > 0)
-        return;
-      auto& st = self->state;
-      auto out = merge(*parts, *answered, st.slots);
-      if (st.traffic)
-        out.links = st.traffic->snapshot();
-      rp.deliver(std::move(out));
-    };
     if (self->state.slots[i].gone) {
       one();
       continue;
@@ -259,6 +285,7 @@ caf::result<scheduler_report> report(pool_actor self) {
         },
         [=](caf::error&) mutable { one(); });
   }
+  one();
   return rp;
 }
 
@@ -337,8 +364,9 @@ gpu_pool(pool_actor self, gpu_owner_config cfg, std::shared_ptr<kv> db,
         std::vector<std::string>& rivals) -> caf::result<training_result> {
       auto cam = lw.source.camera;
       auto at = place_job(self->state, cam);
-      log::info("gpu-pool", cam, "/", lw.source.index, " trains on ",
-                self->state.slots[at].name);
+      if (at)
+        log::info("gpu-pool", cam, "/", lw.source.index, " trains on ",
+                  self->state.slots[*at].name);
       return forward<training_result>(self, at, load::job, cam, train_atom_v,
                                       std::move(lw), std::move(start),
                                       std::move(rivals));
@@ -362,13 +390,14 @@ gpu_pool(pool_actor self, gpu_owner_config cfg, std::shared_ptr<kv> db,
     },
     [=](admit_atom, std::vector<candidate>& news,
         std::vector<gating_sample>& samples) -> caf::result<gating_update> {
-      return forward<gating_update>(self, 0, load::work, "", admit_atom_v,
-                                    std::move(news), std::move(samples));
+      return forward<gating_update>(self, first_live(self->state), load::work,
+                                    "", admit_atom_v, std::move(news),
+                                    std::move(samples));
     },
     [=](prune_atom,
         std::vector<std::string>& gone) -> caf::result<gating_update> {
-      return forward<gating_update>(self, 0, load::work, "", prune_atom_v,
-                                    std::move(gone));
+      return forward<gating_update>(self, first_live(self->state), load::work,
+                                    "", prune_atom_v, std::move(gone));
     },
     [=](commit_atom, uint64_t version, bool ok) {
       for (auto& s : self->state.slots)

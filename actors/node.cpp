@@ -49,8 +49,9 @@ gpu_owner_actor spawn_devices(caf::actor_system& sys, const node_config& cfg,
                               std::shared_ptr<store> db) {
   if (cfg.devices.size() > 1 || cfg.cluster)
     return spawn_gpu_pool(sys, cfg.gpu, std::move(db),
-                          cfg.devices.empty() ? std::vector<std::string>{""}
-                                              : cfg.devices,
+                          cfg.no_devices        ? std::vector<std::string>{}
+                          : cfg.devices.empty() ? std::vector<std::string>{""}
+                                                : cfg.devices,
                           cfg.traffic);
   auto g = cfg.gpu;
   if (!cfg.devices.empty())

@@ -154,7 +154,8 @@ void add_adaptation_options(options& o) {
     .add("devices", "LIST",
          "one GPU owner per device: cpu:N splits the CPU into N owners (tests, "
          "benchmarks), cuda:0,cuda:1,... one per GPU (default: the one "
-         "device, CUDA if there is one, else the CPU)")
+         "device, CUDA if there is one, else the CPU); none: a "
+         "coordinator's are all on worker nodes")
     .add("cluster-listen", "HOST:PORT",
          "coordinator: accept worker nodes here (TLS both ways: "
          "--cluster-cert, --cluster-key, --cluster-ca)")
@@ -339,80 +340,6 @@ void read_models(gpu_owner_config& g, const node_config& n, const options& o) {
   std::tie(g.expert.input_width, g.expert.input_height)
     = o.get_size("expert-input", 1024);
   g.expert.classes = n.classes.empty() ? default_classes() : n.classes;
-}
-
-/// --devices: one GPU owner each. The fleet generalist is one model trained
-/// on one device, so several devices turn it off unless asked for, and
-/// refuse it when asked for.
-void read_devices(node_config& n, const options& o) {
-  if (!o.given("devices"))
-    return;
-  try {
-    n.devices = parse_devices(o.get("devices"));
-  } catch (const std::invalid_argument& e) {
-    o.fail("devices", e.what());
-  }
-  for (auto& d : n.devices)
-    if (d.rfind("cuda:", 0) == 0
-        && std::stoi(d.substr(5)) >= gpu::cuda_devices())
-      o.fail("devices", d + ": this LibTorch sees "
-                          + std::to_string(gpu::cuda_devices())
-                          + " CUDA devices");
-  if (n.devices.size() > 1 && n.gpu.generalist) {
-    if (o.given("generalist"))
-      o.fail("generalist", "on needs one device (it is one model on one "
-                           "device); --devices gives "
-                             + std::to_string(n.devices.size()));
-    n.gpu.generalist = false;
-  }
-}
-
-/// Nodes: a coordinator's listening address or a worker's coordinator, and
-/// the certificates both need.
-void read_cluster(daemon_settings& s, const options& o) {
-  if (o.given("cluster-listen") && o.given("join"))
-    throw usage_error("a node either listens for workers (--cluster-listen) "
-                      "or joins a coordinator (--join), not both");
-  auto name = o.given("join") ? "join" : "cluster-listen";
-  if (!o.given(name)) {
-    for (auto x : {"cluster-cert", "cluster-key", "cluster-ca", "node-name"})
-      if (o.given(x))
-        o.fail(x, "needs --cluster-listen or --join");
-    if (s.node.labelers == 0)
-      o.fail("labelers", "0 needs --cluster-listen");
-    return;
-  }
-  try {
-    parse_endpoint(o.get(name));
-  } catch (const std::exception& e) {
-    o.fail(name, e.what());
-  }
-  for (auto x : {"cluster-cert", "cluster-key", "cluster-ca"}) {
-    if (!o.given(x))
-      throw usage_error(std::string{"--"} + name + " needs --" + x
-                        + " (node links are TLS with certificates)");
-    if (!fs::is_regular_file(o.get(x)))
-      o.fail(x, "'" + o.get(x) + "' is not a readable file");
-  }
-  s.cluster
-    = {o.get("cluster-cert"), o.get("cluster-key"), o.get("cluster-ca")};
-  if (o.given("cluster-listen")) {
-    s.cluster_listen = o.get("cluster-listen");
-    s.node.cluster = true;
-    return;
-  }
-  auto& w = s.worker;
-  w.coordinator = o.get("join");
-  w.name = o.given("node-name")
-             ? o.get("node-name")
-             : host_name() + "-" + std::to_string(::getpid());
-  if (!valid_camera_id(w.name))
-    o.fail("node-name", "'" + w.name + "' is not 1-64 of A-Z a-z 0-9 . _ -");
-  w.gpu = s.node.gpu;
-  w.labelers = o.given("labelers") ? s.node.labelers : 0;
-  w.teacher = teacher_options_of(s.node);
-  w.devices
-    = s.node.devices.empty() ? std::vector<std::string>{""} : s.node.devices;
 }
 
 /// Adaptation: selection, the scheduler and its clock, retraining and the

@@ -37,4 +37,11 @@ options make_options();
 /// first bad one.
 daemon_settings read_settings(options& o);
 
+/// --devices (recld_nodes.cpp): one GPU owner each.
+void read_devices(node_config& n, const options& o);
+
+/// Nodes (recld_nodes.cpp): a coordinator's listening address or a
+/// worker's coordinator, and the certificates both need.
+void read_cluster(daemon_settings& s, const options& o);
+
 } // namespace recl

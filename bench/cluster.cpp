@@ -1,24 +1,25 @@
 // recl-bench-cluster: what a coordinator costs and what crosses its links.
-// A real coordinator (recld --cluster-listen, one device of its own) and N
-// real worker processes (recld --join, one device and --worker-labelers
-// teacher instances each; the coordinator then labels nothing itself) on
-// loopback, with TLS, serve E real edges (recl-edge on catalog clips, W windows each) on the
-// replay clock, as tests/system/cluster.cpp does. Once the edges are done
-// and every job has ended it reads the coordinator's /metrics, `recl-admin
-// nodes`, the kernel's byte counts of the node links (ss) and the
-// coordinator's CPU time, and prints for each --workers entry:
+// A real coordinator (recld --cluster-listen) and N real worker processes
+// (recld --join, one device and --worker-labelers teacher instances each)
+// on loopback, with TLS, serve E real edges (recl-edge on catalog clips, W
+// windows each) on the replay clock, as tests/system/cluster.cpp does.
+// With workers the coordinator has --coordinator-devices (default none)
+// and labels nothing itself (unless --worker-labelers 0), so its CPU time
+// is its own work; without them it has one device and one labeler. Once
+// the edges are done and every job has ended it reads the coordinator's
+// /metrics, `recl-admin nodes`, the kernel's byte counts of the node links
+// (ss) and the coordinator's CPU time, and prints for each --workers entry:
 //   - windows per minute: the edges' windows over the time they took;
 //   - messages per window over node links: requests to the workers' GPU
 //     owners and the workers' requests to the store (each a round trip);
 //   - bytes per window over node links: TCP payload both ways (TLS too);
-//   - bytes per expert moved, and whether a model crossed to a worker more
+//   - bytes per model moved, and whether a model crossed to a worker more
 //     than once;
 //   - the coordinator's own time per window: the reply time less the parts
 //     spent waiting for the device, the teacher or a transfer (queue, which
 //     holds the replay clock's wait, decode, teacher, select, check, and
 //     fetch: the served model's weights from a GPU owner), the fetch time
-//     on its own, and the coordinator's CPU seconds per window (the teacher
-//     runs there, so most of those).
+//     on its own, and the coordinator's CPU seconds per window.
 
 #include "bench/data.hpp"
 #include "common/settings.hpp"
@@ -172,7 +173,8 @@ struct bench_settings {
   size_t edges = 4;
   int windows = 3;
   std::string threads = "1";
-  uint32_t worker_labelers = 1; ///< 0: the coordinator labels
+  uint32_t worker_labelers = 1;             ///< 0: the coordinator labels
+  std::string coordinator_devices = "none"; ///< with workers
 };
 
 std::vector<std::string> learning_args(const bench_settings& b) {
@@ -197,11 +199,12 @@ outcome run_once(const bench_settings& b, size_t workers) {
                                "--cluster-key",  cert.key,
                                "--cluster-ca",   cert.cert};
   auto own_labelers = workers > 0 && b.worker_labelers > 0 ? "0" : "1";
+  auto own_devices = workers > 0 ? b.coordinator_devices : "cpu:1";
   test::process coordinator{
     test::bin("recld"),
     cat(cat({"--data-dir", dir.path() + "/data", "--listen", "127.0.0.1:0",
              "--token", token, "--metrics-listen", "127.0.0.1:0",
-             "--cluster-listen", "127.0.0.1:0", "--devices", "cpu:1",
+             "--cluster-listen", "127.0.0.1:0", "--devices", own_devices,
              "--labelers", own_labelers},
             learning_args(b)),
         tls)};
@@ -258,12 +261,12 @@ outcome run_once(const bench_settings& b, size_t workers) {
 
 void print(const bench_settings& b, const std::vector<outcome>& rs) {
   std::printf("\n%zu edges x %d windows (5 s, 2 frames/s), replay clock, "
-              "budget 3; the coordinator has one device (cpu:1), each worker "
-              "one and %u labeler(s)%s.\n\n",
-              b.edges, b.windows, b.worker_labelers,
-              b.worker_labelers > 0 ? " (the coordinator labels only "
-                                      "without workers)"
-                                    : "");
+              "budget 3. Without workers the coordinator has one device "
+              "(cpu:1) and one labeler; with them, devices '%s' and %s, and "
+              "each worker one device and %u labeler(s).\n\n",
+              b.edges, b.windows, b.coordinator_devices.c_str(),
+              b.worker_labelers > 0 ? "no labeler" : "one labeler",
+              b.worker_labelers);
   std::printf("| workers | windows | wall s | windows/min | reply ms | "
               "coordinator own ms | fetch ms | coordinator CPU s | link "
               "messages | link KiB | model sends (distinct) | KiB per model "
@@ -311,6 +314,10 @@ int main(int argc, char** argv) {
     .add("edges", "N", "edges playing at once (each its own place)", "4")
     .add("windows", "N", "windows per edge", "3")
     .add("threads", "N", "LibTorch threads per process", "1")
+    .add("coordinator-devices", "LIST",
+         "the coordinator's own --devices when there are workers (without "
+         "them: cpu:1)",
+         "none")
     .add("worker-labelers", "N",
          "teacher instances per worker (0: the coordinator labels; else it "
          "has none)",
@@ -325,6 +332,7 @@ int main(int argc, char** argv) {
     b.threads = std::to_string(o.get_int("threads", 0, 64));
     b.worker_labelers
       = static_cast<uint32_t>(o.get_int("worker-labelers", 0, 16));
+    b.coordinator_devices = o.get("coordinator-devices");
     std::vector<size_t> counts;
     for (auto& x : split(o.get("workers"), ',')) {
       try {

@@ -219,7 +219,7 @@ struct node_view {
 std::vector<node_view> nodes_of(const scheduler_report& r) {
   std::vector<node_view> out{node_view{}};
   auto states = r.device_states;
-  if (states.empty()) {
+  if (states.empty() && r.devices > 0) {
     device_state d;
     d.device = "(default)";
     d.link = "local";

@@ -168,14 +168,15 @@ TEST_CASE_FIXTURE(one_place, "nodes: workers train the coordinator's jobs, "
   CHECK(d.proc->wait(60) == 0);
 }
 
-TEST_CASE_FIXTURE(one_place, "nodes: a coordinator without labelers of its "
-                             "own says so, then labels on a worker's"
+TEST_CASE_FIXTURE(one_place, "nodes: a coordinator without labelers or "
+                             "devices of its own says so, then works through "
+                             "a worker's"
                                * doctest::skip(test::data_dir().empty())) {
   REQUIRE(place.size() >= 2);
   test::certificate cert{tmp.path(), "recl-node"};
   live_daemon d{tmp.path() + "/data", data,
-                cat({"--devices", "cpu:1", "--labelers", "0",
-                     "--cluster-listen", "127.0.0.1:0"},
+                cat({"--devices", "none", "--labelers", "0", "--cluster-listen",
+                     "127.0.0.1:0"},
                     tls_args(cert))};
   auto out = d.proc->out();
   auto at = out.find("recld nodes on ");
@@ -186,12 +187,17 @@ TEST_CASE_FIXTURE(one_place, "nodes: a coordinator without labelers of its "
   auto alone = d.edge("cam-a", {place[0]}, data, 1);
   CHECK(alone.code != 0);
   CHECK_MESSAGE(contains(alone.out + alone.err, "no labeler"), alone.out);
+  auto none = d.admin("nodes")["nodes"];
+  REQUIRE(none.size() == 1);
+  CHECK(none[0]["devices"].empty());
   auto w1 = worker(nodes, "w1", data, cert, 1);
   REQUIRE(!w1->wait_for_line("recld worker w1 joined", 30).empty());
   auto served = d.edge("cam-a", {place[1]}, data, 1);
   CHECK_MESSAGE(served.code == 0, served.err);
   CHECK(contains(served.out, "[cam-a] window 0: 10 frames"));
   CHECK(contains(d.proc->err(), " ms on w1/labeler:0, "));
+  CHECK(contains(d.proc->err(), "cam-a/0 trains on w1/cpu:0"));
+  CHECK(d.await_idle(120));
   w1->signal(SIGTERM);
   CHECK(w1->wait(60) == 0);
   d.proc->signal(SIGTERM);

@@ -158,6 +158,8 @@ TEST_CASE("commands: --help, and bad settings refused with one line") {
       "--cluster-ca: needs --cluster-listen or --join");
   bad({"--data-dir", dd, "--labelers", "0"}, 2,
       "--labelers: 0 needs --cluster-listen");
+  bad({"--data-dir", dd, "--devices", "none"}, 2,
+      "--devices: none needs --cluster-listen");
   auto conf = tmp.path() + "/recld.conf";
   write_file_atomic(conf, "listen = 127.0.0.1:0\nmax-frames = lots\n");
   bad({"--data-dir", dd, "--config", conf}, 2,
