@@ -25,6 +25,7 @@
 // to its sender at once, since a remote actor that is gone never answers.
 
 #include "actors/actors.hpp"
+#include "actors/held.hpp"
 #include "actors/traffic.hpp"
 
 #include "common/log.hpp"
@@ -52,8 +53,7 @@ struct device_slot {
   uint64_t requests = 0;  ///< requests sent to it
   bool remote = false;    ///< a worker node's owner
   bool gone = false;      ///< a worker node's owner that went down
-  /// How to fail each request not answered yet, by request number.
-  std::map<uint64_t, std::function<void(caf::error)>> pending;
+  held_requests pending;  ///< requests not answered yet
 };
 
 struct pool_state {
@@ -69,7 +69,6 @@ struct pool_state {
     uint32_t n = 0;
   };
   std::map<std::string, live> job_of;
-  uint64_t next_request = 0;
 };
 
 using pool_actor = gpu_pool_actor::stateful_pointer<pool_state>;
@@ -160,17 +159,13 @@ caf::result<Reply> forward(pool_actor self, slot_choice at, load kind,
   } else if (kind == load::work) {
     slot.in_flight += 1;
   }
-  auto id = st.next_request++;
   slot.requests += 1;
+  auto id = std::make_shared<uint64_t>();
   // Runs once: on the reply, or when the slot's owner goes down first.
-  auto settled = std::make_shared<bool>(false);
-  auto settle = [self, i, kind, camera, id, rp, settled](auto&& reply) mutable {
-    if (*settled)
-      return;
-    *settled = true;
+  auto settle = once([self, i, kind, camera, id, rp](auto&& reply) mutable {
     auto& st = self->state;
     auto& slot = st.slots[i];
-    slot.pending.erase(id);
+    slot.pending.settle(*id);
     if (kind == load::work)
       slot.in_flight -= 1;
     if (kind == load::job) {
@@ -180,14 +175,14 @@ caf::result<Reply> forward(pool_actor self, slot_choice at, load kind,
         st.job_of.erase(l);
     }
     rp.deliver(std::move(reply));
-  };
-  slot.pending[id] = [settle](caf::error e) mutable {
+  });
+  *id = slot.pending.hold([settle](caf::error e) mutable {
     // A replay-clock wait for a job that is gone with its owner is over.
     if constexpr (std::is_same_v<Reply, bool>)
       settle(true);
     else
       settle(std::move(e));
-  };
+  });
   self->request(slot.owner, caf::infinite, std::move(xs)...)
     .then([=](Reply& x) mutable { settle(std::move(x)); },
           [=](caf::error& e) mutable { settle(std::move(e)); });
@@ -297,16 +292,13 @@ void on_down(pool_actor self, const caf::down_msg& dm) {
     auto& slot = st.slots[i];
     if (slot.gone || slot.owner.address() != dm.source)
       continue;
-    auto held = std::move(slot.pending);
-    slot.pending.clear();
-    for (auto& kv : held)
-      kv.second(caf::make_error(ec::model, "the GPU owner on " + slot.name
-                                             + " went down"));
+    auto held = slot.pending.fail_all(caf::make_error(
+      ec::model, "the GPU owner on " + slot.name + " went down"));
     for (auto j = st.job_of.begin(); j != st.job_of.end();)
       j = j->second.slot == i ? st.job_of.erase(j) : std::next(j);
     if (slot.remote) {
       log::warning("gpu-pool", "the GPU owner on ", slot.name, " left (",
-                   describe(dm.reason), "); ", held.size(),
+                   describe(dm.reason), "); ", held,
                    " request(s) it held failed");
       slot.gone = true;
       continue;

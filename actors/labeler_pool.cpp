@@ -12,6 +12,7 @@
 // owner decodes the window's JPEGs again when it needs them.
 
 #include "actors/actors.hpp"
+#include "actors/held.hpp"
 
 #include "common/log.hpp"
 #include "common/util.hpp"
@@ -19,8 +20,6 @@
 #include <caf/all.hpp>
 
 #include <algorithm>
-#include <functional>
-#include <map>
 #include <memory>
 #include <optional>
 #include <tuple>
@@ -37,15 +36,13 @@ struct labeler_slot {
   double busy_ms = 0;   ///< decoding and teacher time of those answered
   double since_ms = 0;  ///< now_ms() when it joined
   bool remote = false;
-  bool gone = false; ///< down (a local one until the node restarts it)
-  /// How to fail each window not answered yet, by request number.
-  std::map<uint64_t, std::function<void(caf::error)>> pending;
+  bool gone = false;     ///< down (a local one until the node restarts it)
+  held_requests pending; ///< windows not answered yet
 };
 
 struct labeler_pool_state {
   static inline const char* name = "labeler-pool";
   std::vector<labeler_slot> slots;
-  uint64_t next_request = 0;
 };
 
 using pool_actor = labeler_pool_actor::stateful_pointer<labeler_pool_state>;
@@ -69,18 +66,15 @@ caf::result<labelled_window> forward(pool_actor self, size_t i, window w) {
   auto& slot = self->state.slots[i];
   slot.in_flight += 1;
   slot.windows += 1;
-  auto id = self->state.next_request++;
-  auto settled = std::make_shared<bool>(false);
-  auto settle = [self, i, id, rp, settled](auto&& reply) mutable {
-    if (*settled)
-      return;
-    *settled = true;
+  auto id = std::make_shared<uint64_t>();
+  auto settle = once([self, i, id, rp](auto&& reply) mutable {
     auto& s = self->state.slots[i];
-    s.pending.erase(id);
+    s.pending.settle(*id);
     s.in_flight -= 1;
     rp.deliver(std::move(reply));
-  };
-  slot.pending[id] = [settle](caf::error e) mutable { settle(std::move(e)); };
+  });
+  *id = slot.pending.hold(
+    [settle](caf::error e) mutable { settle(std::move(e)); });
   auto where = slot.remote ? slot.name : "";
   self->request(slot.labeler, caf::infinite, label_atom_v, std::move(w))
     .then(
@@ -99,14 +93,11 @@ void on_down(pool_actor self, const caf::down_msg& dm) {
     if (slot.gone || slot.labeler.address() != dm.source)
       continue;
     slot.gone = true;
-    auto held = std::move(slot.pending);
-    slot.pending.clear();
-    for (auto& kv : held)
-      kv.second(caf::make_error(ec::model,
-                                "the labeler on " + slot.name + " went down"));
+    auto held = slot.pending.fail_all(
+      caf::make_error(ec::model, "the labeler on " + slot.name + " went down"));
     if (slot.remote)
       log::warning("labeler-pool", "the labeler on ", slot.name, " left (",
-                   describe(dm.reason), "); ", held.size(),
+                   describe(dm.reason), "); ", held,
                    " window(s) it held failed");
   }
 }

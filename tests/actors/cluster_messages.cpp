@@ -3,6 +3,7 @@
 // writes them. And what the coordinator counts of each link.
 
 #include "actors/actors.hpp"
+#include "actors/held.hpp"
 #include "actors/traffic.hpp"
 
 #include <caf/all.hpp>
@@ -139,4 +140,21 @@ TEST_CASE("cluster: a worker keeps the models it read, least recently used "
   c.put("weights/d", std::string(11, 'd')); // larger than all: not kept
   CHECK_FALSE(c.get("weights/d"));
   CHECK(c.bytes() == 8);
+}
+
+TEST_CASE("cluster: requests held for an actor that goes down fail once "
+          "each, and a settled one not at all") {
+  held_requests held;
+  std::vector<std::string> failed;
+  int answers = 0;
+  auto answer = once([&](auto&&) { ++answers; });
+  auto a = held.hold([&](caf::error) { failed.push_back("a"); });
+  held.hold([&](caf::error) { failed.push_back("b"); });
+  held.hold([answer](caf::error e) mutable { answer(e); });
+  held.settle(a);
+  answer(1); // the reply came first; its failure below changes nothing
+  CHECK(held.fail_all(caf::make_error(ec::model, "gone")) == 2);
+  CHECK(failed == std::vector<std::string>{"b"});
+  CHECK(answers == 1);
+  CHECK(held.fail_all(caf::make_error(ec::model, "gone")) == 0);
 }
