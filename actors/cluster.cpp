@@ -91,25 +91,22 @@ store_actor::behavior_type store_server(store_actor::pointer,
   };
 }
 
-struct door_state {
-  static inline const char* name = "cluster-door";
-  std::map<std::string, store_actor> servers; ///< one per worker node
-};
-
 /// Gives each node that says hello a store server of its own (a node that
 /// joins again gets a new one; its old one ends).
-door_actor::behavior_type door(door_actor::stateful_pointer<door_state> self,
-                               node_actor node, std::shared_ptr<store> db,
+door_actor::behavior_type door(door_actor::pointer self, node_actor node,
+                               std::shared_ptr<store> db,
                                std::shared_ptr<cluster_traffic> traffic) {
-  // The servers end with the door.
-  self->attach_functor([self] {
-    for (auto& s : self->state.servers)
+  // One per worker node. Not the actor's state: the servers end with the
+  // door, in a functor that runs after a stateful actor's state is gone.
+  auto servers = std::make_shared<std::map<std::string, store_actor>>();
+  self->attach_functor([servers] {
+    for (auto& s : *servers)
       caf::anon_send_exit(s.second, caf::exit_reason::user_shutdown);
   });
   return {
     [=](hello_atom, const std::string& name) {
       log::info("cluster", "node ", name, " connected");
-      auto& server = self->state.servers[name];
+      auto& server = (*servers)[name];
       if (server)
         caf::anon_send_exit(server, caf::exit_reason::user_shutdown);
       server
@@ -219,25 +216,34 @@ join_once(caf::actor_system& sys, const worker_config& cfg,
   return owners;
 }
 
-/// Works around CAF 0.17's OpenSSL module: a handshake that fails (a node
-/// without the cluster's certificate) leaves its error in OpenSSL's queue
-/// of the middleman's thread, and the next write on a good link that
-/// OpenSSL splits then reads it as that link's failure and closes it. So
-/// the queue is emptied on that thread every 20 ms. (Measured: without
-/// this, one refused node broke every joined worker's link at its next
-/// large message; with it, none did.)
-void keep_tls_errors_clear(caf::actor_system& sys) {
-  // Hidden: not an actor the system waits for at shutdown.
-  sys.spawn<caf::hidden>([](caf::event_based_actor* self) -> caf::behavior {
-    self->send(self, tick_atom_v);
-    return {[=](tick_atom) {
-      self->system().middleman().backend().post([] { ERR_clear_error(); });
-      self->delayed_send(self, std::chrono::milliseconds(20), tick_atom_v);
-    }};
-  });
-}
-
 } // namespace
+
+// Works around CAF 0.17's OpenSSL module: a handshake that fails (a node
+// without the cluster's certificate) leaves its error in OpenSSL's queue
+// of the middleman's thread, and the next write on a good link that
+// OpenSSL splits then reads it as that link's failure and closes it. So
+// the queue is emptied on that thread every 20 ms. (Measured: without
+// this, one refused node broke every joined worker's link at its next
+// large message; with it, none did.) The timer is a plain thread: as a
+// delayed message to an actor it kept CAF's workers polling, 0.2 of a core
+// on an idle node (measured with a timer actor: 23 s of CPU a minute).
+tls_error_sweeper::tls_error_sweeper(caf::actor_system& sys)
+  : thread_([this, &sys] {
+      std::unique_lock<std::mutex> lock{mu_};
+      while (!stop_) {
+        sys.middleman().backend().post([] { ERR_clear_error(); });
+        cv_.wait_for(lock, std::chrono::milliseconds(20));
+      }
+    }) {}
+
+tls_error_sweeper::~tls_error_sweeper() {
+  {
+    std::lock_guard<std::mutex> guard{mu_};
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
 
 void add_cluster_modules(caf::actor_system_config& cfg,
                          const cluster_tls& tls) {
@@ -248,26 +254,28 @@ void add_cluster_modules(caf::actor_system_config& cfg,
   cfg.openssl_cafile = tls.ca;
 }
 
-uint16_t open_cluster_door(caf::actor_system& sys, node_actor node,
-                           std::shared_ptr<store> db,
-                           std::shared_ptr<cluster_traffic> traffic,
-                           const std::string& listen) {
+cluster_door open_cluster_door(caf::actor_system& sys, node_actor node,
+                               std::shared_ptr<store> db,
+                               std::shared_ptr<cluster_traffic> traffic,
+                               const std::string& listen) {
   auto ep = parse_endpoint(listen);
   auto d = sys.spawn(door, node, std::move(db), std::move(traffic));
   // It ends with the node.
   node->attach_functor(
     [=] { caf::anon_send_exit(d, caf::exit_reason::user_shutdown); });
-  keep_tls_errors_clear(sys);
+  cluster_door out;
+  out.sweeper = std::make_unique<tls_error_sweeper>(sys);
   auto port = caf::openssl::publish(d, ep.port, ep.host.c_str(), true);
   if (!port)
     throw std::runtime_error("cannot listen for nodes on " + listen + ": "
                              + sys.render(port.error()));
-  return *port;
+  out.port = *port;
+  return out;
 }
 
 int run_worker(caf::actor_system& sys, const worker_config& cfg,
                const std::function<bool()>& stop) {
-  keep_tls_errors_clear(sys);
+  tls_error_sweeper sweeper{sys};
   // Its labelers outlive links: each new link is offered them again.
   std::vector<labeler_actor> labelers;
   for (uint32_t i = 0; i < cfg.labelers; ++i)
