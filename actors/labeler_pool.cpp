@@ -75,12 +75,17 @@ caf::result<labelled_window> forward(pool_actor self, size_t i, window w) {
   });
   *id = slot.pending.hold(
     [settle](caf::error e) mutable { settle(std::move(e)); });
-  auto where = slot.remote ? slot.name : "";
+  auto remote = slot.remote;
+  auto where = remote ? slot.name : "";
+  // A worker's clock is not this node's: its wait is counted until sent.
+  auto waited = now_ms() - w.arrived_ms;
   self->request(slot.labeler, caf::infinite, label_atom_v, std::move(w))
     .then(
       [=](labelled_window& lw) mutable {
         self->state.slots[i].busy_ms += lw.decode_ms + lw.teacher_ms;
         lw.labeler = where;
+        if (remote)
+          lw.queue_ms = waited;
         settle(std::move(lw));
       },
       [=](caf::error& e) mutable { settle(std::move(e)); });
