@@ -73,7 +73,6 @@ CAF_ADD_ATOM(recl, recl, status_atom, "status")
 CAF_ADD_ATOM(recl, recl, register_atom, "register")
 CAF_ADD_ATOM(recl, recl, camstats_atom, "camstats")
 CAF_ADD_ATOM(recl, recl, connected_atom, "connected")
-CAF_ADD_ATOM(recl, recl, size_atom, "size")
 CAF_ADD_ATOM(recl, recl, tick_atom, "tick")
 CAF_ADD_ATOM(recl, recl, fetch_atom, "fetch")
 CAF_ADD_ATOM(recl, recl, await_atom, "await")
@@ -147,8 +146,6 @@ using labeler_pool_actor = labeler_actor::extend<
 using zoo_actor = caf::typed_actor<
   // Lists the experts (without weights).
   caf::replies_to<list_atom>::with<std::vector<expert_info>>,
-  // Number of experts.
-  caf::replies_to<size_atom>::with<uint64_t>,
   // Counts since start, for /metrics.
   caf::replies_to<zoostats_atom>::with<zoo_stats>>::
   extend<
@@ -335,12 +332,24 @@ class teacher;
 labeler_actor spawn_labeler(caf::actor_system& sys,
                             std::shared_ptr<teacher> model);
 
+/// The labeler a worker node offers the coordinator, in front of its own
+/// `inner` (labeler.cpp): it counts a window's wait on this node's clock and
+/// answers without the window's frames, which the coordinator still holds.
+/// It ends with `inner`.
+labeler_actor spawn_offered_labeler(caf::actor_system& sys,
+                                    labeler_actor inner);
+
 /// The labeler pool over this node's labelers `local` (labeler_pool.cpp).
 labeler_pool_actor spawn_labeler_pool(caf::actor_system& sys,
                                       std::vector<labeler_actor> local);
 
+/// How many experts the zoo holds: the zoo keeps it, cameras read it for
+/// their replies. (Asked as a message, a reply waited 25-35 ms whenever the
+/// zoo was busy with other work: measured with recl-bench-cluster.)
+using zoo_size_gauge = std::shared_ptr<std::atomic<uint64_t>>;
+
 zoo_actor spawn_zoo(caf::actor_system& sys, std::shared_ptr<store> db,
-                    zoo_options opts, gpu_owner_actor gpu);
+                    zoo_options opts, gpu_owner_actor gpu, zoo_size_gauge size);
 
 selector_actor spawn_selector(caf::actor_system& sys, selector_kind policy,
                               zoo_actor zoo, gpu_owner_actor gpu);
@@ -382,6 +391,7 @@ struct camera_deps {
   admin_actor admin;
   std::shared_ptr<store> db;
   std::shared_ptr<window_stages> stages;
+  zoo_size_gauge zoo_size;
   uint32_t top_k = 10;
   std::string teacher;
   bool generalist = true;

@@ -144,6 +144,7 @@ decision camera_state::make_decision(const labelled_window& lw) const {
   d.time.queue_ms = lw.queue_ms;
   d.time.decode_ms = lw.decode_ms;
   d.time.teacher_ms = lw.teacher_ms;
+  d.time.link_ms = lw.link_ms;
   d.teacher = deps.teacher;
   d.source = "kept";
   return d;

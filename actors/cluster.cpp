@@ -276,10 +276,12 @@ cluster_door open_cluster_door(caf::actor_system& sys, node_actor node,
 int run_worker(caf::actor_system& sys, const worker_config& cfg,
                const std::function<bool()>& stop) {
   tls_error_sweeper sweeper{sys};
-  // Its labelers outlive links: each new link is offered them again.
+  // Its labelers outlive links: each new link is offered them again. (An
+  // offered labeler ends with the one behind it, and the other way round.)
   std::vector<labeler_actor> labelers;
   for (uint32_t i = 0; i < cfg.labelers; ++i)
-    labelers.push_back(spawn_labeler(sys, cfg.teacher)); // throws: bad model
+    labelers.push_back(spawn_offered_labeler(
+      sys, spawn_labeler(sys, cfg.teacher))); // throws: bad model
   std::string last_why;
   while (!stop()) {
     door_actor door;

@@ -2,6 +2,9 @@
 // detached (its own thread): the teacher takes tens of milliseconds a frame
 // and must not block CAF's workers. The decoded frames travel on with the
 // labels: nothing downstream decodes them again.
+//
+// A worker node offers the coordinator a labeler through a small actor in
+// front of it (spawn_offered_labeler), which answers with the labels alone.
 
 #include "actors/actors.hpp"
 
@@ -111,6 +114,31 @@ labeler_actor spawn_labeler(caf::actor_system& sys,
 labeler_actor spawn_labeler(caf::actor_system& sys,
                             std::shared_ptr<teacher> model) {
   return sys.spawn<caf::detached>(labeler, std::move(model));
+}
+
+labeler_actor spawn_offered_labeler(caf::actor_system& sys,
+                                    labeler_actor inner) {
+  return sys.spawn(
+    [inner](labeler_actor::pointer self) -> labeler_actor::behavior_type {
+      self->link_to(inner);
+      return {
+        [=](label_atom, window& w) -> caf::result<labelled_window> {
+          // The coordinator's clock is another machine's: the wait here is
+          // counted from now, on this one.
+          w.arrived_ms = now_ms();
+          auto rp = self->make_response_promise<labelled_window>();
+          self->request(inner, caf::infinite, label_atom_v, std::move(w))
+            .then(
+              [=](labelled_window& lw) mutable {
+                // The coordinator still holds the frames (about 1 MB).
+                lw.source.frames.clear();
+                rp.deliver(std::move(lw));
+              },
+              [=](caf::error& e) mutable { rp.deliver(std::move(e)); });
+          return rp;
+        },
+      };
+    });
 }
 
 } // namespace recl

@@ -8,8 +8,10 @@
 // fail to their cameras at once (a remote actor that is gone never
 // answers). A local one that fails is restarted by the node, which sends
 // the pool its new handle (restart_atom). A worker's labeler sends the
-// labels back without the decoded frames (they are not serialized): a GPU
-// owner decodes the window's JPEGs again when it needs them.
+// labels back without the frames (spawn_offered_labeler): the pool keeps
+// them, and a GPU owner decodes the window's JPEGs again when it needs
+// them. Its reply's times are split into the wait and work on the worker
+// and the link's share (link_ms: the trip there and back).
 
 #include "actors/actors.hpp"
 #include "actors/held.hpp"
@@ -29,15 +31,19 @@ namespace recl {
 namespace {
 
 struct labeler_slot {
-  std::string name; ///< "labeler:0", or "NODE/labeler:0" for a worker's
+  std::string node;   ///< a worker's name; "" for this node
+  std::string device; ///< "labeler:N", numbered per node
   labeler_actor labeler;
   uint32_t in_flight = 0;
-  uint64_t windows = 0; ///< windows sent to it
-  double busy_ms = 0;   ///< decoding and teacher time of those answered
-  double since_ms = 0;  ///< now_ms() when it joined
-  bool remote = false;
+  uint64_t windows = 0;  ///< windows sent to it
+  double busy_ms = 0;    ///< decoding and teacher time of those answered
+  double since_ms = 0;   ///< now_ms() when it joined
   bool gone = false;     ///< down (a local one until the node restarts it)
   held_requests pending; ///< windows not answered yet
+
+  bool remote() const { return !node.empty(); }
+  /// "labeler:0", or "NODE/labeler:0" for a worker's.
+  std::string name() const { return remote() ? node + "/" + device : device; }
 };
 
 struct labeler_pool_state {
@@ -51,7 +57,7 @@ using pool_actor = labeler_pool_actor::stateful_pointer<labeler_pool_state>;
 std::optional<size_t> pick(const labeler_pool_state& st) {
   std::optional<size_t> best;
   auto key = [&](const labeler_slot& s) {
-    return std::make_tuple(s.in_flight, !s.remote);
+    return std::make_tuple(s.in_flight, !s.remote());
   };
   for (size_t i = 0; i < st.slots.size(); ++i)
     if (!st.slots[i].gone && (!best || key(st.slots[i]) < key(st.slots[*best])))
@@ -75,17 +81,25 @@ caf::result<labelled_window> forward(pool_actor self, size_t i, window w) {
   });
   *id = slot.pending.hold(
     [settle](caf::error e) mutable { settle(std::move(e)); });
-  auto remote = slot.remote;
-  auto where = remote ? slot.name : "";
-  // A worker's clock is not this node's: its wait is counted until sent.
-  auto waited = now_ms() - w.arrived_ms;
+  auto where = slot.remote() ? slot.name() : "";
+  // A worker's labeler answers without the frames: they are kept here.
+  std::shared_ptr<window> kept;
+  if (slot.remote())
+    kept = std::make_shared<window>(w);
+  auto sent = now_ms();
   self->request(slot.labeler, caf::infinite, label_atom_v, std::move(w))
     .then(
       [=](labelled_window& lw) mutable {
         self->state.slots[i].busy_ms += lw.decode_ms + lw.teacher_ms;
         lw.labeler = where;
-        if (remote)
-          lw.queue_ms = waited;
+        if (kept) {
+          // The worker counted its own wait (its clock is another
+          // machine's); the rest of the round trip is the link's.
+          auto there = lw.queue_ms + lw.decode_ms + lw.teacher_ms;
+          lw.link_ms = std::max(0.0, now_ms() - sent - there);
+          lw.queue_ms += sent - kept->arrived_ms;
+          lw.source = std::move(*kept);
+        }
         settle(std::move(lw));
       },
       [=](caf::error& e) mutable { settle(std::move(e)); });
@@ -98,21 +112,24 @@ void on_down(pool_actor self, const caf::down_msg& dm) {
     if (slot.gone || slot.labeler.address() != dm.source)
       continue;
     slot.gone = true;
-    auto held = slot.pending.fail_all(
-      caf::make_error(ec::model, "the labeler on " + slot.name + " went down"));
-    if (slot.remote)
-      log::warning("labeler-pool", "the labeler on ", slot.name, " left (",
+    auto held = slot.pending.fail_all(caf::make_error(
+      ec::model, "the labeler on " + slot.name() + " went down"));
+    if (slot.remote())
+      log::warning("labeler-pool", "the labeler on ", slot.name(), " left (",
                    describe(dm.reason), "); ", held,
                    " window(s) it held failed");
   }
 }
 
-void add(pool_actor self, std::string name, labeler_actor l, bool remote) {
+/// Adds a labeler of `node` ("" for this one), numbered after its others.
+void add(pool_actor self, const std::string& node, labeler_actor l) {
   self->monitor(l);
   labeler_slot slot;
-  slot.name = std::move(name);
+  slot.node = node;
+  auto n = std::count_if(self->state.slots.begin(), self->state.slots.end(),
+                         [&](auto& s) { return s.node == node; });
+  slot.device = "labeler:" + std::to_string(n);
   slot.labeler = std::move(l);
-  slot.remote = remote;
   slot.since_ms = now_ms();
   self->state.slots.push_back(std::move(slot));
 }
@@ -122,10 +139,9 @@ std::vector<device_state> states(const labeler_pool_state& st) {
   std::vector<device_state> out;
   for (auto& s : st.slots) {
     device_state d;
-    auto slash = s.name.find('/');
-    d.node = slash == std::string::npos ? "" : s.name.substr(0, slash);
-    d.device = s.name.substr(slash == std::string::npos ? 0 : slash + 1);
-    d.link = !s.remote ? "local" : s.gone ? "gone" : "up";
+    d.node = s.node;
+    d.device = s.device;
+    d.link = !s.remote() ? "local" : s.gone ? "gone" : "up";
     d.in_flight = s.in_flight;
     d.requests = s.windows;
     d.busy_s = s.busy_ms / 1000;
@@ -137,8 +153,8 @@ std::vector<device_state> states(const labeler_pool_state& st) {
 
 labeler_pool_actor::behavior_type
 labeler_pool(pool_actor self, std::vector<labeler_actor> local) {
-  for (size_t i = 0; i < local.size(); ++i)
-    add(self, "labeler:" + std::to_string(i), local[i], false);
+  for (auto& l : local)
+    add(self, "", l);
   self->set_down_handler([=](const caf::down_msg& dm) { on_down(self, dm); });
   return {
     [=](label_atom, window& w) -> caf::result<labelled_window> {
@@ -151,13 +167,8 @@ labeler_pool(pool_actor self, std::vector<labeler_actor> local) {
       return forward(self, *at, std::move(w));
     },
     [=](join_atom, label_atom, const std::string& node, const caf::actor& l) {
-      auto prefix = node + "/labeler:";
-      auto n
-        = std::count_if(self->state.slots.begin(), self->state.slots.end(),
-                        [&](auto& s) { return s.name.rfind(prefix, 0) == 0; });
-      auto name = prefix + std::to_string(n);
-      log::info("labeler-pool", name, " joined");
-      add(self, name, caf::actor_cast<labeler_actor>(l), true);
+      add(self, node, caf::actor_cast<labeler_actor>(l));
+      log::info("labeler-pool", self->state.slots.back().name(), " joined");
     },
     [=](scheduler_atom) { return states(self->state); },
     [=](restart_atom, const caf::actor_addr& dead, const caf::actor& fresh) {

@@ -217,7 +217,7 @@ std::string prometheus_text(const metrics_snapshot& m,
   x.head("recl_reply_part_seconds_total", "counter",
          "seconds of answered windows spent in each part of the server");
   const char* parts[]
-    = {"queue", "decode", "teacher", "select", "check", "fetch"};
+    = {"queue", "decode", "teacher", "select", "check", "fetch", "link"};
   for (size_t i = 0; i < std::size(parts); ++i)
     x.out << "recl_reply_part_seconds_total{part=\"" << parts[i] << "\"} "
           << h.parts_s[i] << '\n';
@@ -230,8 +230,8 @@ void reply_histogram::add(const window_timing& t) {
     buckets[i] += s <= bounds[i] ? 1 : 0;
   count += 1;
   sum_s += s;
-  double parts[] = {t.queue_ms,  t.decode_ms, t.teacher_ms,
-                    t.select_ms, t.check_ms,  t.fetch_ms};
+  double parts[] = {t.queue_ms, t.decode_ms, t.teacher_ms, t.select_ms,
+                    t.check_ms, t.fetch_ms,  t.link_ms};
   for (size_t i = 0; i < std::size(parts); ++i)
     parts_s[i] += parts[i] / 1000;
 }

@@ -27,8 +27,8 @@ struct reply_histogram {
   uint64_t count = 0;
   double sum_s = 0;
   /// Seconds spent in each part: queue, decode, teacher, select, check,
-  /// fetch.
-  double parts_s[6] = {};
+  /// fetch, link.
+  double parts_s[7] = {};
 
   void add(const window_timing& t);
 };

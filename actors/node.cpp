@@ -27,6 +27,7 @@ struct components {
   gpu_owner_actor gpu_owner;
   admin_actor admin;
   std::string teacher;
+  zoo_size_gauge zoo_size = std::make_shared<std::atomic<uint64_t>>(0);
 };
 
 struct node_state {
@@ -84,7 +85,7 @@ bool restart(node_ptr self, const caf::actor_addr& dead,
       fresh = caf::actor_cast<caf::actor>(p.gpu_owner);
       what = "gpu-owner";
     } else if (!fresh && p.zoo.address() == dead) {
-      p.zoo = spawn_zoo(sys, st.db, st.cfg.zoo, p.gpu_owner);
+      p.zoo = spawn_zoo(sys, st.db, st.cfg.zoo, p.gpu_owner, p.zoo_size);
       fresh = caf::actor_cast<caf::actor>(p.zoo);
       what = "zoo";
     } else if (!fresh && p.selector.address() == dead) {
@@ -189,6 +190,7 @@ camera_deps camera_deps_of(node_state& st) {
   deps.admin = st.parts.admin;
   deps.db = st.db;
   deps.stages = st.stages;
+  deps.zoo_size = st.parts.zoo_size;
   deps.top_k = st.cfg.top_k;
   deps.selection = st.cfg.selection;
   deps.admission = st.cfg.admission;
@@ -367,7 +369,7 @@ node_actor spawn_node(caf::actor_system& sys, std::shared_ptr<store> db,
   if (cfg.cluster)
     parts.labeler_pool = spawn_labeler_pool(sys, parts.labelers);
   parts.gpu_owner = spawn_devices(sys, cfg, db);
-  parts.zoo = spawn_zoo(sys, db, cfg.zoo, parts.gpu_owner);
+  parts.zoo = spawn_zoo(sys, db, cfg.zoo, parts.gpu_owner, parts.zoo_size);
   parts.selector
     = spawn_selector(sys, cfg.selector, parts.zoo, parts.gpu_owner);
   parts.admin = spawn_admin(sys, db, parts.teacher, cfg.version);

@@ -21,6 +21,7 @@ struct labelled_window {
   double queue_ms = 0;              ///< waiting for the labeler
   double decode_ms = 0;             ///< JPEG decoding, all frames
   double teacher_ms = 0;            ///< teacher inference, all frames
+  double link_ms = 0; ///< a worker's labeler: the trip there and back
   /// The frames as the labeler decoded them, so that nothing decodes them
   /// again. Not serialized: an actor on another node decodes `source`.
   std::shared_ptr<const std::vector<image>> images;
@@ -123,7 +124,7 @@ typename Inspector::result_type inspect(Inspector& f, frame_labels& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, labelled_window& x) {
   return f(caf::meta::type_name("recl.labelled_window"), x.source, x.labels,
-           x.queue_ms, x.decode_ms, x.teacher_ms, x.labeler);
+           x.queue_ms, x.decode_ms, x.teacher_ms, x.link_ms, x.labeler);
 }
 
 template <class Inspector>
@@ -135,7 +136,8 @@ typename Inspector::result_type inspect(Inspector& f, check_result& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, window_timing& x) {
   return f(caf::meta::type_name("recl.timing"), x.queue_ms, x.decode_ms,
-           x.teacher_ms, x.select_ms, x.check_ms, x.fetch_ms, x.total_ms);
+           x.teacher_ms, x.select_ms, x.check_ms, x.fetch_ms, x.link_ms,
+           x.total_ms);
 }
 
 template <class Inspector>

@@ -14,7 +14,8 @@
 //              own line unless a candidate that wins on the even frames
 //              also beats it on the odd ones); the model on probation is
 //              judged on the same scores;
-//   attach     the zoo's size, and the weights when the edge must swap;
+//   attach     the zoo's size (a gauge the zoo keeps: no message), and the
+//              weights when the edge must swap;
 //   answer     the reply goes out and the window is recorded;
 //   train      then the training request (from the served model) goes to
 //              the GPU owner; the reply never waits for it (camera.cpp
@@ -216,46 +217,42 @@ auto fetch_served(camera_self self, const journey_ptr& j) {
 /// The zoo's size for the edge's display; the weights when swapping.
 void attach_weights(camera_self self, journey_ptr j) {
   j->stage.enter(window_stage::reply);
-  self->request(self->state.deps.zoo, caf::infinite, size_atom_v)
-    .then(
-      [=](uint64_t n) {
-        j->d.zoo_size = static_cast<uint32_t>(n);
-        if (!j->d.swap) {
-          answer(self, j);
-          return;
-        }
-        auto t0 = now_ms();
-        fetch_served(self, j).then(
-          [=](std::string& bytes) {
-            auto& st = self->state;
-            auto& d = j->d;
-            d.time.fetch_ms = now_ms() - t0;
-            // The reply must fit one RPC message (labels and all): a model
-            // too large for it is not served.
-            uint64_t labels = 0;
-            for (auto& l : d.labels)
-              labels += 64 + 32 * l.boxes.size();
-            if (bytes.size() + labels + (64u << 10) > st.deps.max_reply_bytes) {
-              log::warning("camera", st.id, ": ", d.model_id, " (",
-                           human_bytes(bytes.size()),
-                           ") does not fit the RPC message limit (",
-                           human_bytes(st.deps.max_reply_bytes), "); keeping");
-              keep(st, *j);
-            } else if (j->lw.source.updates == update_form::archive) {
-              d.weights.assign(bytes.begin(), bytes.end());
-            } else {
-              d.update.assign(bytes.begin(), bytes.end());
-            }
-            answer(self, j);
-          },
-          [=](caf::error& e) {
-            log::warning("camera", self->state.id, ": cannot fetch ",
-                         j->d.model_id, ": ", describe(e), "; keeping");
-            keep(self->state, *j);
-            answer(self, j);
-          });
-      },
-      [=](caf::error&) { answer(self, j); });
+  if (auto& n = self->state.deps.zoo_size)
+    j->d.zoo_size = static_cast<uint32_t>(n->load());
+  if (!j->d.swap) {
+    answer(self, j);
+    return;
+  }
+  auto t0 = now_ms();
+  fetch_served(self, j).then(
+    [=](std::string& bytes) {
+      auto& st = self->state;
+      auto& d = j->d;
+      d.time.fetch_ms = now_ms() - t0;
+      // The reply must fit one RPC message (labels and all): a model too
+      // large for it is not served.
+      uint64_t labels = 0;
+      for (auto& l : d.labels)
+        labels += 64 + 32 * l.boxes.size();
+      if (bytes.size() + labels + (64u << 10) > st.deps.max_reply_bytes) {
+        log::warning("camera", st.id, ": ", d.model_id, " (",
+                     human_bytes(bytes.size()),
+                     ") does not fit the RPC message limit (",
+                     human_bytes(st.deps.max_reply_bytes), "); keeping");
+        keep(st, *j);
+      } else if (j->lw.source.updates == update_form::archive) {
+        d.weights.assign(bytes.begin(), bytes.end());
+      } else {
+        d.update.assign(bytes.begin(), bytes.end());
+      }
+      answer(self, j);
+    },
+    [=](caf::error& e) {
+      log::warning("camera", self->state.id, ": cannot fetch ", j->d.model_id,
+                   ": ", describe(e), "; keeping");
+      keep(self->state, *j);
+      answer(self, j);
+    });
 }
 
 /// Replies to the edge and records the window; a checked window (the safety

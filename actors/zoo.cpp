@@ -38,6 +38,7 @@ struct zoo_state {
   std::shared_ptr<store> db;
   zoo_options opts;
   gpu_owner_actor gpu;
+  zoo_size_gauge size; ///< experts.size(), for the cameras
   std::map<std::string, expert_info> experts;
   std::vector<candidate> queue;
   selection_log log{3000};
@@ -178,6 +179,7 @@ void admit_batch(self_ptr self) {
           crash_at("admit-written");
           for (auto& info : admitted)
             st.experts[info.id] = info;
+          *st.size = st.experts.size();
           st.admitted += admitted.size();
           st.queue.erase(st.queue.begin(),
                          st.queue.begin()
@@ -224,6 +226,7 @@ void prune_batch(
             st.db->compact();
           for (auto& id : ids)
             st.experts.erase(id);
+          *st.size = st.experts.size();
           st.pruned += ids.size();
           self->send(st.gpu, commit_atom_v, up.version, true);
           log::info("zoo", "pruned ", ids.size(), " experts; zoo size ",
@@ -369,12 +372,15 @@ void record_selection(self_ptr self, const std::string& id) {
 }
 
 zoo_actor::behavior_type zoo(self_ptr self, std::shared_ptr<store> db,
-                             zoo_options opts, gpu_owner_actor gpu) {
+                             zoo_options opts, gpu_owner_actor gpu,
+                             zoo_size_gauge size) {
   auto& st = self->state;
   st.db = std::move(db);
   st.opts = opts;
   st.gpu = std::move(gpu);
+  st.size = std::move(size);
   st.load();
+  *st.size = st.experts.size();
   log::info("zoo", st.experts.size(), " experts, ", st.queue.size(),
             " queued for admission, ", st.log.total(), " selections logged");
   // A queue that reached gamma before a crash is admitted now.
@@ -392,9 +398,6 @@ zoo_actor::behavior_type zoo(self_ptr self, std::shared_ptr<store> db,
     },
     [=](list_atom) -> caf::result<std::vector<expert_info>> {
       return self->state.list();
-    },
-    [=](size_atom) -> caf::result<uint64_t> {
-      return self->state.experts.size();
     },
     [=](zoostats_atom) -> caf::result<zoo_stats> {
       auto& st = self->state;
@@ -421,8 +424,9 @@ zoo_actor::behavior_type zoo(self_ptr self, std::shared_ptr<store> db,
 } // namespace
 
 zoo_actor spawn_zoo(caf::actor_system& sys, std::shared_ptr<store> db,
-                    zoo_options opts, gpu_owner_actor gpu) {
-  return sys.spawn(zoo, std::move(db), opts, std::move(gpu));
+                    zoo_options opts, gpu_owner_actor gpu,
+                    zoo_size_gauge size) {
+  return sys.spawn(zoo, std::move(db), opts, std::move(gpu), std::move(size));
 }
 
 } // namespace recl

@@ -17,9 +17,12 @@
 //     than once;
 //   - the coordinator's own time per window: the reply time less the parts
 //     spent waiting for the device, the teacher or a transfer (queue, which
-//     holds the replay clock's wait, decode, teacher, select, check, and
-//     fetch: the served model's weights from a GPU owner), the fetch time
-//     on its own, and the coordinator's CPU seconds per window.
+//     holds the replay clock's wait, decode, teacher, select, check, fetch:
+//     the served model's weights from a GPU owner, and link: the frames'
+//     trip to a worker's labeler and the labels' back), as a mean over all
+//     windows (/metrics) and as the median and largest of the windows (the
+//     edges' "other"); the fetch and link times on their own, and the
+//     coordinator's CPU seconds per window.
 
 #include "bench/data.hpp"
 #include "common/settings.hpp"
@@ -28,6 +31,7 @@
 #include "tests/system/certificate.hpp"
 #include "tests/system/process.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -68,12 +72,14 @@ struct outcome {
   size_t workers = 0;
   uint64_t windows = 0;
   double wall_s = 0;
-  double cpu_s = 0;       ///< the coordinator's, user and system
-  double overhead_ms = 0; ///< per window (see the top of the file)
-  double fetch_ms = 0;    ///< per window
-  double reply_ms = 0;    ///< per window
-  uint64_t messages = 0;  ///< over node links
-  uint64_t tcp_bytes = 0; ///< over node links, both ways
+  double cpu_s = 0;           ///< the coordinator's, user and system
+  double overhead_ms = 0;     ///< per window (see the top of the file)
+  double fetch_ms = 0;        ///< per window
+  double link_ms = 0;         ///< per window
+  std::vector<double> own_ms; ///< each window's, as its edge printed it
+  double reply_ms = 0;        ///< per window
+  uint64_t messages = 0;      ///< over node links
+  uint64_t tcp_bytes = 0;     ///< over node links, both ways
   uint64_t expert_sends = 0, experts_moved = 0, expert_bytes = 0;
   nlohmann::json nodes;
 };
@@ -95,12 +101,14 @@ void read_metrics(const std::string& port, outcome& r) {
     return metric(text, "recl_reply_part_seconds_total{part=\"" + name + "\"}");
   };
   double waits = 0;
-  for (auto p : {"queue", "decode", "teacher", "select", "check", "fetch"})
+  for (auto p :
+       {"queue", "decode", "teacher", "select", "check", "fetch", "link"})
     waits += part(p);
   auto total = metric(text, "recl_reply_seconds_sum");
   r.reply_ms = 1000 * total / n;
   r.overhead_ms = 1000 * (total - waits) / n;
   r.fetch_ms = 1000 * part("fetch") / n;
+  r.link_ms = 1000 * part("link") / n;
 }
 
 /// TCP bytes both ways on the established connections of local `port`.
@@ -248,6 +256,10 @@ outcome run_once(const bench_settings& b, size_t workers) {
     auto out = e->out();
     if (std::regex_search(out, m, std::regex{R"(done: (\d+) windows)"}))
       r.windows += std::stoull(m[1]);
+    std::regex other{R"(\+ other ([0-9.]+))"};
+    for (std::sregex_iterator i{out.begin(), out.end(), other}, end; i != end;
+         ++i)
+      r.own_ms.push_back(std::stod((*i)[1]));
   }
   r.wall_s = (now_ms() - t0) / 1000;
   if (!await_idle(address, 600))
@@ -268,24 +280,29 @@ void print(const bench_settings& b, const std::vector<outcome>& rs) {
               b.worker_labelers > 0 ? "no labeler" : "one labeler",
               b.worker_labelers);
   std::printf("| workers | windows | wall s | windows/min | reply ms | "
-              "coordinator own ms | fetch ms | coordinator CPU s | link "
-              "messages | link KiB | model sends (distinct) | KiB per model "
-              "sent |\n");
-  std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+              "coordinator own ms: mean, median, max | fetch ms | link ms | "
+              "coordinator CPU s | link messages | link KiB | model sends "
+              "(distinct) | KiB per model sent |\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   for (auto& r : rs) {
     auto w = static_cast<double>(std::max<uint64_t>(1, r.windows));
-    std::printf("| %zu | %llu | %.0f | %.2f | %.0f | %.1f | %.1f | %.2f | "
-                "%.1f | %.0f | %llu (%llu) | %.0f |\n",
+    auto own = r.own_ms;
+    std::sort(own.begin(), own.end());
+    auto median = own.empty() ? 0 : own[own.size() / 2];
+    auto most = own.empty() ? 0 : own.back();
+    std::printf("| %zu | %llu | %.0f | %.2f | %.0f | %.1f, %.1f, %.1f | %.1f "
+                "| %.1f | %.2f | %.1f | %.0f | %llu (%llu) | %.0f |\n",
                 r.workers, static_cast<unsigned long long>(r.windows), r.wall_s,
-                60 * r.windows / r.wall_s, r.reply_ms, r.overhead_ms,
-                r.fetch_ms, r.cpu_s / w, r.messages / w, r.tcp_bytes / w / 1024,
+                60 * r.windows / r.wall_s, r.reply_ms, r.overhead_ms, median,
+                most, r.fetch_ms, r.link_ms, r.cpu_s / w, r.messages / w,
+                r.tcp_bytes / w / 1024,
                 static_cast<unsigned long long>(r.expert_sends),
                 static_cast<unsigned long long>(r.experts_moved),
                 r.expert_sends ? r.expert_bytes / 1024.0 / r.expert_sends : 0);
   }
-  std::printf("\n(per window: reply, own time, fetch, CPU, messages and KiB; "
-              "own time: the reply time less queue, decode, teacher, select, "
-              "check and fetch)\n");
+  std::printf("\n(per window: reply, own time, fetch, link, CPU, messages and "
+              "KiB; own time: the reply time less queue, decode, teacher, "
+              "select, check, fetch and link)\n");
   for (auto& r : rs) {
     std::printf("\nnodes with %zu workers:\n", r.workers);
     for (auto& n : r.nodes)

@@ -154,9 +154,10 @@ void print_window(const std::string& camera, uint32_t index, size_t frames,
                   const window_reply& r, const std::string& model_id,
                   double per_frame) {
   auto transfer = std::max(0.0, r.round_trip_ms - r.time.total_ms);
+  auto& t = r.time;
   auto other
-    = std::max(0.0, r.time.total_ms - r.time.queue_ms - r.time.decode_ms
-                      - r.time.teacher_ms - r.time.select_ms - r.time.check_ms);
+    = std::max(0.0, t.total_ms - t.queue_ms - t.decode_ms - t.teacher_ms
+                      - t.select_ms - t.check_ms - t.fetch_ms - t.link_ms);
   std::string served;
   if (r.swap)
     served = "swap to " + r.model_id + " (" + r.source + ")";
@@ -171,12 +172,12 @@ void print_window(const std::string& camera, uint32_t index, size_t frames,
   std::printf("[%s] window %u: %zu frames (%s), teacher %.1f boxes/frame "
               "| %s%s | zoo %u, %u candidates | reply %.0f ms = transfer "
               "%.0f + queue %.0f + decode %.0f + teacher %.0f + select "
-              "%.0f + check %.0f + other %.0f\n",
+              "%.0f + check %.0f + fetch %.0f + link %.0f + other %.1f\n",
               camera.c_str(), index, frames,
               human_bytes(r.request_bytes).c_str(), per_frame, served.c_str(),
               acc, r.zoo_size, r.candidates, r.round_trip_ms, transfer,
-              r.time.queue_ms, r.time.decode_ms, r.time.teacher_ms,
-              r.time.select_ms, r.time.check_ms, other);
+              t.queue_ms, t.decode_ms, t.teacher_ms, t.select_ms, t.check_ms,
+              t.fetch_ms, t.link_ms, other);
   if (r.compare.oracle >= 0) // the server compares selectors
     std::printf("[%s] window %u: same zoo: gating's pick %.3f, ODIN's "
                 "%.3f, best expert %.3f\n",

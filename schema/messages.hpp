@@ -46,6 +46,7 @@ struct window_timing {
   double select_ms = 0;  ///< selection (top-K)
   double check_ms = 0;   ///< safety check (candidates evaluated)
   double fetch_ms = 0;   ///< the served model's weights, from a GPU owner
+  double link_ms = 0;    ///< to and from a worker node's labeler
   double total_ms = 0;   ///< arrival to reply
 };
 

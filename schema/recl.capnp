@@ -77,6 +77,8 @@ struct Timing {
   totalMs @4 :Float64;    # from request arrival to reply
   checkMs @5 :Float64;    # safety check: candidates evaluated
   fetchMs @6 :Float64;    # the served model's weights, from a GPU owner
+  linkMs @7 :Float64;     # the frames' trip to a worker node's labeler, and
+                          # the labels' back
 }
 
 struct Decision {

@@ -88,6 +88,7 @@ void write(const decision& x, rpc::Decision::Builder out) {
   t.setSelectMs(x.time.select_ms);
   t.setCheckMs(x.time.check_ms);
   t.setFetchMs(x.time.fetch_ms);
+  t.setLinkMs(x.time.link_ms);
   t.setTotalMs(x.time.total_ms);
   out.setTeacher(x.teacher);
   out.setSource(x.source);
@@ -121,6 +122,7 @@ void read(rpc::Decision::Reader in, decision& x) {
   x.time.select_ms = t.getSelectMs();
   x.time.check_ms = t.getCheckMs();
   x.time.fetch_ms = t.getFetchMs();
+  x.time.link_ms = t.getLinkMs();
   x.time.total_ms = t.getTotalMs();
   x.teacher = in.getTeacher();
   x.source = in.getSource();

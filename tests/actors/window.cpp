@@ -83,7 +83,6 @@ caf::behavior gpu_owner(caf::event_based_actor*, script_ptr s) {
 
 caf::behavior zoo(caf::event_based_actor*, script_ptr s) {
   return {
-    [=](size_atom) { return uint64_t{3}; },
     [=](selected_atom, std::string& id) {
       std::lock_guard<std::mutex> guard{s->mtx};
       s->selected.push_back(id);
@@ -118,6 +117,7 @@ struct fixture {
     d.zoo = caf::actor_cast<zoo_actor>(sys->spawn(zoo, s));
     d.admin = caf::actor_cast<admin_actor>(sys->spawn(admin, s));
     d.db = db;
+    d.zoo_size = std::make_shared<std::atomic<uint64_t>>(3);
     d.generalist = false;
     d.top_k = 4;
     cam = spawn_camera(*sys, "cam-1", d);

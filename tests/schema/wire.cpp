@@ -40,7 +40,7 @@ TEST_CASE("wire: a decision survives the round trip, every field") {
   d.update = {7, 8};
   d.labels = {some_labels(), frame_labels{}};
   d.next_sample_fps = 1.5f;
-  d.time = window_timing{1, 2, 3, 4, 5, 6, 7};
+  d.time = window_timing{1, 2, 3, 4, 5, 6, 7, 8};
   d.teacher = "yolox-nano-416";
   d.source = "zoo";
   d.accuracy = 0.61f;
@@ -65,7 +65,8 @@ TEST_CASE("wire: a decision survives the round trip, every field") {
   CHECK(r.time.queue_ms == 1);
   CHECK(r.time.check_ms == 5);
   CHECK(r.time.fetch_ms == 6);
-  CHECK(r.time.total_ms == 7);
+  CHECK(r.time.link_ms == 7);
+  CHECK(r.time.total_ms == 8);
   CHECK(r.teacher == d.teacher);
   CHECK(r.source == "zoo");
   CHECK(r.accuracy == 0.61f);

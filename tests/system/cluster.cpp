@@ -176,8 +176,12 @@ TEST_CASE_FIXTURE(one_place, "nodes: a coordinator without labelers or "
   test::certificate cert{tmp.path(), "recl-node"};
   live_daemon d{tmp.path() + "/data", data,
                 cat({"--devices", "none", "--labelers", "0", "--cluster-listen",
-                     "127.0.0.1:0"},
+                     "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"},
                     tls_args(cert))};
+  auto metrics = d.proc->wait_for_line("recld metrics on", 10);
+  REQUIRE(!metrics.empty());
+  metrics = metrics.substr(metrics.rfind(':') + 1);
+  metrics = metrics.substr(0, metrics.find('/'));
   auto out = d.proc->out();
   auto at = out.find("recld nodes on ");
   REQUIRE(at != std::string::npos);
@@ -196,7 +200,13 @@ TEST_CASE_FIXTURE(one_place, "nodes: a coordinator without labelers or "
   CHECK_MESSAGE(served.code == 0, served.err);
   CHECK(contains(served.out, "[cam-a] window 0: 10 frames"));
   CHECK(contains(d.proc->err(), " ms on w1/labeler:0, "));
+  // The labels came back without the frames; the coordinator kept them, so
+  // the check and the job on w1 had them. The trip is the link's time.
   CHECK(contains(d.proc->err(), "cam-a/0 trains on w1/cpu:0"));
+  auto m = test::http(metrics, "GET", "/metrics");
+  auto link = m.find("{part=\"link\"} ");
+  REQUIRE(link != std::string::npos);
+  CHECK(std::stod(m.substr(link + 14)) > 0);
   CHECK(d.await_idle(120));
   w1->signal(SIGTERM);
   CHECK(w1->wait(60) == 0);

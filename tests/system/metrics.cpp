@@ -55,6 +55,8 @@ TEST_CASE("metrics: /metrics counts windows, connections and refusals, "
   CHECK(contains(m, "\nrecl_reply_seconds_count 1\n"));
   CHECK(contains(m, "\nrecl_reply_part_seconds_total{part=\"teacher\"} "));
   CHECK(contains(m, "\nrecl_reply_part_seconds_total{part=\"fetch\"} "));
+  // Labelled here: no link to a worker's labeler.
+  CHECK(contains(m, "\nrecl_reply_part_seconds_total{part=\"link\"} 0\n"));
   CHECK(contains(test::http(port, "GET", "/readyz"), "HTTP/1.1 200 OK"));
 
   CHECK(contains(test::http(port, "POST", "/metrics"), "405"));
