@@ -32,6 +32,7 @@ namespace recl {
 class store;
 class kv;
 struct teacher_options;
+struct gpu_owner_config;
 
 /// Errors recld answers with; each carries a message naming what was wrong.
 enum class ec : uint8_t {
@@ -118,6 +119,7 @@ CAF_ADD_TYPE_ID(recl, (recl::metrics_snapshot))
 CAF_ADD_TYPE_ID(recl, (recl::device_state))
 CAF_ADD_TYPE_ID(recl, (recl::link_traffic))
 CAF_ADD_TYPE_ID(recl, (std::vector<recl::device_state>))
+CAF_ADD_TYPE_ID(recl, (recl::gpu_owner_config))
 CAF_END_TYPE_ID_BLOCK(recl)
 
 namespace recl {
@@ -285,6 +287,31 @@ struct gpu_owner_config {
   selector_kind selector = selector_kind::gating;
   int odin_epochs = 10;
 };
+
+// A coordinator hands its learning settings to each worker that joins
+// (cluster.cpp), so these cross node links.
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, expert_options& x) {
+  return f(caf::meta::type_name("recl.expert_options"), x.input_width,
+           x.input_height, x.score_threshold, x.nms_threshold, x.classes);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, train_options& x) {
+  return f(caf::meta::type_name("recl.train_options"), x.batch, x.optimizer,
+           x.lr, x.warmup_steps, x.weight_decay, x.replay_share, x.flip,
+           x.frozen_stages, x.average_decay, x.seed);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, gpu_owner_config& x) {
+  return f(caf::meta::type_name("recl.gpu_owner_config"), x.device,
+           x.base_expert, x.expert, x.train, x.scheduler, x.gain_tolerance,
+           x.gains_on, x.profile_epochs, x.clock, x.budget, x.generalist,
+           x.camera_jobs, x.generalist_frames, x.expert_cache, x.gating_samples,
+           x.gating_epochs, x.selector, x.odin_epochs);
+}
 
 /// Settings the node hands to its components.
 struct node_config {

@@ -2,6 +2,8 @@
 
 #include "common/log.hpp"
 #include "common/util.hpp"
+#include "gpu/expert.hpp"
+#include "schema/model_update.hpp"
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
@@ -25,11 +27,13 @@ using store_actor = caf::typed_actor<
   caf::replies_to<kv_scan_atom, uint8_t,
                   std::string>::with<std::vector<std::string>>>;
 
-/// What the coordinator publishes: the store for a node that says hello,
+/// What the coordinator publishes: for a node that says hello, the store,
+/// the learning settings and the base expert's hash (base_hash);
 /// its owners passed on to the GPU pool and its labelers to the labeler
 /// pool.
 using door_actor = caf::typed_actor<
-  caf::replies_to<hello_atom, std::string>::with<caf::actor>,
+  caf::replies_to<hello_atom, std::string>::with<caf::actor, gpu_owner_config,
+                                                 std::string>,
   caf::reacts_to<join_atom, std::string, std::string, caf::actor>,
   caf::reacts_to<join_atom, label_atom, std::string, caf::actor>>;
 
@@ -92,10 +96,12 @@ store_actor::behavior_type store_server(store_actor::pointer,
 }
 
 /// Gives each node that says hello a store server of its own (a node that
-/// joins again gets a new one; its old one ends).
+/// joins again gets a new one; its old one ends) and the coordinator's
+/// learning settings.
 door_actor::behavior_type door(door_actor::pointer self, node_actor node,
                                std::shared_ptr<store> db,
-                               std::shared_ptr<cluster_traffic> traffic) {
+                               std::shared_ptr<cluster_traffic> traffic,
+                               gpu_owner_config learning, std::string base) {
   // One per worker node. Not the actor's state: the servers end with the
   // door, in a functor that runs after a stateful actor's state is gone.
   auto servers = std::make_shared<std::map<std::string, store_actor>>();
@@ -111,7 +117,8 @@ door_actor::behavior_type door(door_actor::pointer self, node_actor node,
         caf::anon_send_exit(server, caf::exit_reason::user_shutdown);
       server
         = self->system().spawn<caf::detached>(store_server, db, traffic, name);
-      return caf::actor_cast<caf::actor>(server);
+      return caf::make_result(caf::actor_cast<caf::actor>(server), learning,
+                              base);
     },
     [=](join_atom a, const std::string& name, const std::string& device,
         const caf::actor& owner) { self->send(node, a, name, device, owner); },
@@ -194,17 +201,36 @@ join_once(caf::actor_system& sys, const worker_config& cfg,
   door = *d;
   caf::scoped_actor self{sys};
   caf::actor db;
+  gpu_owner_config learning;
+  std::string base;
   self->request(door, std::chrono::seconds(30), hello_atom_v, cfg.name)
-    .receive([&](caf::actor& x) { db = std::move(x); },
-             [&](caf::error& e) { why = describe(e); });
+    .receive(
+      [&](caf::actor& x, gpu_owner_config& l, std::string& b) {
+        db = std::move(x);
+        learning = std::move(l);
+        base = std::move(b);
+      },
+      [&](caf::error& e) { why = describe(e); });
   if (!db)
     return {};
+  // Retrained models start from it: both sides must hold the same one.
+  if (base != cfg.base_hash) {
+    why = "this node's base expert ("
+          + (cfg.gpu.base_expert.empty() ? "none" : cfg.gpu.base_expert)
+          + ") is not the coordinator's; start it with the same "
+            "--base-expert file, or the same --data to make it from";
+    return {};
+  }
+  log::info("worker", "learning as the coordinator says: scheduler ",
+            learning.scheduler, ", clock ", to_string(learning.clock),
+            ", budget ", learning.budget);
   auto kvs
     = std::make_shared<remote_store>(sys, caf::actor_cast<store_actor>(db));
   std::vector<gpu_owner_actor> owners;
   for (auto& device : cfg.devices) {
-    auto g = cfg.gpu;
+    auto g = learning;
     g.device = device;
+    g.base_expert = cfg.gpu.base_expert;
     auto owner = spawn_gpu_owner(sys, g, kvs);
     self->send(door, join_atom_v, cfg.name, device,
                caf::actor_cast<caf::actor>(owner));
@@ -217,6 +243,12 @@ join_once(caf::actor_system& sys, const worker_config& cfg,
 }
 
 } // namespace
+
+std::string base_hash(const gpu_owner_config& g) {
+  if (g.base_expert.empty())
+    return "";
+  return content_hash(*expert::load(g.base_expert, g.expert));
+}
 
 // Works around CAF 0.17's OpenSSL module: a handshake that fails (a node
 // without the cluster's certificate) leaves its error in OpenSSL's queue
@@ -257,9 +289,18 @@ void add_cluster_modules(caf::actor_system_config& cfg,
 cluster_door open_cluster_door(caf::actor_system& sys, node_actor node,
                                std::shared_ptr<store> db,
                                std::shared_ptr<cluster_traffic> traffic,
+                               const gpu_owner_config& gpu,
                                const std::string& listen) {
   auto ep = parse_endpoint(listen);
-  auto d = sys.spawn(door, node, std::move(db), std::move(traffic));
+  // What a worker's owners learn with. The fleet generalist is one model,
+  // trained here if anywhere; a worker uses its own base expert file (with
+  // the same weights: it checks their hash) on its own devices.
+  auto learning = gpu;
+  learning.device.clear();
+  learning.base_expert.clear();
+  learning.generalist = false;
+  auto d = sys.spawn(door, node, std::move(db), std::move(traffic), learning,
+                     base_hash(gpu));
   // It ends with the node.
   node->attach_functor(
     [=] { caf::anon_send_exit(d, caf::exit_reason::user_shutdown); });

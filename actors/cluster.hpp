@@ -63,13 +63,16 @@ struct cluster_door {
   std::unique_ptr<tls_error_sweeper> sweeper;
 };
 
-/// The coordinator: serves `db` to workers (counting into `traffic`) and
-/// passes their owners to `node`; publishes the door at `listen`
-/// (HOST:PORT, port 0: any). Throws std::runtime_error when it cannot
-/// listen.
+/// The coordinator: serves `db` to workers (counting into `traffic`),
+/// hands them its learning settings `gpu` (every owner setting but the
+/// device, the base expert's file and the fleet generalist, which a worker
+/// does not train) and passes their owners to `node`; publishes the door
+/// at `listen` (HOST:PORT, port 0: any). Throws std::runtime_error when it
+/// cannot listen.
 cluster_door open_cluster_door(caf::actor_system& sys, node_actor node,
                                std::shared_ptr<store> db,
                                std::shared_ptr<cluster_traffic> traffic,
+                               const gpu_owner_config& gpu,
                                const std::string& listen);
 
 /// A worker's settings.
@@ -80,7 +83,13 @@ struct worker_config {
   gpu_owner_config gpu;
   uint32_t labelers = 0; ///< teacher instances it offers
   teacher_options teacher;
+  std::string base_hash; ///< of gpu.base_expert (base_hash)
 };
+
+/// The hash of the base expert's weights ("" for none): a worker must hold
+/// the coordinator's. Not of its file: two conversions of one ONNX model
+/// differ in bytes, not in weights. Throws when the file does not load.
+std::string base_hash(const gpu_owner_config& g);
 
 /// Runs a worker until `stop()` is true: joins the coordinator, and joins
 /// again (every second) whenever the link is lost. Returns 0.

@@ -90,6 +90,7 @@ int serve_worker(daemon_settings settings, sigset_t sigs) {
     settings.worker.gpu.base_expert
       = provision_base_expert(settings.provision_from);
   gpu::configure_threads(settings.threads);
+  settings.worker.base_hash = base_hash(settings.worker.gpu); // throws
   log::info("recld", "recld ", recld_version, " worker ", settings.worker.name,
             ", models on ", gpu::device_name());
   caf::actor_system_config cfg;
@@ -167,7 +168,7 @@ int serve(daemon_settings settings) {
     try {
       if (!settings.cluster_listen.empty()) {
         door = open_cluster_door(sys, node, db, settings.node.traffic,
-                                 settings.cluster_listen);
+                                 settings.node.gpu, settings.cluster_listen);
         std::cout << "recld nodes on "
                   << parse_endpoint(settings.cluster_listen).host << ":"
                   << door.port << std::endl;

@@ -226,9 +226,11 @@ outcome run_once(const bench_settings& b, size_t workers) {
     auto name = "w" + std::to_string(i + 1);
     nodes.push_back(std::make_unique<test::process>(
       test::bin("recld"),
-      cat(cat({"--join", door, "--node-name", name, "--devices", "cpu:1",
-               "--labelers", std::to_string(b.worker_labelers)},
-              learning_args(b)),
+      // It learns with the coordinator's settings.
+      cat({"--join", door, "--node-name", name, "--devices", "cpu:1",
+           "--labelers", std::to_string(b.worker_labelers), "--data", b.data,
+           "--base-expert", test::pretrained_archive(), "--threads", b.threads,
+           "--log-level", "warning"},
           tls)));
     line_after(*nodes.back(), "recld worker " + name + " joined");
   }

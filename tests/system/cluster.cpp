@@ -2,6 +2,7 @@
 // coordinator and real worker processes on loopback, joined over CAF's
 // middleman with TLS both ways, serving real edges.
 
+#include "gpu/expert.hpp"
 #include "tests/system/certificate.hpp"
 #include "tests/system/live_daemon.hpp"
 
@@ -28,18 +29,19 @@ std::vector<std::string> cat(std::vector<std::string> a,
   return a;
 }
 
-/// A worker node joining `nodes` (HOST:PORT) with one device and
-/// `labelers` teacher instances.
-std::unique_ptr<test::process> worker(const std::string& nodes,
-                                      const std::string& name,
-                                      const std::string& data,
-                                      const test::certificate& cert,
-                                      int labelers = 0) {
+/// A worker node joining `nodes` (HOST:PORT) with one device, `labelers`
+/// teacher instances and the base expert `base` (default: the
+/// coordinator's). It learns with the coordinator's settings: it is given
+/// none of its own.
+std::unique_ptr<test::process>
+worker(const std::string& nodes, const std::string& name,
+       const std::string& data, const test::certificate& cert, int labelers = 0,
+       const std::string& base = test::pretrained_archive()) {
   auto args = cat({"--join", nodes, "--node-name", name, "--devices", "cpu:1",
-                   "--labelers", std::to_string(labelers)},
-                  live_daemon::learning_args(data));
-  return std::make_unique<test::process>(bin("recld"),
-                                         cat(args, tls_args(cert)));
+                   "--labelers", std::to_string(labelers), "--data", data,
+                   "--base-expert", base, "--threads", "2"},
+                  tls_args(cert));
+  return std::make_unique<test::process>(bin("recld"), args);
 }
 
 /// recl-admin nodes after the run: the coordinator's own device and
@@ -113,6 +115,23 @@ TEST_CASE_FIXTURE(one_place, "nodes: workers train the coordinator's jobs, "
   CHECK(contains(bad->err(), "cannot join"));
   CHECK_FALSE(contains(bad->out(), "joined"));
   CHECK_FALSE(contains(d.proc->err(), "node bad connected"));
+
+  // Every worker learns as the coordinator says (replay clock, budget 3);
+  // one whose base expert has other weights is refused, and says why.
+  CHECK(contains(w1->err(), "clock replay, budget 3"));
+  auto other = tmp.path() + "/other-base.pt";
+  expert::blank()->save(other);
+  auto odd = worker(nodes, "odd", data, good, 0, other);
+  bool refused = false;
+  for (int i = 0; i < 300 && !refused; ++i) {
+    refused = contains(odd->err(), "is not the coordinator's");
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CHECK_MESSAGE(refused, odd->err());
+  odd->signal(SIGTERM);
+  CHECK(odd->wait(30) == 0);
+  CHECK_FALSE(contains(odd->out(), "joined"));
+  CHECK_FALSE(contains(d.proc->err(), "odd/cpu:0"));
 
   // Two edges; the first job goes to a worker (ties prefer them), and that
   // worker is killed with -9 while it trains.
