@@ -2,7 +2,9 @@
 // coordinator's own labelers (recld --labelers, possibly none) and those
 // worker nodes offer (recld --join --labelers), and sends each window to
 // the labeler with the fewest windows in flight (ties: a worker's, since
-// labelling is the coordinator's largest CPU cost, then the first).
+// labelling is the coordinator's largest CPU cost, then the one sent the
+// fewest windows: with windows one at a time, "the first" sent 18 of 26 to
+// one worker of three, whose cores its GPU owner also needs).
 //
 // A worker's labeler that goes down is left out, and the windows it held
 // fail to their cameras at once (a remote actor that is gone never
@@ -57,7 +59,7 @@ using pool_actor = labeler_pool_actor::stateful_pointer<labeler_pool_state>;
 std::optional<size_t> pick(const labeler_pool_state& st) {
   std::optional<size_t> best;
   auto key = [&](const labeler_slot& s) {
-    return std::make_tuple(s.in_flight, !s.remote());
+    return std::make_tuple(s.in_flight, !s.remote(), s.windows);
   };
   for (size_t i = 0; i < st.slots.size(); ++i)
     if (!st.slots[i].gone && (!best || key(st.slots[i]) < key(st.slots[*best])))
