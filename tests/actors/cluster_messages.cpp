@@ -98,6 +98,45 @@ TEST_CASE_FIXTURE(fixture, "cluster: a GPU owner's report with its devices "
   CHECK(r.links[0].bytes_sent == 100);
 }
 
+TEST_CASE_FIXTURE(fixture, "cluster: the learning settings a coordinator "
+                           "hands a worker cross a node link whole") {
+  gpu_owner_config g;
+  g.expert.input_width = 320;
+  g.expert.classes = {2, 7};
+  g.train.optimizer = "sgd";
+  g.train.lr = 0.003;
+  g.train.frozen_stages = 3;
+  g.scheduler = "round-robin";
+  g.gain_tolerance = 0.05;
+  g.gains_on = gain_frames::holdout;
+  g.clock = clock_kind::replay;
+  g.budget = 4;
+  g.generalist = false;
+  g.gating_epochs = 3;
+  g.selector = selector_kind::oracle;
+  auto r = round_trip(caf::make_message(g)).get_as<gpu_owner_config>(0);
+  CHECK(r.expert.input_width == 320);
+  CHECK(r.expert.classes == std::vector<int>{2, 7});
+  CHECK(r.train.optimizer == "sgd");
+  CHECK(r.train.lr == 0.003);
+  CHECK(r.train.frozen_stages == 3);
+  CHECK(r.scheduler == "round-robin");
+  CHECK(r.gain_tolerance == 0.05);
+  CHECK(r.gains_on == gain_frames::holdout);
+  CHECK(r.clock == clock_kind::replay);
+  CHECK(r.budget == 4);
+  CHECK_FALSE(r.generalist);
+  CHECK(r.gating_epochs == 3);
+  CHECK(r.selector == selector_kind::oracle);
+
+  labelled_window lw;
+  lw.link_ms = 4.5;
+  lw.queue_ms = 2;
+  auto back = round_trip(caf::make_message(lw)).get_as<labelled_window>(0);
+  CHECK(back.link_ms == 4.5);
+  CHECK(back.queue_ms == 2);
+}
+
 TEST_CASE("cluster: each node's store traffic is counted, and a model sent "
           "twice moved once") {
   cluster_traffic t;
