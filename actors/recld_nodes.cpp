@@ -4,6 +4,7 @@
 #include "actors/recld_settings.hpp"
 
 #include "actors/modes.hpp"
+#include "common/log.hpp"
 #include "common/util.hpp"
 #include "gpu/device.hpp"
 
@@ -89,6 +90,19 @@ void read_cluster(daemon_settings& s, const options& o) {
   if (!valid_camera_id(w.name))
     o.fail("node-name", "'" + w.name + "' is not 1-64 of A-Z a-z 0-9 . _ -");
   w.gpu = s.node.gpu;
+  // It learns with the coordinator's settings (cluster.cpp): its own would
+  // be silently unused.
+  std::string unused;
+  for (auto x : {"scheduler", "clock", "budget", "window-seconds", "generalist",
+                 "camera-jobs", "selector", "gating-samples", "expert-cache",
+                 "profile-epochs", "gain-tolerance", "gain-frames", "seed",
+                 "frozen-stages", "expert-input"})
+    if (o.given(x))
+      unused += std::string{unused.empty() ? "" : ", "} + "--" + x;
+  if (!unused.empty())
+    log::warning("recld",
+                 "a worker learns with the coordinator's settings: ", unused,
+                 " not used");
   w.labelers = o.given("labelers") ? s.node.labelers : 0;
   w.teacher = teacher_options_of(s.node);
   w.devices

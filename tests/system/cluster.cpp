@@ -30,17 +30,19 @@ std::vector<std::string> cat(std::vector<std::string> a,
 }
 
 /// A worker node joining `nodes` (HOST:PORT) with one device, `labelers`
-/// teacher instances and the base expert `base` (default: the
-/// coordinator's). It learns with the coordinator's settings: it is given
+/// teacher instances, the base expert `base` (default: the coordinator's)
+/// and `extra`. It learns with the coordinator's settings: it is given
 /// none of its own.
 std::unique_ptr<test::process>
 worker(const std::string& nodes, const std::string& name,
        const std::string& data, const test::certificate& cert, int labelers = 0,
-       const std::string& base = test::pretrained_archive()) {
-  auto args = cat({"--join", nodes, "--node-name", name, "--devices", "cpu:1",
-                   "--labelers", std::to_string(labelers), "--data", data,
-                   "--base-expert", base, "--threads", "2"},
-                  tls_args(cert));
+       const std::string& base = test::pretrained_archive(),
+       const std::vector<std::string>& extra = {}) {
+  auto args = cat(cat({"--join", nodes, "--node-name", name, "--devices",
+                       "cpu:1", "--labelers", std::to_string(labelers),
+                       "--data", data, "--base-expert", base, "--threads", "2"},
+                      tls_args(cert)),
+                  extra);
   return std::make_unique<test::process>(bin("recld"), args);
 }
 
@@ -116,18 +118,20 @@ TEST_CASE_FIXTURE(one_place, "nodes: workers train the coordinator's jobs, "
   CHECK_FALSE(contains(bad->out(), "joined"));
   CHECK_FALSE(contains(d.proc->err(), "node bad connected"));
 
-  // Every worker learns as the coordinator says (replay clock, budget 3);
-  // one whose base expert has other weights is refused, and says why.
+  // Every worker learns as the coordinator says (replay clock, budget 3),
+  // and says so of a learning setting of its own; one whose base expert
+  // has other weights is refused, and says why.
   CHECK(contains(w1->err(), "clock replay, budget 3"));
   auto other = tmp.path() + "/other-base.pt";
   expert::blank()->save(other);
-  auto odd = worker(nodes, "odd", data, good, 0, other);
+  auto odd = worker(nodes, "odd", data, good, 0, other, {"--budget", "7"});
   bool refused = false;
   for (int i = 0; i < 300 && !refused; ++i) {
     refused = contains(odd->err(), "is not the coordinator's");
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   CHECK_MESSAGE(refused, odd->err());
+  CHECK(contains(odd->err(), "coordinator's settings: --budget not used"));
   odd->signal(SIGTERM);
   CHECK(odd->wait(30) == 0);
   CHECK_FALSE(contains(odd->out(), "joined"));
