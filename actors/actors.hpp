@@ -33,6 +33,7 @@ class store;
 class kv;
 struct teacher_options;
 struct gpu_owner_config;
+struct node_welcome; // cluster.hpp
 
 /// Errors recld answers with; each carries a message naming what was wrong.
 enum class ec : uint8_t {
@@ -120,6 +121,7 @@ CAF_ADD_TYPE_ID(recl, (recl::device_state))
 CAF_ADD_TYPE_ID(recl, (recl::link_traffic))
 CAF_ADD_TYPE_ID(recl, (std::vector<recl::device_state>))
 CAF_ADD_TYPE_ID(recl, (recl::gpu_owner_config))
+CAF_ADD_TYPE_ID(recl, (recl::node_welcome))
 CAF_END_TYPE_ID_BLOCK(recl)
 
 namespace recl {

@@ -9,6 +9,7 @@
 #include <caf/io/all.hpp>
 #include <caf/openssl/all.hpp>
 #include <openssl/err.h>
+#include <openssl/sha.h>
 
 #include <chrono>
 #include <iostream>
@@ -27,13 +28,11 @@ using store_actor = caf::typed_actor<
   caf::replies_to<kv_scan_atom, uint8_t,
                   std::string>::with<std::vector<std::string>>>;
 
-/// What the coordinator publishes: for a node that says hello, the store,
-/// the learning settings and the base expert's hash (base_hash);
-/// its owners passed on to the GPU pool and its labelers to the labeler
-/// pool.
+/// What the coordinator publishes: for a node that says hello, the store and
+/// the node_welcome; its owners passed on to the GPU pool and its labelers
+/// to the labeler pool.
 using door_actor = caf::typed_actor<
-  caf::replies_to<hello_atom, std::string>::with<caf::actor, gpu_owner_config,
-                                                 std::string>,
+  caf::replies_to<hello_atom, std::string>::with<caf::actor, node_welcome>,
   caf::reacts_to<join_atom, std::string, std::string, caf::actor>,
   caf::reacts_to<join_atom, label_atom, std::string, caf::actor>>;
 
@@ -96,12 +95,11 @@ store_actor::behavior_type store_server(store_actor::pointer,
 }
 
 /// Gives each node that says hello a store server of its own (a node that
-/// joins again gets a new one; its old one ends) and the coordinator's
-/// learning settings.
+/// joins again gets a new one; its old one ends) and the `welcome`.
 door_actor::behavior_type door(door_actor::pointer self, node_actor node,
                                std::shared_ptr<store> db,
                                std::shared_ptr<cluster_traffic> traffic,
-                               gpu_owner_config learning, std::string base) {
+                               node_welcome welcome) {
   // One per worker node. Not the actor's state: the servers end with the
   // door, in a functor that runs after a stateful actor's state is gone.
   auto servers = std::make_shared<std::map<std::string, store_actor>>();
@@ -117,8 +115,7 @@ door_actor::behavior_type door(door_actor::pointer self, node_actor node,
         caf::anon_send_exit(server, caf::exit_reason::user_shutdown);
       server
         = self->system().spawn<caf::detached>(store_server, db, traffic, name);
-      return caf::make_result(caf::actor_cast<caf::actor>(server), learning,
-                              base);
+      return caf::make_result(caf::actor_cast<caf::actor>(server), welcome);
     },
     [=](join_atom a, const std::string& name, const std::string& device,
         const caf::actor& owner) { self->send(node, a, name, device, owner); },
@@ -185,13 +182,23 @@ private:
   mutable model_cache models_{256ull << 20};
 };
 
-/// One link to the coordinator: says hello, starts the owners on its store
-/// and offers them and the labelers. Returns the owners (empty: no link),
-/// `why` on failure.
-std::vector<gpu_owner_actor>
-join_once(caf::actor_system& sys, const worker_config& cfg,
-          const std::vector<labeler_actor>& labelers, door_actor& door,
-          std::string& why) {
+/// What a worker runs for one link to the coordinator.
+struct worker_link {
+  door_actor door;
+  std::vector<gpu_owner_actor> owners;
+  std::vector<labeler_actor> labelers;
+
+  void stop() {
+    for (auto& o : owners)
+      caf::anon_send_exit(o, caf::exit_reason::user_shutdown);
+    for (auto& l : labelers)
+      caf::anon_send_exit(l, caf::exit_reason::user_shutdown);
+  }
+};
+
+/// Says hello at the door; the store and the welcome, or `why` not.
+caf::actor hello(caf::actor_system& sys, const worker_config& cfg,
+                 door_actor& door, node_welcome& welcome, std::string& why) {
   auto ep = parse_endpoint(cfg.coordinator);
   auto d = caf::openssl::remote_actor<door_actor>(sys, ep.host, ep.port);
   if (!d) {
@@ -201,45 +208,73 @@ join_once(caf::actor_system& sys, const worker_config& cfg,
   door = *d;
   caf::scoped_actor self{sys};
   caf::actor db;
-  gpu_owner_config learning;
-  std::string base;
   self->request(door, std::chrono::seconds(30), hello_atom_v, cfg.name)
     .receive(
-      [&](caf::actor& x, gpu_owner_config& l, std::string& b) {
+      [&](caf::actor& x, node_welcome& w) {
         db = std::move(x);
-        learning = std::move(l);
-        base = std::move(b);
+        welcome = std::move(w);
       },
       [&](caf::error& e) { why = describe(e); });
   if (!db)
     return {};
-  // Retrained models start from it: both sides must hold the same one.
-  if (base != cfg.base_hash) {
-    why = "this node's base expert ("
-          + (cfg.gpu.base_expert.empty() ? "none" : cfg.gpu.base_expert)
+  // Retrained models start from the base, and labels come from the
+  // teacher: both sides must hold the same ones.
+  auto mine = [](const std::string& file) {
+    return file.empty() ? std::string{"none"} : file;
+  };
+  if (welcome.base_hash != cfg.base_hash)
+    why = "this node's base expert (" + mine(cfg.gpu.base_expert)
           + ") is not the coordinator's; start it with the same "
             "--base-expert file, or the same --data to make it from";
+  else if (cfg.labelers > 0 && welcome.teacher_hash != cfg.teacher_hash)
+    why = "this node's teacher (" + cfg.teacher.spec
+          + ") is not the coordinator's (" + welcome.teacher.spec
+          + "); start it with the same --teacher file, or the same --data";
+  return why.empty() ? db : caf::actor{};
+}
+
+/// One link to the coordinator: says hello, starts the labelers and the
+/// owners (on its store) as the coordinator says, and offers them. An
+/// empty link on failure, `why`.
+worker_link join_once(caf::actor_system& sys, const worker_config& cfg,
+                      std::string& why) {
+  worker_link link;
+  node_welcome welcome;
+  auto db = hello(sys, cfg, link.door, welcome, why);
+  if (!db)
     return {};
-  }
+  auto& learning = welcome.learning;
   log::info("worker", "learning as the coordinator says: scheduler ",
             learning.scheduler, ", clock ", to_string(learning.clock),
             ", budget ", learning.budget);
+  // The coordinator's teacher settings, on this node's copy of its model.
+  auto teacher = welcome.teacher;
+  teacher.spec = cfg.teacher.spec;
+  try {
+    for (uint32_t i = 0; i < cfg.labelers; ++i)
+      link.labelers.push_back(
+        spawn_offered_labeler(sys, spawn_labeler(sys, teacher)));
+  } catch (const std::exception& e) {
+    link.stop();
+    why = std::string{"cannot start a labeler: "} + e.what();
+    return {};
+  }
   auto kvs
     = std::make_shared<remote_store>(sys, caf::actor_cast<store_actor>(db));
-  std::vector<gpu_owner_actor> owners;
+  caf::scoped_actor self{sys};
   for (auto& device : cfg.devices) {
     auto g = learning;
     g.device = device;
     g.base_expert = cfg.gpu.base_expert;
     auto owner = spawn_gpu_owner(sys, g, kvs);
-    self->send(door, join_atom_v, cfg.name, device,
+    self->send(link.door, join_atom_v, cfg.name, device,
                caf::actor_cast<caf::actor>(owner));
-    owners.push_back(owner);
+    link.owners.push_back(owner);
   }
-  for (auto& l : labelers)
-    self->send(door, join_atom_v, label_atom_v, cfg.name,
+  for (auto& l : link.labelers)
+    self->send(link.door, join_atom_v, label_atom_v, cfg.name,
                caf::actor_cast<caf::actor>(l));
-  return owners;
+  return link;
 }
 
 } // namespace
@@ -248,6 +283,19 @@ std::string base_hash(const gpu_owner_config& g) {
   if (g.base_expert.empty())
     return "";
   return content_hash(*expert::load(g.base_expert, g.expert));
+}
+
+std::string teacher_hash(const teacher_options& t) {
+  if (t.spec.rfind("yolox:", 0) != 0)
+    return "";
+  auto bytes = read_file(t.spec.substr(6));
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
+         digest);
+  std::string out;
+  for (auto b : digest)
+    out += "0123456789abcdef"[b >> 4], out += "0123456789abcdef"[b & 15];
+  return out;
 }
 
 // Works around CAF 0.17's OpenSSL module: a handshake that fails (a node
@@ -290,17 +338,22 @@ cluster_door open_cluster_door(caf::actor_system& sys, node_actor node,
                                std::shared_ptr<store> db,
                                std::shared_ptr<cluster_traffic> traffic,
                                const gpu_owner_config& gpu,
+                               const teacher_options& teacher,
                                const std::string& listen) {
   auto ep = parse_endpoint(listen);
   // What a worker's owners learn with. The fleet generalist is one model,
   // trained here if anywhere; a worker uses its own base expert file (with
-  // the same weights: it checks their hash) on its own devices.
-  auto learning = gpu;
-  learning.device.clear();
-  learning.base_expert.clear();
-  learning.generalist = false;
-  auto d = sys.spawn(door, node, std::move(db), std::move(traffic), learning,
-                     base_hash(gpu));
+  // the same weights: it checks their hash) on its own devices, and its own
+  // copy of the teacher's model.
+  node_welcome welcome;
+  welcome.learning = gpu;
+  welcome.learning.device.clear();
+  welcome.learning.base_expert.clear();
+  welcome.learning.generalist = false;
+  welcome.base_hash = base_hash(gpu);
+  welcome.teacher = teacher;
+  welcome.teacher_hash = teacher_hash(teacher);
+  auto d = sys.spawn(door, node, std::move(db), std::move(traffic), welcome);
   // It ends with the node.
   node->attach_functor(
     [=] { caf::anon_send_exit(d, caf::exit_reason::user_shutdown); });
@@ -317,18 +370,11 @@ cluster_door open_cluster_door(caf::actor_system& sys, node_actor node,
 int run_worker(caf::actor_system& sys, const worker_config& cfg,
                const std::function<bool()>& stop) {
   tls_error_sweeper sweeper{sys};
-  // Its labelers outlive links: each new link is offered them again. (An
-  // offered labeler ends with the one behind it, and the other way round.)
-  std::vector<labeler_actor> labelers;
-  for (uint32_t i = 0; i < cfg.labelers; ++i)
-    labelers.push_back(spawn_offered_labeler(
-      sys, spawn_labeler(sys, cfg.teacher))); // throws: bad model
   std::string last_why;
   while (!stop()) {
-    door_actor door;
     std::string why;
-    auto owners = join_once(sys, cfg, labelers, door, why);
-    if (owners.empty()) {
+    auto link = join_once(sys, cfg, why);
+    if (link.owners.empty()) {
       if (why != last_why)
         log::warning("worker", "cannot join ", cfg.coordinator, ": ", why,
                      "; trying again every second");
@@ -341,24 +387,22 @@ int run_worker(caf::actor_system& sys, const worker_config& cfg,
     for (auto& d : cfg.devices)
       devices += (devices.empty() ? "" : ",") + d;
     log::info("worker", "joined ", cfg.coordinator, " as ", cfg.name, " with ",
-              devices, " and ", labelers.size(), " labeler(s)");
+              devices, " and ", link.labelers.size(), " labeler(s)");
     std::cout << "recld worker " << cfg.name << " joined " << cfg.coordinator
               << std::endl;
-    // Until the coordinator goes away (or we stop).
+    // Until the coordinator goes away (or we stop). The next link starts
+    // anew, with what the coordinator then says.
     caf::scoped_actor self{sys};
-    self->monitor(door);
+    self->monitor(link.door);
     bool lost = false;
     while (!lost && !stop())
       self->receive([&](caf::down_msg&) { lost = true; },
                     caf::after(std::chrono::milliseconds(500)) >> [] {});
-    for (auto& o : owners)
-      caf::anon_send_exit(o, caf::exit_reason::user_shutdown);
+    link.stop();
     if (lost)
       log::warning("worker", "lost the coordinator ", cfg.coordinator,
                    "; joining again");
   }
-  for (auto& l : labelers)
-    caf::anon_send_exit(l, caf::exit_reason::user_shutdown);
   return 0;
 }
 

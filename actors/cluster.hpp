@@ -66,14 +66,38 @@ struct cluster_door {
 /// The coordinator: serves `db` to workers (counting into `traffic`),
 /// hands them its learning settings `gpu` (every owner setting but the
 /// device, the base expert's file and the fleet generalist, which a worker
-/// does not train) and passes their owners to `node`; publishes the door
-/// at `listen` (HOST:PORT, port 0: any). Throws std::runtime_error when it
-/// cannot listen.
+/// does not train) and its teacher settings, and passes their owners and
+/// labelers to `node`; publishes the door at `listen` (HOST:PORT, port 0:
+/// any). Throws std::runtime_error when it cannot listen.
 cluster_door open_cluster_door(caf::actor_system& sys, node_actor node,
                                std::shared_ptr<store> db,
                                std::shared_ptr<cluster_traffic> traffic,
                                const gpu_owner_config& gpu,
+                               const teacher_options& teacher,
                                const std::string& listen);
+
+/// What a coordinator tells a worker node that says hello, besides its
+/// store: how to learn and how to label, and hashes of the files both must
+/// hold (a worker uses its own copies).
+struct node_welcome {
+  gpu_owner_config learning; ///< no device, base file or fleet generalist
+  std::string base_hash;     ///< base_hash() of the coordinator's base expert
+  teacher_options teacher;   ///< its spec names the coordinator's file
+  std::string teacher_hash;  ///< teacher_hash() of that file
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, teacher_options& x) {
+  return f(caf::meta::type_name("recl.teacher_options"), x.spec, x.classes,
+           x.score_threshold, x.nms_threshold, x.input_width, x.input_height,
+           x.tiling, x.auto_tile_width, x.flip, x.extra_input);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, node_welcome& x) {
+  return f(caf::meta::type_name("recl.node_welcome"), x.learning, x.base_hash,
+           x.teacher, x.teacher_hash);
+}
 
 /// A worker's settings.
 struct worker_config {
@@ -81,15 +105,21 @@ struct worker_config {
   std::string name;        ///< how the coordinator calls this node
   std::vector<std::string> devices;
   gpu_owner_config gpu;
-  uint32_t labelers = 0; ///< teacher instances it offers
-  teacher_options teacher;
-  std::string base_hash; ///< of gpu.base_expert (base_hash)
+  uint32_t labelers = 0;    ///< teacher instances it offers
+  teacher_options teacher;  ///< its model file; the rest is the coordinator's
+  std::string base_hash;    ///< of gpu.base_expert (base_hash)
+  std::string teacher_hash; ///< of teacher's model file (teacher_hash)
 };
 
 /// The hash of the base expert's weights ("" for none): a worker must hold
 /// the coordinator's. Not of its file: two conversions of one ONNX model
 /// differ in bytes, not in weights. Throws when the file does not load.
 std::string base_hash(const gpu_owner_config& g);
+
+/// The SHA-256 of the teacher's model file ("" for the HOG teacher): a
+/// worker's labelers must run the coordinator's. Throws when it cannot be
+/// read.
+std::string teacher_hash(const teacher_options& t);
 
 /// Runs a worker until `stop()` is true: joins the coordinator, and joins
 /// again (every second) whenever the link is lost. Returns 0.

@@ -91,6 +91,8 @@ int serve_worker(daemon_settings settings, sigset_t sigs) {
       = provision_base_expert(settings.provision_from);
   gpu::configure_threads(settings.threads);
   settings.worker.base_hash = base_hash(settings.worker.gpu); // throws
+  if (settings.worker.labelers > 0)
+    settings.worker.teacher_hash = teacher_hash(settings.worker.teacher);
   log::info("recld", "recld ", recld_version, " worker ", settings.worker.name,
             ", models on ", gpu::device_name());
   caf::actor_system_config cfg;
@@ -167,8 +169,9 @@ int serve(daemon_settings settings) {
     cluster_door door; // open until the actor system ends
     try {
       if (!settings.cluster_listen.empty()) {
-        door = open_cluster_door(sys, node, db, settings.node.traffic,
-                                 settings.node.gpu, settings.cluster_listen);
+        door = open_cluster_door(
+          sys, node, db, settings.node.traffic, settings.node.gpu,
+          teacher_options_of(settings.node), settings.cluster_listen);
         std::cout << "recld nodes on "
                   << parse_endpoint(settings.cluster_listen).host << ":"
                   << door.port << std::endl;

@@ -48,6 +48,14 @@ void read_devices(node_config& n, const options& o) {
   }
 }
 
+/// What a worker takes from the coordinator at hello, not from its own
+/// command line (cluster.cpp): given to a worker, they are not used.
+constexpr const char* coordinators_settings
+  = "scheduler clock budget window-seconds generalist camera-jobs selector "
+    "gating-samples expert-cache profile-epochs gain-tolerance gain-frames "
+    "seed frozen-stages expert-input classes score-threshold nms-threshold "
+    "teacher-input teacher-tiling teacher-flip teacher-extra-input";
+
 /// Nodes: a coordinator's listening address or a worker's coordinator, and
 /// the certificates both need.
 void read_cluster(daemon_settings& s, const options& o) {
@@ -90,19 +98,15 @@ void read_cluster(daemon_settings& s, const options& o) {
   if (!valid_camera_id(w.name))
     o.fail("node-name", "'" + w.name + "' is not 1-64 of A-Z a-z 0-9 . _ -");
   w.gpu = s.node.gpu;
-  // It learns with the coordinator's settings (cluster.cpp): its own would
-  // be silently unused.
   std::string unused;
-  for (auto x : {"scheduler", "clock", "budget", "window-seconds", "generalist",
-                 "camera-jobs", "selector", "gating-samples", "expert-cache",
-                 "profile-epochs", "gain-tolerance", "gain-frames", "seed",
-                 "frozen-stages", "expert-input"})
+  for (auto& x : split(coordinators_settings, ' '))
     if (o.given(x))
       unused += std::string{unused.empty() ? "" : ", "} + "--" + x;
   if (!unused.empty())
     log::warning("recld",
-                 "a worker learns with the coordinator's settings: ", unused,
-                 " not used");
+                 "a worker learns and labels with the coordinator's "
+                 "settings: ",
+                 unused, " not used");
   w.labelers = o.given("labelers") ? s.node.labelers : 0;
   w.teacher = teacher_options_of(s.node);
   w.devices

@@ -161,9 +161,9 @@ void add_adaptation_options(options& o) {
          "--cluster-cert, --cluster-key, --cluster-ca)")
     .add("join", "HOST:PORT",
          "worker: offer this node's --devices and --labelers to the "
-         "coordinator at HOST:PORT (no store, no RPC). It learns with the "
-         "coordinator's settings; give it the same base expert (or --data) "
-         "and, with --labelers, the same teacher settings")
+         "coordinator at HOST:PORT (no store, no RPC). It learns and labels "
+         "with the coordinator's settings; give it the same base expert and "
+         "teacher model files (or the same --data)")
     .add("node-name", "NAME", "worker: its name (default: HOSTNAME-PID)")
     .add("cluster-cert", "FILE", "this node's PEM certificate for node links")
     .add("cluster-key", "FILE", "its PEM key")

@@ -1,4 +1,5 @@
 #include "actors/actors.hpp"
+#include "actors/cluster.hpp" // node_welcome
 
 #include <caf/actor_system_config.hpp>
 #include <caf/message.hpp>

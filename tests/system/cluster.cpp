@@ -7,6 +7,8 @@
 #include "tests/system/live_daemon.hpp"
 
 #include <csignal>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -132,6 +134,24 @@ TEST_CASE_FIXTURE(one_place, "nodes: workers train the coordinator's jobs, "
   }
   CHECK_MESSAGE(refused, odd->err());
   CHECK(contains(odd->err(), "coordinator's settings: --budget not used"));
+
+  // With labelers, the teacher's model must be the coordinator's too.
+  auto onnx = tmp.path() + "/other-teacher.onnx";
+  std::filesystem::copy_file(data + "/models/yolox_nano.onnx", onnx);
+  std::ofstream{onnx, std::ios::app} << "x";
+  auto odd2 = worker(nodes, "odd2", data, good, 1, test::pretrained_archive(),
+                     {"--teacher", "yolox:" + onnx});
+  refused = false;
+  for (int i = 0; i < 300 && !refused; ++i) {
+    refused = contains(odd2->err(), "teacher (yolox:" + onnx
+                                      + ") is not the "
+                                        "coordinator's");
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CHECK_MESSAGE(refused, odd2->err());
+  odd2->signal(SIGTERM);
+  CHECK(odd2->wait(30) == 0);
+  CHECK_FALSE(contains(d.proc->err(), "odd2/labeler:0"));
   odd->signal(SIGTERM);
   CHECK(odd->wait(30) == 0);
   CHECK_FALSE(contains(odd->out(), "joined"));
