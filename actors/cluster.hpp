@@ -7,10 +7,12 @@
 // the zoo, the selector, its own labelers (possibly none) and the store; it
 // publishes a door. A worker (recld --join) holds GPU owners, one per
 // device, and --labelers teacher instances: it asks the door for the store
-// (hello), starts its owners on it, and offers each owner to the
-// coordinator's GPU pool and each labeler to its labeler pool (join). Its owners read and write models
-// through the coordinator's store actor, so an expert crosses the link when
-// an owner first needs it (each owner keeps its expert cache).
+// and the coordinator's learning and teacher settings (hello, node_welcome),
+// starts its owners and labelers with them, and offers each owner to the
+// coordinator's GPU pool and each labeler to its labeler pool (join). Its
+// owners read and write models through the coordinator's store actor, so an
+// expert crosses the link when a worker first needs it (its owners share a
+// cache of the models they read).
 //
 // A worker that dies or loses its link: the pool leaves its owners out and
 // fails what they held (gpu_pool.cpp). A coordinator that goes away: the

@@ -54,7 +54,8 @@ struct live_daemon {
   std::string address;
   std::string token = "adaptation-test";
 
-  /// What the learning side runs with (a worker node needs the same).
+  /// What the learning side runs with (a worker node takes it from the
+  /// coordinator).
   static std::vector<std::string> learning_args(const std::string& data) {
     return {
       "--data",       data,     "--base-expert", test::pretrained_archive(),
