@@ -13,6 +13,7 @@
 #include "actors/types.hpp"
 #include "actors/zoo_policy.hpp"
 #include "gpu/expert.hpp"
+#include "gpu/teacher_options.hpp"
 #include "gpu/trainer.hpp"
 
 #include <caf/fwd.hpp>
@@ -31,9 +32,8 @@ namespace recl {
 
 class store;
 class kv;
-struct teacher_options;
 struct gpu_owner_config;
-struct node_welcome; // cluster.hpp
+struct node_welcome;
 
 /// Errors recld answers with; each carries a message naming what was wrong.
 enum class ec : uint8_t {
@@ -290,8 +290,8 @@ struct gpu_owner_config {
   int odin_epochs = 10;
 };
 
-// A coordinator hands its learning settings to each worker that joins
-// (cluster.cpp), so these cross node links.
+// A coordinator hands its learning and teacher settings to each worker
+// that joins (cluster.cpp, node_welcome), so these cross node links.
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, expert_options& x) {
@@ -313,6 +313,29 @@ typename Inspector::result_type inspect(Inspector& f, gpu_owner_config& x) {
            x.gains_on, x.profile_epochs, x.clock, x.budget, x.generalist,
            x.camera_jobs, x.generalist_frames, x.expert_cache, x.gating_samples,
            x.gating_epochs, x.selector, x.odin_epochs);
+}
+
+/// What a coordinator tells a worker node that says hello, besides its
+/// store: how to learn and how to label, and hashes of the files both must
+/// hold (a worker uses its own copies).
+struct node_welcome {
+  gpu_owner_config learning; ///< no device, base file or fleet generalist
+  std::string base_hash;     ///< of the coordinator's base expert (cluster.hpp)
+  teacher_options teacher;   ///< its spec names the coordinator's file
+  std::string teacher_hash;  ///< of that file (cluster.hpp)
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, teacher_options& x) {
+  return f(caf::meta::type_name("recl.teacher_options"), x.spec, x.classes,
+           x.score_threshold, x.nms_threshold, x.input_width, x.input_height,
+           x.tiling, x.auto_tile_width, x.flip, x.extra_input);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, node_welcome& x) {
+  return f(caf::meta::type_name("recl.node_welcome"), x.learning, x.base_hash,
+           x.teacher, x.teacher_hash);
 }
 
 /// Settings the node hands to its components.

@@ -78,29 +78,6 @@ cluster_door open_cluster_door(caf::actor_system& sys, node_actor node,
                                const teacher_options& teacher,
                                const std::string& listen);
 
-/// What a coordinator tells a worker node that says hello, besides its
-/// store: how to learn and how to label, and hashes of the files both must
-/// hold (a worker uses its own copies).
-struct node_welcome {
-  gpu_owner_config learning; ///< no device, base file or fleet generalist
-  std::string base_hash;     ///< base_hash() of the coordinator's base expert
-  teacher_options teacher;   ///< its spec names the coordinator's file
-  std::string teacher_hash;  ///< teacher_hash() of that file
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, teacher_options& x) {
-  return f(caf::meta::type_name("recl.teacher_options"), x.spec, x.classes,
-           x.score_threshold, x.nms_threshold, x.input_width, x.input_height,
-           x.tiling, x.auto_tile_width, x.flip, x.extra_input);
-}
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, node_welcome& x) {
-  return f(caf::meta::type_name("recl.node_welcome"), x.learning, x.base_hash,
-           x.teacher, x.teacher_hash);
-}
-
 /// A worker's settings.
 struct worker_config {
   std::string coordinator; ///< HOST:PORT of its door

@@ -1,5 +1,4 @@
 #include "actors/actors.hpp"
-#include "actors/cluster.hpp" // node_welcome
 
 #include <caf/actor_system_config.hpp>
 #include <caf/message.hpp>
