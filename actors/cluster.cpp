@@ -292,9 +292,12 @@ std::string teacher_hash(const teacher_options& t) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
          digest);
+  static const char* hex = "0123456789abcdef";
   std::string out;
-  for (auto b : digest)
-    out += "0123456789abcdef"[b >> 4], out += "0123456789abcdef"[b & 15];
+  for (auto b : digest) {
+    out += hex[b >> 4];
+    out += hex[b & 15];
+  }
   return out;
 }
 
