@@ -1,5 +1,6 @@
 #include "actors/cluster.hpp"
 
+#include "actors/credentials.hpp"
 #include "common/log.hpp"
 #include "common/util.hpp"
 #include "gpu/expert.hpp"
@@ -9,7 +10,6 @@
 #include <caf/io/all.hpp>
 #include <caf/openssl/all.hpp>
 #include <openssl/err.h>
-#include <openssl/sha.h>
 
 #include <chrono>
 #include <iostream>
@@ -288,17 +288,7 @@ std::string base_hash(const gpu_owner_config& g) {
 std::string teacher_hash(const teacher_options& t) {
   if (t.spec.rfind("yolox:", 0) != 0)
     return "";
-  auto bytes = read_file(t.spec.substr(6));
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
-         digest);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (auto b : digest) {
-    out += hex[b >> 4];
-    out += hex[b & 15];
-  }
-  return out;
+  return sha256_hex(read_file(t.spec.substr(6)));
 }
 
 // Works around CAF 0.17's OpenSSL module: a handshake that fails (a node

@@ -14,14 +14,7 @@
 
 namespace recl {
 
-namespace {
-
-std::string sha256_hex(const std::string& salt_hex, std::string_view secret) {
-  std::string bytes;
-  for (size_t i = 0; i + 1 < salt_hex.size(); i += 2)
-    bytes.push_back(
-      static_cast<char>(std::stoi(salt_hex.substr(i, 2), nullptr, 16)));
-  bytes.append(secret);
+std::string sha256_hex(std::string_view bytes) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   if (EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr)
@@ -34,6 +27,18 @@ std::string sha256_hex(const std::string& salt_hex, std::string_view secret) {
     out.push_back(digits[md[i] & 15]);
   }
   return out;
+}
+
+namespace {
+
+/// The hash kept for a secret: SHA-256 of the salt's bytes and the secret.
+std::string salted_hash(const std::string& salt_hex, std::string_view secret) {
+  std::string bytes;
+  for (size_t i = 0; i + 1 < salt_hex.size(); i += 2)
+    bytes.push_back(
+      static_cast<char>(std::stoi(salt_hex.substr(i, 2), nullptr, 16)));
+  bytes.append(secret);
+  return sha256_hex(bytes);
 }
 
 /// A camera pattern: the characters of camera ids and glob's * ? [ ] !.
@@ -115,7 +120,7 @@ std::optional<principal> credentials::check(std::string_view token) const {
   std::lock_guard<std::mutex> guard{mtx_};
   for (auto& e : entries_)
     if (e.name == name) {
-      if (constant_time_equal(sha256_hex(e.salt, secret), e.hash))
+      if (constant_time_equal(salted_hash(e.salt, secret), e.hash))
         return principal{e.name, e.role, e.cameras};
       return std::nullopt;
     }
@@ -149,7 +154,7 @@ std::string credentials::add(const std::string& name, role r,
   s.cameras = cameras;
   s.created_unix_ms = unix_ms();
   s.salt = random_hex(16);
-  s.hash = sha256_hex(s.salt, secret);
+  s.hash = salted_hash(s.salt, secret);
   write(name, &s);
   entries_.push_back(std::move(s));
   return name + ":" + secret;

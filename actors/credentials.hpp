@@ -26,6 +26,10 @@ namespace recl {
 
 class store;
 
+/// SHA-256 of `bytes`, as 64 lowercase hex digits. Throws
+/// std::runtime_error when OpenSSL cannot compute it.
+std::string sha256_hex(std::string_view bytes);
+
 enum class role { camera, viewer, admin };
 
 /// "camera", "viewer" or "admin".
