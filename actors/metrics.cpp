@@ -216,10 +216,8 @@ std::string prometheus_text(const metrics_snapshot& m,
         << "recl_reply_seconds_count " << h.count << '\n';
   x.head("recl_reply_part_seconds_total", "counter",
          "seconds of answered windows spent in each part of the server");
-  const char* parts[]
-    = {"queue", "decode", "teacher", "select", "check", "fetch", "link"};
-  for (size_t i = 0; i < std::size(parts); ++i)
-    x.out << "recl_reply_part_seconds_total{part=\"" << parts[i] << "\"} "
+  for (size_t i = 0; i < std::size(reply_parts); ++i)
+    x.out << "recl_reply_part_seconds_total{part=\"" << reply_parts[i] << "\"} "
           << h.parts_s[i] << '\n';
   return x.out.str();
 }
@@ -232,6 +230,7 @@ void reply_histogram::add(const window_timing& t) {
   sum_s += s;
   double parts[] = {t.queue_ms, t.decode_ms, t.teacher_ms, t.select_ms,
                     t.check_ms, t.fetch_ms,  t.link_ms};
+  static_assert(std::size(parts) == std::size(reply_parts));
   for (size_t i = 0; i < std::size(parts); ++i)
     parts_s[i] += parts[i] / 1000;
 }

@@ -19,6 +19,11 @@
 
 namespace recl {
 
+/// The parts of the server a reply's time is split into (window_timing),
+/// as /metrics names them; what is left of the reply is the server's own.
+inline constexpr const char* reply_parts[]
+  = {"queue", "decode", "teacher", "select", "check", "fetch", "link"};
+
 /// Reply times of answered windows, as a Prometheus histogram, with the
 /// time spent in each part of the server.
 struct reply_histogram {
@@ -26,9 +31,8 @@ struct reply_histogram {
   uint64_t buckets[std::size(bounds)] = {}; ///< answered within each bound
   uint64_t count = 0;
   double sum_s = 0;
-  /// Seconds spent in each part: queue, decode, teacher, select, check,
-  /// fetch, link.
-  double parts_s[7] = {};
+  /// Seconds spent in each part, in the order of reply_parts.
+  double parts_s[std::size(reply_parts)] = {};
 
   void add(const window_timing& t);
 };

@@ -24,6 +24,7 @@
 //     edges' "other"); the fetch and link times on their own, and the
 //     coordinator's CPU seconds per window.
 
+#include "actors/metrics.hpp"
 #include "bench/data.hpp"
 #include "common/settings.hpp"
 #include "common/util.hpp"
@@ -101,8 +102,7 @@ void read_metrics(const std::string& port, outcome& r) {
     return metric(text, "recl_reply_part_seconds_total{part=\"" + name + "\"}");
   };
   double waits = 0;
-  for (auto p :
-       {"queue", "decode", "teacher", "select", "check", "fetch", "link"})
+  for (auto p : reply_parts)
     waits += part(p);
   auto total = metric(text, "recl_reply_seconds_sum");
   r.reply_ms = 1000 * total / n;
