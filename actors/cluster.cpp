@@ -1,5 +1,6 @@
 #include "actors/cluster.hpp"
 
+#include "actors/cluster_protocol.hpp"
 #include "actors/credentials.hpp"
 #include "common/log.hpp"
 #include "common/util.hpp"
@@ -18,23 +19,6 @@
 namespace recl {
 
 namespace {
-
-/// The coordinator's store, for workers' GPU owners. A get answers zero or
-/// one value; a scan, keys and values in turn.
-using store_actor = caf::typed_actor<
-  caf::replies_to<kv_get_atom, uint8_t,
-                  std::string>::with<std::vector<std::string>>,
-  caf::replies_to<kv_put_atom, uint8_t, std::string, std::string>::with<bool>,
-  caf::replies_to<kv_scan_atom, uint8_t,
-                  std::string>::with<std::vector<std::string>>>;
-
-/// What the coordinator publishes: for a node that says hello, the store and
-/// the node_welcome; its owners passed on to the GPU pool and its labelers
-/// to the labeler pool.
-using door_actor = caf::typed_actor<
-  caf::replies_to<hello_atom, std::string>::with<caf::actor, node_welcome>,
-  caf::reacts_to<join_atom, std::string, std::string, caf::actor>,
-  caf::reacts_to<join_atom, label_atom, std::string, caf::actor>>;
 
 /// A family from the wire, checked.
 caf::expected<family> family_of(uint8_t x) {
@@ -108,7 +92,12 @@ door_actor::behavior_type door(door_actor::pointer self, node_actor node,
       caf::anon_send_exit(s.second, caf::exit_reason::user_shutdown);
   });
   return {
-    [=](hello_atom, const std::string& name) {
+    [=](hello_atom, const std::string& name,
+        uint32_t protocol) -> caf::result<caf::actor, node_welcome> {
+      if (auto why = protocol_refusal(protocol); !why.empty()) {
+        log::warning("cluster", "node ", name, " refused: ", why);
+        return caf::make_error(ec::unauthorized, "node " + name + ": " + why);
+      }
       log::info("cluster", "node ", name, " connected");
       auto& server = (*servers)[name];
       if (server)
@@ -208,7 +197,9 @@ caf::actor hello(caf::actor_system& sys, const worker_config& cfg,
   door = *d;
   caf::scoped_actor self{sys};
   caf::actor db;
-  self->request(door, std::chrono::seconds(30), hello_atom_v, cfg.name)
+  self
+    ->request(door, std::chrono::seconds(30), hello_atom_v, cfg.name,
+              cluster_protocol)
     .receive(
       [&](caf::actor& x, node_welcome& w) {
         db = std::move(x);

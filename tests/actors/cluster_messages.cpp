@@ -3,6 +3,8 @@
 // writes them. And what the coordinator counts of each link.
 
 #include "actors/actors.hpp"
+#include "actors/cluster_protocol.hpp"
+#include "actors/credentials.hpp"
 #include "actors/held.hpp"
 #include "actors/traffic.hpp"
 
@@ -196,4 +198,24 @@ TEST_CASE("cluster: requests held for an actor that goes down fail once "
   CHECK(failed == std::vector<std::string>{"b"});
   CHECK(answers == 1);
   CHECK(held.fail_all(caf::make_error(ec::model, "gone")) == 0);
+}
+
+TEST_CASE_FIXTURE(fixture, "cluster: what crosses a node link has the shape "
+                           "its protocol version names") {
+  auto shape = cluster_shape(*sys);
+  CHECK(shape == cluster_shape(*sys));
+  CHECK(shape.find("recl::node_welcome:") != std::string::npos);
+  CHECK(shape.find("door:") != std::string::npos);
+  CHECK(shape.find("unserializable") == std::string::npos);
+  // A node of another build would fail to decode what this one sends, and
+  // say nothing: the version a worker says at hello must change with it.
+  auto hash = sha256_hex(shape);
+  CHECK_MESSAGE(hash == std::string{cluster_shape_hash},
+                "what crosses a node link changed shape: raise "
+                "cluster_protocol (now "
+                  << cluster_protocol << ") and set cluster_shape_hash to "
+                  << hash << " (actors/cluster_protocol.hpp)");
+  CHECK(protocol_refusal(cluster_protocol).empty());
+  CHECK(protocol_refusal(0).find("protocol 0, this coordinator")
+        != std::string::npos);
 }

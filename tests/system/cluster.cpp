@@ -2,9 +2,14 @@
 // coordinator and real worker processes on loopback, joined over CAF's
 // middleman with TLS both ways, serving real edges.
 
+#include "actors/cluster_protocol.hpp"
 #include "gpu/expert.hpp"
 #include "tests/system/certificate.hpp"
 #include "tests/system/live_daemon.hpp"
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+#include <caf/openssl/all.hpp>
 
 #include <csignal>
 #include <filesystem>
@@ -46,6 +51,33 @@ worker(const std::string& nodes, const std::string& name,
                       tls_args(cert)),
                   extra);
   return std::make_unique<test::process>(bin("recld"), args);
+}
+
+/// Says hello at the door on `nodes` (HOST:PORT), as a node named "old"
+/// that speaks cluster protocol `protocol`: why it was refused, or "" when
+/// welcomed.
+std::string hello_as(const std::string& nodes, const test::certificate& c,
+                     uint32_t protocol) {
+  caf::actor_system_config cfg;
+  add_message_types(cfg);
+  cfg.load<caf::io::middleman>();
+  cfg.load<caf::openssl::manager>();
+  cfg.openssl_certificate = c.cert;
+  cfg.openssl_key = c.key;
+  cfg.openssl_cafile = c.cert;
+  caf::actor_system sys{cfg};
+  auto ep = parse_endpoint(nodes);
+  auto door = caf::openssl::remote_actor<door_actor>(sys, ep.host, ep.port);
+  if (!door)
+    return "no link: " + sys.render(door.error());
+  caf::scoped_actor self{sys};
+  std::string why;
+  self
+    ->request(*door, std::chrono::seconds(30), hello_atom_v, std::string{"old"},
+              protocol)
+    .receive([](caf::actor&, node_welcome&) {},
+             [&](caf::error& e) { why = describe(e); });
+  return why;
 }
 
 /// recl-admin nodes after the run: the coordinator's own device and
@@ -231,6 +263,14 @@ TEST_CASE_FIXTURE(one_place, "nodes: a coordinator without labelers or "
   auto nodes = out.substr(at + 15, out.find('\n', at) - at - 15);
   CHECK(contains(d.admin("status")["teacher"].get<std::string>(),
                  "(on worker nodes)"));
+  // A node built from code whose messages differ is refused at hello, by
+  // name, before anything else crosses.
+  auto why = hello_as(nodes, cert, cluster_protocol + 1);
+  CHECK_MESSAGE(contains(why, "node old: it speaks cluster protocol "
+                                + std::to_string(cluster_protocol + 1)),
+                why);
+  CHECK(contains(d.proc->err(), "node old refused"));
+  CHECK_FALSE(contains(d.proc->err(), "node old connected"));
   auto alone = d.edge("cam-a", {place[0]}, data, 1);
   CHECK(alone.code != 0);
   CHECK_MESSAGE(contains(alone.out + alone.err, "no labeler"), alone.out);
