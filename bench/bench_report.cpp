@@ -483,6 +483,7 @@ void write_report(const bench_settings& s,
   curves_section(rep, in);
   ablations_section(rep, in);
   budget_to_match(rep, in);
+  devices_section(rep, in);
   write_footer(rep, s);
 }
 

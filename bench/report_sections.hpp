@@ -60,4 +60,8 @@ void ablations_section(std::ostream& rep, report_input& in);
 /// The budget each policy needs to match RECL (experiment 1).
 void budget_to_match(std::ostream& rep, report_input& in);
 
+/// Accuracy against devices, and the devices each policy needs to match
+/// RECL (Fig. 6; runs with --devices; report_devices.cpp). Also printed.
+void devices_section(std::ostream& rep, report_input& in);
+
 } // namespace recl::bench

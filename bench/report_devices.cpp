@@ -1,0 +1,148 @@
+// Fig. 6 of the paper: accuracy against the number of devices, from a run
+// with --devices (each policy played once per device count, as the variant
+// "POLICY[devices=cpu:N]"). Every comparison is paired on the same frames
+// (seed, camera, window) with a 95% bootstrap interval, so "rises" and
+// "needs N devices to match" mean measurably, not one run's luck.
+
+#include "bench/report_sections.hpp"
+
+#include "bench/plot.hpp"
+#include "bench/stats.hpp"
+
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace recl::bench {
+
+namespace {
+
+/// One window's mAP by (seed, camera, window).
+using scores = std::map<std::tuple<uint64_t, std::string, size_t>, double>;
+
+/// "ams[devices=cpu:4]" as ("ams", 4); false for a name without devices.
+bool split_devices(const std::string& name, std::string& policy,
+                   uint32_t& devices) {
+  const std::string tag = "[devices=cpu:";
+  auto at = name.find(tag);
+  if (at == std::string::npos || name.back() != ']')
+    return false;
+  policy = name.substr(0, at);
+  devices = static_cast<uint32_t>(
+    std::stoul(name.substr(at + tag.size(), name.size() - at - tag.size())));
+  return true;
+}
+
+/// `a` minus `b` on the windows both scored.
+paired_ci minus(const scores& a, const scores& b) {
+  std::vector<double> d;
+  for (auto& [k, x] : a)
+    if (auto i = b.find(k); i != b.end())
+      d.push_back(x - i->second);
+  return bootstrap_mean(d);
+}
+
+std::string ci_text(const paired_ci& c) {
+  return cv::format("%+.3f (%+.3f..%+.3f)", c.mean, c.lo, c.hi);
+}
+
+double mean_of(const scores& s) {
+  double t = 0;
+  for (auto& [k, x] : s)
+    t += x;
+  return s.empty() ? 0 : t / static_cast<double>(s.size());
+}
+
+/// The device-count tables of one camera count and budget.
+void devices_tables(std::ostream& out,
+                    std::map<std::string, std::map<uint32_t, scores>>& by,
+                    size_t n, int b) {
+  std::set<uint32_t> counts;
+  for (auto& [p, m] : by)
+    for (auto& [d, s] : m)
+      counts.insert(d);
+  out << "\n## Accuracy against devices (Fig. 6; " << n << " cameras, budget "
+      << b
+      << ")\n\nMean mAP@0.5 over the scored windows, per number of "
+         "devices.\n\n| policy |";
+  for (auto d : counts)
+    out << ' ' << d << " |";
+  out << "\n|---|";
+  for (size_t i = 0; i < counts.size(); ++i)
+    out << "---|";
+  out << '\n';
+  for (auto& [p, m] : by) {
+    out << "| " << p << " |";
+    for (auto d : counts)
+      out << (m.count(d) ? cv::format(" %.3f |", mean_of(m[d])) : " - |");
+    out << '\n';
+  }
+  auto first = *counts.begin();
+  out << "\nMore devices, paired with the same policy at " << first
+      << " (an interval that includes 0: no measurable difference).\n\n"
+         "| policy | devices | difference (95% interval) | verdict |\n"
+         "|---|---|---|---|\n";
+  for (auto& [p, m] : by)
+    for (auto& [d, s] : m)
+      if (d != first && m.count(first)) {
+        auto c = minus(s, m[first]);
+        out << "| " << p << " | " << d << " vs " << first << " | " << ci_text(c)
+            << " | "
+            << (!c.measurable() ? "no measurable difference"
+                : c.mean > 0    ? "rises"
+                                : "falls")
+            << " |\n";
+      }
+  if (!by.count("recl"))
+    return;
+  out << "\nEach other policy against RECL: its difference from RECL at "
+         "RECL's device count, at each of its own, and the fewest devices "
+         "at which it is not measurably below RECL (\"> N\": below at every "
+         "count run).\n\n| policy | RECL's devices | its devices: difference "
+         "(95% interval) | devices it needs |\n|---|---|---|---|\n";
+  auto& recl = by["recl"];
+  for (auto& [p, m] : by) {
+    if (p == "recl")
+      continue;
+    for (auto& [rd, rs] : recl) {
+      std::string cells, needs = "> " + std::to_string(*counts.rbegin());
+      bool found = false;
+      for (auto& [d, s] : m) {
+        auto c = minus(s, rs);
+        cells += (cells.empty() ? "" : "; ") + std::to_string(d) + ": "
+                 + ci_text(c);
+        if (!found && c.n > 1 && c.hi >= 0) {
+          needs = std::to_string(d);
+          found = true;
+        }
+      }
+      out << "| " << p << " | " << rd << " | " << cells << " | " << needs
+          << " |\n";
+    }
+  }
+}
+
+} // namespace
+
+void devices_section(std::ostream& rep, report_input& in) {
+  // (cameras, budget) -> policy -> devices -> scores.
+  std::map<std::pair<size_t, int>,
+           std::map<std::string, std::map<uint32_t, scores>>>
+    runs;
+  for (auto& r : in.rows) {
+    std::string policy;
+    uint32_t devices = 0;
+    if (r.sparse || !split_devices(r.policy, policy, devices))
+      continue;
+    runs[{r.cameras, r.budget}][policy][devices][{r.seed, r.camera, r.window}]
+      = r.map;
+  }
+  for (auto& [nb, by] : runs) {
+    std::ostringstream out;
+    devices_tables(out, by, nb.first, nb.second);
+    rep << out.str();
+    std::printf("%s", out.str().c_str()); // the verdict, on the console too
+  }
+}
+
+} // namespace recl::bench
