@@ -13,6 +13,7 @@
 #include <openssl/err.h>
 
 #include <chrono>
+#include <set>
 #include <iostream>
 #include <thread>
 
@@ -87,6 +88,7 @@ door_actor::behavior_type door(door_actor::pointer self, node_actor node,
   // One per worker node. Not the actor's state: the servers end with the
   // door, in a functor that runs after a stateful actor's state is gone.
   auto servers = std::make_shared<std::map<std::string, store_actor>>();
+  auto refused = std::make_shared<std::set<std::string>>();
   self->attach_functor([servers] {
     for (auto& s : *servers)
       caf::anon_send_exit(s.second, caf::exit_reason::user_shutdown);
@@ -95,9 +97,12 @@ door_actor::behavior_type door(door_actor::pointer self, node_actor node,
     [=](hello_atom, const std::string& name,
         uint32_t protocol) -> caf::result<caf::actor, node_welcome> {
       if (auto why = protocol_refusal(protocol); !why.empty()) {
-        log::warning("cluster", "node ", name, " refused: ", why);
+        // Once per node: a refused worker tries again every second.
+        if (refused->insert(name).second)
+          log::warning("cluster", "node ", name, " refused: ", why);
         return caf::make_error(ec::unauthorized, "node " + name + ": " + why);
       }
+      refused->erase(name);
       log::info("cluster", "node ", name, " connected");
       auto& server = (*servers)[name];
       if (server)
