@@ -58,9 +58,12 @@ void devices_tables(std::ostream& out,
                     std::map<std::string, std::map<uint32_t, scores>>& by,
                     size_t n, int b) {
   std::set<uint32_t> counts;
-  for (auto& [p, m] : by)
+  std::vector<std::string> order; // RECL first
+  for (auto& [p, m] : by) {
+    order.insert(p == "recl" ? order.begin() : order.end(), p);
     for (auto& [d, s] : m)
       counts.insert(d);
+  }
   out << "\n## Accuracy against devices (Fig. 6; " << n << " cameras, budget "
       << b
       << ")\n\nMean mAP@0.5 over the scored windows, per number of "
@@ -71,7 +74,8 @@ void devices_tables(std::ostream& out,
   for (size_t i = 0; i < counts.size(); ++i)
     out << "---|";
   out << '\n';
-  for (auto& [p, m] : by) {
+  for (auto& p : order) {
+    auto& m = by[p];
     out << "| " << p << " |";
     for (auto d : counts)
       out << (m.count(d) ? cv::format(" %.3f |", mean_of(m[d])) : " - |");
@@ -82,10 +86,10 @@ void devices_tables(std::ostream& out,
       << " (an interval that includes 0: no measurable difference).\n\n"
          "| policy | devices | difference (95% interval) | verdict |\n"
          "|---|---|---|---|\n";
-  for (auto& [p, m] : by)
-    for (auto& [d, s] : m)
-      if (d != first && m.count(first)) {
-        auto c = minus(s, m[first]);
+  for (auto& p : order)
+    for (auto& [d, s] : by[p])
+      if (d != first && by[p].count(first)) {
+        auto c = minus(s, by[p][first]);
         out << "| " << p << " | " << d << " vs " << first << " | " << ci_text(c)
             << " | "
             << (!c.measurable() ? "no measurable difference"
