@@ -113,7 +113,9 @@ options make_options() {
     .add("devices", "LIST",
          "Fig. 6: run every policy once per device count (e.g. 1,2,4,8: "
          "recld --devices cpu:N, N GPU owners; with the replay clock N "
-         "devices give N micro-windows per unit of time)")
+         "devices give N micro-windows per unit of time); the report's "
+         "Fig. 6 section pairs each count with the fewest and says how many "
+         "devices each policy needs to be not measurably below RECL")
     .add("curve-epochs", "N",
          "experiment 3: epochs of retraining tried "
          "against each zoo expert RECL served (0: "
