@@ -50,7 +50,8 @@ std::string protocol_refusal(uint32_t protocol);
 
 /// A text that changes when what crosses a node link changes shape: each
 /// interface's messages, and each message type's name with the bytes of
-/// its default value (a field added, removed or retyped changes them).
+/// its default value. A field added or removed changes them, and so does
+/// one whose size changes; two fields of one type swapped do not.
 std::string cluster_shape(caf::actor_system& sys);
 
 } // namespace recl
