@@ -27,9 +27,13 @@ bool split_devices(const std::string& name, std::string& policy,
   auto at = name.find(tag);
   if (at == std::string::npos || name.back() != ']')
     return false;
+  auto count = name.substr(at + tag.size(), name.size() - at - tag.size() - 1);
+  if (count.empty()
+      || count.find_first_not_of("0123456789") != std::string::npos
+      || count.size() > 4)
+    return false;
   policy = name.substr(0, at);
-  devices = static_cast<uint32_t>(
-    std::stoul(name.substr(at + tag.size(), name.size() - at - tag.size())));
+  devices = static_cast<uint32_t>(std::stoul(count));
   return true;
 }
 

@@ -45,6 +45,11 @@ TEST_CASE("bench report: accuracy against devices, and the devices AMS "
   add_run(in.rows, "ams", 2, 0.45);
   add_run(in.rows, "ams", 4, 0.52);
   add_run(in.rows, "odin", 1, 0.50, true);
+  // Rows of runs without a device count are not part of it.
+  add_run(in.rows, "none", 1, 0.30);
+  for (auto& r : in.rows)
+    if (r.policy == "none[devices=cpu:1]")
+      r.policy = "none[devices=cpu:x]";
   std::ostringstream rep;
   devices_section(rep, in);
   auto text = rep.str();
@@ -62,6 +67,7 @@ TEST_CASE("bench report: accuracy against devices, and the devices AMS "
         != std::string::npos);
   CHECK(text.find("| ams | 2 | 1: -0.150") != std::string::npos);
   CHECK(text.find("| > 4 |") != std::string::npos);
+  CHECK(text.find("| none") == std::string::npos);
   // A tie within the wobble is no measurable difference: it needs as
   // many devices as RECL.
   auto odin = text.substr(text.find("| odin | 1 | "));
