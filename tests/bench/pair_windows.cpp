@@ -9,14 +9,7 @@
 #include <fstream>
 
 using namespace recl;
-
-namespace {
-
-bool has(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-} // namespace
+using test::contains;
 
 TEST_CASE("pair_windows.py: paired difference, by seeds and by the source "
           "of A's deployed model") {
@@ -41,18 +34,19 @@ TEST_CASE("pair_windows.py: paired difference, by seeds and by the source "
   auto script = std::string{RECL_SOURCE_DIR} + "/bench/pair_windows.py";
   auto all = test::run("/usr/bin/python3", {script, csv, "a", csv, "b"});
   REQUIRE_MESSAGE(all.code == 0, all.err);
-  CHECK_MESSAGE(has(all.out, "3 pairs: A 0.600, B 0.500, A - B +0.100"),
+  CHECK_MESSAGE(contains(all.out, "3 pairs: A 0.600, B 0.500, A - B +0.100"),
                 all.out);
   auto split = test::run("/usr/bin/python3",
                          {script, "--by-source", csv, "a", csv, "b"});
-  CHECK_MESSAGE(has(split.out, "A deployed zoo: 2 pairs: A 0.650, B 0.500, "
-                               "A - B +0.150 (+0.100..+0.200): A better"),
+  CHECK_MESSAGE(contains(split.out,
+                         "A deployed zoo: 2 pairs: A 0.650, B 0.500, "
+                         "A - B +0.150 (+0.100..+0.200): A better"),
                 split.out);
   auto one = test::run("/usr/bin/python3",
                        {script, "--seeds", "2-2", csv, "a", csv, "b"});
   CHECK(one.code == 1); // one window in common: too few to pair
-  CHECK(has(one.err, "fewer than 2 windows in common"));
+  CHECK(contains(one.err, "fewer than 2 windows in common"));
   auto bad = test::run("/usr/bin/python3", {script, "--bogus", csv});
   CHECK(bad.code == 2);
-  CHECK(has(bad.err, "unknown option --bogus"));
+  CHECK(contains(bad.err, "unknown option --bogus"));
 }

@@ -14,14 +14,6 @@
 
 using namespace recl;
 
-namespace {
-
-bool contains_text(const std::string& s, const std::string& part) {
-  return s.find(part) != std::string::npos;
-}
-
-} // namespace
-
 TEST_CASE("edge runtime: a damaged update is refused and the old model "
           "keeps running"
           * doctest::skip(test::data_dir().empty())) {
@@ -109,7 +101,8 @@ TEST_CASE("edge runtime: a model update is applied only when whole and meant "
   auto u = decode_model_update(std::string_view{
     reinterpret_cast<const char*>(delta.data()), delta.size()});
   u.tensors.back().bytes[1] ^= 1; // decodes, but is not the served model
-  CHECK(contains_text(m.swap_update("r-1", as_bytes(encode(u))).error, "hash"));
+  CHECK(
+    test::contains(m.swap_update("r-1", as_bytes(encode(u))).error, "hash"));
   CHECK(m.id() == "base");
   CHECK(m.hash() == content_hash(*base));
   // Whole and for this model: two tensors, the served model exactly.

@@ -92,9 +92,7 @@ inline std::string rpc_failure(F&& f) {
   return "(no error)";
 }
 
-inline bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
+using test::contains;
 
 inline uint64_t windows_of(const status_info& s, const std::string& id) {
   for (auto& c : s.cameras)

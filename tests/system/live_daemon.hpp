@@ -21,9 +21,7 @@ namespace recl::systest {
 
 using test::bin;
 
-inline bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
+using test::contains;
 
 /// Clip ids of a place, in catalog order.
 inline std::vector<std::string> clips_of(const std::string& data,

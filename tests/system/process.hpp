@@ -8,6 +8,11 @@
 
 namespace recl::test {
 
+/// Whether `haystack` holds `needle` (a process's output, a report).
+inline bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
 /// A child process with its stdout on a pipe and stderr in a file.
 class process {
 public:
