@@ -46,10 +46,6 @@ paired_ci minus(const scores& a, const scores& b) {
   return bootstrap_mean(d);
 }
 
-std::string ci_text(const paired_ci& c) {
-  return cv::format("%+.3f (%+.3f..%+.3f)", c.mean, c.lo, c.hi);
-}
-
 double mean_of(const scores& s) {
   double t = 0;
   for (auto& [k, x] : s)
@@ -57,21 +53,15 @@ double mean_of(const scores& s) {
   return s.empty() ? 0 : t / static_cast<double>(s.size());
 }
 
-/// The device-count tables of one camera count and budget.
-void devices_tables(std::ostream& out,
-                    std::map<std::string, std::map<uint32_t, scores>>& by,
-                    size_t n, int b) {
-  std::set<uint32_t> counts;
-  std::vector<std::string> order; // RECL first
-  for (auto& [p, m] : by) {
-    order.insert(p == "recl" ? order.begin() : order.end(), p);
-    for (auto& [d, s] : m)
-      counts.insert(d);
-  }
-  out << "\n## Accuracy against devices (Fig. 6; " << n << " cameras, budget "
-      << b
-      << ")\n\nMean mAP@0.5 over the scored windows, per number of "
-         "devices.\n\n| policy |";
+/// Runs by policy, then by device count.
+using by_policy = std::map<std::string, std::map<uint32_t, scores>>;
+
+/// Mean mAP per policy (RECL first) and device count.
+void means_table(std::ostream& out, by_policy& by,
+                 const std::vector<std::string>& order,
+                 const std::set<uint32_t>& counts) {
+  out << "Mean mAP@0.5 over the scored windows, per number of devices.\n\n"
+         "| policy |";
   for (auto d : counts)
     out << ' ' << d << " |";
   out << "\n|---|";
@@ -85,7 +75,11 @@ void devices_tables(std::ostream& out,
       out << (m.count(d) ? cv::format(" %.3f |", mean_of(m[d])) : " - |");
     out << '\n';
   }
-  auto first = *counts.begin();
+}
+
+/// Each policy at each device count against itself at the fewest.
+void gains_table(std::ostream& out, by_policy& by,
+                 const std::vector<std::string>& order, uint32_t first) {
   out << "\nMore devices, paired with the same policy at " << first
       << " (an interval that includes 0: no measurable difference).\n\n"
          "| policy | devices | difference (95% interval) | verdict |\n"
@@ -101,42 +95,56 @@ void devices_tables(std::ostream& out,
                                 : "falls")
             << " |\n";
       }
-  if (!by.count("recl"))
-    return;
+}
+
+/// Each other policy against RECL at each of RECL's device counts, and the
+/// fewest devices at which it is not measurably below.
+void match_table(std::ostream& out, by_policy& by, uint32_t most) {
   out << "\nEach other policy against RECL: its difference from RECL at "
          "RECL's device count, at each of its own, and the fewest devices "
          "at which it is not measurably below RECL (\"> N\": below at every "
          "count run).\n\n| policy | RECL's devices | its devices: difference "
          "(95% interval) | devices it needs |\n|---|---|---|---|\n";
-  auto& recl = by["recl"];
   for (auto& [p, m] : by) {
     if (p == "recl")
       continue;
-    for (auto& [rd, rs] : recl) {
-      std::string cells, needs = "> " + std::to_string(*counts.rbegin());
-      bool found = false;
+    for (auto& [rd, rs] : by["recl"]) {
+      std::string cells, needs;
       for (auto& [d, s] : m) {
         auto c = minus(s, rs);
         cells += (cells.empty() ? "" : "; ") + std::to_string(d) + ": "
                  + ci_text(c);
-        if (!found && c.n > 1 && c.hi >= 0) {
+        if (needs.empty() && c.n > 1 && c.hi >= 0)
           needs = std::to_string(d);
-          found = true;
-        }
       }
-      out << "| " << p << " | " << rd << " | " << cells << " | " << needs
-          << " |\n";
+      out << "| " << p << " | " << rd << " | " << cells << " | "
+          << (needs.empty() ? "> " + std::to_string(most) : needs) << " |\n";
     }
   }
+}
+
+/// The device-count tables of one camera count and budget.
+void devices_tables(std::ostream& out, by_policy& by, size_t n, int b) {
+  std::set<uint32_t> counts;
+  std::vector<std::string> order; // RECL first
+  for (auto& [p, m] : by) {
+    order.insert(p == "recl" ? order.begin() : order.end(), p);
+    for (auto& [d, s] : m)
+      counts.insert(d);
+  }
+  out << "\n## Accuracy against devices (Fig. 6; " << n << " cameras, budget "
+      << b << ")\n\n";
+  means_table(out, by, order, counts);
+  gains_table(out, by, order, *counts.begin());
+  if (by.count("recl"))
+    match_table(out, by, *counts.rbegin());
 }
 
 } // namespace
 
 void devices_section(std::ostream& rep, report_input& in) {
   // (cameras, budget) -> policy -> devices -> scores.
-  std::map<std::pair<size_t, int>,
-           std::map<std::string, std::map<uint32_t, scores>>>
-    runs;
+  std::map<std::pair<size_t, int>, by_policy> runs;
   for (auto& r : in.rows) {
     std::string policy;
     uint32_t devices = 0;

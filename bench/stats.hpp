@@ -27,7 +27,9 @@ inline double percentile(std::vector<double> xs, double p) {
 } // namespace recl::bench
 
 #include <cstdint>
+#include <cstdio>
 #include <random>
+#include <string>
 
 namespace recl::bench {
 
@@ -69,6 +71,13 @@ inline paired_ci bootstrap_mean(const std::vector<double>& diffs,
   r.lo = at(0.025);
   r.hi = at(0.975);
   return r;
+}
+
+/// "+0.006 (+0.003..+0.010)": the mean and its interval.
+inline std::string ci_text(const paired_ci& c) {
+  char buf[128];
+  std::snprintf(buf, sizeof buf, "%+.3f (%+.3f..%+.3f)", c.mean, c.lo, c.hi);
+  return buf;
 }
 
 } // namespace recl::bench

@@ -53,12 +53,6 @@ std::vector<double> time_teacher(teacher& t,
   return ms;
 }
 
-std::string ci_text(const bench::paired_ci& c) {
-  char buf[128];
-  std::snprintf(buf, sizeof buf, "%+.3f (%+.3f..%+.3f)", c.mean, c.lo, c.hi);
-  return buf;
-}
-
 /// Frames spread over every catalog clip, with the clip each came from.
 struct clip_frames {
   sampled_frames frames;
