@@ -13,8 +13,8 @@
 #include <openssl/err.h>
 
 #include <chrono>
-#include <set>
 #include <iostream>
+#include <set>
 #include <thread>
 
 namespace recl {
