@@ -90,23 +90,25 @@ TEST_CASE_FIXTURE(
   CHECK(contains(text, "windows dropped while the server was away"));
   CHECK(contains(text, "[cam-r] done: "));
   // The model served before the kill ran on every frame due after it,
-  // through the outage and on.
+  // through the outage and on. When in window 1 it arrived depends on how
+  // fast the loaded machine answered window 0, so count from window 2.
   std::ifstream in{out};
   std::string line;
   double last = 0;
-  size_t lines = 0;
+  size_t from_window_2 = 0;
   while (std::getline(in, line)) {
     auto j = nlohmann::json::parse(line);
     last = j["t"].get<double>();
-    ++lines;
+    from_window_2 += last >= 10.0;
   }
-  CHECK(lines >= 45); // 25 s at 2 frames/s, give or take
+  CHECK(from_window_2 >= 39); // 20 s at 2 frames/s, give or take the edges
   CHECK(last > 29);
-  // Restarted, the edge resumes with the model it had (one served after
-  // the outage: retrained for it, or a zoo expert): it runs it before the
-  // server has said anything.
+  // Restarted, the edge resumes with the model it had: it runs it before
+  // the server has said anything (and without state it runs nothing until
+  // a reply serves one). Which model that is, base or one retrained after
+  // the outage, is the safety checker's call on the window's frames.
   auto held = trim(read_file(tmp.path() + "/edge-state/model.id"));
-  CHECK(held != "base");
+  REQUIRE(!held.empty());
   auto again
     = d->edge("cam-r", {place[7]}, data, 1,
               {"--state-dir", tmp.path() + "/edge-state", "--infer-fps", "2"});
