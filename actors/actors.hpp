@@ -359,6 +359,7 @@ struct node_config {
   selector_kind selector = selector_kind::gating;
   bool retrain = true;          ///< false: selection only (no training)
   uint32_t retrain_windows = 0; ///< retrain only a camera's first N (0: all)
+  uint32_t train_windows = 1;   ///< a job trains on the camera's last N windows
   double alpha = 0.02;
   float min_fps = 0.1f, max_fps = 10.0f;   ///< AMS sampling bounds
   uint64_t max_reply_bytes = 256ull << 20; ///< the RPC message limit
@@ -449,6 +450,7 @@ struct camera_deps {
   bool generalist = true;
   bool retrain = true;
   uint32_t retrain_windows = 0;
+  uint32_t train_windows = 1;
   selection_rule selection = selection_rule::lineage; ///< modes.hpp
   admission_rule admission = admission_rule::next;    ///< modes.hpp
   train_start train_from = train_start::served;       ///< modes.hpp

@@ -96,6 +96,33 @@ std::string camera_state::source_of(const std::string& model) const {
   return "edge";
 }
 
+/// --train-windows: more frames of the same scene give more micro-windows
+/// something to learn (a job on one 20-frame window learns what it can in
+/// about two); a move to another place is diluted within N-1 windows.
+labelled_window camera_state::for_training(const labelled_window& lw) {
+  if (deps.train_windows <= 1)
+    return lw;
+  std::vector<frame> frames;
+  std::vector<frame_labels> labels;
+  for (auto& old : recent) {
+    frames.insert(frames.end(), old.source.frames.begin(),
+                  old.source.frames.end());
+    labels.insert(labels.end(), old.labels.begin(), old.labels.end());
+  }
+  auto out = lw;
+  out.history = static_cast<uint32_t>(labels.size());
+  frames.insert(frames.end(), lw.source.frames.begin(), lw.source.frames.end());
+  labels.insert(labels.end(), lw.labels.begin(), lw.labels.end());
+  out.source.frames = std::move(frames);
+  out.labels = std::move(labels);
+  out.images.reset(); // the owner decodes the earlier windows' frames anyway
+  recent.push_back(lw);
+  recent.back().images.reset(); // decoded frames are large: keep the JPEGs
+  while (recent.size() >= deps.train_windows)
+    recent.pop_front();
+  return out;
+}
+
 /// AMS's rule on label drift: how much consecutive frames' teacher labels
 /// agree, as the overlap of their per-class box counts (1 = same counts).
 /// High agreement lowers the rate, low agreement raises it. (Box-level IoU

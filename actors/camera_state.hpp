@@ -7,6 +7,7 @@
 
 #include <caf/typed_event_based_actor.hpp>
 
+#include <deque>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,6 +24,13 @@ struct camera_state {
   /// --admission next: the last retrained model, waiting for the next
   /// window's safety check to say whether it is promising.
   std::optional<candidate> on_probation;
+  /// --train-windows N: the camera's last N-1 windows that went to
+  /// training (frames and labels, not decoded), oldest first.
+  std::deque<labelled_window> recent;
+
+  /// The training request for window `lw`: it, after the frames of the
+  /// windows in `recent`; then remembers it there.
+  labelled_window for_training(const labelled_window& lw);
 
   /// Writes the camera's record and, in the same batch, deletes the models
   /// in `drop`; "" or why it failed (logged, not fatal to the reply).

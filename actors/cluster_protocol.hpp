@@ -19,11 +19,11 @@ namespace recl {
 /// The version of what crosses a node link. Raise it, and set
 /// cluster_shape_hash with it, whenever tests/actors/cluster_messages.cpp
 /// says the shape changed.
-constexpr uint32_t cluster_protocol = 1;
+constexpr uint32_t cluster_protocol = 2; // 2: labelled_window.history
 
 /// The SHA-256 of cluster_shape() for this version.
 constexpr const char* cluster_shape_hash
-  = "2be6e47afa7e16cea00fe5f1b41d284605968faef096d523c1684559721d553f";
+  = "f0d4afe0aa64af11e6f5f6702b164403d323e2c16f6b21194e7da2915d2fa001";
 
 /// The coordinator's store, for workers' GPU owners. A get answers zero or
 /// one value; a scan, keys and values in turn.

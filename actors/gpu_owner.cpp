@@ -112,7 +112,8 @@ void finish(self_ptr self, job& j) {
   }
   st.busy_s += seconds_since(t0);
   log::info("gpu-owner", "job ", j.id, " ended: ", j.micro_windows,
-            " micro-windows, ", static_cast<int>(j.device_s * 1000),
+            " micro-windows on ", j.frames, " frames (", j.history,
+            " from earlier windows), ", static_cast<int>(j.device_s * 1000),
             " ms on the device, held-out accuracy ", r.accuracy);
   if (j.has_rp)
     j.rp.deliver(std::move(r));
@@ -312,8 +313,18 @@ caf::result<training_result> start_job(self_ptr self, const labelled_window& lw,
     auto imgs = st.images_of(lw);
     auto truth = boxes_of(lw.labels);
     labelled_frames train, holdout;
-    split_window(*imgs, truth, train, holdout);
+    split_window(*imgs, truth, train, holdout, lw.history);
     j.holdout = holdout;
+    j.frames = train.frames.size();
+    j.history = std::min<size_t>(lw.history, imgs->size());
+    // From here on, the window's own frames (earlier windows' were
+    // measured and fed to the generalist with their own jobs).
+    if (lw.history > 0) {
+      auto h = std::min<size_t>(lw.history, imgs->size());
+      imgs
+        = std::make_shared<std::vector<image>>(imgs->begin() + h, imgs->end());
+      truth.erase(truth.begin(), truth.begin() + h);
+    }
     if (st.sched->policy() == sched_policy::ekya)
       for (size_t i = 0; i < train.frames.size(); i += 2) {
         j.subset.frames.push_back(train.frames[i]);

@@ -70,6 +70,8 @@ struct job {
   double acc = -1;
   uint32_t micro_windows = 0;
   double device_s = 0;
+  size_t frames = 0;  ///< trained on
+  size_t history = 0; ///< of them, from the camera's earlier windows
   caf::typed_response_promise<training_result> rp;
   bool has_rp = false;
 };
@@ -214,18 +216,25 @@ struct gpu_owner_state {
 };
 
 /// Splits a window's frames into training frames and a held-out slice (every
-/// fourth frame; with fewer than four frames both use all of them).
+/// fourth frame; with fewer than four frames both use all of them). The
+/// first `history` frames (earlier windows', --train-windows) only train:
+/// what measures the job is the window's own.
 inline void split_window(const std::vector<image>& imgs,
                          const std::vector<std::vector<box>>& truth,
-                         labelled_frames& train, labelled_frames& holdout) {
+                         labelled_frames& train, labelled_frames& holdout,
+                         size_t history = 0) {
+  size_t h = std::min(history, imgs.size());
+  size_t own = imgs.size() - h;
   for (size_t i = 0; i < imgs.size(); ++i) {
-    bool held = imgs.size() >= 4 && i % 4 == 3;
+    bool held = i >= h && own >= 4 && (i - h) % 4 == 3;
     auto& dst = held ? holdout : train;
     dst.frames.push_back(imgs[i]);
     dst.labels.push_back(truth[i]);
   }
-  if (holdout.frames.empty())
-    holdout = train;
+  if (holdout.frames.empty()) {
+    holdout.frames.assign(imgs.begin() + h, imgs.end());
+    holdout.labels.assign(truth.begin() + h, truth.end());
+  }
 }
 
 /// Loads the base expert, the generalist and the gating network named by

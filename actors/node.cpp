@@ -183,6 +183,7 @@ camera_deps camera_deps_of(node_state& st) {
   deps.generalist = st.cfg.gpu.generalist && !st.cfg.gpu.base_expert.empty();
   deps.retrain = st.cfg.retrain;
   deps.retrain_windows = st.cfg.retrain_windows;
+  deps.train_windows = st.cfg.train_windows;
   deps.alpha = st.cfg.alpha;
   deps.min_fps = st.cfg.min_fps;
   deps.max_fps = st.cfg.max_fps;

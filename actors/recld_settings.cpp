@@ -177,6 +177,10 @@ void add_adaptation_options(options& o) {
          "retrain only each camera's first N windows (0 = every window; 1 = "
          "one-time adaptation)",
          "0")
+    .add("train-windows", "N",
+         "a camera's retraining job trains on its last N windows' frames "
+         "(and is measured on the newest window's alone)",
+         "1")
     .add("alpha", "X", "admission margin over every rival (accuracy)", "0.02")
     .add("gamma", "N", "promising models admitted together", "2")
     .add("eta", "N", "prune experts chosen fewer than N times ...", "4")
@@ -368,6 +372,7 @@ void read_adaptation(node_config& n, const options& o) {
     o.fail("camera-jobs", "off needs --generalist on (nothing would train)");
   n.retrain_windows
     = static_cast<uint32_t>(o.get_int("retrain-windows", 0, 1000000));
+  n.train_windows = static_cast<uint32_t>(o.get_int("train-windows", 1, 100));
   n.alpha = o.get_double("alpha", 0, 1);
   n.zoo.alpha = n.alpha;
   n.zoo.gamma = static_cast<uint32_t>(o.get_int("gamma", 1, 1000));

@@ -28,6 +28,10 @@ struct labelled_window {
   /// Where it was labelled: a worker node's labeler ("NODE/labeler:N"),
   /// or "" for this node's own.
   std::string labeler;
+  /// A training request only: how many leading frames (and labels) are
+  /// the camera's earlier windows (--train-windows), for training and not
+  /// for measuring it. The window's own frames follow them.
+  uint32_t history = 0;
 };
 
 /// The answer to one window's selection and safety check (one request to
@@ -124,7 +128,8 @@ typename Inspector::result_type inspect(Inspector& f, frame_labels& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, labelled_window& x) {
   return f(caf::meta::type_name("recl.labelled_window"), x.source, x.labels,
-           x.queue_ms, x.decode_ms, x.teacher_ms, x.link_ms, x.labeler);
+           x.queue_ms, x.decode_ms, x.teacher_ms, x.link_ms, x.labeler,
+           x.history);
 }
 
 template <class Inspector>

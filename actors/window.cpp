@@ -305,8 +305,8 @@ void submit_training(camera_self self, journey_ptr j) {
       self->quit();
   };
   self
-    ->request(st.deps.gpu_owner, caf::infinite, train_atom_v, j->lw, j->start,
-              j->c.ids)
+    ->request(st.deps.gpu_owner, caf::infinite, train_atom_v,
+              st.for_training(j->lw), j->start, j->c.ids)
     .then(
       [=](training_result& r) {
         on_trained(self, j->lw, r);

@@ -74,9 +74,12 @@ TEST_CASE_FIXTURE(fixture, "cluster: a check and a training request, and "
   CHECK(back.ids == c.ids);
   CHECK(back.compare.oracle == 0.75f);
 
-  auto train = round_trip(caf::make_message(train_atom_v, sample_window(),
+  auto with_history = sample_window();
+  with_history.history = 1; // --train-windows: the first frame is older
+  auto train = round_trip(caf::make_message(train_atom_v, with_history,
                                             std::string{"base"},
                                             std::vector<std::string>{"e-1"}));
+  CHECK(train.get_as<labelled_window>(1).history == 1);
   CHECK(train.get_as<std::string>(2) == "base");
   training_result r;
   r.camera = "cam-1";

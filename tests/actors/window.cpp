@@ -33,6 +33,8 @@ struct script {
   std::vector<std::vector<std::string>> own;
   std::vector<std::string> fetched, selected, train_start;
   std::vector<std::vector<std::string>> train_rivals;
+  std::vector<std::vector<uint64_t>> train_ts; ///< each request's frames
+  std::vector<uint32_t> train_history;
   std::vector<camera_info> camstats;
 };
 using script_ptr = std::shared_ptr<script>;
@@ -71,11 +73,15 @@ caf::behavior gpu_owner(caf::event_based_actor*, script_ptr s) {
       return "weights of " + id;
     },
     // Records the request; the job "fails", so nothing is admitted.
-    [=](train_atom, labelled_window&, std::string& start,
+    [=](train_atom, labelled_window& lw, std::string& start,
         std::vector<std::string>& rivals) -> caf::result<training_result> {
       std::lock_guard<std::mutex> guard{s->mtx};
       s->train_start.push_back(start);
       s->train_rivals.push_back(rivals);
+      s->train_ts.emplace_back();
+      for (auto& f : lw.source.frames)
+        s->train_ts.back().push_back(f.ts_ms);
+      s->train_history.push_back(lw.history);
       return caf::make_error(ec::model, "not trained in this test");
     },
   };
@@ -106,11 +112,11 @@ struct fixture {
   std::unique_ptr<caf::actor_system> sys;
   script_ptr s = std::make_shared<script>();
   camera_actor cam;
+  camera_deps d;
 
   fixture() {
     add_message_types(cfg);
     sys = std::make_unique<caf::actor_system>(cfg);
-    camera_deps d;
     d.labeler = caf::actor_cast<labeler_actor>(sys->spawn(labeler, s));
     d.selector = caf::actor_cast<selector_actor>(sys->spawn(selector, s));
     d.gpu_owner = caf::actor_cast<gpu_owner_actor>(sys->spawn(gpu_owner, s));
@@ -120,6 +126,12 @@ struct fixture {
     d.zoo_size = std::make_shared<std::atomic<uint64_t>>(3);
     d.generalist = false;
     d.top_k = 4;
+    cam = spawn_camera(*sys, "cam-1", d);
+  }
+
+  /// The camera again, with `d` as the test changed it.
+  void respawn() {
+    caf::anon_send_exit(cam, caf::exit_reason::user_shutdown);
     cam = spawn_camera(*sys, "cam-1", d);
   }
 
@@ -148,7 +160,7 @@ struct fixture {
     w.sample_fps = 1;
     w.arrived_ms = now_ms();
     for (uint64_t i = 0; i < 4; ++i)
-      w.frames.push_back(frame{{0xff, 0xd8}, i * 1000});
+      w.frames.push_back(frame{{0xff, 0xd8}, index * 1000 + i});
     caf::scoped_actor self{*sys};
     std::pair<decision, std::string> out;
     self->request(cam, caf::infinite, update_atom_v, w)
@@ -266,4 +278,24 @@ TEST_CASE_FIXTURE(fixture, "window: every failure from the check on ends in "
     CHECK_FALSE(db->get(family::cameras, "cam-1"));
     CHECK(s->check_k.empty());
   }
+}
+
+TEST_CASE_FIXTURE(fixture, "window: with --train-windows 3 a job trains on "
+                           "the camera's last three windows, the newest "
+                           "last and named as its own") {
+  d.train_windows = 3;
+  respawn();
+  score({"base"}, {0.5f}, {0.5f});
+  for (uint32_t w = 0; w < 4; ++w) {
+    REQUIRE(send(w, "base").second.empty());
+    REQUIRE(eventually([w](script& x) { return x.train_ts.size() == w + 1; }));
+  }
+  using ts = std::vector<uint64_t>;
+  CHECK(s->train_ts[0] == ts{0, 1, 2, 3});
+  CHECK(s->train_ts[1] == ts{0, 1, 2, 3, 1000, 1001, 1002, 1003});
+  CHECK(s->train_ts[3]
+        == ts{1000, 1001, 1002, 1003, 2000, 2001, 2002, 2003, 3000, 3001, 3002,
+              3003});
+  // The frames before the window's own only train (split_window).
+  CHECK(s->train_history == std::vector<uint32_t>{0, 4, 8, 8});
 }

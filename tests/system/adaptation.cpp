@@ -19,6 +19,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <regex>
 #include <thread>
 
 using namespace recl;
@@ -287,6 +288,46 @@ TEST_CASE_FIXTURE(
   REQUIRE(rec);
   for (auto& m : models)
     CHECK(contains(*rec, m));
+}
+
+TEST_CASE_FIXTURE(
+  one_place,
+  "adaptation: with --train-windows 2 each job also trains on the camera's "
+  "previous window, and is measured on its own"
+    * doctest::skip(test::data_dir().empty())) {
+  live_daemon d{tmp.path() + "/data", data, {"--train-windows", "2"}};
+  auto a = d.edge("cam-h", {place[1], place[2], place[3]}, data, 3);
+  REQUIRE_MESSAGE(a.code == 0, a.err);
+  REQUIRE(d.await_idle(120));
+  // "job cam-h/W ended: M micro-windows on F frames (H from earlier
+  // windows)": three of every four of a window's frames train, the fourth
+  // is held out; the previous window's frames all train.
+  auto log = d.proc->err();
+  auto job = [&](int w) {
+    std::smatch m;
+    std::regex re{"job cam-h/" + std::to_string(w)
+                  + " ended: [0-9]+ micro-windows on ([0-9]+) frames "
+                    "\\(([0-9]+) from earlier windows\\)"};
+    REQUIRE_MESSAGE(std::regex_search(log, m, re), log);
+    return std::make_pair(std::stoi(m[1]), std::stoi(m[2]));
+  };
+  auto sent = [&](int w) { // the frames the edge sent in window w
+    std::smatch m;
+    std::regex re{"\\[cam-h\\] window " + std::to_string(w)
+                  + ": ([0-9]+) frames"};
+    REQUIRE_MESSAGE(std::regex_search(a.out, m, re), a.out);
+    return std::stoi(m[1]);
+  };
+  auto own = [](int n) { return n - n / 4; }; // every fourth is held out
+  auto [f0, h0] = job(0);
+  auto [f1, h1] = job(1);
+  auto [f2, h2] = job(2);
+  CHECK(h0 == 0);
+  CHECK(f0 == own(sent(0)));
+  CHECK(h1 == sent(0));
+  CHECK(f1 == sent(0) + own(sent(1)));
+  CHECK(h2 == sent(1)); // only the one window before it
+  CHECK(f2 == sent(1) + own(sent(2)));
 }
 
 TEST_CASE_FIXTURE(
