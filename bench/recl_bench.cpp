@@ -116,6 +116,10 @@ options make_options() {
          "devices give N micro-windows per unit of time); the report's "
          "Fig. 6 section pairs each count with the fewest and says how many "
          "devices each policy needs to be not measurably below RECL")
+    .add("train-windows", "N",
+         "every run's recld --train-windows: each retraining job trains on "
+         "its camera's last N windows",
+         "1")
     .add("curve-epochs", "N",
          "experiment 3: epochs of retraining tried "
          "against each zoo expert RECL served (0: "
@@ -317,6 +321,11 @@ bench_settings read_settings(const options& o) {
   if (s.new_cameras && s.history == 0)
     o.fail("new-cameras", "needs --history N (the windows that build the zoo)");
   s.runs = runs_of(s.policies, o);
+  if (auto n = o.get_int("train-windows", 1, 100); n > 1)
+    for (auto& r : s.runs) {
+      r.args.push_back("--train-windows");
+      r.args.push_back(std::to_string(n));
+    }
   for_each_value(s, o);
   make_plan(s, o);
   // The budgets played (--lifetime sets its own).
