@@ -40,11 +40,8 @@ scored(const std::vector<window_row>& rows, const std::string& policy, size_t n,
 /// RECL minus `other` on the frames both scored.
 paired_ci paired(const std::map<pair_key, const window_row*>& mine,
                  const std::map<pair_key, const window_row*>& theirs) {
-  std::vector<double> d;
-  for (auto& [k, r] : mine)
-    if (auto i = theirs.find(k); i != theirs.end())
-      d.push_back(r->map - i->second->map);
-  return bootstrap_mean(d);
+  return paired_difference(mine, theirs,
+                           [](const window_row* r) { return r->map; });
 }
 
 std::string verdict(const paired_ci& c) {

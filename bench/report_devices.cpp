@@ -39,11 +39,7 @@ bool split_devices(const std::string& name, std::string& policy,
 
 /// `a` minus `b` on the windows both scored.
 paired_ci minus(const scores& a, const scores& b) {
-  std::vector<double> d;
-  for (auto& [k, x] : a)
-    if (auto i = b.find(k); i != b.end())
-      d.push_back(x - i->second);
-  return bootstrap_mean(d);
+  return paired_difference(a, b, [](double x) { return x; });
 }
 
 double mean_of(const scores& s) {

@@ -73,6 +73,17 @@ inline paired_ci bootstrap_mean(const std::vector<double>& diffs,
   return r;
 }
 
+/// `value(a[k]) - value(b[k])` over the keys (windows) both maps hold:
+/// its mean and bootstrap interval.
+template <class Map, class Value>
+paired_ci paired_difference(const Map& a, const Map& b, Value value) {
+  std::vector<double> d;
+  for (auto& [k, x] : a)
+    if (auto i = b.find(k); i != b.end())
+      d.push_back(value(x) - value(i->second));
+  return bootstrap_mean(d);
+}
+
 /// "+0.006 (+0.003..+0.010)": the mean and its interval.
 inline std::string ci_text(const paired_ci& c) {
   char buf[128];
