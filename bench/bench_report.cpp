@@ -220,8 +220,12 @@ void write_header(std::ostream& rep, const bench_settings& s) {
          "at that moment, against the labels of the teacher "
       << (s.teacher.empty() ? std::string{"YOLOX-Nano 416"} : s.teacher)
       << ". Budgets: " << s.budget_text
-      << " micro-windows (epochs) of training per job, replay clock. "
-         "Base expert: "
+      << " micro-windows (epochs) of training per job, replay clock"
+      << (s.train_windows > 1
+            ? ", each job on its camera's last "
+                + std::to_string(s.train_windows) + " windows' frames"
+            : std::string{})
+      << ". Base expert: "
       << (s.base_given ? s.base : std::string{"YOLOX-Nano COCO weights"})
       << " at 256x160. Machine: " << std::thread::hardware_concurrency()
       << " cores, " << gpu::device_name()

@@ -87,6 +87,7 @@ struct bench_settings {
   std::string plan_name = "fixed"; ///< "fixed" or "roaming"
   size_t dwell = 4;         ///< roaming: windows at a place before moving on
   size_t history = 0;       ///< first windows of every camera, not scored
+  int train_windows = 1;    ///< recld --train-windows of every run
   bool new_cameras = false; ///< the scored phase is played by new cameras
   size_t seeds = 1;         ///< runs of every (policy, cameras, budget)
   int curve_epochs = 10;    ///< experiment 3: retraining epochs tried at most

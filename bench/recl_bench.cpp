@@ -321,10 +321,11 @@ bench_settings read_settings(const options& o) {
   if (s.new_cameras && s.history == 0)
     o.fail("new-cameras", "needs --history N (the windows that build the zoo)");
   s.runs = runs_of(s.policies, o);
-  if (auto n = o.get_int("train-windows", 1, 100); n > 1)
+  s.train_windows = static_cast<int>(o.get_int("train-windows", 1, 100));
+  if (s.train_windows > 1)
     for (auto& r : s.runs) {
       r.args.push_back("--train-windows");
-      r.args.push_back(std::to_string(n));
+      r.args.push_back(std::to_string(s.train_windows));
     }
   for_each_value(s, o);
   make_plan(s, o);
