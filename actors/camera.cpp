@@ -98,7 +98,10 @@ std::string camera_state::source_of(const std::string& model) const {
 
 /// --train-windows: more frames of the same scene give more micro-windows
 /// something to learn (a job on one 20-frame window learns what it can in
-/// about two); a move to another place is diluted within N-1 windows.
+/// about two); after a move, the place left behind trains for N-1 more
+/// windows. Measured in bench/results/2026-12-02-devices-tw3: with 3, RECL
+/// gains at 4 devices and not at 1, and AMS, serving what it trains
+/// unchecked, loses.
 labelled_window camera_state::for_training(const labelled_window& lw) {
   if (deps.train_windows <= 1)
     return lw;

@@ -319,11 +319,10 @@ caf::result<training_result> start_job(self_ptr self, const labelled_window& lw,
     j.history = std::min<size_t>(lw.history, imgs->size());
     // From here on, the window's own frames (earlier windows' were
     // measured and fed to the generalist with their own jobs).
-    if (lw.history > 0) {
-      auto h = std::min<size_t>(lw.history, imgs->size());
-      imgs
-        = std::make_shared<std::vector<image>>(imgs->begin() + h, imgs->end());
-      truth.erase(truth.begin(), truth.begin() + h);
+    if (j.history > 0) {
+      imgs = std::make_shared<std::vector<image>>(imgs->begin() + j.history,
+                                                  imgs->end());
+      truth.erase(truth.begin(), truth.begin() + j.history);
     }
     if (st.sched->policy() == sched_policy::ekya)
       for (size_t i = 0; i < train.frames.size(); i += 2) {

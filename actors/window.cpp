@@ -17,9 +17,10 @@
 //   attach     the zoo's size (a gauge the zoo keeps: no message), and the
 //              weights when the edge must swap;
 //   answer     the reply goes out and the window is recorded;
-//   train      then the training request (from the served model) goes to
-//              the GPU owner; the reply never waits for it (camera.cpp
-//              handles its result).
+//   train      then the training request (from the served model; with
+//              --train-windows, the camera's earlier windows' frames too)
+//              goes to the GPU owner; the reply never waits for it
+//              (camera.cpp handles its result).
 //
 // A failure before the safety check goes back to the edge as an error; from
 // the safety check on, every failure ends in the edge keeping its model.
