@@ -91,6 +91,7 @@ CAF_ADD_ATOM(recl, recl, hello_atom, "hello")
 CAF_ADD_ATOM(recl, recl, kv_get_atom, "kvget")
 CAF_ADD_ATOM(recl, recl, kv_put_atom, "kvput")
 CAF_ADD_ATOM(recl, recl, kv_scan_atom, "kvscan")
+CAF_ADD_ATOM(recl, recl, stream_atom, "stream")
 CAF_ADD_TYPE_ID(recl, (recl::box))
 CAF_ADD_TYPE_ID(recl, (recl::frame))
 CAF_ADD_TYPE_ID(recl, (recl::window))
@@ -107,6 +108,8 @@ CAF_ADD_TYPE_ID(recl, (recl::status_info))
 CAF_ADD_TYPE_ID(recl, (std::vector<recl::expert_info>))
 CAF_ADD_TYPE_ID(recl, (std::vector<float>))
 CAF_ADD_TYPE_ID(recl, (recl::training_result))
+CAF_ADD_TYPE_ID(recl, (recl::streamed_step))
+CAF_ADD_TYPE_ID(recl, (std::vector<recl::streamed_step>))
 CAF_ADD_TYPE_ID(recl, (recl::gating_sample))
 CAF_ADD_TYPE_ID(recl, (recl::candidate))
 CAF_ADD_TYPE_ID(recl, (recl::gating_update))
@@ -196,6 +199,8 @@ using gpu_owner_actor = caf::typed_actor<
                   std::vector<std::string>>::with<training_result>,
   // Replay clock: answers once the camera has no live job.
   caf::replies_to<await_atom, std::string>::with<bool>,
+  // --stream-models: the steps a camera's live job has made so far.
+  caf::replies_to<stream_atom, std::string>::with<std::vector<streamed_step>>,
   // A model's weights.
   caf::replies_to<fetch_atom, std::string>::with<std::string>,
   // A model as an update (schema/model_update.hpp, encoded) for an edge
@@ -222,6 +227,11 @@ using camera_actor = caf::typed_actor<
   caf::replies_to<update_atom, window>::with<decision>,
   // Statistics the edge reports about itself.
   caf::reacts_to<report_atom, edge_stats>,
+  // --stream-models: the steps of window N's job; true: all of them once
+  // it has ended, false: those made so far (none if it was not retrained
+  // or streamed nothing).
+  caf::replies_to<stream_atom, uint32_t,
+                  bool>::with<std::vector<streamed_step>>,
   // A component it talks to was restarted: (dead actor, its replacement).
   caf::reacts_to<restart_atom, caf::actor_addr, caf::actor>>;
 
@@ -288,6 +298,13 @@ struct gpu_owner_config {
   int gating_epochs = 10;
   selector_kind selector = selector_kind::gating;
   int odin_epochs = 10;
+  /// --stream-models: a job keeps its model at each new best on the
+  /// held-out slice, for the edge to run while the job goes on; the last
+  /// such step is the job's model.
+  bool stream = false;
+  /// --first-round need: Algorithm 1's first round serves the jobs whose
+  /// starting model scores lowest on their held-out frames first.
+  bool need_first = false;
 };
 
 // A coordinator hands its learning and teacher settings to each worker
@@ -312,7 +329,7 @@ typename Inspector::result_type inspect(Inspector& f, gpu_owner_config& x) {
            x.base_expert, x.expert, x.train, x.scheduler, x.gain_tolerance,
            x.gains_on, x.profile_epochs, x.clock, x.budget, x.generalist,
            x.camera_jobs, x.generalist_frames, x.expert_cache, x.gating_samples,
-           x.gating_epochs, x.selector, x.odin_epochs);
+           x.gating_epochs, x.selector, x.odin_epochs, x.stream, x.need_first);
 }
 
 /// What a coordinator tells a worker node that says hello, besides its

@@ -294,7 +294,44 @@ void on_trained(camera_self self, const labelled_window& lw,
   offer(self, std::move(c));
 }
 
+void on_job_ended(camera_self self, uint32_t w,
+                  std::vector<streamed_step> steps) {
+  auto& st = self->state;
+  st.training.erase(w);
+  auto [from, to] = st.stream_waiters.equal_range(w);
+  for (auto i = from; i != to; ++i)
+    i->second.deliver(steps);
+  st.stream_waiters.erase(from, to);
+  // An edge fetches a window's steps once, right after its reply: the last
+  // two windows' are plenty (each step is a model).
+  st.streamed[w] = std::move(steps);
+  while (st.streamed.size() > 2)
+    st.streamed.erase(st.streamed.begin());
+}
+
 namespace {
+
+/// The steps of window `w`'s job: all of them if it ended; if it runs,
+/// when it ends (`wait`) or those made so far (asked of its GPU owner);
+/// none if the window started no job.
+caf::result<std::vector<streamed_step>> streamed_of(camera_self self,
+                                                    uint32_t w, bool wait) {
+  using steps = std::vector<streamed_step>;
+  auto& st = self->state;
+  if (auto i = st.streamed.find(w); i != st.streamed.end())
+    return i->second;
+  if (st.training.count(w) == 0)
+    return steps{};
+  auto rp = self->make_response_promise<steps>();
+  if (wait) {
+    st.stream_waiters.emplace(w, rp);
+    return rp;
+  }
+  self->request(st.deps.gpu_owner, caf::infinite, stream_atom_v, st.id)
+    .then([rp](steps& xs) mutable { rp.deliver(std::move(xs)); },
+          [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
+  return rp;
+}
 
 camera_actor::behavior_type camera(camera_self self, std::string id,
                                    camera_deps deps) {
@@ -348,6 +385,9 @@ camera_actor::behavior_type camera(camera_self self, std::string id,
         d.zoo = caf::actor_cast<zoo_actor>(x);
       if (d.admin.address() == dead)
         d.admin = caf::actor_cast<admin_actor>(x);
+    },
+    [=](stream_atom, uint32_t w, bool wait) {
+      return streamed_of(self, w, wait);
     },
     [=](report_atom, const edge_stats& s) {
       log::debug("camera", self->state.id, ": edge reports window ", s.window,

@@ -8,7 +8,9 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include <deque>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -27,6 +29,13 @@ struct camera_state {
   /// --train-windows N: the camera's last N-1 windows that went to
   /// training (frames and labels, not decoded), oldest first.
   std::deque<labelled_window> recent;
+  /// --stream-models: windows whose job has not ended, the steps of the
+  /// last jobs that did (by window), and edges waiting for a job's steps.
+  std::set<uint32_t> training;
+  std::map<uint32_t, std::vector<streamed_step>> streamed;
+  std::multimap<uint32_t,
+                caf::typed_response_promise<std::vector<streamed_step>>>
+    stream_waiters;
 
   /// The training request for window `lw`: it, after the frames of the
   /// windows in `recent`; then remembers it there.
@@ -68,6 +77,11 @@ void begin_window(camera_self self, window w,
 /// candidates' scores (camera.cpp).
 void judge_probation(camera_self self, const std::vector<std::string>& ids,
                      const std::vector<float>& scores);
+
+/// Window `w`'s job ended (or failed): keeps its streamed steps for the
+/// edge and answers those waiting for them (camera.cpp).
+void on_job_ended(camera_self self, uint32_t w,
+                  std::vector<streamed_step> steps);
 
 /// A job ended: its model becomes the camera's last retrained model and, if
 /// promising, a candidate for the zoo (camera.cpp).

@@ -19,11 +19,11 @@ namespace recl {
 /// The version of what crosses a node link. Raise it, and set
 /// cluster_shape_hash with it, whenever tests/actors/cluster_messages.cpp
 /// says the shape changed.
-constexpr uint32_t cluster_protocol = 2; // 2: labelled_window.history
+constexpr uint32_t cluster_protocol = 3; // 3: streamed steps
 
 /// The SHA-256 of cluster_shape() for this version.
 constexpr const char* cluster_shape_hash
-  = "f0d4afe0aa64af11e6f5f6702b164403d323e2c16f6b21194e7da2915d2fa001";
+  = "54f0eafd9a3fd1d28bc8aa158fb3f05c96dce0b455129be241f3bb72afcef47e";
 
 /// The coordinator's store, for workers' GPU owners. A get answers zero or
 /// one value; a scan, keys and values in turn.

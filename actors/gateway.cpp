@@ -150,6 +150,17 @@ public:
     return kj::READY_NOW;
   }
 
+  kj::Promise<void> streamed(StreamedContext context) override {
+    check_open();
+    auto p = context.getParams();
+    return ask<std::vector<streamed_step>>(shared_->sys, cam_, stream_atom_v,
+                                           p.getWindow(), p.getWait())
+      .then([context](std::vector<streamed_step>&& xs) mutable {
+        wire::write(
+          xs, context.getResults().initSteps(static_cast<unsigned>(xs.size())));
+      });
+  }
+
   kj::Promise<void> close(CloseContext) override {
     end("the session was closed");
     return kj::READY_NOW;

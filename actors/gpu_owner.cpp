@@ -69,14 +69,20 @@ void finish(self_ptr self, job& j) {
     r.model_id = "";
     r.accuracy = static_cast<float>(j.acc);
   } else {
-    auto model = j.train->release();
-    r.model_id = "r-" + j.camera + "-" + std::to_string(j.window);
+    // Streamed: the last step, the best on the held-out slice, is the
+    // model the edge runs by now.
+    auto model = j.steps.empty()
+                   ? j.train->release()
+                   : expert::from_bytes(j.steps.back().weights, st.cfg.expert);
+    r.model_id = retrained_id(j.camera, j.window);
     auto& truth = j.holdout.labels;
     // Its accuracy on the held-out slice, where its rivals are measured too
     // (the last micro-window measured it there already unless gains are
     // measured on the whole window).
     r.accuracy = static_cast<float>(j.acc);
-    if (st.cfg.gains_on == gain_frames::window) {
+    if (!j.steps.empty())
+      r.accuracy = j.steps.back().accuracy;
+    else if (st.cfg.gains_on == gain_frames::window) {
       try {
         r.accuracy = static_cast<float>(detection_accuracy(
           model->detect_for_scoring(j.holdout.frames), truth));
@@ -86,7 +92,9 @@ void finish(self_ptr self, job& j) {
       }
     }
     try {
-      st.db->put(family::experts, keys::model(r.model_id), model->to_bytes());
+      // A streamed model is kept as the edge got it, byte for byte.
+      st.db->put(family::experts, keys::model(r.model_id),
+                 j.steps.empty() ? model->to_bytes() : j.steps.back().weights);
       st.forget(r.model_id);
       st.cache.emplace_back(r.model_id, std::move(model));
       while (st.cache.size() > std::max<uint32_t>(1, st.cfg.expert_cache))
@@ -110,11 +118,14 @@ void finish(self_ptr self, job& j) {
       r.rival_accuracy.push_back(acc);
     }
   }
+  r.steps = std::move(j.steps);
   st.busy_s += seconds_since(t0);
   log::info("gpu-owner", "job ", j.id, " ended: ", j.micro_windows,
             " micro-windows on ", j.frames, " frames (", j.history,
             " from earlier windows), ", static_cast<int>(j.device_s * 1000),
-            " ms on the device, held-out accuracy ", r.accuracy);
+            " ms on the device, held-out accuracy ", r.accuracy,
+            st.cfg.stream ? ", " + std::to_string(r.steps.size()) + " streamed"
+                          : std::string{});
   if (j.has_rp)
     j.rp.deliver(std::move(r));
   release_waiters(st, j.camera);
@@ -191,6 +202,7 @@ step_result micro_window(gpu_owner_state& st, job& j, bool profile) {
   j.acc = r.acc_after;
   j.micro_windows += 1;
   j.device_s += r.seconds;
+  maybe_stream(st, j);
   return r;
 }
 
@@ -315,6 +327,8 @@ caf::result<training_result> start_job(self_ptr self, const labelled_window& lw,
     labelled_frames train, holdout;
     split_window(*imgs, truth, train, holdout, lw.history);
     j.holdout = holdout;
+    if ((st.cfg.stream || st.cfg.need_first) && !holdout.frames.empty())
+      j.best_holdout = accuracy_on(*x, holdout);
     j.frames = train.frames.size();
     j.history = std::min<size_t>(lw.history, imgs->size());
     // From here on, the window's own frames (earlier windows' were
@@ -349,7 +363,9 @@ caf::result<training_result> start_job(self_ptr self, const labelled_window& lw,
   j.rp = self->make_response_promise<training_result>();
   j.has_rp = true;
   auto rp = j.rp;
-  st.sched->add(j.id, st.now(), st.now() + st.cfg.budget);
+  j.added_at = st.now();
+  auto need = st.cfg.need_first && j.best_holdout >= 0 ? 1 - j.best_holdout : 0;
+  st.sched->add(j.id, st.now(), st.now() + st.cfg.budget, need);
   st.jobs.emplace(j.id, std::move(j));
   schedule_tick(self);
   return rp;
@@ -390,6 +406,13 @@ gpu_owner_actor::behavior_type gpu_owner(self_ptr self, gpu_owner_config cfg,
       auto rp = self->make_response_promise<bool>();
       st.waiting[cam].push_back(rp);
       return rp;
+    },
+    [=](stream_atom, const std::string& cam) {
+      std::vector<streamed_step> out;
+      for (auto& kv : self->state.jobs)
+        if (kv.second.camera == cam)
+          out = kv.second.steps;
+      return out;
     },
     [=](fetch_atom, const std::string& id) -> caf::result<std::string> {
       return weights_of(self->state, id);

@@ -239,4 +239,33 @@ scheduler_report report_of(const gpu_owner_state& st) {
   return r;
 }
 
+double accuracy_on(expert& model, const labelled_frames& xs) {
+  return detection_accuracy(model.detect_for_scoring(xs.frames), xs.labels);
+}
+
+void maybe_stream(gpu_owner_state& st, job& j) {
+  if (!st.cfg.stream || j.camera.empty() || j.holdout.frames.empty())
+    return;
+  // With gains measured on the held-out slice, the micro-window measured it.
+  auto acc = st.cfg.gains_on == gain_frames::holdout
+               ? j.acc
+               : accuracy_on(j.train->model(), j.holdout);
+  if (acc <= j.best_holdout)
+    return;
+  j.best_holdout = acc;
+  // The replay clock counts this micro-window only once it returns.
+  auto end = st.now() + (st.cfg.clock == clock_kind::replay ? 1.0 : 0.0);
+  streamed_step s;
+  s.at = static_cast<float>(
+    std::clamp((end - j.added_at) / std::max(1e-9, st.cfg.budget), 0.0, 1.0));
+  s.accuracy = static_cast<float>(acc);
+  s.model_id = retrained_id(j.camera, j.window);
+  s.weights = j.train->model().to_bytes();
+  // A few megabytes each: past max_streamed_steps the newest replaces the
+  // last one kept, so the best is always there.
+  if (j.steps.size() >= max_streamed_steps)
+    j.steps.pop_back();
+  j.steps.push_back(std::move(s));
+}
+
 } // namespace recl::detail

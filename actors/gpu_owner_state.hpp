@@ -70,8 +70,11 @@ struct job {
   double acc = -1;
   uint32_t micro_windows = 0;
   double device_s = 0;
-  size_t frames = 0;  ///< trained on
-  size_t history = 0; ///< of them, from the camera's earlier windows
+  size_t frames = 0;        ///< trained on
+  size_t history = 0;       ///< of them, from the camera's earlier windows
+  double added_at = 0;      ///< on the owner's clock
+  double best_holdout = -1; ///< --stream-models: the best held-out accuracy
+  std::vector<streamed_step> steps; ///< --stream-models, in time order
   caf::typed_response_promise<training_result> rp;
   bool has_rp = false;
 };
@@ -264,6 +267,22 @@ caf::expected<std::string> update_of(gpu_owner_state& st, const std::string& id,
 
 /// The scheduler's state for the admin.
 scheduler_report report_of(const gpu_owner_state& st);
+
+/// A model's accuracy on labelled frames (the safety check's measure).
+double accuracy_on(expert& model, const labelled_frames& xs);
+
+/// The id of the model camera `cam`'s job for window `w` makes.
+inline std::string retrained_id(const std::string& cam, uint32_t w) {
+  return "r-" + cam + "-" + std::to_string(w);
+}
+
+/// Steps one job keeps (and an edge fetches) at most.
+inline constexpr size_t max_streamed_steps = 8;
+
+/// --stream-models, after a micro-window of camera job `j`: keeps its model
+/// as a step when it beats, on the held-out slice, the model it started
+/// from and every earlier step.
+void maybe_stream(gpu_owner_state& st, job& j);
 
 /// Grows the gating network by `news`, relabels and subsamples the gating
 /// samples, fine-tunes; kept pending until committed.

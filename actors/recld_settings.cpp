@@ -118,6 +118,11 @@ void add_adaptation_options(options& o) {
          "recl scheduler: gains this close to the best are ties, won by the "
          "least trained job (0: exact argmax)",
          "0.01")
+    .add("first-round", "ORDER",
+         "recl scheduler: Algorithm 1's first round (a micro-window for each "
+         "new job) in arrival order, or need (the jobs whose starting model "
+         "scores lowest on their held-out frames first)",
+         "arrival")
     .add("gain-frames", "SET",
          "what Algorithm 1 measures gains on: window (all the window's "
          "frames) or holdout (its held-out quarter)",
@@ -181,6 +186,11 @@ void add_adaptation_options(options& o) {
          "a camera's retraining job trains on its last N windows' frames "
          "(and is measured on the newest window's alone)",
          "1")
+    .add("stream-models", "on|off",
+         "a job keeps its model at each new best on the window's held-out "
+         "frames, and the edge may fetch those steps (CameraSession.streamed) "
+         "to run them while the job goes on; the last step is the job's model",
+         "off")
     .add("alpha", "X", "admission margin over every rival (accuracy)", "0.02")
     .add("gamma", "N", "promising models admitted together", "2")
     .add("eta", "N", "prune experts chosen fewer than N times ...", "4")
@@ -373,6 +383,7 @@ void read_adaptation(node_config& n, const options& o) {
   n.retrain_windows
     = static_cast<uint32_t>(o.get_int("retrain-windows", 0, 1000000));
   n.train_windows = static_cast<uint32_t>(o.get_int("train-windows", 1, 100));
+  g.stream = on_off(o, "stream-models");
   n.alpha = o.get_double("alpha", 0, 1);
   n.zoo.alpha = n.alpha;
   n.zoo.gamma = static_cast<uint32_t>(o.get_int("gamma", 1, 1000));
@@ -386,6 +397,10 @@ void read_adaptation(node_config& n, const options& o) {
   g.profile_epochs = static_cast<uint32_t>(o.get_int("profile-epochs", 1, 100));
   g.gain_tolerance = o.get_double("gain-tolerance", 0, 1);
   g.gains_on = mode(o, "gain-frames", parse_gain_frames);
+  auto first = o.get("first-round");
+  if (first != "arrival" && first != "need")
+    o.fail("first-round", "'" + first + "' is not arrival or need");
+  g.need_first = first == "need";
   n.selection = mode(o, "selection", parse_selection);
   g.train.seed = static_cast<uint64_t>(o.get_int("seed", 0, 1000000000));
   n.admission = mode(o, "admission", parse_admission);

@@ -65,6 +65,7 @@ struct training_result {
   std::vector<float> rival_accuracy; ///< on the same slice (-1: unknown)
   uint32_t micro_windows = 0;
   double device_s = 0;
+  std::vector<streamed_step> steps; ///< --stream-models: in time order
 };
 
 /// One training sample of the gating network: a frame, its teacher labels
@@ -180,10 +181,16 @@ typename Inspector::result_type inspect(Inspector& f, expert_info& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, streamed_step& x) {
+  return f(caf::meta::type_name("recl.streamed_step"), x.at, x.accuracy,
+           x.model_id, x.weights);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, training_result& x) {
   return f(caf::meta::type_name("recl.training_result"), x.camera, x.window,
            x.model_id, x.start_id, x.accuracy, x.rivals, x.rival_accuracy,
-           x.micro_windows, x.device_s);
+           x.micro_windows, x.device_s, x.steps);
 }
 
 template <class Inspector>

@@ -299,8 +299,11 @@ void submit_training(camera_self self, journey_ptr j) {
   if (st.deps.retrain_windows > 0 && st.info.windows > st.deps.retrain_windows)
     return;
   st.pending += 1;
-  auto done = [=] {
+  auto w = j->lw.source.index;
+  st.training.insert(w);
+  auto done = [=](std::vector<streamed_step> steps) {
     auto& st = self->state;
+    on_job_ended(self, w, std::move(steps));
     st.pending -= 1;
     if (st.closing && st.pending == 0)
       self->quit();
@@ -311,12 +314,12 @@ void submit_training(camera_self self, journey_ptr j) {
     .then(
       [=](training_result& r) {
         on_trained(self, j->lw, r);
-        done();
+        done(std::move(r.steps));
       },
       [=](caf::error& e) {
         log::warning("camera", self->state.id,
                      ": retraining failed: ", describe(e));
-        done();
+        done({});
       });
   // The request carries the decoded frames to the GPU owner; the journey,
   // waiting for the job, needs only the window's bytes and labels.

@@ -255,6 +255,21 @@ void client::report(uint32_t window, uint64_t frames_seen,
   });
 }
 
+std::vector<streamed_step> client::streamed(uint32_t window, bool wait) {
+  if (!impl_->session)
+    throw rpc_error("no camera session: register first");
+  return guarded([&] {
+    auto& ws = impl_->ws();
+    auto req = impl_->session->streamedRequest();
+    req.setWindow(window);
+    req.setWait(wait);
+    auto resp = req.send().wait(ws);
+    std::vector<streamed_step> xs;
+    wire::read(resp.getSteps(), xs);
+    return xs;
+  });
+}
+
 void client::close_session() {
   if (!impl_->session)
     return;

@@ -78,6 +78,11 @@ public:
   void report(uint32_t window, uint64_t frames_seen,
               const std::string& model_id, float accuracy);
 
+  /// The steps of window `window`'s retraining job (recld --stream-models),
+  /// oldest first: with `wait`, all of them once the job ends; without,
+  /// those made so far. None when nothing was streamed.
+  std::vector<streamed_step> streamed(uint32_t window, bool wait = true);
+
   /// Closes the camera session.
   void close_session();
 

@@ -81,6 +81,16 @@ struct decision {
   std::string note;  ///< why, when not saved
 };
 
+/// A job's model where it beat, on the window's held-out slice, the model
+/// it started from and everything streamed before (recld --stream-models):
+/// the edge may run it while the job goes on (CameraSession.streamed).
+struct streamed_step {
+  float at = 0;         ///< when, as a share of the job's budget (0..1]
+  float accuracy = 0;   ///< on the window's held-out slice
+  std::string model_id; ///< the job's model id (the last step's is persisted)
+  std::string weights;  ///< the model's archive bytes
+};
+
 /// Statistics an edge reports about itself.
 struct edge_stats {
   std::string camera;

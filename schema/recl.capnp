@@ -31,6 +31,18 @@ interface CameraSession {
   update @0 (window :Window) -> (decision :Decision);
   report @1 (stats :EdgeStats);
   close @2 ();
+  # The steps of window `window`'s retraining job (recld --stream-models),
+  # oldest first: with `wait`, all of them once the job ends; without, those
+  # made so far (an edge polls while the job runs). None when the window
+  # started no job, it streamed nothing, or the server does not stream.
+  streamed @3 (window :UInt32, wait :Bool) -> (steps :List(StreamedModel));
+}
+
+struct StreamedModel {
+  at @0 :Float32;         # when it was ready, as a share of the job's budget
+  accuracy @1 :Float32;   # on the window's held-out frames
+  modelId @2 :Text;       # the job's model (the last step is what it keeps)
+  weights @3 :Data;       # the whole model, as Decision.weights
 }
 
 struct Frame {

@@ -137,6 +137,33 @@ void read(rpc::Decision::Reader in, decision& x) {
   x.note = in.getNote();
 }
 
+void write(const std::vector<streamed_step>& xs,
+           capnp::List<rpc::StreamedModel>::Builder out) {
+  for (size_t i = 0; i < xs.size(); ++i) {
+    auto o = out[size(i)];
+    o.setAt(xs[i].at);
+    o.setAccuracy(xs[i].accuracy);
+    o.setModelId(xs[i].model_id);
+    auto& w = xs[i].weights;
+    o.setWeights(
+      kj::arrayPtr(reinterpret_cast<const kj::byte*>(w.data()), w.size()));
+  }
+}
+
+void read(capnp::List<rpc::StreamedModel>::Reader in,
+          std::vector<streamed_step>& xs) {
+  xs.clear();
+  for (auto s : in) {
+    streamed_step x;
+    x.at = s.getAt();
+    x.accuracy = s.getAccuracy();
+    x.model_id = s.getModelId();
+    auto w = s.getWeights();
+    x.weights.assign(reinterpret_cast<const char*>(w.begin()), w.size());
+    xs.push_back(std::move(x));
+  }
+}
+
 void write(const edge_stats& x, rpc::EdgeStats::Builder out) {
   out.setWindow(x.window);
   out.setFramesSeen(x.frames_seen);

@@ -27,6 +27,11 @@ void read(rpc::Frame::Reader in, frame& x);
 void write(const decision& x, rpc::Decision::Builder out);
 void read(rpc::Decision::Reader in, decision& x);
 
+void write(const std::vector<streamed_step>& xs,
+           capnp::List<rpc::StreamedModel>::Builder out);
+void read(capnp::List<rpc::StreamedModel>::Reader in,
+          std::vector<streamed_step>& xs);
+
 void write(const edge_stats& x, rpc::EdgeStats::Builder out);
 void read(rpc::EdgeStats::Reader in, edge_stats& x);
 

@@ -84,8 +84,12 @@ TEST_CASE_FIXTURE(fixture, "cluster: a check and a training request, and "
   training_result r;
   r.camera = "cam-1";
   r.rival_accuracy = {0.5f};
-  CHECK(round_trip(caf::make_message(r)).get_as<training_result>(0).camera
-        == "cam-1");
+  r.steps = {streamed_step{0.25f, 0.5f, "r-cam-1-0", std::string("\0ab", 3)}};
+  auto rb = round_trip(caf::make_message(r)).get_as<training_result>(0);
+  CHECK(rb.camera == "cam-1");
+  REQUIRE(rb.steps.size() == 1); // --stream-models: a job's steps
+  CHECK(rb.steps[0].at == 0.25f);
+  CHECK(rb.steps[0].weights == std::string("\0ab", 3));
 }
 
 TEST_CASE_FIXTURE(fixture, "cluster: a GPU owner's report with its devices "
@@ -119,6 +123,7 @@ TEST_CASE_FIXTURE(fixture, "cluster: the learning settings a coordinator "
   g.generalist = false;
   g.gating_epochs = 3;
   g.selector = selector_kind::oracle;
+  g.stream = true;
   auto r = round_trip(caf::make_message(g)).get_as<gpu_owner_config>(0);
   CHECK(r.expert.input_width == 320);
   CHECK(r.expert.classes == std::vector<int>{2, 7});
@@ -133,6 +138,7 @@ TEST_CASE_FIXTURE(fixture, "cluster: the learning settings a coordinator "
   CHECK_FALSE(r.generalist);
   CHECK(r.gating_epochs == 3);
   CHECK(r.selector == selector_kind::oracle);
+  CHECK(r.stream);
 
   labelled_window lw;
   lw.link_ms = 4.5;

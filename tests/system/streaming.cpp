@@ -1,0 +1,124 @@
+// recld --stream-models end to end: the real recld with the pretrained
+// expert, a real client on real video over loopback RPC, the real store.
+// Replay clock, so that what is trained does not depend on this machine's
+// speed.
+
+#include "edge/client.hpp"
+#include "edge/frame_source.hpp"
+#include "gpu/expert.hpp"
+#include "store/keys.hpp"
+#include "store/store.hpp"
+#include "tests/system/live_daemon.hpp"
+#include "tests/system/process.hpp"
+
+#include <csignal>
+#include <doctest/doctest.h>
+#include <opencv2/imgcodecs.hpp>
+#include <regex>
+#include <thread>
+
+using namespace recl;
+using namespace recl::systest;
+
+namespace {
+
+/// `n` JPEG frames of catalog clip `clip`, 2 a second (every 15th frame).
+std::vector<frame> window_of(const std::string& clip, const std::string& data,
+                             size_t n) {
+  auto src = frame_source::open("catalog:" + clip, data);
+  std::vector<frame> out;
+  cv::Mat img;
+  double t;
+  for (size_t i = 0; out.size() < n && src->next(img, t); ++i)
+    if (i % 15 == 0) {
+      std::vector<uint8_t> jpeg;
+      cv::imencode(".jpg", img, jpeg);
+      out.push_back(frame{std::move(jpeg), static_cast<uint64_t>(t * 1000)});
+    }
+  return out;
+}
+
+} // namespace
+
+TEST_CASE_FIXTURE(
+  one_place,
+  "adaptation: with --stream-models a job's steps reach the edge in time "
+  "order, each better on the held-out frames, the last one the job's model"
+    * doctest::skip(test::data_dir().empty())) {
+  REQUIRE(place.size() >= 2);
+  live_daemon d{
+    tmp.path() + "/data", data, {"--stream-models", "on", "--budget", "6"}};
+  client edge{d.address};
+  edge.register_camera("cam-s", d.token);
+  auto r = edge.update(0, window_of(place[1], data, 16), 2);
+  // Steps come once the job has ended (the replay clock waits for it).
+  auto steps = edge.streamed(0);
+  REQUIRE(!steps.empty());
+  CHECK(steps.size() <= 6); // at most one per micro-window
+  float at = 0, acc = -1;
+  for (auto& s : steps) {
+    CHECK(s.at > at);
+    CHECK(s.at <= 1);
+    CHECK(s.accuracy > acc);
+    CHECK(s.model_id == "r-cam-s-0");
+    CHECK_NOTHROW(expert::from_bytes(s.weights));
+    at = s.at;
+    acc = s.accuracy;
+  }
+  // A window that started no job has none, at once.
+  CHECK(edge.streamed(7).empty());
+  edge.close_session();
+  d.proc->signal(SIGTERM);
+  REQUIRE(d.proc->wait(60) == 0);
+  // "job cam-s/0 ended: ... held-out accuracy X, N streamed"
+  std::smatch m;
+  auto log = d.proc->err();
+  REQUIRE_MESSAGE(
+    std::regex_search(log, m,
+                      std::regex{"job cam-s/0 ended: .*, ([0-9]+) "
+                                 "streamed"}),
+    log);
+  CHECK(std::stoul(m[1]) == steps.size());
+  // What the job keeps is the last step, byte for byte: the edge that ran
+  // it runs the model the server knows by that id.
+  auto db = store::open(d.dir);
+  auto kept = db->get(family::experts, keys::model("r-cam-s-0"));
+  REQUIRE(kept);
+  CHECK(*kept == steps.back().weights);
+  (void)r;
+}
+
+TEST_CASE_FIXTURE(
+  one_place,
+  "adaptation: with --stream-models and the wall clock, an edge that polls "
+  "gets a job's first steps while the job still runs"
+    * doctest::skip(test::data_dir().empty())) {
+  REQUIRE(place.size() >= 2);
+  // Jobs train for 20 s after the reply; a micro-window takes about a second.
+  live_daemon d{
+    tmp.path() + "/data",
+    data,
+    {"--stream-models", "on", "--clock", "wall", "--window-seconds", "20"}};
+  client edge{d.address};
+  edge.register_camera("cam-w", d.token);
+  edge.update(0, window_of(place[1], data, 16), 2);
+  auto t0 = now_ms();
+  std::vector<streamed_step> early;
+  while (early.empty() && now_ms() - t0 < 15000) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    early = edge.streamed(0, false);
+  }
+  REQUIRE_MESSAGE(!early.empty(), "no step in 15 s");
+  auto polled_ms = now_ms() - t0;
+  CHECK(!d.admin("scheduler")["jobs"].empty()); // the job goes on
+  CHECK(early.front().at < 1);
+  CHECK(early.front().model_id == "r-cam-w-0");
+  // Waiting gives them all once the job ends: the early ones first.
+  auto all = edge.streamed(0, true);
+  CHECK(now_ms() - t0 > polled_ms);
+  REQUIRE(all.size() >= early.size());
+  for (size_t i = 0; i < early.size(); ++i) {
+    CHECK(all[i].at == early[i].at);
+    CHECK(all[i].weights == early[i].weights);
+  }
+}
