@@ -225,6 +225,10 @@ void write_header(std::ostream& rep, const bench_settings& s) {
             ? ", each job on its camera's last "
                 + std::to_string(s.train_windows) + " windows' frames"
             : std::string{})
+      << (s.stream ? ", jobs' models streamed to the edge (--stream-models: "
+                     "each frame scored with the step the edge held at its "
+                     "moment)"
+                   : "")
       << ". Base expert: "
       << (s.base_given ? s.base : std::string{"YOLOX-Nano COCO weights"})
       << " at 256x160. Machine: " << std::thread::hardware_concurrency()
@@ -353,7 +357,7 @@ const char* const window_csv_header
   = "policy,cameras,budget,camera,window,clip,place,deployed,served,"
     "source,map,car_ap,sparse,reply_ms,zoo_size,candidates,teacher_ms,"
     "select_ms,check_ms,served_acc,sel_gating,sel_odin,sel_oracle,f1,seed,"
-    "history";
+    "history,streamed";
 
 std::string to_csv(const window_row& r) {
   std::ostringstream f;
@@ -365,15 +369,16 @@ std::string to_csv(const window_row& r) {
     << r.candidates << "," << r.teacher_ms << "," << r.select_ms << ","
     << r.check_ms << "," << r.served_acc << "," << r.sel_gating << ","
     << r.sel_odin << "," << r.sel_oracle << "," << r.f1 << "," << r.seed << ","
-    << (r.history ? 1 : 0);
+    << (r.history ? 1 : 0) << "," << r.streamed;
   return f.str();
 }
 
 window_row from_csv(const std::string& line) {
   auto c = split(line, ',');
-  if (c.size() != 26)
+  // 26 cells: rows written before the streamed column.
+  if (c.size() != 26 && c.size() != 27)
     throw std::runtime_error("a windows row has " + std::to_string(c.size())
-                             + " cells, not 26");
+                             + " cells, not 27");
   window_row r;
   try {
     r.policy = c[0];
@@ -402,6 +407,7 @@ window_row from_csv(const std::string& line) {
     r.f1 = std::stod(c[23]);
     r.seed = std::stoull(c[24]);
     r.history = c[25] == "1";
+    r.streamed = c.size() > 26 ? std::stoul(c[26]) : 0;
   } catch (const std::logic_error&) {
     throw std::runtime_error("a windows row has a malformed number");
   }

@@ -45,6 +45,7 @@ struct window_row {
   double served_acc = -1, sel_gating = -1, sel_odin = -1, sel_oracle = -1;
   uint64_t seed = 1;    ///< recld's --seed for this run (--seeds K)
   bool history = false; ///< a history window: played, never scored
+  size_t streamed = 0;  ///< --stream-models: steps the edge ran in it
 };
 
 /// Experiment 3, profiled: after RECL served a zoo expert, how much
@@ -88,6 +89,7 @@ struct bench_settings {
   size_t dwell = 4;         ///< roaming: windows at a place before moving on
   size_t history = 0;       ///< first windows of every camera, not scored
   int train_windows = 1;    ///< recld --train-windows of every run
+  bool stream = false;      ///< recld --stream-models on in every run
   bool new_cameras = false; ///< the scored phase is played by new cameras
   size_t seeds = 1;         ///< runs of every (policy, cameras, budget)
   int curve_epochs = 10;    ///< experiment 3: retraining epochs tried at most

@@ -97,10 +97,20 @@ public:
   std::vector<reuse_event> events;
 
 private:
-  /// What a camera runs: the model and its id.
+  /// A step of a job's model, as the edge holds it.
+  struct streamed_model {
+    float at = 0; ///< ready at this share of the next window
+    std::unique_ptr<expert> model;
+    std::string id;
+  };
+
+  /// What a camera runs: the model and its id, and (--stream-models) the
+  /// steps of its last window's job, which it runs during the next window
+  /// from when each was ready.
   struct edge {
     std::unique_ptr<expert> model;
     std::string model_id = "base";
+    std::vector<streamed_model> steps;
   };
 
   void play_camera(size_t cam, const std::string& address) {
@@ -143,12 +153,19 @@ private:
     auto nsend = static_cast<size_t>(
       std::max(1.0, std::round(seg.seconds() * s_.sample_fps)));
     sample_clip(*seg.c, s_.data, seg.from, seg.to, nsend, sent);
-    auto r = score(ev, e);
+    auto r = score(ev, seg, e);
     r.camera = id;
     r.window = w;
     r.history = w < s_.history;
     r.clip = seg.c->id;
     r.place = seg.c->place;
+    if (!e.steps.empty()) {
+      // By the window's end the edge runs the job's last step.
+      e.model = std::move(e.steps.back().model);
+      e.model_id = e.steps.back().id;
+      r.streamed = e.steps.size();
+      e.steps.clear();
+    }
     std::vector<frame> frames;
     for (size_t i = 0; i < sent.mats.size(); ++i)
       frames.push_back(
@@ -164,18 +181,39 @@ private:
       e.model = expert::from_bytes(bytes);
       e.model_id = reply.model_id;
     }
+    if (s_.stream)
+      for (auto& x : c.streamed(static_cast<uint32_t>(w)))
+        e.steps.push_back({x.at, expert::from_bytes(x.weights), x.model_id});
     r.served = e.model_id;
     return r;
   }
 
-  /// The row of a window scored with the edge's model on `ev`.
-  window_row score(const sampled_frames& ev, edge& e) {
+  /// The model the edge ran at share `at` of the window: the last step
+  /// ready by then, else the model it began the window with.
+  static expert& model_at(edge& e, double at) {
+    expert* m = e.model.get();
+    for (auto& x : e.steps)
+      if (x.at <= at)
+        m = x.model.get();
+    return *m;
+  }
+
+  /// The row of a window scored on `ev` (frames of `seg`), each frame with
+  /// the model the edge ran at its moment.
+  window_row score(const sampled_frames& ev, const segment& seg, edge& e) {
     labelled_frames truth;
     {
       std::lock_guard<std::mutex> g{lab_mutex_};
       truth = label(ev, lab_);
     }
-    auto dets = e.model->detect_for_scoring(truth.frames);
+    std::vector<std::vector<box>> dets;
+    for (size_t i = 0; i < truth.frames.size(); ++i) {
+      auto at = static_cast<double>(ev.index[i] - seg.from)
+                / std::max(1, seg.to - seg.from);
+      auto& model = model_at(e, at);
+      auto d = model.detect_for_scoring({truth.frames[i]});
+      dets.push_back(std::move(d.at(0)));
+    }
     auto m = mean_ap(dets, truth.labels);
     window_row r;
     r.policy = pol_.name;

@@ -120,6 +120,10 @@ options make_options() {
          "every run's recld --train-windows: each retraining job trains on "
          "its camera's last N windows",
          "1")
+    .add_flag("stream-models",
+              "every run's recld --stream-models on: each job's steps reach "
+              "the edge, which runs each from the moment in the next window "
+              "it was ready")
     .add("curve-epochs", "N",
          "experiment 3: epochs of retraining tried "
          "against each zoo expert RECL served (0: "
@@ -326,6 +330,12 @@ bench_settings read_settings(const options& o) {
     for (auto& r : s.runs) {
       r.args.push_back("--train-windows");
       r.args.push_back(std::to_string(s.train_windows));
+    }
+  s.stream = o.flag("stream-models");
+  if (s.stream)
+    for (auto& r : s.runs) {
+      r.args.push_back("--stream-models");
+      r.args.push_back("on");
     }
   for_each_value(s, o);
   make_plan(s, o);
