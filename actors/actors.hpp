@@ -302,9 +302,6 @@ struct gpu_owner_config {
   /// held-out slice, for the edge to run while the job goes on; the last
   /// such step is the job's model.
   bool stream = false;
-  /// --first-round need: Algorithm 1's first round serves the jobs whose
-  /// starting model scores lowest on their held-out frames first.
-  bool need_first = false;
 };
 
 // A coordinator hands its learning and teacher settings to each worker
@@ -329,7 +326,7 @@ typename Inspector::result_type inspect(Inspector& f, gpu_owner_config& x) {
            x.base_expert, x.expert, x.train, x.scheduler, x.gain_tolerance,
            x.gains_on, x.profile_epochs, x.clock, x.budget, x.generalist,
            x.camera_jobs, x.generalist_frames, x.expert_cache, x.gating_samples,
-           x.gating_epochs, x.selector, x.odin_epochs, x.stream, x.need_first);
+           x.gating_epochs, x.selector, x.odin_epochs, x.stream);
 }
 
 /// What a coordinator tells a worker node that says hello, besides its

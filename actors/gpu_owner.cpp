@@ -64,8 +64,10 @@ void finish(self_ptr self, job& j) {
   r.start_id = j.start_id;
   r.micro_windows = j.micro_windows;
   r.device_s = j.device_s;
-  if (j.micro_windows == 0) {
-    // It never trained: nothing new to offer.
+  if (j.micro_windows == 0 || (st.cfg.stream && j.steps.empty())) {
+    // It never trained, or (streaming) never beat the model it started
+    // from on the held-out frames: nothing new to offer. (Offered, such a
+    // model became the camera's line, which the safety check favours.)
     r.model_id = "";
     r.accuracy = static_cast<float>(j.acc);
   } else {
@@ -327,7 +329,7 @@ caf::result<training_result> start_job(self_ptr self, const labelled_window& lw,
     labelled_frames train, holdout;
     split_window(*imgs, truth, train, holdout, lw.history);
     j.holdout = holdout;
-    if ((st.cfg.stream || st.cfg.need_first) && !holdout.frames.empty())
+    if (st.cfg.stream && !holdout.frames.empty())
       j.best_holdout = accuracy_on(*x, holdout);
     j.frames = train.frames.size();
     j.history = std::min<size_t>(lw.history, imgs->size());
@@ -364,8 +366,7 @@ caf::result<training_result> start_job(self_ptr self, const labelled_window& lw,
   j.has_rp = true;
   auto rp = j.rp;
   j.added_at = st.now();
-  auto need = st.cfg.need_first && j.best_holdout >= 0 ? 1 - j.best_holdout : 0;
-  st.sched->add(j.id, st.now(), st.now() + st.cfg.budget, need);
+  st.sched->add(j.id, st.now(), st.now() + st.cfg.budget);
   st.jobs.emplace(j.id, std::move(j));
   schedule_tick(self);
   return rp;

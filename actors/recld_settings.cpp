@@ -118,11 +118,6 @@ void add_adaptation_options(options& o) {
          "recl scheduler: gains this close to the best are ties, won by the "
          "least trained job (0: exact argmax)",
          "0.01")
-    .add("first-round", "ORDER",
-         "recl scheduler: Algorithm 1's first round (a micro-window for each "
-         "new job) in arrival order, or need (the jobs whose starting model "
-         "scores lowest on their held-out frames first)",
-         "arrival")
     .add("gain-frames", "SET",
          "what Algorithm 1 measures gains on: window (all the window's "
          "frames) or holdout (its held-out quarter)",
@@ -397,10 +392,6 @@ void read_adaptation(node_config& n, const options& o) {
   g.profile_epochs = static_cast<uint32_t>(o.get_int("profile-epochs", 1, 100));
   g.gain_tolerance = o.get_double("gain-tolerance", 0, 1);
   g.gains_on = mode(o, "gain-frames", parse_gain_frames);
-  auto first = o.get("first-round");
-  if (first != "arrival" && first != "need")
-    o.fail("first-round", "'" + first + "' is not arrival or need");
-  g.need_first = first == "need";
   n.selection = mode(o, "selection", parse_selection);
   g.train.seed = static_cast<uint64_t>(o.get_int("seed", 0, 1000000000));
   n.admission = mode(o, "admission", parse_admission);

@@ -71,11 +71,9 @@ scheduler::scheduler(sched_policy p, uint32_t profile_epochs,
   : policy_(p), profile_epochs_(std::max<uint32_t>(1, profile_epochs)),
     gain_tolerance_(std::max(0.0, gain_tolerance)) {}
 
-void scheduler::add(const std::string& id, double now, double deadline,
-                    double need) {
+void scheduler::add(const std::string& id, double now, double deadline) {
   sched_job j;
   j.id = id;
-  j.need = need;
   j.arrived = now;
   j.deadline = deadline;
   j.order = next_order_++;
@@ -136,15 +134,10 @@ std::optional<grant> scheduler::next(double now) {
 }
 
 std::optional<grant> scheduler::next_recl(const live_jobs& live, double now) {
-  // Lines 10-12: one micro-window for every new request first, the
-  // neediest first (a streamed step then reaches the edge that lacks it
-  // most soonest).
-  const sched_job* first = nullptr;
+  // Lines 10-12: one micro-window for every new request first.
   for (auto j : live)
-    if (!j->initialised && (first == nullptr || j->need > first->need))
-      first = j;
-  if (first != nullptr)
-    return grant{first->id, false};
+    if (!j->initialised)
+      return grant{j->id, false};
   // Lines 13-16: the largest gain, while a micro-window fits; gains
   // within the tolerance of it are ties, won by the least trained.
   auto best = first_fitting(live, now,

@@ -65,7 +65,6 @@ struct sched_job {
   double deadline = 0;
   double arrived = 0;
   uint64_t order = 0; ///< arrival order
-  double need = 0;    ///< recl: the first round serves the highest first
   bool initialised = false;
   double gain = 0;      ///< last measured gain per unit
   double last_cost = 0; ///< cost of its last micro-window
@@ -86,10 +85,8 @@ public:
 
   sched_policy policy() const { return policy_; }
 
-  /// A new job, alive until `deadline`. `need`: how much its camera stands
-  /// to gain (recl: the first round, one micro-window per new job, serves
-  /// the highest first; equal needs in arrival order).
-  void add(const std::string& id, double now, double deadline, double need = 0);
+  /// A new job, alive until `deadline`.
+  void add(const std::string& id, double now, double deadline);
 
   /// Removes a job (ended or superseded). Unknown ids are ignored.
   void remove(const std::string& id);

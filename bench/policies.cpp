@@ -49,9 +49,6 @@ const std::vector<policy>& all_policies() {
     {"recl-line", with("gating", "recl", {"--train-from", "line"}),
      "RECL, but retraining starts from the camera's own line even when a "
      "zoo expert was served"},
-    {"recl-need", with("gating", "recl", {"--first-round", "need"}),
-     "RECL, but Algorithm 1's first round serves the jobs whose starting "
-     "model scores lowest first"},
     {"recl-holdout", with("gating", "recl", {"--admission", "holdout"}),
      "RECL, but admission is judged on the held-out quarter"},
     {"recl-generalist",

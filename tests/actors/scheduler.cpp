@@ -102,23 +102,6 @@ TEST_CASE(
   CHECK(r.total_gain >= 0.97 * opt);
 }
 
-TEST_CASE("scheduler: recl's first round serves the neediest job first, "
-          "equal needs in arrival order") {
-  scheduler s{sched_policy::recl};
-  s.add("fine", 0, 10, 0.1);
-  s.add("lost", 0, 10, 0.9); // its starting model scores lowest
-  s.add("mid-1", 0, 10, 0.5);
-  s.add("mid-2", 0, 10, 0.5);
-  std::vector<std::string> order;
-  for (int i = 0; i < 4; ++i) {
-    auto g = s.next(i);
-    REQUIRE(g);
-    order.push_back(g->job);
-    s.report(*g, 0.5, 0.5, 1);
-  }
-  CHECK(order == std::vector<std::string>{"lost", "mid-1", "mid-2", "fine"});
-}
-
 TEST_CASE("scheduler: recl beats round-robin on unequal curves") {
   std::map<std::string, curve_job> jobs{{"fast", {0.9, 3}},
                                         {"flat1", {0.05, 3}},
