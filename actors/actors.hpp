@@ -199,8 +199,10 @@ using gpu_owner_actor = caf::typed_actor<
                   std::vector<std::string>>::with<training_result>,
   // Replay clock: answers once the camera has no live job.
   caf::replies_to<await_atom, std::string>::with<bool>,
-  // --stream-models: the steps a camera's live job has made so far.
-  caf::replies_to<stream_atom, std::string>::with<std::vector<streamed_step>>,
+  // --stream-models: the steps a camera's live job for a window has made so
+  // far (none if that job is not live here).
+  caf::replies_to<stream_atom, std::string,
+                  uint32_t>::with<std::vector<streamed_step>>,
   // A model's weights.
   caf::replies_to<fetch_atom, std::string>::with<std::string>,
   // A model as an update (schema/model_update.hpp, encoded) for an edge

@@ -327,7 +327,7 @@ caf::result<std::vector<streamed_step>> streamed_of(camera_self self,
     st.stream_waiters.emplace(w, rp);
     return rp;
   }
-  self->request(st.deps.gpu_owner, caf::infinite, stream_atom_v, st.id)
+  self->request(st.deps.gpu_owner, caf::infinite, stream_atom_v, st.id, w)
     .then([rp](steps& xs) mutable { rp.deliver(std::move(xs)); },
           [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
   return rp;

@@ -408,10 +408,10 @@ gpu_owner_actor::behavior_type gpu_owner(self_ptr self, gpu_owner_config cfg,
       st.waiting[cam].push_back(rp);
       return rp;
     },
-    [=](stream_atom, const std::string& cam) {
+    [=](stream_atom, const std::string& cam, uint32_t w) {
       std::vector<streamed_step> out;
       for (auto& kv : self->state.jobs)
-        if (kv.second.camera == cam)
+        if (kv.second.camera == cam && kv.second.window == w)
           out = kv.second.steps;
       return out;
     },

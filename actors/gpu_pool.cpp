@@ -370,13 +370,13 @@ gpu_pool(pool_actor self, gpu_owner_config cfg, std::shared_ptr<kv> db,
       return forward<bool>(self, l->second.slot, load::wait, "", await_atom_v,
                            std::move(cam));
     },
-    [=](stream_atom,
-        std::string& cam) -> caf::result<std::vector<streamed_step>> {
+    [=](stream_atom, std::string& cam,
+        uint32_t w) -> caf::result<std::vector<streamed_step>> {
       auto l = self->state.job_of.find(cam);
       if (l == self->state.job_of.end())
         return std::vector<streamed_step>{};
       return forward<std::vector<streamed_step>>(
-        self, l->second.slot, load::wait, "", stream_atom_v, std::move(cam));
+        self, l->second.slot, load::wait, "", stream_atom_v, std::move(cam), w);
     },
     [=](fetch_atom, std::string& id) -> caf::result<std::string> {
       return forward<std::string>(self, least_busy(self->state), load::work, "",

@@ -93,6 +93,23 @@ std::optional<window_reply> server_link::send(uint32_t index,
   return std::nullopt;
 }
 
+std::vector<streamed_step> server_link::streamed(uint32_t index) {
+  if (!c_ || no_streaming_)
+    return {};
+  try {
+    return c_->streamed(index, false);
+  } catch (const rpc_error& e) {
+    std::string why = e.what();
+    if (connection_lost(why)) {
+      broken(why);
+    } else {
+      no_streaming_ = true;
+      say_("the server does not stream models (" + why + ")");
+    }
+    return {};
+  }
+}
+
 void server_link::close() {
   if (!c_)
     return;

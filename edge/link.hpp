@@ -40,6 +40,11 @@ public:
                                    const std::vector<frame>& frames, float fps,
                                    const held_model& model);
 
+  /// The steps window `index`'s job made so far (recld --stream-models);
+  /// none when not connected or the server failed the ask (an older server
+  /// without streaming: never asked again).
+  std::vector<streamed_step> streamed(uint32_t index);
+
   /// What the server takes in one window (defaults until connected).
   const server_limits& limits() const { return limits_; }
 
@@ -60,6 +65,7 @@ private:
   double backoff_s_ = 1;
   uint64_t dropped_ = 0;
   bool ever_connected_ = false;
+  bool no_streaming_ = false; ///< the server cannot say its steps
 };
 
 } // namespace recl

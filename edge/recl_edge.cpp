@@ -74,7 +74,12 @@ options make_options() {
          "how served models come: delta (the tensors that differ from the "
          "model running, checked by hash), delta-fp16 (the same at half the "
          "bytes, weights rounded to fp16) or full (the whole model)",
-         "delta");
+         "delta")
+    .add("poll-steps", "S",
+         "every S seconds between windows, ask for the models the last "
+         "window's job streamed so far (recld --stream-models) and run "
+         "each as it comes (0: only what window replies serve)",
+         "0");
   add_tls_options(o);
   return o;
 }
@@ -97,6 +102,7 @@ struct edge_settings {
   tls_options tls;
   std::string detections, state_dir, annotate;
   double infer_fps = 0;
+  double poll_s = 0; ///< --poll-steps
   expert_options model;
   update_form updates = update_form::delta;
 };
@@ -114,6 +120,7 @@ edge_settings read_settings(const options& o) {
   e.state_dir = o.get("state-dir");
   e.annotate = o.get("annotate");
   e.infer_fps = o.get_double("infer-fps", 0, 1000);
+  e.poll_s = o.get_double("poll-steps", 0, 3600);
   auto form = o.get("updates");
   if (form == "full")
     e.updates = update_form::archive;
@@ -242,6 +249,16 @@ void take_model(const edge_settings& e, uint32_t index, const window_reply& r,
                  was.c_str());
 }
 
+/// Runs a model the last window's job streamed (--poll-steps).
+void take_step(const edge_settings& e, const window_sender::answered& a,
+               edge_model& model) {
+  std::printf("[%s] window %u: step %zu of its job (%.0f%% into its budget, "
+              "held-out accuracy %.3f): %s\n",
+              e.camera.c_str(), a.index, a.step, 100.0 * a.at, a.reply.accuracy,
+              a.reply.model_id.c_str());
+  take_model(e, a.index, a.reply, model);
+}
+
 /// Reports a window's reply and takes the model it serves, if any.
 void take_reply(edge_settings& e, uint32_t index, size_t frames,
                 const window_reply& r, edge_model& model, run_stats& stats) {
@@ -267,7 +284,7 @@ int play(edge_settings e) {
     std::fflush(stdout);
   };
   bool on_clock = e.realtime || src->live();
-  window_sender sender{{e.server, e.camera, e.token, e.tls}, say};
+  window_sender sender{{e.server, e.camera, e.token, e.tls}, say, 1, e.poll_s};
   say("playing " + src->describe() + " (window "
       + std::to_string(static_cast<int>(e.window_s)) + " s) for " + e.server);
   run_stats stats;
@@ -282,7 +299,10 @@ int play(edge_settings e) {
   auto started = std::chrono::steady_clock::now();
   auto take_replies = [&] {
     for (auto& a : sender.take())
-      take_reply(e, a.index, a.frames, a.reply, model, stats);
+      if (a.step > 0)
+        take_step(e, a, model);
+      else
+        take_reply(e, a.index, a.frames, a.reply, model, stats);
   };
   auto send = [&]() {
     auto most = sender.limits().max_frames;

@@ -1,5 +1,7 @@
 #include "edge/sender.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <optional>
 #include <utility>
 
@@ -7,9 +9,9 @@ namespace recl {
 
 window_sender::window_sender(server_link::settings s,
                              std::function<void(const std::string&)> say,
-                             size_t max_queued)
+                             size_t max_queued, double poll_s)
   : link_(std::move(s), std::move(say)), max_queued_(max_queued),
-    thread_([this] { run(); }) {}
+    poll_s_(poll_s), thread_([this] { run(); }) {}
 
 window_sender::~window_sender() {
   {
@@ -60,10 +62,41 @@ uint64_t window_sender::dropped() const {
   return dropped_queue_ + dropped_link_;
 }
 
+/// New steps of the last answered window's job, as replies that serve them.
+void window_sender::poll_steps(std::unique_lock<std::mutex>& lock) {
+  auto w = *polled_;
+  lock.unlock();
+  auto steps = link_.streamed(w);
+  lock.lock();
+  if (polled_ != w)
+    return;
+  for (size_t i = steps_seen_; i < steps.size(); ++i) {
+    answered a;
+    a.index = w;
+    a.step = i + 1;
+    a.at = steps[i].at;
+    a.reply.swap = true;
+    a.reply.model_id = steps[i].model_id;
+    a.reply.source = "streamed";
+    a.reply.accuracy = steps[i].accuracy;
+    a.reply.weights.assign(steps[i].weights.begin(), steps[i].weights.end());
+    done_.push_back(std::move(a));
+  }
+  steps_seen_ = std::max(steps_seen_, steps.size());
+}
+
 void window_sender::run() {
   std::unique_lock<std::mutex> lock{mtx_};
   for (;;) {
-    cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+    auto ready = [&] { return stop_ || !queue_.empty(); };
+    if (poll_s_ > 0 && polled_) {
+      // Between windows: the last one's job may have news.
+      if (!cv_.wait_for(lock, std::chrono::duration<double>(poll_s_), ready)) {
+        poll_steps(lock);
+        continue;
+      }
+    }
+    cv_.wait(lock, ready);
     if (queue_.empty() || fatal_)
       break; // stopping, everything sent
     auto j = std::move(queue_.front());
@@ -81,8 +114,11 @@ void window_sender::run() {
     busy_ = false;
     limits_ = link_.limits();
     dropped_link_ = link_.dropped();
-    if (reply)
+    if (reply) {
       done_.push_back({j.index, j.frames.size(), std::move(*reply)});
+      polled_ = j.index;
+      steps_seen_ = 0;
+    }
     if (failed) {
       fatal_ = failed;
       queue_.clear();

@@ -14,6 +14,7 @@
 #include <exception>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,16 +23,21 @@ namespace recl {
 
 class window_sender {
 public:
-  /// A window the server answered.
+  /// A window the server answered, or (`step` > 0) the step-th model its
+  /// job streamed, as a reply that serves it.
   struct answered {
     uint32_t index = 0;
     size_t frames = 0;
     window_reply reply;
+    size_t step = 0;
+    float at = 0; ///< a step's moment, as a share of the job's budget
   };
 
+  /// With `poll_s` > 0, asks every `poll_s` seconds, while no window is
+  /// in flight, for the models the last answered window's job streamed.
   window_sender(server_link::settings s,
                 std::function<void(const std::string&)> say,
-                size_t max_queued = 1);
+                size_t max_queued = 1, double poll_s = 0);
   /// Sends what is queued, closes the session and ends the thread.
   ~window_sender();
 
@@ -65,10 +71,14 @@ private:
   };
 
   void run();
+  void poll_steps(std::unique_lock<std::mutex>& lock);
   void rethrow_locked();
 
   server_link link_;
   size_t max_queued_;
+  double poll_s_;
+  std::optional<uint32_t> polled_; ///< the last answered window
+  size_t steps_seen_ = 0;          ///< of its job's steps
   mutable std::mutex mtx_;
   std::condition_variable cv_;
   std::deque<job> queue_;

@@ -122,3 +122,25 @@ TEST_CASE_FIXTURE(
     CHECK(all[i].weights == early[i].weights);
   }
 }
+
+TEST_CASE_FIXTURE(
+  one_place,
+  "adaptation: recl-edge --poll-steps runs the models a job streams as they "
+  "come, before the next window's reply"
+    * doctest::skip(test::data_dir().empty())) {
+  REQUIRE(place.size() >= 9);
+  // Wall clock: window 0's job trains while the edge plays window 1 (20 s
+  // of video at stream speed; a micro-window takes a second or two),
+  // polling twice a second.
+  live_daemon d{
+    tmp.path() + "/data",
+    data,
+    {"--stream-models", "on", "--clock", "wall", "--window-seconds", "30"}};
+  auto a = d.edge("cam-p", {place.begin() + 1, place.begin() + 9}, data, 2,
+                  {"--realtime", "--window-seconds", "20", "--poll-steps",
+                   "0.5", "--infer-fps", "2"});
+  REQUIRE_MESSAGE(a.code == 0, a.err);
+  // Window 1 goes out naming the job's model, which no reply served.
+  CHECK_MESSAGE(contains(a.out, "[cam-p] window 0: step 1 of its job"), a.out);
+  CHECK_MESSAGE(contains(a.out, "[cam-p] window 1: edge ran r-cam-p-0"), a.out);
+}
