@@ -9,7 +9,10 @@
 //   - the next sampling rate follows AMS: fewer frames when consecutive
 //     teacher labels agree, more when they change;
 //   - the camera's record (current and last retrained model, counters) is
-//     persisted after each change.
+//     persisted after each change;
+//   - with --stream-models, the steps of a window's job wait here for the
+//     edge to fetch them (CameraSession.streamed); while the job runs, the
+//     GPU owner holding it answers for those made so far.
 
 #include "actors/camera_state.hpp"
 #include "actors/records.hpp"
