@@ -54,10 +54,11 @@ TEST_CASE("recl-bench: a small run writes its report and the numbers add up"
   // windows.csv: one row per window and policy; "none" never leaves the base.
   size_t n = 0, reused = 0;
   for (auto& cols : csv_rows(out + "/windows.csv")) {
-    REQUIRE(cols.size() == 26);
+    REQUIRE(cols.size() == 27);
     ++n;
     if (cols[0] == "recl" && cols[9] == "zoo")
       ++reused;
+    CHECK(cols[26] == "0"); // no steps without --stream-models
     auto map = std::stod(cols[10]);
     CHECK(map >= 0.0);
     CHECK(map <= 1.0);
@@ -177,7 +178,7 @@ TEST_CASE("recl-bench: every zoo expert RECL served gets a retraining curve"
   REQUIRE_MESSAGE(r.code == 0, r.err);
   size_t reused = 0;
   for (auto& cols : csv_rows(out + "/windows.csv"))
-    if (cols.size() == 26 && cols[9] == "zoo")
+    if (cols.size() == 27 && cols[9] == "zoo")
       ++reused;
   size_t profiled = 0, reached = 0;
   for (auto& line : split(r.out, '\n'))
@@ -235,13 +236,36 @@ TEST_CASE("recl-bench --quick: the smoke run CI relies on"
   }
   size_t rows = 0;
   for (auto& cols : csv_rows(out + "/windows.csv")) {
-    REQUIRE(cols.size() == 26);
+    REQUIRE(cols.size() == 27);
     ++rows;
     if (cols[0] == "none")
       CHECK(cols[8] == "base");
   }
   CHECK(rows == 18);
   CHECK(std::ifstream{out + "/map_over_time.png"}.good());
+}
+
+TEST_CASE("recl-bench --stream-models: edges run the steps jobs stream, from "
+          "the next window on, and the report says so"
+          * doctest::skip(test::data_dir().empty())) {
+  auto data = test::data_dir();
+  test::temp_dir tmp;
+  auto out = tmp.path() + "/stream";
+  auto r = run_bench(data, out,
+                     {"--cameras", "1", "--windows", "3", "--policies", "recl",
+                      "--eval-frames", "2", "--budget", "4", "--curve-epochs",
+                      "0", "--stream-models"});
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  CHECK(read_file(out + "/report.md").find("streamed to the edge")
+        != std::string::npos);
+  size_t steps = 0;
+  for (auto& cols : csv_rows(out + "/windows.csv")) {
+    REQUIRE(cols.size() == 27);
+    if (cols[4] == "0")
+      CHECK(cols[26] == "0"); // no job has run yet
+    steps += std::stoul(cols[26]);
+  }
+  CHECK(steps > 0);
 }
 
 TEST_CASE("recl-bench --plan roaming: cameras move, history is played but not "
@@ -264,7 +288,7 @@ TEST_CASE("recl-bench --plan roaming: cameras move, history is played but not "
   std::map<std::string, std::vector<std::string>> places; // recl, by camera
   size_t history = 0, rows = 0;
   for (auto& cols : csv_rows(out + "/windows.csv")) {
-    REQUIRE(cols.size() == 26);
+    REQUIRE(cols.size() == 27);
     ++rows;
     CHECK(cols[25] == (cols[4] == "0" ? "1" : "0"));
     history += cols[25] == "1";
