@@ -72,7 +72,9 @@ void finish(self_ptr self, job& j) {
     r.accuracy = static_cast<float>(j.acc);
   } else {
     // Streamed: the last step, the best on the held-out slice, is the
-    // model the edge runs by now.
+    // model the edge runs by now. Parsed once here: keeping a live copy at
+    // each step would cost a parse per step (expert::clone round-trips
+    // through bytes too).
     auto model = j.steps.empty()
                    ? j.train->release()
                    : expert::from_bytes(j.steps.back().weights, st.cfg.expert);
