@@ -206,13 +206,24 @@ private:
       std::lock_guard<std::mutex> g{lab_mutex_};
       truth = label(ev, lab_);
     }
+    // Frames in time order; each run of frames under one model goes to the
+    // detector as one batch (without streaming: the whole window).
     std::vector<std::vector<box>> dets;
-    for (size_t i = 0; i < truth.frames.size(); ++i) {
-      auto at = static_cast<double>(ev.index[i] - seg.from)
-                / std::max(1, seg.to - seg.from);
-      auto& model = model_at(e, at);
-      auto d = model.detect_for_scoring({truth.frames[i]});
-      dets.push_back(std::move(d.at(0)));
+    auto model_of = [&](size_t i) -> expert& {
+      return model_at(e, static_cast<double>(ev.index[i] - seg.from)
+                           / std::max(1, seg.to - seg.from));
+    };
+    for (size_t i = 0; i < truth.frames.size();) {
+      auto& model = model_of(i);
+      size_t end = i + 1;
+      while (end < truth.frames.size() && &model_of(end) == &model)
+        ++end;
+      auto d = model.detect_for_scoring(
+        {truth.frames.begin() + static_cast<long>(i),
+         truth.frames.begin() + static_cast<long>(end)});
+      for (auto& x : d)
+        dets.push_back(std::move(x));
+      i = end;
     }
     auto m = mean_ap(dets, truth.labels);
     window_row r;
