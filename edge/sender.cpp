@@ -62,6 +62,17 @@ uint64_t window_sender::dropped() const {
   return dropped_queue_ + dropped_link_;
 }
 
+std::vector<size_t> steps_after(const std::vector<streamed_step>& steps,
+                                float best) {
+  std::vector<size_t> out;
+  for (size_t i = 0; i < steps.size(); ++i)
+    if (steps[i].accuracy > best) {
+      out.push_back(i);
+      best = steps[i].accuracy;
+    }
+  return out;
+}
+
 /// New steps of the last answered window's job, as replies that serve them.
 void window_sender::poll_steps(std::unique_lock<std::mutex>& lock) {
   auto w = *polled_;
@@ -70,10 +81,11 @@ void window_sender::poll_steps(std::unique_lock<std::mutex>& lock) {
   lock.lock();
   if (polled_ != w)
     return;
-  for (size_t i = steps_seen_; i < steps.size(); ++i) {
+  for (auto i : steps_after(steps, best_taken_)) {
+    best_taken_ = steps[i].accuracy;
     answered a;
     a.index = w;
-    a.step = i + 1;
+    a.step = ++steps_taken_;
     a.at = steps[i].at;
     a.reply.swap = true;
     a.reply.model_id = steps[i].model_id;
@@ -82,7 +94,6 @@ void window_sender::poll_steps(std::unique_lock<std::mutex>& lock) {
     a.reply.weights.assign(steps[i].weights.begin(), steps[i].weights.end());
     done_.push_back(std::move(a));
   }
-  steps_seen_ = std::max(steps_seen_, steps.size());
 }
 
 void window_sender::run() {
@@ -117,7 +128,8 @@ void window_sender::run() {
     if (reply) {
       done_.push_back({j.index, j.frames.size(), std::move(*reply)});
       polled_ = j.index;
-      steps_seen_ = 0;
+      steps_taken_ = 0;
+      best_taken_ = -1;
     }
     if (failed) {
       fatal_ = failed;

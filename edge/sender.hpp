@@ -21,6 +21,13 @@
 
 namespace recl {
 
+/// Which of a job's steps an edge that already ran steps up to held-out
+/// accuracy `best` has not run yet, in order. Each step beats the ones
+/// before it, so these are the steps that beat `best`; this also finds the
+/// step that replaced the last one of a full list.
+std::vector<size_t> steps_after(const std::vector<streamed_step>& steps,
+                                float best);
+
 class window_sender {
 public:
   /// A window the server answered, or (`step` > 0) the step-th model its
@@ -78,7 +85,8 @@ private:
   size_t max_queued_;
   double poll_s_;
   std::optional<uint32_t> polled_; ///< the last answered window
-  size_t steps_seen_ = 0;          ///< of its job's steps
+  size_t steps_taken_ = 0;         ///< of its job's steps
+  float best_taken_ = -1; ///< their best held-out accuracy (steps_after)
   mutable std::mutex mtx_;
   std::condition_variable cv_;
   std::deque<job> queue_;
