@@ -109,7 +109,8 @@ options make_options() {
          "micro-windows of training per window, comma-separated", "2")
     .add("vary", "NAME=V1,V2",
          "ablation: run every policy once per value of recld's --NAME (e.g. "
-         "alpha=0,0.02,0.1, eta=0,4, top-k=1,10)")
+         "alpha=0,0.02,0.1, eta=0,4, top-k=1,10; with --devices, each "
+         "value once per device count)")
     .add("devices", "LIST",
          "Fig. 6: run every policy once per device count (e.g. 1,2,4,8: "
          "recld --devices cpu:N, N GPU owners; with the replay clock N "
@@ -214,38 +215,46 @@ std::vector<policy> runs_of(const std::vector<std::string>& names,
   return runs;
 }
 
-/// --vary NAME=V1,V2: every policy once per value of recld's --NAME.
-void for_each_value(bench_settings& s, const options& o) {
-  if (o.given("vary") && o.given("devices"))
-    throw usage_error("give --vary or --devices, not both");
-  if (o.given("vary") || o.given("devices")) {
-    auto v = o.get("vary");
-    if (o.given("devices")) {
-      v = "devices=";
-      for (auto& n : split(o.get("devices"), ',')) {
-        if (n.empty() || n.find_first_not_of("0123456789") != n.npos
-            || std::stoi(n) < 1 || std::stoi(n) > 64)
-          o.fail("devices", "'" + n + "' is not a device count (1-64)");
-        v += (v.back() == '=' ? "cpu:" : ",cpu:") + n;
-      }
+/// Every run once per value of recld's --NAME, as "POLICY[NAME=VALUE]".
+void expand(bench_settings& s, const std::string& name,
+            const std::vector<std::string>& values) {
+  std::vector<policy> expanded;
+  for (auto& p : s.runs)
+    for (auto& val : values) {
+      auto q = p;
+      q.name = p.name + "[" + name + "=" + val + "]";
+      q.args.push_back("--" + name);
+      q.args.push_back(val);
+      expanded.push_back(q);
     }
+  s.runs = expanded;
+  s.policies.clear();
+  for (auto& p : s.runs)
+    s.policies.push_back(p.name);
+}
+
+/// --vary NAME=V1,V2 and --devices N1,N2: every policy once per value of
+/// recld's --NAME, and (within each) once per device count.
+void for_each_value(bench_settings& s, const options& o) {
+  if (o.given("vary")) {
+    auto v = o.get("vary");
     auto eq = v.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == v.size())
       o.fail("vary", "'" + v + "' is not NAME=V1,V2,...");
-    auto name = v.substr(0, eq);
-    std::vector<policy> expanded;
-    for (auto& p : s.runs)
-      for (auto& val : split(v.substr(eq + 1), ',')) {
-        auto q = p;
-        q.name = p.name + "[" + name + "=" + val + "]";
-        q.args.push_back("--" + name);
-        q.args.push_back(val);
-        expanded.push_back(q);
-      }
-    s.runs = expanded;
-    s.policies.clear();
-    for (auto& p : s.runs)
-      s.policies.push_back(p.name);
+    if (v.substr(0, eq) == "devices")
+      o.fail("vary", "give device counts with --devices");
+    expand(s, v.substr(0, eq), split(v.substr(eq + 1), ','));
+  }
+  // Devices last: the report finds the count at the end of the name.
+  if (o.given("devices")) {
+    std::vector<std::string> counts;
+    for (auto& n : split(o.get("devices"), ',')) {
+      if (n.empty() || n.find_first_not_of("0123456789") != n.npos
+          || std::stoi(n) < 1 || std::stoi(n) > 64)
+        o.fail("devices", "'" + n + "' is not a device count (1-64)");
+      counts.push_back("cpu:" + n);
+    }
+    expand(s, "devices", counts);
   }
 }
 

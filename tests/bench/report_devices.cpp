@@ -76,3 +76,25 @@ TEST_CASE("bench report: accuracy against devices, and the devices AMS "
   CHECK(odin.substr(odin.size() - 5) == "| 1 |");
   CHECK(text.find("| odin | 2 | 1: -0.050 (-0.05") != std::string::npos);
 }
+
+TEST_CASE("bench report: with --vary and --devices, each value is a policy "
+          "of its own against devices") {
+  bench_settings s;
+  std::map<run_key, run_stats> stats;
+  std::map<run_key, double> wall;
+  report_input in{s, {}, stats, wall, {}};
+  add_run(in.rows, "recl[stream-models=off]", 1, 0.50);
+  add_run(in.rows, "recl[stream-models=off]", 4, 0.52);
+  add_run(in.rows, "recl[stream-models=on]", 1, 0.50);
+  add_run(in.rows, "recl[stream-models=on]", 4, 0.56);
+  std::ostringstream rep;
+  devices_section(rep, in);
+  auto text = rep.str();
+  CHECK(text.find("| recl[stream-models=off] | 0.504 | 0.524 |")
+        != std::string::npos);
+  CHECK(text.find("| recl[stream-models=on] | 0.504 | 0.564 |")
+        != std::string::npos);
+  CHECK(text.find("| recl[stream-models=on] | 4 vs 1 | +0.060 "
+                  "(+0.060..+0.060) | rises |")
+        != std::string::npos);
+}
