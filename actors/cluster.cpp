@@ -176,7 +176,8 @@ private:
   mutable model_cache models_{256ull << 20};
 };
 
-/// What a worker runs for one link to the coordinator.
+/// What a worker runs for one link to the coordinator. Its labelers are
+/// the worker's (labelers_kept), not the link's.
 struct worker_link {
   door_actor door;
   std::vector<gpu_owner_actor> owners;
@@ -185,8 +186,21 @@ struct worker_link {
   void stop() {
     for (auto& o : owners)
       caf::anon_send_exit(o, caf::exit_reason::user_shutdown);
-    for (auto& l : labelers)
+  }
+};
+
+/// A worker's labelers outlive its links: loading the teacher takes
+/// seconds, so a worker that joins again keeps them, unless the
+/// coordinator now asks for other teacher settings.
+struct labelers_kept {
+  std::vector<labeler_actor> actors;
+  std::string settings; ///< the teacher options they run, as text
+
+  void stop() {
+    for (auto& l : actors)
       caf::anon_send_exit(l, caf::exit_reason::user_shutdown);
+    actors.clear();
+    settings.clear();
   }
 };
 
@@ -202,8 +216,11 @@ caf::actor hello(caf::actor_system& sys, const worker_config& cfg,
   door = *d;
   caf::scoped_actor self{sys};
   caf::actor db;
+  // A door answers at once; one that does not is most likely a stopping
+  // coordinator's, and the next try (a second later) may find its
+  // successor.
   self
-    ->request(door, std::chrono::seconds(30), hello_atom_v, cfg.name,
+    ->request(door, std::chrono::seconds(10), hello_atom_v, cfg.name,
               cluster_protocol)
     .receive(
       [&](caf::actor& x, node_welcome& w) {
@@ -233,7 +250,7 @@ caf::actor hello(caf::actor_system& sys, const worker_config& cfg,
 /// owners (on its store) as the coordinator says, and offers them. An
 /// empty link on failure, `why`.
 worker_link join_once(caf::actor_system& sys, const worker_config& cfg,
-                      std::string& why) {
+                      labelers_kept& kept, std::string& why) {
   worker_link link;
   node_welcome welcome;
   auto db = hello(sys, cfg, link.door, welcome, why);
@@ -246,15 +263,24 @@ worker_link join_once(caf::actor_system& sys, const worker_config& cfg,
   // The coordinator's teacher settings, on this node's copy of its model.
   auto teacher = welcome.teacher;
   teacher.spec = cfg.teacher.spec;
-  try {
-    for (uint32_t i = 0; i < cfg.labelers; ++i)
-      link.labelers.push_back(
-        spawn_offered_labeler(sys, spawn_labeler(sys, teacher)));
-  } catch (const std::exception& e) {
-    link.stop();
-    why = std::string{"cannot start a labeler: "} + e.what();
-    return {};
+  auto settings = caf::deep_to_string(teacher);
+  if (kept.settings != settings) {
+    kept.stop();
+    try {
+      for (uint32_t i = 0; i < cfg.labelers; ++i)
+        kept.actors.push_back(
+          spawn_offered_labeler(sys, spawn_labeler(sys, teacher)));
+      kept.settings = settings;
+    } catch (const std::exception& e) {
+      kept.stop();
+      why = std::string{"cannot start a labeler: "} + e.what();
+      return {};
+    }
+  } else if (!kept.actors.empty()) {
+    log::info("worker", "keeps its ", kept.actors.size(),
+              " labeler(s): the teacher settings are the same");
   }
+  link.labelers = kept.actors;
   auto kvs
     = std::make_shared<remote_store>(sys, caf::actor_cast<store_actor>(db));
   caf::scoped_actor self{sys};
@@ -360,9 +386,10 @@ int run_worker(caf::actor_system& sys, const worker_config& cfg,
                const std::function<bool()>& stop) {
   tls_error_sweeper sweeper{sys};
   std::string last_why;
+  labelers_kept labelers;
   while (!stop()) {
     std::string why;
-    auto link = join_once(sys, cfg, why);
+    auto link = join_once(sys, cfg, labelers, why);
     if (link.owners.empty()) {
       if (why != last_why)
         log::warning("worker", "cannot join ", cfg.coordinator, ": ", why,
@@ -392,6 +419,7 @@ int run_worker(caf::actor_system& sys, const worker_config& cfg,
       log::warning("worker", "lost the coordinator ", cfg.coordinator,
                    "; joining again");
   }
+  labelers.stop();
   return 0;
 }
 

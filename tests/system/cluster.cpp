@@ -245,7 +245,8 @@ TEST_CASE_FIXTURE(one_place, "nodes: workers train the coordinator's jobs, "
 
 TEST_CASE_FIXTURE(one_place, "nodes: a coordinator without labelers or "
                              "devices of its own says so, then works through "
-                             "a worker's"
+                             "a worker's, which joins again by itself when "
+                             "the coordinator restarts, keeping its labeler"
                                * doctest::skip(test::data_dir().empty())) {
   REQUIRE(place.size() >= 2);
   test::certificate cert{tmp.path(), "recl-node"};
@@ -296,8 +297,27 @@ TEST_CASE_FIXTURE(one_place, "nodes: a coordinator without labelers or "
   REQUIRE(link != std::string::npos);
   CHECK(std::stod(m.substr(link + 14)) > 0);
   CHECK(d.await_idle(120));
-  w1->signal(SIGTERM);
-  CHECK(w1->wait(60) == 0);
+
+  // The coordinator restarts on the same port and data: w1 joins again by
+  // itself, its teacher still loaded, and serves the next edge.
   d.proc->signal(SIGTERM);
   CHECK(d.proc->wait(60) == 0);
+  live_daemon again{
+    d.dir, data,
+    cat({"--devices", "none", "--labelers", "0", "--cluster-listen", nodes},
+        tls_args(cert))};
+  // (Its first "joined" line was read above.)
+  REQUIRE_MESSAGE(!w1->wait_for_line("recld worker w1 joined", 90).empty(),
+                  w1->err());
+  CHECK(contains(w1->err(), "lost the coordinator"));
+  CHECK(contains(w1->err(), "keeps its 1 labeler(s)"));
+  auto later = again.edge("cam-b", {place[0]}, data, 1);
+  CHECK_MESSAGE(later.code == 0, later.err);
+  CHECK(contains(again.proc->err(), " ms on w1/labeler:0, "));
+  CHECK(contains(again.proc->err(), "cam-b/0 trains on w1/cpu:0"));
+  CHECK(again.await_idle(120));
+  w1->signal(SIGTERM);
+  CHECK(w1->wait(60) == 0);
+  again.proc->signal(SIGTERM);
+  CHECK(again.proc->wait(60) == 0);
 }
