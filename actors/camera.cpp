@@ -301,10 +301,13 @@ void on_job_ended(camera_self self, uint32_t w,
                   std::vector<streamed_step> steps) {
   auto& st = self->state;
   st.training.erase(w);
-  auto [from, to] = st.stream_waiters.equal_range(w);
+  auto [from, to] = st.on_job_end.equal_range(w);
+  std::vector<std::function<void(const std::vector<streamed_step>&)>> calls;
   for (auto i = from; i != to; ++i)
-    i->second.deliver(steps);
-  st.stream_waiters.erase(from, to);
+    calls.push_back(std::move(i->second));
+  st.on_job_end.erase(from, to);
+  for (auto& f : calls)
+    f(steps);
   // An edge fetches a window's steps once, right after its reply: the last
   // two windows' are plenty (each step is a model).
   st.streamed[w] = std::move(steps);
@@ -327,7 +330,7 @@ caf::result<std::vector<streamed_step>> streamed_of(camera_self self,
     return steps{};
   auto rp = self->make_response_promise<steps>();
   if (wait) {
-    st.stream_waiters.emplace(w, rp);
+    st.on_job_end.emplace(w, [rp](const steps& xs) mutable { rp.deliver(xs); });
     return rp;
   }
   self->request(st.deps.gpu_owner, caf::infinite, stream_atom_v, st.id, w)

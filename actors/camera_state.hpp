@@ -8,6 +8,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -30,12 +31,14 @@ struct camera_state {
   /// training (frames and labels, not decoded), oldest first.
   std::deque<labelled_window> recent;
   /// --stream-models: windows whose job has not ended, the steps of the
-  /// last jobs that did (by window), and edges waiting for a job's steps.
+  /// last jobs that did (by window), and what waits for a job to end (an
+  /// edge asking for its steps, a window naming one of them), called with
+  /// its steps.
   std::set<uint32_t> training;
   std::map<uint32_t, std::vector<streamed_step>> streamed;
   std::multimap<uint32_t,
-                caf::typed_response_promise<std::vector<streamed_step>>>
-    stream_waiters;
+                std::function<void(const std::vector<streamed_step>&)>>
+    on_job_end;
 
   /// The training request for window `lw`: it, after the frames of the
   /// windows in `recent`; then remembers it there.

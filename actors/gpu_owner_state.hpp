@@ -271,11 +271,6 @@ scheduler_report report_of(const gpu_owner_state& st);
 /// A model's accuracy on labelled frames (the safety check's measure).
 double accuracy_on(expert& model, const labelled_frames& xs);
 
-/// The id of the model camera `cam`'s job for window `w` makes.
-inline std::string retrained_id(const std::string& cam, uint32_t w) {
-  return "r-" + cam + "-" + std::to_string(w);
-}
-
 /// Steps one job keeps (and an edge fetches) at most.
 inline constexpr size_t max_streamed_steps = 8;
 

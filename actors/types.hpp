@@ -54,6 +54,12 @@ struct check_result {
   }
 };
 
+/// The id of the model camera `cam`'s job for window `w` makes (and every
+/// step it streams carries).
+inline std::string retrained_id(const std::string& cam, uint32_t w) {
+  return "r-" + cam + "-" + std::to_string(w);
+}
+
 /// What a retraining job delivered when its window ended.
 struct training_result {
   std::string camera;

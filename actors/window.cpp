@@ -1,8 +1,10 @@
 // One window's journey through the camera actor, top to bottom:
 //
 //   begin      (replay clock) wait until the camera's previous job has spent
-//              its budget, then the labeler labels the frames (and decodes
-//              them, once, for every step after it);
+//              its budget; (--stream-models) wait until the job whose step
+//              the edge runs has ended, so that the check can score it; then
+//              the labeler labels the frames (and decodes them, once, for
+//              every step after it);
 //   check      selection and the safety check, one request: the selector
 //              proposes zoo experts by policy and the GPU owner scores them
 //              with the camera's own candidates (the edge's model, its last
@@ -119,21 +121,39 @@ void begin(camera_self self, window w,
     j->stage.leave();
     j->rp.deliver(std::move(e));
   };
-  self->request(st.deps.gpu_owner, caf::infinite, await_atom_v, st.id)
-    .then(
-      [=](bool) mutable {
-        j->stage.enter(window_stage::label);
-        self
-          ->request(self->state.deps.labeler, caf::infinite, label_atom_v,
-                    std::move(w))
-          .then(
-            [=](labelled_window& lw) {
-              j->lw = std::move(lw);
-              check(self, j);
-            },
-            fail);
-      },
-      fail);
+  auto go = [=]() mutable {
+    self
+      ->request(self->state.deps.gpu_owner, caf::infinite, await_atom_v,
+                self->state.id)
+      .then(
+        [=](bool) mutable {
+          j->stage.enter(window_stage::label);
+          self
+            ->request(self->state.deps.labeler, caf::infinite, label_atom_v,
+                      std::move(w))
+            .then(
+              [=](labelled_window& lw) {
+                j->lw = std::move(lw);
+                check(self, j);
+              },
+              fail);
+        },
+        fail);
+  };
+  // An edge that polls for steps can name a model of a job still running
+  // (its id is the job's, its weights not yet in the store): the safety
+  // check could not score it, so the window waits for the job to end.
+  for (auto t : st.training)
+    if (w.model_id == retrained_id(st.id, t)) {
+      log::info("camera", st.id, ": window ", w.index, " runs a step of ",
+                w.model_id,
+                ", whose job still trains; its check waits for "
+                "the job to end");
+      st.on_job_end.emplace(
+        t, [go](const std::vector<streamed_step>&) mutable { go(); });
+      return;
+    }
+  go();
 }
 
 /// Selection and the safety check: the selector's proposals and the

@@ -143,4 +143,9 @@ TEST_CASE_FIXTURE(
   // Window 1 goes out naming the job's model, which no reply served.
   CHECK_MESSAGE(contains(a.out, "[cam-p] window 0: step 1 of its job"), a.out);
   CHECK_MESSAGE(contains(a.out, "[cam-p] window 1: edge ran r-cam-p-0"), a.out);
+  // It goes out at 40 s, while the job (30 s from about 20 s) still runs:
+  // its safety check waits for the job's model to be in the store.
+  CHECK_MESSAGE(contains(d.proc->err(), "cam-p: window 1 runs a step of "
+                                        "r-cam-p-0, whose job still trains"),
+                d.proc->err());
 }
