@@ -206,8 +206,8 @@ private:
       std::lock_guard<std::mutex> g{lab_mutex_};
       truth = label(ev, lab_);
     }
-    // Frames in time order; each run of frames under one model goes to the
-    // detector as one batch (without streaming: the whole window).
+    // Each run of consecutive frames under one model goes to the detector
+    // as one batch (without streaming: the whole window).
     std::vector<std::vector<box>> dets;
     auto model_of = [&](size_t i) -> expert& {
       return model_at(e, static_cast<double>(ev.index[i] - seg.from)
