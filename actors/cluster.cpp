@@ -216,11 +216,10 @@ caf::actor hello(caf::actor_system& sys, const worker_config& cfg,
   door = *d;
   caf::scoped_actor self{sys};
   caf::actor db;
-  // A door answers at once; one that does not is most likely a stopping
-  // coordinator's, and the next try (a second later) may find its
-  // successor.
+  // A busy coordinator can take seconds to answer (measured: a 10 s limit
+  // timed out under CI's load, and the retry then joined the node twice).
   self
-    ->request(door, std::chrono::seconds(10), hello_atom_v, cfg.name,
+    ->request(door, std::chrono::seconds(30), hello_atom_v, cfg.name,
               cluster_protocol)
     .receive(
       [&](caf::actor& x, node_welcome& w) {
