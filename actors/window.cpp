@@ -121,12 +121,15 @@ void begin(camera_self self, window w,
     j->stage.leave();
     j->rp.deliver(std::move(e));
   };
-  auto go = [=]() mutable {
+  auto model = w.model_id;
+  auto index = w.index;
+  // The window (its frames) moves along, never copied.
+  auto go = [=, w = std::move(w)]() mutable {
     self
       ->request(self->state.deps.gpu_owner, caf::infinite, await_atom_v,
                 self->state.id)
       .then(
-        [=](bool) mutable {
+        [=, w = std::move(w)](bool) mutable {
           j->stage.enter(window_stage::label);
           self
             ->request(self->state.deps.labeler, caf::infinite, label_atom_v,
@@ -144,13 +147,14 @@ void begin(camera_self self, window w,
   // (its id is the job's, its weights not yet in the store): the safety
   // check could not score it, so the window waits for the job to end.
   for (auto t : st.training)
-    if (w.model_id == retrained_id(st.id, t)) {
-      log::info("camera", st.id, ": window ", w.index, " runs a step of ",
-                w.model_id,
-                ", whose job still trains; its check waits for "
-                "the job to end");
+    if (model == retrained_id(st.id, t)) {
+      log::info("camera", st.id, ": window ", index, " runs a step of ", model,
+                ", whose job still trains; its check waits for the job to "
+                "end");
       st.on_job_end.emplace(
-        t, [go](const std::vector<streamed_step>&) mutable { go(); });
+        t, [go = std::move(go)](const std::vector<streamed_step>&) mutable {
+          go();
+        });
       return;
     }
   go();
