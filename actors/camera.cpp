@@ -11,8 +11,9 @@
 //   - the camera's record (current and last retrained model, counters) is
 //     persisted after each change;
 //   - with --stream-models, the steps of a window's job wait here for the
-//     edge to fetch them (CameraSession.streamed); while the job runs, the
-//     GPU owner holding it answers for those made so far.
+//     edge to fetch them (CameraSession.streamed), once the edge has asked
+//     for steps at all; while the job runs, the GPU owner holding it
+//     answers for those made so far.
 
 #include "actors/camera_state.hpp"
 #include "actors/records.hpp"
@@ -308,8 +309,11 @@ void on_job_ended(camera_self self, uint32_t w,
   st.on_job_end.erase(from, to);
   for (auto& f : calls)
     f(steps);
-  // An edge fetches a window's steps once, right after its reply: the last
-  // two windows' are plenty (each step is a model).
+  // An edge fetches a window's steps once, right after its reply (while
+  // the job runs): the last two windows' are plenty, and an edge that has
+  // never asked gets none kept (each step is a model).
+  if (!st.edge_fetches)
+    return;
   st.streamed[w] = std::move(steps);
   while (st.streamed.size() > 2)
     st.streamed.erase(st.streamed.begin());
@@ -393,6 +397,7 @@ camera_actor::behavior_type camera(camera_self self, std::string id,
         d.admin = caf::actor_cast<admin_actor>(x);
     },
     [=](stream_atom, uint32_t w, bool wait) {
+      self->state.edge_fetches = true;
       return streamed_of(self, w, wait);
     },
     [=](report_atom, const edge_stats& s) {

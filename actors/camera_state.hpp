@@ -31,10 +31,12 @@ struct camera_state {
   /// training (frames and labels, not decoded), oldest first.
   std::deque<labelled_window> recent;
   /// --stream-models: windows whose job has not ended, the steps of the
-  /// last jobs that did (by window), and what waits for a job to end (an
+  /// last jobs that did (by window; kept only once the edge has asked for
+  /// steps, since each is a model), and what waits for a job to end (an
   /// edge asking for its steps, a window naming one of them), called with
   /// its steps.
   std::set<uint32_t> training;
+  bool edge_fetches = false; ///< the edge asked for steps in this session
   std::map<uint32_t, std::vector<streamed_step>> streamed;
   std::multimap<uint32_t,
                 std::function<void(const std::vector<streamed_step>&)>>

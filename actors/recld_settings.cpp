@@ -185,8 +185,8 @@ void add_adaptation_options(options& o) {
          "a job keeps its model at each new best on the window's held-out "
          "frames, and the edge may fetch those steps (CameraSession.streamed) "
          "to run them while the job goes on; the last step is the job's model "
-         "(each camera holds its last two windows' steps in memory, up to 16 "
-         "models, whether or not its edge fetches them)",
+         "(once its edge has asked for steps, each camera holds its last two "
+         "windows' steps in memory, up to 16 models)",
          "off")
     .add("alpha", "X", "admission margin over every rival (accuracy)", "0.02")
     .add("gamma", "N", "promising models admitted together", "2")

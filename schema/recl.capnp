@@ -35,6 +35,9 @@ interface CameraSession {
   # oldest first: with `wait`, all of them once the job ends; without, those
   # made so far (an edge polls while the job runs). None when the window
   # started no job, it streamed nothing, or the server does not stream.
+  # An ended job's steps are kept (the last two windows') only for a session
+  # that has called this before; the first call, right after a reply, finds
+  # that window's job still running.
   streamed @3 (window :UInt32, wait :Bool) -> (steps :List(StreamedModel));
 }
 

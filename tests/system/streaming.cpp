@@ -43,7 +43,8 @@ std::vector<frame> window_of(const std::string& clip, const std::string& data,
 TEST_CASE_FIXTURE(
   one_place,
   "adaptation: with --stream-models a job's steps reach the edge in time "
-  "order, each better on the held-out frames, the last one the job's model"
+  "order, each better on the held-out frames, the last one the job's model, "
+  "and a camera whose edge never asked keeps none"
     * doctest::skip(test::data_dir().empty())) {
   REQUIRE(place.size() >= 2);
   live_daemon d{
@@ -67,18 +68,32 @@ TEST_CASE_FIXTURE(
   }
   // A window that started no job has none, at once.
   CHECK(edge.streamed(7).empty());
+  // A camera whose edge has not asked for steps keeps none once its job
+  // ends (each is a model): asked afterwards, there are none.
+  client quiet{d.address};
+  quiet.register_camera("cam-q", d.token);
+  quiet.update(0, window_of(place[1], data, 16), 2);
+  auto t0 = now_ms();
+  while (!d.admin("scheduler")["jobs"].empty() && now_ms() - t0 < 60000)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  REQUIRE(d.admin("scheduler")["jobs"].empty());
+  CHECK(quiet.streamed(0).empty());
+  quiet.close_session();
   edge.close_session();
   d.proc->signal(SIGTERM);
   REQUIRE(d.proc->wait(60) == 0);
   // "job cam-s/0 ended: ... held-out accuracy X, N streamed"
-  std::smatch m;
-  auto log = d.proc->err();
-  REQUIRE_MESSAGE(
-    std::regex_search(log, m,
-                      std::regex{"job cam-s/0 ended: .*, ([0-9]+) "
-                                 "streamed"}),
-    log);
-  CHECK(std::stoul(m[1]) == steps.size());
+  auto streamed_by = [log = d.proc->err()](const std::string& job) {
+    std::smatch m;
+    REQUIRE_MESSAGE(std::regex_search(log, m,
+                                      std::regex{"job " + job
+                                                 + " ended: .*, ([0-9]+) "
+                                                   "streamed"}),
+                    log);
+    return std::stoul(m[1]);
+  };
+  CHECK(streamed_by("cam-s/0") == steps.size());
+  CHECK(streamed_by("cam-q/0") > 0); // made, but not kept
   // What the job keeps is the last step, byte for byte: the edge that ran
   // it runs the model the server knows by that id.
   auto db = store::open(d.dir);
