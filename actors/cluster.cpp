@@ -11,8 +11,13 @@
 #include <caf/io/all.hpp>
 #include <caf/openssl/all.hpp>
 #include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include <dlfcn.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <set>
 #include <thread>
@@ -312,48 +317,68 @@ std::string teacher_hash(const teacher_options& t) {
   return sha256_hex(read_file(t.spec.substr(6)));
 }
 
-// Works around CAF 0.17's OpenSSL module: a handshake that fails (a node
-// without the cluster's certificate) leaves its error in OpenSSL's queue
-// of the middleman's thread, and the next write on a good link that
-// OpenSSL splits then reads it as that link's failure and closes it. So
-// the queue is emptied on that thread every 20 ms. (Measured: without
-// this, one refused node broke every joined worker's link at its next
-// large message; with it, none did.) The timer is a plain thread: as a
-// delayed message to an actor it kept CAF's workers polling, 0.2 of a core
-// on an idle node (measured with a timer actor: 23 s of CPU a minute).
-tls_error_sweeper::tls_error_sweeper(caf::actor_system& sys)
-  : thread_([this, &sys] {
-      std::unique_lock<std::mutex> lock{mu_};
-      while (!stop_) {
-        sys.middleman().backend().post([] { ERR_clear_error(); });
-        cv_.wait_for(lock, std::chrono::milliseconds(20));
-      }
-    }) {}
+namespace {
 
-tls_error_sweeper::~tls_error_sweeper() {
-  {
-    std::lock_guard<std::mutex> guard{mu_};
-    stop_ = true;
+/// Set on every thread CAF starts (mark_caf_threads): the threads that run
+/// CAF's OpenSSL sessions.
+thread_local bool on_caf_thread = false;
+
+struct mark_caf_threads : caf::thread_hook {
+  void init(caf::actor_system&) override {}
+  void thread_started() override { on_caf_thread = true; }
+  void thread_terminates() override {}
+};
+
+} // namespace
+
+} // namespace recl
+
+// CAF 0.17's OpenSSL sessions classify each I/O result with SSL_get_error
+// and never empty the thread's error queue, which SSL_get_error reads
+// first. So one failed handshake (a node without the cluster's
+// certificate) left its error there, and the next read or write on any
+// link of that thread that had to wait for more bytes (most reads end so)
+// was taken for a failure and its link closed: anyone who could reach the
+// port could break the links that were up. Sweeping the queue every 20 ms
+// from outside only narrowed the race (tests/actors/cluster_links.cpp: a
+// link under load broke after about 9 messages while a stranger knocked).
+//
+// So these programs define SSL_get_error: OpenSSL's answers, and on CAF's
+// threads, where nothing reads the queue afterwards, the queue is emptied
+// once the result is classified. Other threads keep theirs (KJ's TLS reads
+// it for its error messages).
+extern "C" int SSL_get_error(const SSL* ssl, int ret) {
+  using get_error = int (*)(const SSL*, int);
+  static const auto openssl
+    = reinterpret_cast<get_error>(::dlsym(RTLD_NEXT, "SSL_get_error"));
+  if (!openssl) {
+    std::fputs("recl: OpenSSL's SSL_get_error not found\n", stderr);
+    std::abort();
   }
-  cv_.notify_all();
-  thread_.join();
+  int out = openssl(ssl, ret);
+  if (recl::on_caf_thread)
+    ERR_clear_error();
+  return out;
 }
+
+namespace recl {
 
 void add_cluster_modules(caf::actor_system_config& cfg,
                          const cluster_tls& tls) {
   cfg.load<caf::io::middleman>();
   cfg.load<caf::openssl::manager>();
+  cfg.add_thread_hook<mark_caf_threads>();
   cfg.openssl_certificate = tls.cert;
   cfg.openssl_key = tls.key;
   cfg.openssl_cafile = tls.ca;
 }
 
-cluster_door open_cluster_door(caf::actor_system& sys, node_actor node,
-                               std::shared_ptr<store> db,
-                               std::shared_ptr<cluster_traffic> traffic,
-                               const gpu_owner_config& gpu,
-                               const teacher_options& teacher,
-                               const std::string& listen) {
+uint16_t open_cluster_door(caf::actor_system& sys, node_actor node,
+                           std::shared_ptr<store> db,
+                           std::shared_ptr<cluster_traffic> traffic,
+                           const gpu_owner_config& gpu,
+                           const teacher_options& teacher,
+                           const std::string& listen) {
   auto ep = parse_endpoint(listen);
   // What a worker's owners learn with. The fleet generalist is one model,
   // trained here if anywhere; a worker uses its own base expert file (with
@@ -371,19 +396,15 @@ cluster_door open_cluster_door(caf::actor_system& sys, node_actor node,
   // It ends with the node.
   node->attach_functor(
     [=] { caf::anon_send_exit(d, caf::exit_reason::user_shutdown); });
-  cluster_door out;
-  out.sweeper = std::make_unique<tls_error_sweeper>(sys);
   auto port = caf::openssl::publish(d, ep.port, ep.host.c_str(), true);
   if (!port)
     throw std::runtime_error("cannot listen for nodes on " + listen + ": "
                              + sys.render(port.error()));
-  out.port = *port;
-  return out;
+  return *port;
 }
 
 int run_worker(caf::actor_system& sys, const worker_config& cfg,
                const std::function<bool()>& stop) {
-  tls_error_sweeper sweeper{sys};
   std::string last_why;
   labelers_kept labelers;
   while (!stop()) {

@@ -25,11 +25,8 @@
 
 #include <caf/fwd.hpp>
 
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace recl {
@@ -41,42 +38,24 @@ struct cluster_tls {
   std::string ca;   ///< the CA that signed every node's certificate
 };
 
-/// Loads CAF's middleman and its OpenSSL module into `cfg`, with `tls`.
+/// Loads CAF's middleman and its OpenSSL module into `cfg`, with `tls`,
+/// and marks CAF's threads, on which OpenSSL's error queue is emptied after
+/// each failed call (cluster.cpp says why).
 void add_cluster_modules(caf::actor_system_config& cfg, const cluster_tls& tls);
-
-/// Empties OpenSSL's error queue on the middleman's thread every 20 ms
-/// while it lives (a workaround for CAF 0.17's OpenSSL module, cluster.cpp).
-class tls_error_sweeper {
-public:
-  explicit tls_error_sweeper(caf::actor_system& sys);
-  ~tls_error_sweeper();
-
-private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  std::thread thread_;
-};
-
-/// The coordinator's open door: its port, and what its links need while
-/// it is open. Keep it while the actor system runs.
-struct cluster_door {
-  uint16_t port = 0;
-  std::unique_ptr<tls_error_sweeper> sweeper;
-};
 
 /// The coordinator: serves `db` to workers (counting into `traffic`),
 /// hands them its learning settings `gpu` (every owner setting but the
 /// device, the base expert's file and the fleet generalist, which a worker
 /// does not train) and its teacher settings, and passes their owners and
 /// labelers to `node`; publishes the door at `listen` (HOST:PORT, port 0:
-/// any). Throws std::runtime_error when it cannot listen.
-cluster_door open_cluster_door(caf::actor_system& sys, node_actor node,
-                               std::shared_ptr<store> db,
-                               std::shared_ptr<cluster_traffic> traffic,
-                               const gpu_owner_config& gpu,
-                               const teacher_options& teacher,
-                               const std::string& listen);
+/// any) until the actor system ends; its port. Throws std::runtime_error
+/// when it cannot listen.
+uint16_t open_cluster_door(caf::actor_system& sys, node_actor node,
+                           std::shared_ptr<store> db,
+                           std::shared_ptr<cluster_traffic> traffic,
+                           const gpu_owner_config& gpu,
+                           const teacher_options& teacher,
+                           const std::string& listen);
 
 /// A worker's settings.
 struct worker_config {

@@ -166,15 +166,14 @@ int serve(daemon_settings settings) {
     if (settings.node.cluster)
       settings.node.traffic = std::make_shared<cluster_traffic>();
     auto node = spawn_node(sys, db, settings.node);
-    cluster_door door; // open until the actor system ends
     try {
       if (!settings.cluster_listen.empty()) {
-        door = open_cluster_door(
+        auto port = open_cluster_door(
           sys, node, db, settings.node.traffic, settings.node.gpu,
           teacher_options_of(settings.node), settings.cluster_listen);
         std::cout << "recld nodes on "
-                  << parse_endpoint(settings.cluster_listen).host << ":"
-                  << door.port << std::endl;
+                  << parse_endpoint(settings.cluster_listen).host << ":" << port
+                  << std::endl;
       }
       gateway gw{sys, caf::actor_cast<caf::actor>(node), db, settings.gw};
       auto ep = parse_endpoint(settings.gw.listen);
