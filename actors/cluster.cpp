@@ -221,8 +221,9 @@ caf::actor hello(caf::actor_system& sys, const worker_config& cfg,
   door = *d;
   caf::scoped_actor self{sys};
   caf::actor db;
-  // A busy coordinator can take seconds to answer (measured: a 10 s limit
-  // timed out under CI's load, and the retry then joined the node twice).
+  // A busy coordinator can take seconds to answer. (A node once joined
+  // twice in CI with a 10 s limit; the likelier cause, a stranger's refused
+  // handshake closing the link, is mended in SSL_get_error below.)
   self
     ->request(door, std::chrono::seconds(30), hello_atom_v, cfg.name,
               cluster_protocol)
