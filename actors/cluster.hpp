@@ -39,8 +39,8 @@ struct cluster_tls {
 };
 
 /// Loads CAF's middleman and its OpenSSL module into `cfg`, with `tls`,
-/// and marks CAF's threads, on which OpenSSL's error queue is emptied after
-/// each failed call (cluster.cpp says why).
+/// and marks CAF's threads, on which OpenSSL's error queue is emptied each
+/// time SSL_get_error has classified a call (cluster.cpp says why).
 void add_cluster_modules(caf::actor_system_config& cfg, const cluster_tls& tls);
 
 /// The coordinator: serves `db` to workers (counting into `traffic`),
