@@ -69,7 +69,9 @@ TEST_CASE_FIXTURE(
   // A window that started no job has none, at once.
   CHECK(edge.streamed(7).empty());
   // A camera whose edge has not asked for steps keeps none once its job
-  // ends (each is a model): asked afterwards, there are none.
+  // ends (each is a model): asked afterwards, there are none. (Its job is
+  // cam-s's again: same frames, from the base, since the zoo is empty while
+  // cam-s's model waits for its next window to be judged.)
   client quiet{d.address};
   quiet.register_camera("cam-q", d.token);
   quiet.update(0, window_of(place[1], data, 16), 2);
