@@ -75,10 +75,7 @@ TEST_CASE_FIXTURE(
   client quiet{d.address};
   quiet.register_camera("cam-q", d.token);
   quiet.update(0, window_of(place[1], data, 16), 2);
-  auto t0 = now_ms();
-  while (!d.admin("scheduler")["jobs"].empty() && now_ms() - t0 < 60000)
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  REQUIRE(d.admin("scheduler")["jobs"].empty());
+  REQUIRE(d.await_idle(60));
   CHECK(quiet.streamed(0).empty());
   quiet.close_session();
   edge.close_session();
